@@ -1,0 +1,55 @@
+# Two commands set everything up on a fresh machine that has Python 3:
+#   make run   — virtualenv, install, migrate, demo data, web server + worker
+#   make test  — virtualenv (with test tools), lint, the whole test suite
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+ADDRPORT ?= 127.0.0.1:8000
+
+.PHONY: run test setup setup-dev messages makemessages lint bench clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+.env:
+	cp .env.example .env
+
+setup: $(VENV)/.runtime .env messages
+
+setup-dev: $(VENV)/.dev .env messages
+
+messages: $(VENV)/.runtime
+	$(PY) manage.py compile_translations
+
+# Regenerate the catalogues from the source (needs GNU gettext; developers only).
+makemessages:
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	$(PY) manage.py rundev $(ADDRPORT)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check .
+
+test: setup-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup-dev
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

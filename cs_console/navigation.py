@@ -1,0 +1,60 @@
+"""The console's navigation: one list of entries, each shown only to whom may use it."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    key: str
+    label: str
+    url_name: str
+    description: str = ""
+    # The user needs any one of these permissions (none listed: every signed-in user).
+    any_perm: tuple[str, ...] = ()
+    staff_only: bool = False
+
+    def is_visible_to(self, user) -> bool:
+        if self.staff_only and not user.is_staff:
+            return False
+        return not self.any_perm or any(user.has_perm(perm) for perm in self.any_perm)
+
+    @property
+    def url(self) -> str | None:
+        try:
+            return reverse(self.url_name)
+        except NoReverseMatch:
+            return None
+
+
+ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry("home", _("Home"), "home", _("Your overview")),
+    NavEntry(
+        "admin",
+        _("Administration"),
+        "admin:index",
+        _("Policy, SLA and routing tables, teams and users"),
+        staff_only=True,
+    ),
+    NavEntry(
+        "api_docs",
+        _("API"),
+        "api-docs",
+        _("Interactive documentation of the REST API"),
+    ),
+)
+
+
+def entries_for(user) -> list[dict]:
+    """Return the navigation entries the user may see, with resolved URLs."""
+    if not user.is_authenticated:
+        return []
+    visible = []
+    for entry in ENTRIES:
+        url = entry.url
+        if url and entry.is_visible_to(user):
+            visible.append({"key": entry.key, "label": entry.label, "url": url,
+                            "description": entry.description})
+    return visible

@@ -1,0 +1,96 @@
+"""The console's roles, as Django groups, and the model permissions each one holds.
+
+ROLE_PERMISSIONS is the single source of truth: a data migration creates the groups and
+`sync_roles` (run after every `migrate`) makes each group's permissions equal to it.
+Object-level rules (only the assignee may work an assigned ticket, maker-checker, ...)
+live in the services; these are the coarse model permissions.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    AGENT = "agent", _("Frontline agent")
+    SENIOR_AGENT = "senior_agent", _("Senior agent")
+    COMPLAINT_SPECIALIST = "complaint_specialist", _("Complaint specialist")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    QA = "qa", _("QA inspector")
+    RISK_LEGAL = "risk_legal", _("Risk / legal")
+
+
+# Roles that work tickets day to day (and may be assigned one).
+WORKING_ROLES = (Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR)
+
+_READ_SHOP = [
+    "tickets.view_customer",
+    "tickets.view_order",
+    "tickets.view_orderitem",
+    "tickets.view_team",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.AGENT: [*_READ_SHOP],
+    Role.SENIOR_AGENT: [*_READ_SHOP],
+    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP],
+    Role.SUPERVISOR: [
+        *_READ_SHOP,
+        "cs_console.view_user",
+        "tickets.change_customer",
+        "tickets.add_team",
+        "tickets.change_team",
+    ],
+    Role.QA: [*_READ_SHOP, "cs_console.view_user"],
+    Role.RISK_LEGAL: [*_READ_SHOP, "cs_console.view_user"],
+}
+
+# Roles whose members may open Django admin (their permissions decide what they see there).
+STAFF_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
+
+
+def _create_all_permissions(apps) -> None:
+    """Create model permissions now; Django otherwise only does it after the whole migrate."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        # Historical app configs (inside migrations) carry no models module; pretend they do.
+        is_stub = getattr(app_config, "models_module", None) is None
+        if is_stub:
+            app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        if is_stub:
+            app_config.models_module = None
+
+
+def sync_roles(apps, *, strict: bool) -> None:
+    """Create the role groups and set each one's permissions to exactly ROLE_PERMISSIONS.
+
+    With strict=False (inside a data migration, where later models do not exist yet),
+    permissions of models that are not in `apps` are skipped; with strict=True an unknown
+    permission is an error, so a typo in ROLE_PERMISSIONS cannot go unnoticed.
+    """
+    _create_all_permissions(apps)
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+
+    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    by_key = {}
+    for perm in permission_model.objects.select_related("content_type"):
+        by_key[f"{perm.content_type.app_label}.{perm.codename}"] = perm
+    missing = sorted(wanted - by_key.keys())
+    if missing and strict:
+        raise LookupError(f"Unknown permissions in ROLE_PERMISSIONS: {', '.join(missing)}")
+
+    for role, perms in ROLE_PERMISSIONS.items():
+        group, _created = group_model.objects.get_or_create(name=str(role))
+        group.permissions.set([by_key[p] for p in perms if p in by_key])
+
+
+def sync_roles_after_migrate(sender, *, apps, using="default", **kwargs) -> None:
+    """post_migrate receiver: sync once, after the last installed app has migrated."""
+    from django.apps import apps as global_apps
+
+    last_app = list(global_apps.get_app_configs())[-1]
+    if sender.label != last_app.label or using != "default":
+        return
+    sync_roles(global_apps, strict=True)

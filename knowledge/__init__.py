@@ -1,0 +1,1 @@
+"""Knowledge-base articles and script templates (话术)."""

@@ -1,0 +1,1 @@
+"""Admin-driven after-sales rule tables and the pure decision engine."""

@@ -1,0 +1,45 @@
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+
+from cs_console.demo.people import USERS, demo_password
+from tickets.models import Customer, Order, OrderItem, Team
+
+MODELS = [get_user_model(), Team, Customer, Order, OrderItem]
+
+
+def _counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+@pytest.mark.django_db
+def test_seed_demo_twice_creates_nothing_twice():
+    call_command("seed_demo", stdout=StringIO())
+    first = _counts()
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert _counts() == first
+    assert all(count > 0 for count in first.values())
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_a_working_login_for_every_role():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    for username, role, *_ in USERS:
+        assert username in out.getvalue()
+        user = authenticate(username=username, password=demo_password(username))
+        assert user is not None
+        assert user.role_names == [role]
+
+
+@pytest.mark.django_db
+def test_demo_orders_have_consistent_money():
+    call_command("seed_demo", stdout=StringIO())
+
+    for order in Order.objects.prefetch_related("items"):
+        assert order.paid_amount == sum(item.paid_amount for item in order.items.all())

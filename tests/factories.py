@@ -1,0 +1,86 @@
+"""factory_boy factories for the console's models."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from tickets.models import (
+    Customer,
+    CustomerTier,
+    Order,
+    OrderItem,
+    OrderStatus,
+    ProductCategory,
+    Team,
+)
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "测试"
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"team{n}")
+    name = factory.LazyAttribute(lambda o: f"团队 {o.code}")
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    external_id = factory.Sequence(lambda n: f"C{n:06d}")
+    name = factory.Sequence(lambda n: f"顾客{n}")
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    tier = CustomerTier.NORMAL
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    number = factory.Sequence(lambda n: f"TB2026{n:08d}")
+    customer = factory.SubFactory(CustomerFactory)
+    status = OrderStatus.SIGNED
+    paid_amount = Decimal("199.00")
+    payment_channel = "alipay"
+    paid_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=5))
+    shipped_at = factory.LazyAttribute(lambda o: o.paid_at + timedelta(hours=12))
+    signed_at = factory.LazyAttribute(lambda o: o.paid_at + timedelta(days=2))
+    delivered_at = factory.LazyAttribute(lambda o: o.signed_at)
+    carrier = "中通快递"
+    tracking_number = factory.Sequence(lambda n: f"ZT{n:010d}")
+
+
+class OrderItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderItem
+
+    order = factory.SubFactory(OrderFactory)
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    title = "无线蓝牙耳机"
+    category = ProductCategory.ELECTRONICS
+    unit_price = Decimal("199.00")
+    quantity = 1
+    paid_amount = Decimal("199.00")
+    warranty_months = 12

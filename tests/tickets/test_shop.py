@@ -1,0 +1,51 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import CustomerFactory, OrderFactory, OrderItemFactory
+from tickets.models import CustomerTier, mask_phone
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [("13812345678", "138****5678"), ("02188886666", "021****6666"), ("12345", "*****")],
+)
+def test_phone_numbers_are_masked_in_the_middle(phone, masked):
+    assert mask_phone(phone) == masked
+
+
+@pytest.mark.django_db
+def test_customer_keeps_the_full_phone_but_shows_it_masked():
+    customer = CustomerFactory(phone="13912345678", tier=CustomerTier.SVIP)
+
+    assert customer.phone == "13912345678"
+    assert customer.masked_phone == "139****5678"
+    assert customer.is_vip
+
+
+@pytest.mark.django_db
+def test_money_is_stored_as_exact_decimals():
+    item = OrderItemFactory(paid_amount=Decimal("0.10") + Decimal("0.20"))
+    item.refresh_from_db()
+
+    assert item.paid_amount == Decimal("0.30")
+
+
+@pytest.mark.django_db
+def test_item_flags_are_read_as_a_set():
+    item = OrderItemFactory(custom_made=True, perishable=True)
+
+    assert item.flags == {"custom_made", "perishable"}
+
+
+@pytest.mark.django_db
+def test_an_order_delivered_after_its_promise_is_late():
+    order = OrderFactory()
+    order.promised_delivery_at = order.signed_at - timedelta(hours=1)
+    assert order.is_late
+
+    order.promised_delivery_at = order.signed_at + timedelta(hours=1)
+    assert not order.is_late
+    assert timezone.is_aware(order.signed_at)

@@ -1,0 +1,1 @@
+"""Tickets (工单), their timeline and resolutions, and the console mirror of shop data."""

@@ -19,8 +19,10 @@ class Role(models.TextChoices):
     RISK_LEGAL = "risk_legal", _("Risk / legal")
 
 
-# Roles that work tickets day to day (and may be assigned one).
-WORKING_ROLES = (Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR)
+# Roles that work tickets (and may be assigned one).
+WORKING_ROLES = (
+    Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR, Role.RISK_LEGAL,
+)
 
 _READ_SHOP = [
     "tickets.view_customer",
@@ -28,20 +30,42 @@ _READ_SHOP = [
     "tickets.view_orderitem",
     "tickets.view_team",
 ]
+_READ_TICKETS = [
+    "tickets.view_ticket",
+    "tickets.view_message",
+    "tickets.view_attachment",
+    "tickets.view_resolution",
+    "tickets.view_tag",
+]
+# Working a ticket: open it, change it through its transitions, write to its timeline.
+_WORK_TICKETS = [
+    "tickets.add_ticket",
+    "tickets.change_ticket",
+    "tickets.escalate_ticket",
+    "tickets.add_message",
+    "tickets.add_attachment",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.AGENT: [*_READ_SHOP],
-    Role.SENIOR_AGENT: [*_READ_SHOP],
-    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP],
+    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS],
+    Role.SENIOR_AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, "tickets.assign_ticket"],
+    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS],
     Role.SUPERVISOR: [
         *_READ_SHOP,
+        *_READ_TICKETS,
+        *_WORK_TICKETS,
+        "tickets.assign_ticket",
         "cs_console.view_user",
         "tickets.change_customer",
         "tickets.add_team",
         "tickets.change_team",
+        "tickets.add_tag",
+        "tickets.change_tag",
     ],
-    Role.QA: [*_READ_SHOP, "cs_console.view_user"],
-    Role.RISK_LEGAL: [*_READ_SHOP, "cs_console.view_user"],
+    # QA reads everything and changes nothing here (their own reviews come later).
+    Role.QA: [*_READ_SHOP, *_READ_TICKETS, "cs_console.view_user"],
+    # Risk and legal work level-3 complaints, so they work tickets too.
+    Role.RISK_LEGAL: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, "cs_console.view_user"],
 }
 
 # Roles whose members may open Django admin (their permissions decide what they see there).

@@ -1,3 +1,26 @@
+from .choices import (
+    COMPLAINT_LEVEL_RANK,
+    OPEN_STATES,
+    TERMINAL_STATES,
+    CancelReason,
+    Category,
+    Channel,
+    Collaborator,
+    ComplaintLevel,
+    ItemCondition,
+    Priority,
+    RequestedResolution,
+    RequestReason,
+    TicketState,
+    TicketType,
+)
+from .intake import IntakeKey, TicketNumberSequence
+from .resolution import (
+    RESOLUTION_OPEN_STATES,
+    Resolution,
+    ResolutionKind,
+    ResolutionState,
+)
 from .shop import (
     Customer,
     CustomerTier,
@@ -10,16 +33,46 @@ from .shop import (
     mask_phone,
 )
 from .team import Team
+from .ticket import Tag, Ticket, can_work_on, user_team_ids
+from .timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
+    "COMPLAINT_LEVEL_RANK",
+    "OPEN_STATES",
+    "RESOLUTION_OPEN_STATES",
+    "TERMINAL_STATES",
+    "Attachment",
+    "CancelReason",
+    "Category",
+    "Channel",
+    "Collaborator",
+    "ComplaintLevel",
     "Customer",
     "CustomerTier",
+    "EvidenceKind",
+    "IntakeKey",
+    "ItemCondition",
     "ItemFlag",
+    "Message",
+    "MessageKind",
     "Order",
     "OrderItem",
     "OrderStatus",
     "PaymentChannel",
+    "Priority",
     "ProductCategory",
+    "RequestReason",
+    "RequestedResolution",
+    "Resolution",
+    "ResolutionKind",
+    "ResolutionState",
+    "Tag",
     "Team",
+    "Ticket",
+    "TicketNumberSequence",
+    "TicketState",
+    "TicketType",
+    "can_work_on",
     "mask_phone",
+    "user_team_ids",
 ]

@@ -1,0 +1,284 @@
+"""The ticket (工单): one customer request, its state machine and its audit history."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from simple_history.models import HistoricalRecords
+
+from cs_console.roles import WORKING_ROLES, Role
+
+from .choices import (
+    OPEN_STATES,
+    CancelReason,
+    Category,
+    Channel,
+    Collaborator,
+    ComplaintLevel,
+    ItemCondition,
+    Priority,
+    RequestedResolution,
+    RequestReason,
+    TicketState,
+    TicketType,
+)
+from .shop import Customer, Order, OrderItem
+from .team import Team
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=40, unique=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def user_team_ids(user) -> frozenset[int]:
+    """Return the ids of the user's teams, cached on the user object for this request."""
+    cached = getattr(user, "_team_ids", None)
+    if cached is None:
+        cached = frozenset(user.teams.values_list("id", flat=True))
+        user._team_ids = cached
+    return cached
+
+
+def can_work_on(ticket: "Ticket", user) -> bool:
+    """Return True if the user may act on the ticket.
+
+    Supervisors may act on every ticket. On an assigned ticket only the assignee and the
+    team's senior agents may act; an unassigned ticket is open to the members of its team
+    who hold a working role (or to every working role while it has no team yet).
+    QA inspectors never act: they read.
+    """
+    if not user.is_authenticated or not user.has_perm("tickets.change_ticket"):
+        return False
+    if user.has_role(Role.SUPERVISOR):
+        return True
+    if ticket.assignee_id is not None:
+        if ticket.assignee_id == user.pk:
+            return True
+        return user.has_role(Role.SENIOR_AGENT) and ticket.team_id in user_team_ids(user)
+    if not user.has_role(*WORKING_ROLES):
+        return False
+    return ticket.team_id is None or ticket.team_id in user_team_ids(user)
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    number = models.CharField(_("number"), max_length=24, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    ticket_type = models.CharField(
+        _("type"), max_length=20, choices=TicketType.choices, default=TicketType.AFTER_SALES
+    )
+    category = models.CharField(
+        _("category"), max_length=24, choices=Category.choices, default=Category.OTHER
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.P2
+    )
+    complaint_level = models.CharField(
+        _("complaint level"), max_length=8, choices=ComplaintLevel.choices,
+        default=ComplaintLevel.NONE,
+    )
+    state = FSMField(
+        _("state"), max_length=20, choices=TicketState.choices, default=TicketState.NEW,
+        protected=True,
+    )
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+
+    customer = models.ForeignKey(
+        Customer, models.PROTECT, related_name="tickets", verbose_name=_("customer")
+    )
+    order = models.ForeignKey(
+        Order, models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("order"),
+    )
+    order_item = models.ForeignKey(
+        OrderItem, models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("order item"),
+    )
+    team = models.ForeignKey(
+        Team, models.PROTECT, null=True, blank=True, related_name="tickets",
+        verbose_name=_("team"),
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+        related_name="assigned_tickets", verbose_name=_("assignee"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+        related_name="created_tickets", verbose_name=_("created by"),
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="tickets", verbose_name=_("tags"))
+
+    # The customer's after-sales request, where there is one.
+    request_reason = models.CharField(
+        _("request reason"), max_length=20, choices=RequestReason.choices, blank=True
+    )
+    item_condition = models.CharField(
+        _("item condition (as reported)"), max_length=10, choices=ItemCondition.choices,
+        blank=True,
+    )
+    requested_resolution = models.CharField(
+        _("requested resolution"), max_length=16, choices=RequestedResolution.choices,
+        blank=True,
+    )
+
+    waiting_on = models.CharField(
+        _("waiting on"), max_length=12, choices=Collaborator.choices, blank=True
+    )
+    resolution_summary = models.TextField(_("resolution summary"), blank=True)
+    cancel_reason = models.CharField(
+        _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
+    )
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="merged_tickets",
+        verbose_name=_("merged into"),
+    )
+
+    # SLA clock. Due times move forward by the time spent waiting on the customer.
+    first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    next_update_due_at = models.DateTimeField(_("next customer update due"), null=True, blank=True)
+    paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("seconds paused"), default=0)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags])
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["priority", "created_at"]
+        permissions = [
+            ("assign_ticket", _("Can assign tickets to others")),
+            ("escalate_ticket", _("Can escalate tickets")),
+        ]
+        indexes = [
+            # Queues: a team's or an agent's open work, most urgent and oldest first.
+            models.Index(fields=["team", "state", "priority", "created_at"], name="ticket_team_queue_idx"),
+            models.Index(fields=["assignee", "state", "priority", "created_at"], name="ticket_mine_idx"),
+            models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
+            models.Index(fields=["state", "priority", "created_at"], name="ticket_state_idx"),
+            # SLA sweeps look only at open tickets; partial indexes on PostgreSQL and SQLite.
+            models.Index(
+                fields=["first_response_due_at"], name="ticket_frt_due_open_idx",
+                condition=Q(first_response_at__isnull=True, state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["resolution_due_at"], name="ticket_res_due_open_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["next_update_due_at"], name="ticket_update_due_open_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.subject}"
+
+    # --- transition conditions -------------------------------------------------------
+    def has_resolution_summary(self) -> bool:
+        return bool(self.resolution_summary.strip())
+
+    def has_no_open_resolutions(self) -> bool:
+        if self.pk is None:
+            return True
+        from .resolution import RESOLUTION_OPEN_STATES
+
+        return not self.resolutions.filter(state__in=RESOLUTION_OPEN_STATES).exists()
+
+    def has_cancel_reason(self) -> bool:
+        return bool(self.cancel_reason)
+
+    def has_assignee(self) -> bool:
+        return self.assignee_id is not None
+
+    def has_collaborator(self) -> bool:
+        return bool(self.waiting_on)
+
+    # --- transitions: change fields on self only; services persist them ---------------
+    @transition(field=state, source=TicketState.NEW, target=TicketState.ASSIGNED,
+                conditions=[has_assignee], permission=can_work_on)
+    def assign(self) -> None:
+        """Hand the ticket to its assignee (set before the call)."""
+
+    @transition(field=state, source=TicketState.ASSIGNED, target=TicketState.NEW,
+                permission=can_work_on)
+    def unassign(self) -> None:
+        """Put an assigned ticket back in its team queue."""
+        self.assignee = None
+
+    @transition(field=state, source=TicketState.ASSIGNED, target=TicketState.IN_PROGRESS,
+                conditions=[has_assignee], permission=can_work_on)
+    def respond(self) -> None:
+        """Start working the ticket: the first answer to the customer has gone out."""
+
+    @transition(field=state, source=TicketState.IN_PROGRESS, target=TicketState.PENDING_CUSTOMER,
+                permission=can_work_on)
+    def wait_for_customer(self, *, at) -> None:
+        """Wait for the customer's answer; the SLA clock stops meanwhile."""
+        self.paused_at = at
+
+    @transition(field=state, source=TicketState.IN_PROGRESS, target=TicketState.PENDING_INTERNAL,
+                conditions=[has_collaborator], permission=can_work_on)
+    def wait_for_internal(self) -> None:
+        """Wait on another department (logistics, warehouse, supplier, finance, tech)."""
+
+    @transition(field=state,
+                source=[TicketState.PENDING_CUSTOMER, TicketState.PENDING_INTERNAL],
+                target=TicketState.IN_PROGRESS, permission=can_work_on)
+    def resume(self, *, at) -> None:
+        """Take the ticket up again; time spent waiting on the customer moves the due times."""
+        if self.paused_at is not None:
+            paused = at - self.paused_at
+            self.paused_seconds += max(int(paused.total_seconds()), 0)
+            for field in ("first_response_due_at", "resolution_due_at"):
+                due = getattr(self, field)
+                if due is not None:
+                    setattr(self, field, due + paused)
+            self.paused_at = None
+        self.waiting_on = ""
+
+    @transition(field=state, source=TicketState.IN_PROGRESS, target=TicketState.RESOLVED,
+                conditions=[has_resolution_summary, has_no_open_resolutions],
+                permission=can_work_on)
+    def resolve(self, *, at) -> None:
+        """Mark the request solved; the customer may still object (reopen)."""
+        self.resolved_at = at
+        self.next_update_due_at = None
+
+    @transition(field=state, source=TicketState.RESOLVED, target=TicketState.CLOSED,
+                permission=can_work_on)
+    def close(self, *, at) -> None:
+        """Close the ticket for good; it is now open for QA sampling and the survey."""
+        self.closed_at = at
+
+    @transition(field=state, source=TicketState.RESOLVED, target=TicketState.IN_PROGRESS,
+                permission=can_work_on)
+    def reopen(self) -> None:
+        """Take a resolved ticket up again because the customer is not satisfied."""
+        self.reopened_count += 1
+        self.resolved_at = None
+
+    @transition(field=state,
+                source=[TicketState.NEW, TicketState.ASSIGNED, TicketState.IN_PROGRESS],
+                target=TicketState.CANCELLED, conditions=[has_cancel_reason],
+                permission=can_work_on)
+    def cancel(self, *, at) -> None:
+        """Cancel a duplicate, spam or withdrawn request."""
+        self.closed_at = at
+        self.next_update_due_at = None

@@ -1,0 +1,118 @@
+"""Intake from a channel: find or create the customer, link the order, open the ticket.
+
+An Idempotency-Key makes a retried request (a timeout, a double submit) return the ticket
+the first request created instead of opening a second one.
+"""
+
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from cs_console.audit import save_with_history
+from cs_console.exceptions import Conflict
+from tickets.models import Customer, IntakeKey, Order, Ticket
+
+from .tickets import ticket_create
+
+
+def request_fingerprint(payload: dict) -> str:
+    """Return a stable digest of an intake payload, to tell a retry from a different request."""
+    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def customer_upsert(*, actor, external_id: str, name: str, phone: str = "", tier: str = "") -> Customer:
+    """Return the customer with this external id, created or brought up to date."""
+    customer = Customer.objects.filter(external_id=external_id).first()
+    if customer is None:
+        customer = Customer(external_id=external_id, name=name, phone=phone)
+        if tier:
+            customer.tier = tier
+        customer.full_clean()
+        save_with_history(customer, actor=actor, reason="intake:create_customer")
+        return customer
+    changes = {"name": name, "phone": phone, "tier": tier}
+    changed = [field for field, value in changes.items() if value and getattr(customer, field) != value]
+    if changed:
+        for field in changed:
+            setattr(customer, field, changes[field])
+        customer.full_clean()
+        save_with_history(customer, actor=actor, reason="intake:update_customer")
+    return customer
+
+
+def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
+    existing = IntakeKey.objects.select_related("ticket").filter(user=actor, key=key).first()
+    if existing is None:
+        return None
+    if existing.fingerprint != fingerprint:
+        raise Conflict(
+            _("This Idempotency-Key was already used for a different request."),
+            code="idempotency_key_reused",
+        )
+    return existing.ticket
+
+
+def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:
+    """Open a ticket from a channel request; return (ticket, created)."""
+    if not actor.has_perm("tickets.add_ticket"):
+        raise PermissionDenied(_("You may not open tickets."))
+    fingerprint = request_fingerprint(payload)
+    if idempotency_key:
+        existing = _find_existing(actor, idempotency_key, fingerprint)
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            ticket = _open_ticket(actor, payload)
+            if idempotency_key:
+                IntakeKey.objects.create(
+                    user=actor, key=idempotency_key, fingerprint=fingerprint, ticket=ticket
+                )
+    except IntegrityError:
+        # A concurrent retry with the same key won the race; answer with its ticket.
+        existing = _find_existing(actor, idempotency_key, fingerprint) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return ticket, True
+
+
+def _open_ticket(actor, payload: dict) -> Ticket:
+    customer_data = payload["customer"]
+    customer = customer_upsert(
+        actor=actor,
+        external_id=customer_data["external_id"],
+        name=customer_data["name"],
+        phone=customer_data.get("phone", ""),
+        tier=customer_data.get("tier", ""),
+    )
+    order = order_item = None
+    if payload.get("order_number"):
+        order = Order.objects.filter(number=payload["order_number"]).first()
+        if order is None:
+            raise ValidationError({"order_number": _("No order with this number exists.")})
+        if payload.get("sku"):
+            order_item = order.items.filter(sku=payload["sku"]).first()
+            if order_item is None:
+                raise ValidationError({"sku": _("The order has no item with this SKU.")})
+    elif payload.get("sku"):
+        raise ValidationError({"sku": _("Give the order number together with the SKU.")})
+    return ticket_create(
+        actor=actor,
+        channel=payload["channel"],
+        customer=customer,
+        order=order,
+        order_item=order_item,
+        subject=payload["subject"],
+        description=payload.get("description", ""),
+        ticket_type=payload.get("ticket_type", ""),
+        category=payload.get("category", ""),
+        priority=payload.get("priority"),
+        request_reason=payload.get("request_reason", ""),
+        item_condition=payload.get("item_condition", ""),
+        requested_resolution=payload.get("requested_resolution", ""),
+    )

@@ -1,0 +1,76 @@
+"""The ticket timeline: customer messages, replies (with their channel) and internal notes."""
+
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cs_console.audit import save_with_history
+from tickets import sla
+from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
+
+from .tickets import _require_can_work, _save, transition_reason
+
+
+def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at) -> Message:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": _("Write something first.")})
+    if channel and channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    message = Message(ticket=ticket, kind=kind, channel=channel, body=body, author=author,
+                      created_at=at)
+    save_with_history(message, actor=author, reason=f"message:{kind}")
+    return message
+
+
+@transaction.atomic
+def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "") -> Message:
+    """Add a message to the timeline and move the ticket along as the message implies.
+
+    A reply to the customer is the first response if none was given yet (an unassigned
+    ticket is claimed by whoever answers it), and it restarts the customer-update clock.
+    A customer message on a ticket that waits for the customer resumes it.
+    """
+    if kind not in MessageKind.values:
+        raise ValidationError({"kind": _("Unknown message kind.")})
+    if ticket.state not in OPEN_STATES and ticket.state != TicketState.RESOLVED:
+        raise ValidationError(
+            {"ticket": _("The ticket is %(state)s; messages can no longer be added.")
+             % {"state": ticket.get_state_display()}}
+        )
+    now = timezone.now()
+
+    if kind == MessageKind.INBOUND:
+        if not actor.has_perm("tickets.add_message"):
+            raise PermissionDenied(_("You may not record customer messages."))
+        message = _new_message(ticket, kind=kind, body=body, channel=channel or ticket.channel,
+                               author=None, at=now)
+        if ticket.state == TicketState.PENDING_CUSTOMER:
+            ticket.resume(at=now)
+            _save(ticket, actor=actor, reason=transition_reason("resume", "customer replied"))
+        return message
+
+    _require_can_work(ticket, actor)
+    if kind == MessageKind.NOTE:
+        return _new_message(ticket, kind=kind, body=body, channel="", author=actor, at=now)
+
+    message = _new_message(ticket, kind=kind, body=body, channel=channel or ticket.channel,
+                           author=actor, at=now)
+    # Each implied transition gets its own history row, as if the agent had clicked it.
+    if ticket.state == TicketState.NEW:
+        ticket.assignee = actor
+        ticket.assign()
+        _save(ticket, actor=actor, reason=transition_reason("assign", "claimed by replying"))
+    if ticket.state == TicketState.ASSIGNED and ticket.assignee_id == actor.pk:
+        ticket.respond()
+        _save(ticket, actor=actor, reason=transition_reason("respond"))
+    reason = "reply"
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+        reason = "first_response"
+    if ticket.state in OPEN_STATES:
+        ticket.next_update_due_at = now + sla.CUSTOMER_UPDATE_INTERVAL
+    _save(ticket, actor=actor, reason=reason)
+    return message

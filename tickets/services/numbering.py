@@ -1,0 +1,43 @@
+"""Human-readable ticket numbers: CS20261122-000123, unique under concurrent creation."""
+
+from datetime import date
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tickets.models import TicketNumberSequence
+
+PREFIX = "CS"
+
+
+def format_ticket_number(day: date, sequence: int) -> str:
+    return f"{PREFIX}{day:%Y%m%d}-{sequence:06d}"
+
+
+def next_ticket_number(*, at) -> str:
+    """Return the next number for the local day of `at`.
+
+    The UPDATE locks the day's counter row until the caller's transaction ends, so two
+    concurrent creations can never read the same value; the first ticket of a day creates
+    the row, and a concurrent first creation falls back to the UPDATE.
+    """
+    day = timezone.localdate(at)
+    sequences = TicketNumberSequence.objects.filter(day=day)
+    if not sequences.update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                TicketNumberSequence.objects.create(day=day, last=1)
+        except IntegrityError:
+            sequences.update(last=F("last") + 1)
+    return format_ticket_number(day, sequences.values_list("last", flat=True).get())
+
+
+def reserve_ticket_numbers(*, day: date, count: int) -> int:
+    """Reserve `count` numbers for a day at once (bulk loads); return the first one."""
+    with transaction.atomic():
+        sequence, _created = TicketNumberSequence.objects.select_for_update().get_or_create(day=day)
+        first = sequence.last + 1
+        sequence.last += count
+        sequence.save(update_fields=["last"])
+    return first

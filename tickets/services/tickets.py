@@ -1,0 +1,414 @@
+"""Every change to a ticket: creation, assignment, transitions, escalation and priority.
+
+Each service runs in one transaction, checks who may act, calls the state machine and saves
+through save_with_history, so the audit trail always says who did what and why.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_fsm import ConcurrentTransition, can_proceed
+
+from cs_console.audit import save_with_history
+from cs_console.exceptions import Conflict
+from cs_console.roles import WORKING_ROLES, Role
+from tickets import sla
+from tickets.models import (
+    COMPLAINT_LEVEL_RANK,
+    OPEN_STATES,
+    CancelReason,
+    Collaborator,
+    ComplaintLevel,
+    Message,
+    MessageKind,
+    Priority,
+    Team,
+    Ticket,
+    TicketState,
+    can_work_on,
+    user_team_ids,
+)
+
+from .numbering import next_ticket_number
+
+User = get_user_model()
+
+# Where each complaint level is handled [001]: L2 by complaint specialists, L3 by risk and
+# legal, special cases by the VIP desk. L1 stays with the frontline team.
+ESCALATION_TEAM_CODES = {
+    ComplaintLevel.L2: "complaints",
+    ComplaintLevel.L3: "risk_legal",
+    ComplaintLevel.SPECIAL: "vip_desk",
+}
+# Escalated complaints jump the queue ("VIP customers and complaint calls").
+ESCALATION_MIN_PRIORITY = {
+    ComplaintLevel.L2: Priority.P1,
+    ComplaintLevel.L3: Priority.P0,
+    ComplaintLevel.SPECIAL: Priority.P1,
+}
+
+
+def transition_reason(name: str, comment: str = "") -> str:
+    """Return the history reason for a transition: a stable key, then the agent's comment."""
+    comment = comment.strip()
+    return f"transition:{name} — {comment}" if comment else f"transition:{name}"
+
+
+def _save(ticket: Ticket, *, actor, reason: str) -> None:
+    try:
+        save_with_history(ticket, actor=actor, reason=reason)
+    except ConcurrentTransition as exc:
+        raise Conflict(
+            _("The ticket was changed by someone else in the meantime. Reload it and try again."),
+            code="stale",
+        ) from exc
+
+
+def _require_open(ticket: Ticket) -> None:
+    if ticket.state not in OPEN_STATES:
+        raise Conflict(
+            _("The ticket is %(state)s; it can no longer be changed this way.")
+            % {"state": ticket.get_state_display()},
+            code="not_open",
+        )
+
+
+def _require_can_work(ticket: Ticket, actor) -> None:
+    if not can_work_on(ticket, actor):
+        raise PermissionDenied(_("You may not act on this ticket."))
+
+
+def _require_reason(reason: str, field_name: str = "reason") -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({field_name: _("Give a reason; it goes into the audit trail.")})
+    return reason
+
+
+# --- creation ----------------------------------------------------------------------------
+@transaction.atomic
+def ticket_create(
+    *,
+    actor,
+    channel: str,
+    customer,
+    subject: str,
+    description: str = "",
+    ticket_type: str = "",
+    category: str = "",
+    priority: int | None = None,
+    complaint_level: str = ComplaintLevel.NONE,
+    order=None,
+    order_item=None,
+    team: Team | None = None,
+    request_reason: str = "",
+    item_condition: str = "",
+    requested_resolution: str = "",
+    created_at=None,
+) -> Ticket:
+    """Create a ticket with its number and SLA due times, and log the customer's words."""
+    if order is not None and order.customer_id != customer.pk:
+        raise ValidationError({"order": _("The order belongs to another customer.")})
+    if order_item is not None and (order is None or order_item.order_id != order.pk):
+        raise ValidationError({"order_item": _("The item is not part of the order.")})
+    now = created_at or timezone.now()
+    due = sla.initial_due_times(created_at=now, complaint_level=complaint_level)
+    ticket = Ticket(
+        number=next_ticket_number(at=now),
+        channel=channel,
+        customer=customer,
+        order=order,
+        order_item=order_item,
+        team=team,
+        subject=subject.strip(),
+        description=description.strip(),
+        complaint_level=complaint_level,
+        request_reason=request_reason,
+        item_condition=item_condition,
+        requested_resolution=requested_resolution,
+        created_by=actor,
+        created_at=now,
+        first_response_due_at=due.first_response_due_at,
+        resolution_due_at=due.resolution_due_at,
+        next_update_due_at=due.next_update_due_at,
+    )
+    if ticket_type:
+        ticket.ticket_type = ticket_type
+    if category:
+        ticket.category = category
+    if priority is not None:
+        ticket.priority = priority
+    ticket.full_clean(exclude=["state", "number"])
+    _save(ticket, actor=actor, reason=f"create:{channel}")
+    if ticket.description:
+        message = Message(ticket=ticket, kind=MessageKind.INBOUND, channel=channel,
+                          body=ticket.description, created_at=now)
+        save_with_history(message, actor=actor, reason="message:inbound")
+    return ticket
+
+
+# --- assignment --------------------------------------------------------------------------
+def _check_assignee(ticket: Ticket, assignee) -> None:
+    if not assignee.is_active or not assignee.has_role(*WORKING_ROLES):
+        raise ValidationError({"assignee": _("%(user)s does not work tickets.") % {"user": assignee}})
+    if (
+        ticket.team_id is not None
+        and not assignee.has_role(Role.SUPERVISOR)
+        and ticket.team_id not in user_team_ids(assignee)
+    ):
+        raise ValidationError(
+            {"assignee": _("%(user)s is not a member of the team %(team)s.")
+             % {"user": assignee, "team": ticket.team}}
+        )
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, actor, assignee, comment: str = "") -> Ticket:
+    """Assign the ticket to `assignee`: the actor claims it, or hands it to a colleague."""
+    _require_open(ticket)
+    if assignee == actor:
+        _require_can_work(ticket, actor)
+    elif not (
+        actor.has_perm("tickets.assign_ticket")
+        and (actor.has_role(Role.SUPERVISOR) or ticket.team_id in user_team_ids(actor))
+    ):
+        raise PermissionDenied(_("You may not assign this ticket to someone else."))
+    _check_assignee(ticket, assignee)
+    if ticket.assignee_id == assignee.pk:
+        raise Conflict(_("The ticket is already assigned to %(user)s.") % {"user": assignee})
+    ticket.assignee = assignee
+    if ticket.state == TicketState.NEW:
+        ticket.assign()
+        reason = transition_reason("assign", comment)
+    else:
+        reason = f"reassign — {comment.strip()}" if comment.strip() else "reassign"
+    _save(ticket, actor=actor, reason=reason)
+    return ticket
+
+
+# --- the generic transition --------------------------------------------------------------
+@dataclass(frozen=True)
+class TransitionSpec:
+    """How the API and the pages offer a transition: its label and the inputs it needs."""
+
+    name: str
+    label: str
+    fields: tuple[str, ...] = ()
+    extra: dict = field(default_factory=dict)
+
+
+TRANSITIONS: dict[str, TransitionSpec] = {
+    spec.name: spec
+    for spec in [
+        TransitionSpec("assign", gettext_lazy("Assign"), ("assignee",)),
+        TransitionSpec("unassign", gettext_lazy("Return to the team queue")),
+        TransitionSpec("respond", gettext_lazy("Start work")),
+        TransitionSpec("wait_for_customer", gettext_lazy("Wait for the customer")),
+        TransitionSpec("wait_for_internal", gettext_lazy("Wait on another department"),
+                       ("waiting_on",)),
+        TransitionSpec("resume", gettext_lazy("Resume")),
+        TransitionSpec("resolve", gettext_lazy("Resolve"), ("summary",)),
+        TransitionSpec("close", gettext_lazy("Close")),
+        TransitionSpec("reopen", gettext_lazy("Reopen")),
+        TransitionSpec("cancel", gettext_lazy("Cancel"), ("reason", "merged_into")),
+    ]
+}
+
+
+def ticket_available_transitions(*, ticket: Ticket, user) -> list[TransitionSpec]:
+    """Return the transitions the user may take on the ticket now."""
+    available = []
+    for name, spec in TRANSITIONS.items():
+        method = getattr(ticket, name)
+        if not can_proceed(method, check_conditions=False) or not can_work_on(ticket, user):
+            continue
+        if name == "assign" and not (
+            user.has_perm("tickets.assign_ticket") or ticket.assignee_id is None
+        ):
+            continue
+        if name == "resolve" and not ticket.has_no_open_resolutions():
+            continue
+        available.append(spec)
+    return available
+
+
+def _refuse_unknown_or_wrong_state(ticket: Ticket, name: str):
+    if name not in TRANSITIONS:
+        raise ValidationError({"name": _("Unknown transition “%(name)s”.") % {"name": name}})
+    method = getattr(ticket, name)
+    if not can_proceed(method, check_conditions=False):
+        raise Conflict(
+            _("“%(transition)s” is not possible while the ticket is %(state)s.")
+            % {"transition": TRANSITIONS[name].label, "state": ticket.get_state_display()},
+            code="transition_not_allowed",
+        )
+    return method
+
+
+@transaction.atomic
+def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **params) -> Ticket:
+    """Take the named transition with its inputs; refuse with 400, 403 or 409 semantics."""
+    method = _refuse_unknown_or_wrong_state(ticket, name)
+    if name == "assign":
+        assignee = params.get("assignee")
+        if assignee is None:
+            raise ValidationError({"assignee": _("Choose who gets the ticket.")})
+        return ticket_assign(ticket=ticket, actor=actor, assignee=assignee, comment=comment)
+    _require_can_work(ticket, actor)
+    now = timezone.now()
+
+    if name == "cancel":
+        return _cancel(ticket, actor=actor, comment=comment, now=now, **params)
+    if name == "resolve":
+        summary = (params.get("summary") or "").strip()
+        if not summary:
+            raise ValidationError({"summary": _("Describe how the request was resolved.")})
+        if not ticket.has_no_open_resolutions():
+            raise Conflict(
+                _("A resolution of this ticket is still open; finish or cancel it first."),
+                code="open_resolutions",
+            )
+        ticket.resolution_summary = summary
+        method(at=now)
+    elif name == "wait_for_internal":
+        waiting_on = params.get("waiting_on") or ""
+        if waiting_on not in Collaborator.values:
+            raise ValidationError({"waiting_on": _("Choose the department the ticket waits on.")})
+        ticket.waiting_on = waiting_on
+        method()
+    elif name == "respond" and ticket.assignee_id is None:
+        raise Conflict(_("Assign the ticket before starting work on it."), code="unassigned")
+    elif name in ("wait_for_customer", "resume", "close"):
+        method(at=now)
+    else:
+        method()
+    _save(ticket, actor=actor, reason=transition_reason(name, comment))
+    return ticket
+
+
+def _cancel(ticket: Ticket, *, actor, comment: str, now, reason: str = "", merged_into=None,
+            **_ignored) -> Ticket:
+    if reason not in CancelReason.values:
+        raise ValidationError({"reason": _("Say why: duplicate, spam or withdrawn.")})
+    if reason == CancelReason.DUPLICATE:
+        if merged_into is None:
+            raise ValidationError(
+                {"merged_into": _("Name the ticket this one duplicates; its messages move there.")}
+            )
+        return ticket_merge(duplicate=ticket, into=merged_into, actor=actor, comment=comment)
+    ticket.cancel_reason = reason
+    ticket.cancel(at=now)
+    _save(ticket, actor=actor, reason=transition_reason("cancel", comment or reason))
+    return ticket
+
+
+@transaction.atomic
+def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -> Ticket:
+    """Cancel `duplicate` as a duplicate of `into` and move its timeline there."""
+    _refuse_unknown_or_wrong_state(duplicate, "cancel")
+    _require_can_work(duplicate, actor)
+    if into.pk == duplicate.pk:
+        raise ValidationError({"merged_into": _("A ticket cannot duplicate itself.")})
+    if into.customer_id != duplicate.customer_id:
+        raise ValidationError(
+            {"merged_into": _("Only tickets of the same customer can be merged.")}
+        )
+    if into.state not in OPEN_STATES and into.state != TicketState.RESOLVED:
+        raise ValidationError(
+            {"merged_into": _("%(number)s is %(state)s and cannot take more messages.")
+             % {"number": into.number, "state": into.get_state_display()}}
+        )
+    moved_reason = f"merge:{duplicate.number}->{into.number}"
+    for message in duplicate.messages.all():
+        message.ticket = into
+        save_with_history(message, actor=actor, reason=moved_reason)
+    for attachment in duplicate.attachments.all():
+        attachment.ticket = into
+        save_with_history(attachment, actor=actor, reason=moved_reason)
+    duplicate.cancel_reason = CancelReason.DUPLICATE
+    duplicate.merged_into = into
+    duplicate.cancel(at=timezone.now())
+    _save(duplicate, actor=actor,
+          reason=transition_reason("cancel", comment or f"duplicate of {into.number}"))
+    return duplicate
+
+
+# --- escalation and priority: actions recorded like transitions --------------------------
+@transaction.atomic
+def ticket_escalate(*, ticket: Ticket, actor, level: str, reason: str) -> Ticket:
+    """Raise the complaint level, move the ticket to the team for it and record why."""
+    reason = _require_reason(reason)
+    _require_open(ticket)
+    if not actor.has_perm("tickets.escalate_ticket"):
+        raise PermissionDenied(_("You may not escalate tickets."))
+    _require_can_work(ticket, actor)
+    if level not in ComplaintLevel.values or level == ComplaintLevel.NONE:
+        raise ValidationError({"level": _("Choose L1, L2, L3 or special.")})
+    if level == ticket.complaint_level or (
+        level != ComplaintLevel.SPECIAL
+        and COMPLAINT_LEVEL_RANK[level] <= COMPLAINT_LEVEL_RANK[ticket.complaint_level]
+    ):
+        raise ValidationError(
+            {"level": _("Escalation only goes up: the ticket is already %(level)s.")
+             % {"level": ticket.get_complaint_level_display()}}
+        )
+
+    ticket.complaint_level = level
+    ticket.resolution_due_at = sla.resolution_due_after_escalation(
+        created_at=ticket.created_at, level=level, current=ticket.resolution_due_at,
+        paused_seconds=ticket.paused_seconds,
+    )
+    ticket.priority = min(ticket.priority, ESCALATION_MIN_PRIORITY.get(level, ticket.priority))
+    team_code = ESCALATION_TEAM_CODES.get(level)
+    target = Team.objects.filter(code=team_code, is_active=True).first() if team_code else None
+    if target is not None and target.pk != ticket.team_id:
+        ticket.team = target
+        if ticket.assignee_id and not (
+            target.members.filter(pk=ticket.assignee_id).exists()
+        ):
+            if ticket.state == TicketState.ASSIGNED:
+                ticket.unassign()
+            else:
+                ticket.assignee = None
+    _save(ticket, actor=actor, reason=f"escalate:{level} — {reason}")
+    return ticket
+
+
+@transaction.atomic
+def ticket_change_priority(*, ticket: Ticket, actor, priority: int, reason: str) -> Ticket:
+    """Change the priority (P0–P3) and record why."""
+    reason = _require_reason(reason)
+    _require_open(ticket)
+    _require_can_work(ticket, actor)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Choose a priority from P0 to P3.")})
+    if priority == ticket.priority:
+        raise ValidationError({"priority": _("The ticket already has this priority.")})
+    ticket.priority = priority
+    _save(ticket, actor=actor, reason=f"priority:P{priority} — {reason}")
+    return ticket
+
+
+@transaction.atomic
+def ticket_update_details(*, ticket: Ticket, actor, reason: str = "edit", **changes) -> Ticket:
+    """Change descriptive fields (subject, category, type, tags) that carry no workflow."""
+    allowed = {"subject", "category", "ticket_type", "description"}
+    unknown = set(changes) - allowed - {"tags"}
+    if unknown:
+        raise ValidationError(_("These fields cannot be changed here: %(fields)s")
+                              % {"fields": ", ".join(sorted(unknown))})
+    if not (actor.has_role(Role.SUPERVISOR) or can_work_on(ticket, actor)):
+        raise PermissionDenied(_("You may not act on this ticket."))
+    for name, value in changes.items():
+        if name != "tags":
+            setattr(ticket, name, value)
+    ticket.full_clean(exclude=["state", "number"])
+    _save(ticket, actor=actor, reason=reason)
+    if "tags" in changes:
+        ticket.tags.set(changes["tags"])
+    return ticket

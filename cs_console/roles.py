@@ -110,11 +110,15 @@ def sync_roles(apps, *, strict: bool) -> None:
         group.permissions.set([by_key[p] for p in perms if p in by_key])
 
 
-def sync_roles_after_migrate(sender, *, apps, using="default", **kwargs) -> None:
-    """post_migrate receiver: sync once, after the last installed app has migrated."""
+def sync_roles_after_migrate(sender, *, using="default", **kwargs) -> None:
+    """post_migrate receiver: sync once, after the last app with models has migrated.
+
+    Django sends post_migrate once per app that has a models module (after `migrate` and
+    after `flush`), so the sync waits for the last of them, when every permission exists.
+    """
     from django.apps import apps as global_apps
 
-    last_app = list(global_apps.get_app_configs())[-1]
+    last_app = [config for config in global_apps.get_app_configs() if config.models_module][-1]
     if sender.label != last_app.label or using != "default":
         return
     sync_roles(global_apps, strict=True)

@@ -8,13 +8,17 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from tickets.models import (
+    Channel,
     Customer,
     CustomerTier,
+    Message,
+    MessageKind,
     Order,
     OrderItem,
     OrderStatus,
     ProductCategory,
     Team,
+    Ticket,
 )
 
 PASSWORD = "correct-horse-battery"
@@ -84,3 +88,30 @@ class OrderItemFactory(factory.django.DjangoModelFactory):
     quantity = 1
     paid_amount = Decimal("199.00")
     warranty_months = 12
+
+
+class TicketFactory(factory.django.DjangoModelFactory):
+    """A ticket; pass state=... to start elsewhere than `new` (allowed in the constructor)."""
+
+    class Meta:
+        model = Ticket
+
+    number = factory.Sequence(lambda n: f"CS20260101-{n:06d}")
+    channel = Channel.ONLINE_CHAT
+    subject = "耳机左耳没有声音"
+    description = "收到的耳机左耳没有声音，已经重新配对过。"
+    customer = factory.SubFactory(CustomerFactory)
+    created_at = factory.LazyFunction(timezone.now)
+    first_response_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=2))
+    resolution_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=48))
+    next_update_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=8))
+
+
+class MessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Message
+
+    ticket = factory.SubFactory(TicketFactory)
+    kind = MessageKind.INBOUND
+    channel = Channel.ONLINE_CHAT
+    body = "请问什么时候能处理？"

@@ -63,3 +63,15 @@ def test_user_knows_its_roles(supervisor):
     assert supervisor.role_names == [Role.SUPERVISOR]
     assert supervisor.has_role(Role.SUPERVISOR, Role.QA)
     assert not supervisor.has_role(Role.AGENT)
+
+
+@pytest.mark.django_db
+def test_every_migrate_brings_role_permissions_back_in_line():
+    from django.core.management.sql import emit_post_migrate_signal
+
+    group = Group.objects.get(name=Role.AGENT)
+    group.permissions.clear()
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert _permission_keys(group) == set(ROLE_PERMISSIONS[Role.AGENT])

@@ -13,6 +13,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from cs_console.audit import save_with_history
+from cs_console.uploads import is_unsafe_file_name
 from tickets.models import OPEN_STATES, Attachment, EvidenceKind, Message, Ticket, TicketState
 
 from .tickets import _require_can_work
@@ -25,14 +26,13 @@ ALLOWED_TYPES = {
     "application/pdf": ("pdf", {"pdf"}),
     "video/mp4": ("mp4", {"mp4", "m4v"}),
 }
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]|(^|\.)\.(\.|$)")
 MAX_LABEL = 120
 
 
 def clean_label(name: str) -> str:
     """Return a display label for an uploaded file name, or refuse a name that is a path."""
     name = unicodedata.normalize("NFC", name or "").strip()
-    if not name or _UNSAFE_NAME.search(name) or name.startswith("."):
+    if is_unsafe_file_name(name) or name.startswith("."):
         raise ValidationError(
             {"file": _("The file name “%(name)s” is not allowed: use a plain name without "
                        "folders.") % {"name": name[:60]}}

@@ -1,0 +1,199 @@
+"""REST API for channels and integrations: intake, reads, transitions, timeline, history."""
+
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from cs_console.uploads import StrictMultiPartParser
+from tickets import selectors, services
+from tickets.serializers import (
+    AttachmentInSerializer,
+    AttachmentSerializer,
+    EscalateInSerializer,
+    HistoryEntrySerializer,
+    IntakeSerializer,
+    MessageInSerializer,
+    MessageSerializer,
+    PriorityInSerializer,
+    TicketDetailSerializer,
+    TicketListSerializer,
+    TransitionInSerializer,
+    TransitionOutSerializer,
+)
+
+LIST_FILTERS = ["state", "team", "assignee", "priority", "category", "customer", "channel",
+                "complaint_level"]
+MAX_IDEMPOTENCY_KEY = 100
+
+
+def _detail(request, number: str) -> dict:
+    ticket = selectors.ticket_get_for_user(user=request.user, number=number, with_timeline=True)
+    return TicketDetailSerializer(ticket, context={"request": request}).data
+
+
+def _result(request, ticket) -> dict:
+    """Serialise the ticket the caller has just changed."""
+    ticket = selectors.ticket_get_with_timeline(number=ticket.number)
+    return TicketDetailSerializer(ticket, context={"request": request}).data
+
+
+class TicketListCreateView(generics.ListAPIView):
+    serializer_class = TicketListSerializer
+
+    def get_queryset(self):
+        filters = {key: self.request.query_params.get(key) for key in LIST_FILTERS}
+        priority = filters.get("priority")
+        if priority:
+            filters["priority"] = priority.upper().removeprefix("P")
+            if not filters["priority"].isdigit():
+                raise ValidationError({"priority": [_("Use P0, P1, P2 or P3.")]})
+        return selectors.ticket_list(user=self.request.user, filters=filters)
+
+    @extend_schema(
+        parameters=[OpenApiParameter(name, str, description=f"Filter by {name}")
+                    for name in LIST_FILTERS],
+        responses=TicketListSerializer(many=True),
+    )
+    def get(self, request, *args, **kwargs):
+        """List the tickets you may read, most urgent and oldest first."""
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=IntakeSerializer,
+        responses={201: TicketDetailSerializer, 200: TicketDetailSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
+                                     description="Retries with the same key return the same ticket.")],
+    )
+    def post(self, request, *args, **kwargs):
+        """Open a ticket from a channel (intake)."""
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise ValidationError({"Idempotency-Key": [_("At most 100 characters.")]})
+        serializer = IntakeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket, created = services.ticket_intake(
+            actor=request.user, payload=serializer.validated_data, idempotency_key=key
+        )
+        response = Response(
+            _result(request, ticket), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+        if not created:
+            response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class TicketDetailView(APIView):
+    @extend_schema(responses=TicketDetailSerializer)
+    def get(self, request, number):
+        """Return one ticket with its timeline."""
+        return Response(_detail(request, number))
+
+
+class TicketTransitionsView(APIView):
+    @extend_schema(responses=TransitionOutSerializer(many=True))
+    def get(self, request, number):
+        """List the transitions you may take on the ticket now."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        specs = services.ticket_available_transitions(ticket=ticket, user=request.user)
+        return Response(TransitionOutSerializer(
+            [{"name": s.name, "label": str(s.label), "fields": list(s.fields)} for s in specs],
+            many=True,
+        ).data)
+
+    @extend_schema(request=TransitionInSerializer, responses=TicketDetailSerializer)
+    def post(self, request, number):
+        """Take a transition: 409 if the state does not allow it, 403 if you may not."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = TransitionInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = dict(serializer.validated_data)
+        services.ticket_transition(
+            ticket=ticket, actor=request.user, name=params.pop("name"),
+            comment=params.pop("comment", ""), **params,
+        )
+        return Response(_result(request, ticket))
+
+
+class TicketMessagesView(APIView):
+    @extend_schema(request=MessageInSerializer, responses={201: MessageSerializer})
+    def post(self, request, number):
+        """Add a customer message, a reply to the customer or an internal note."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = MessageInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_add(ticket=ticket, actor=request.user, **serializer.validated_data)
+        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAttachmentsView(APIView):
+    parser_classes = [StrictMultiPartParser, FormParser]
+
+    @extend_schema(request={"multipart/form-data": AttachmentInSerializer},
+                   responses={201: AttachmentSerializer})
+    def post(self, request, number):
+        """Upload evidence (jpg, png, webp, pdf, mp4), checked by content and size."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = AttachmentInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        message = None
+        if data.get("message"):
+            message = ticket.messages.filter(pk=data["message"]).first()
+            if message is None:
+                raise ValidationError({"message": [_("The ticket has no such message.")]})
+        attachment = services.attachment_add(
+            ticket=ticket, actor=request.user, upload=data["file"],
+            evidence_kind=data["evidence_kind"], message=message,
+        )
+        return Response(AttachmentSerializer(attachment).data, status=status.HTTP_201_CREATED)
+
+
+class TicketAttachmentDownloadView(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, number, attachment_id):
+        """Download an evidence file of a ticket you may read."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
+        response = FileResponse(
+            attachment.file.open("rb"), content_type=attachment.content_type,
+            as_attachment=True, filename=attachment.label,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+class TicketEscalateView(APIView):
+    @extend_schema(request=EscalateInSerializer, responses=TicketDetailSerializer)
+    def post(self, request, number):
+        """Escalate: raise the complaint level and move the ticket to the team for it."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = EscalateInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_escalate(ticket=ticket, actor=request.user, **serializer.validated_data)
+        return Response(_result(request, ticket))
+
+
+class TicketPriorityView(APIView):
+    @extend_schema(request=PriorityInSerializer, responses=TicketDetailSerializer)
+    def post(self, request, number):
+        """Change the ticket's priority, with a reason."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = PriorityInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.ticket_change_priority(ticket=ticket, actor=request.user, **serializer.validated_data)
+        return Response(_result(request, ticket))
+
+
+class TicketHistoryView(APIView):
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    def get(self, request, number):
+        """Return the audit trail: actor, time, reason and changed fields (old → new)."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        return Response(HistoryEntrySerializer(selectors.ticket_history(ticket=ticket), many=True).data)

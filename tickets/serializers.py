@@ -1,0 +1,166 @@
+"""API representations of tickets, their timeline and their audit trail."""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from tickets.models import (
+    Attachment,
+    Category,
+    Channel,
+    CustomerTier,
+    EvidenceKind,
+    ItemCondition,
+    Message,
+    MessageKind,
+    Priority,
+    RequestedResolution,
+    RequestReason,
+    Ticket,
+    TicketType,
+)
+
+
+class CustomerInSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=100)
+    phone = serializers.RegexField(r"^\+?[0-9\- ]{5,20}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+
+
+class IntakeSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    customer = CustomerInSerializer()
+    order_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    ticket_type = serializers.ChoiceField(choices=TicketType.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    request_reason = serializers.ChoiceField(choices=RequestReason.choices, required=False)
+    item_condition = serializers.ChoiceField(choices=ItemCondition.choices, required=False)
+    requested_resolution = serializers.ChoiceField(
+        choices=RequestedResolution.choices, required=False
+    )
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "evidence_kind", "label", "content_type", "size", "sha256", "created_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "kind", "channel", "body", "author", "created_at", "attachments"]
+
+
+class TicketListSerializer(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField()
+    order_number = serializers.CharField(source="order.number", default=None, read_only=True)
+    team = serializers.CharField(source="team.code", default=None, read_only=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    priority = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number", "state", "channel", "ticket_type", "category", "priority",
+            "complaint_level", "subject", "customer", "order_number", "team", "assignee",
+            "tags", "created_at", "first_response_due_at", "first_response_at",
+            "resolution_due_at", "next_update_due_at", "reopened_count",
+        ]
+
+    def get_customer(self, ticket) -> dict:
+        customer = ticket.customer
+        return {
+            "external_id": customer.external_id,
+            "name": customer.name,
+            "phone": customer.masked_phone,
+            "tier": customer.tier,
+        }
+
+    def get_priority(self, ticket) -> str:
+        return f"P{ticket.priority}"
+
+
+class TicketDetailSerializer(TicketListSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(source="loose_attachments", many=True, read_only=True)
+    merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+
+    class Meta(TicketListSerializer.Meta):
+        fields = [
+            *TicketListSerializer.Meta.fields,
+            "description", "order_item_sku", "request_reason", "item_condition",
+            "requested_resolution", "waiting_on", "resolution_summary", "cancel_reason",
+            "merged_into", "paused_seconds", "resolved_at", "closed_at", "messages",
+            "attachments",
+        ]
+
+
+class TransitionInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    waiting_on = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+    )
+    merged_into = serializers.SlugRelatedField(
+        slug_field="number", queryset=Ticket.objects.all(), required=False
+    )
+
+
+class TransitionOutSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class MessageInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField(max_length=10000)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+
+
+class AttachmentInSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False)
+    evidence_kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    message = serializers.IntegerField(required=False)
+
+
+class EscalateInSerializer(serializers.Serializer):
+    level = serializers.CharField(max_length=10)
+    reason = serializers.CharField(max_length=2000)
+
+
+class PriorityInSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    type = serializers.CharField()
+    reason = serializers.CharField()
+    state = serializers.CharField()
+    changes = HistoryChangeSerializer(many=True)

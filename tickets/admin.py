@@ -1,12 +1,30 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from tickets.models import Customer, Order, OrderItem, Team
+from cs_console.admin_history import ReadOnlyHistoryAdmin
+from cs_console.exceptions import Conflict
+from tickets import services
+from tickets.models import (
+    Attachment,
+    CancelReason,
+    Collaborator,
+    Customer,
+    Message,
+    Order,
+    OrderItem,
+    Resolution,
+    Tag,
+    Team,
+    Ticket,
+)
 
 
 @admin.register(Customer)
-class CustomerAdmin(SimpleHistoryAdmin):
+class CustomerAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "external_id", "masked_phone_display", "tier", "created_at"]
     list_filter = ["tier"]
     search_fields = ["name", "external_id", "=phone"]
@@ -27,7 +45,7 @@ class OrderItemInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "number", "customer", "status", "paid_amount", "payment_channel", "paid_at", "signed_at",
         "carrier", "tracking_number",
@@ -43,7 +61,7 @@ class OrderAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OrderItem)
-class OrderItemAdmin(SimpleHistoryAdmin):
+class OrderItemAdmin(ReadOnlyHistoryAdmin):
     list_display = ["title", "sku", "order", "category", "paid_amount", "quantity", "warranty_months"]
     list_filter = ["category", "custom_made", "perishable", "digital", "hygiene_sealed"]
     list_select_related = ["order"]
@@ -53,8 +71,146 @@ class OrderItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(SimpleHistoryAdmin):
+class TeamAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "code", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["name", "code"]
     filter_horizontal = ["members"]
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ["name"]
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """The timeline is written by the services; admin only shows it."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class MessageInline(ReadOnlyInline):
+    model = Message
+    fields = ["created_at", "kind", "channel", "author", "body"]
+    readonly_fields = fields
+
+
+class AttachmentInline(ReadOnlyInline):
+    model = Attachment
+    fields = ["created_at", "evidence_kind", "label", "content_type", "size", "uploaded_by"]
+    readonly_fields = fields
+
+
+class ResolutionInline(ReadOnlyInline):
+    model = Resolution
+    fields = ["created_at", "kind", "state", "refund_amount", "compensation_amount", "proposed_by"]
+    readonly_fields = fields
+
+
+# Only descriptive fields are edited in admin (through a service); the workflow moves by the
+# transition buttons below the form.
+TICKET_EDITABLE_FIELDS = ["subject", "description", "category", "ticket_type", "tags"]
+TICKET_FIELDS = [
+    "number", "state", "subject", "description", "ticket_type", "category", "tags",
+    "channel", "priority", "complaint_level", "customer", "order", "order_item", "team",
+    "assignee", "request_reason", "item_condition", "requested_resolution", "waiting_on",
+    "resolution_summary", "cancel_reason", "merged_into", "created_by", "created_at",
+    "first_response_due_at", "first_response_at", "resolution_due_at", "next_update_due_at",
+    "paused_seconds", "resolved_at", "closed_at", "reopened_count",
+]
+
+
+@admin.register(Ticket)
+class TicketAdmin(ReadOnlyHistoryAdmin):
+    list_display = [
+        "number", "subject", "state", "priority", "complaint_level", "team", "assignee",
+        "customer", "created_at", "resolution_due_at",
+    ]
+    list_filter = ["state", "priority", "complaint_level", "channel", "category", "ticket_type",
+                   "team"]
+    list_select_related = ["team", "assignee", "customer"]
+    search_fields = ["=number", "subject", "customer__name", "=customer__external_id",
+                     "=order__number"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    editable_fields = TICKET_EDITABLE_FIELDS
+    fields = TICKET_FIELDS
+    readonly_fields = [name for name in TICKET_FIELDS if name not in TICKET_EDITABLE_FIELDS]
+    filter_horizontal = ["tags"]
+    inlines = [MessageInline, AttachmentInline, ResolutionInline]
+
+    def has_add_permission(self, request):
+        return False  # tickets come in through intake (channels, the console), numbered
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the audit trail must survive; duplicates are merged, spam cancelled
+
+    def get_urls(self):
+        custom = [
+            path("<int:pk>/transition/", self.admin_site.admin_view(self.transition_view),
+                 name="tickets_ticket_transition"),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        ticket = self.get_object(request, object_id)
+        if ticket is not None:
+            extra_context.update({
+                "ticket_transitions": services.ticket_available_transitions(
+                    ticket=ticket, user=request.user),
+                "cancel_reasons": CancelReason.choices,
+                "collaborators": Collaborator.choices,
+            })
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data
+                   if name in self.editable_fields and name != "tags"}
+        if changes:
+            services.ticket_update_details(ticket=obj, actor=request.user, reason="admin:edit",
+                                           **changes)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            formset.save()  # read-only inlines: nothing to write, but admin expects it
+        if "tags" in form.changed_data:
+            services.ticket_update_details(ticket=form.instance, actor=request.user,
+                                           reason="admin:tags", tags=form.cleaned_data["tags"])
+
+    def transition_view(self, request, pk):
+        """Take a transition from the admin through the same service as everyone else."""
+        if request.method != "POST":
+            return redirect(reverse("admin:tickets_ticket_change", args=[pk]))
+        ticket = get_object_or_404(Ticket, pk=pk)
+        if not self.has_change_permission(request, ticket):
+            raise PermissionDenied
+        name = request.POST.get("name", "")
+        params = {key: request.POST[key].strip() for key in ("summary", "reason", "waiting_on")
+                  if request.POST.get(key, "").strip()}
+        try:
+            if request.POST.get("assignee", "").strip():
+                params["assignee"] = get_user_model().objects.get(
+                    username=request.POST["assignee"].strip(), is_active=True)
+            if request.POST.get("merged_into", "").strip():
+                params["merged_into"] = Ticket.objects.get(number=request.POST["merged_into"].strip())
+            services.ticket_transition(ticket=ticket, actor=request.user, name=name,
+                                       comment=request.POST.get("comment", ""), **params)
+        except (get_user_model().DoesNotExist, Ticket.DoesNotExist):
+            self.message_user(request, _("No such user or ticket."), messages.ERROR)
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+        except (PermissionDenied, Conflict) as error:
+            self.message_user(request, str(error) or _("You may not do that."), messages.ERROR)
+        else:
+            self.message_user(request, _("Done: %(state)s.") % {"state": ticket.get_state_display()},
+                              messages.SUCCESS)
+        return redirect(reverse("admin:tickets_ticket_change", args=[pk]))

@@ -52,7 +52,8 @@ def test_two_concurrent_transitions_of_one_ticket_exactly_one_succeeds(make_tick
     failures = [r for r in results if isinstance(r, Exception)]
     successes = [r for r in results if isinstance(r, Ticket)]
     assert len(successes) == 1, results
-    assert len(failures) == 1 and isinstance(failures[0], Conflict), results
+    assert len(failures) == 1, results
+    assert isinstance(failures[0], Conflict), results
     ticket.refresh_from_db()
     assert ticket.state == successes[0].state
     assert ticket.history.filter(history_change_reason__startswith="transition:").count() == 1

@@ -100,3 +100,11 @@ def test_agent_cannot_open_admin(client, agent):
     response = client.get(reverse("admin:index"))
 
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_console_speaks_chinese_by_default(client):
+    page = client.get(reverse("login")).content.decode()
+
+    assert "登录" in page
+    assert 'lang="zh-hans"' in page

@@ -1,8 +1,10 @@
 """What the home page shows each role: one panel per role the user holds."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cs_console.roles import Role
@@ -48,12 +50,41 @@ ROLE_PANELS: dict[str, tuple[str, str]] = {
 }
 
 
+def _figures(role_value: str, user) -> list[tuple[str, object]]:
+    """Return the few counts that tell this role where its work stands."""
+    from tickets.models import OPEN_STATES, TicketState
+    from tickets.selectors import ticket_visible_to
+
+    tickets = ticket_visible_to(user)
+    open_tickets = tickets.filter(state__in=OPEN_STATES)
+    now = timezone.now()
+    if role_value == Role.SUPERVISOR:
+        return [
+            (_("Open tickets"), open_tickets.count()),
+            (_("Past their resolution time"), open_tickets.filter(resolution_due_at__lt=now).count()),
+        ]
+    if role_value == Role.QA:
+        return [(_("Closed in the last 7 days"), tickets.filter(
+            state=TicketState.CLOSED, closed_at__gte=now - timedelta(days=7)).count())]
+    return [
+        (_("Open tickets assigned to you"), open_tickets.filter(assignee=user).count()),
+        (_("Unassigned in your teams"), open_tickets.filter(
+            assignee__isnull=True, team__in=user.teams.all()).count()),
+    ]
+
+
 def panels_for(user) -> list[Panel]:
     """Return the home-page panels for the roles the user holds."""
     panels = []
+    figures_shown = set()
     for role_value in user.role_names:
         title, text = ROLE_PANELS[role_value]
         panel = Panel(key=role_value, title=title, text=text)
+        figures = _figures(role_value, user)
+        # Several working roles would repeat the same counts; show them once.
+        if tuple(label for label, _value in figures) not in figures_shown:
+            figures_shown.add(tuple(label for label, _value in figures))
+            panel.figures = figures
         if role_value == Role.SUPERVISOR and user.is_staff:
             panel.links.append({"label": _("Open administration"), "url": reverse("admin:index")})
         panels.append(panel)

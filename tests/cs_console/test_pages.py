@@ -108,3 +108,26 @@ def test_the_console_speaks_chinese_by_default(client):
 
     assert "登录" in page
     assert 'lang="zh-hans"' in page
+
+
+@pytest.mark.django_db
+def test_home_shows_an_agent_their_open_and_unassigned_work(client, agent, make_ticket):
+    make_ticket("in_progress")
+    make_ticket("new")
+    make_ticket("new")
+    client.force_login(agent)
+
+    panel = dict(client.get(reverse("home")).context["panels"][0].figures)
+
+    assert list(panel.values()) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_home_page_query_count_does_not_grow_with_tickets(client, supervisor, make_ticket,
+                                                          django_assert_max_num_queries):
+    for _ in range(20):
+        make_ticket("in_progress")
+    client.force_login(supervisor)
+
+    with django_assert_max_num_queries(12):
+        client.get(reverse("home"))

@@ -15,9 +15,13 @@ class NavEntry:
     # The user needs any one of these permissions (none listed: every signed-in user).
     any_perm: tuple[str, ...] = ()
     staff_only: bool = False
+    # The user needs one of these roles (none listed: any role).
+    roles: tuple[str, ...] = ()
 
     def is_visible_to(self, user) -> bool:
         if self.staff_only and not user.is_staff:
+            return False
+        if self.roles and not user.has_role(*self.roles):
             return False
         return not self.any_perm or any(user.has_perm(perm) for perm in self.any_perm)
 
@@ -37,6 +41,13 @@ ENTRIES: tuple[NavEntry, ...] = (
         "admin:index",
         _("Policy, SLA and routing tables, teams and users"),
         staff_only=True,
+    ),
+    NavEntry(
+        "simulator",
+        _("Policy simulator"),
+        "policy-simulator",
+        _("Try a case against the current rule table"),
+        roles=("supervisor", "qa", "risk_legal"),
     ),
     NavEntry(
         "api_docs",

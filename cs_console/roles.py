@@ -44,12 +44,19 @@ _WORK_TICKETS = [
     "tickets.escalate_ticket",
     "tickets.add_message",
     "tickets.add_attachment",
+    "tickets.add_resolution",
+    "tickets.change_resolution",
+    # Within the role's approval limit, and never one's own proposal (maker-checker).
+    "tickets.approve_resolution",
 ]
+_READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS],
-    Role.SENIOR_AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, "tickets.assign_ticket"],
-    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS],
+    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
+    Role.SENIOR_AGENT: [
+        *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "tickets.assign_ticket",
+    ],
+    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
     Role.SUPERVISOR: [
         *_READ_SHOP,
         *_READ_TICKETS,
@@ -61,11 +68,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.change_team",
         "tickets.add_tag",
         "tickets.change_tag",
+        *_READ_POLICY,
+        "policies.add_policyrule",
+        "policies.change_policyrule",
+        "policies.add_approvallimit",
+        "policies.change_approvallimit",
     ],
     # QA reads everything and changes nothing here (their own reviews come later).
-    Role.QA: [*_READ_SHOP, *_READ_TICKETS, "cs_console.view_user"],
+    Role.QA: [*_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user"],
     # Risk and legal work level-3 complaints, so they work tickets too.
-    Role.RISK_LEGAL: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, "cs_console.view_user"],
+    Role.RISK_LEGAL: [
+        *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
+    ],
 }
 
 # Roles whose members may open Django admin (their permissions decide what they see there).

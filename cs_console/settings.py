@@ -4,6 +4,7 @@ Every deployment-specific value comes from an environment variable or from a `.e
 file beside manage.py (created by `make run` for development). See docs/operations.md.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "django_q",
+    "import_export",
     "tickets",
     "policies",
     "knowledge",
@@ -186,8 +188,20 @@ if env.str("REDIS_URL", default=""):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# --- Import/export of rule tables: CSV and Excel, each import previewed and in one transaction.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_FORMATS = [
+    "import_export.formats.base_formats.CSV",
+    "import_export.formats.base_formats.XLSX",
+]
+
 # --- Console-specific settings.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
+# No compensation (other than a statutory one) exceeds this share of the order amount [000].
+POLICY_PLATFORM_CAP_PERCENT = Decimal(env.str("POLICY_PLATFORM_CAP_PERCENT", default="30"))
+# The payment backend resolutions execute through; the simulated one ships as the default.
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="tickets.payments.SimulatedGateway")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

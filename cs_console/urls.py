@@ -23,6 +23,7 @@ urlpatterns = [
     # The language can be chosen on the log-in page too, before anyone is signed in.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
+    path("policies/", include("policies.urls")),
     path("api/v1/", include("tickets.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cs_console.uploads import StrictMultiPartParser
+from policies.presentation import decision_as_dict
 from tickets import selectors, services
 from tickets.serializers import (
     AttachmentInSerializer,
@@ -22,6 +23,9 @@ from tickets.serializers import (
     MessageInSerializer,
     MessageSerializer,
     PriorityInSerializer,
+    ResolutionInSerializer,
+    ResolutionSerializer,
+    ResolutionTransitionInSerializer,
     TicketDetailSerializer,
     TicketListSerializer,
     TransitionInSerializer,
@@ -197,3 +201,74 @@ class TicketHistoryView(APIView):
         """Return the audit trail: actor, time, reason and changed fields (old → new)."""
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
         return Response(HistoryEntrySerializer(selectors.ticket_history(ticket=ticket), many=True).data)
+
+
+class TicketOptionsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, number):
+        """Return what the rule table offers for the ticket's order and request, with the trace."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        decided = services.ticket_decision(ticket=ticket)
+        if decided is None:
+            return Response({"ruleset_version": None, "options": [], "trace": [],
+                             "detail": _("Link the ticket to an order first.")})
+        version, decision, _facts, _item = decided
+        return Response(decision_as_dict(version, decision))
+
+
+def _resolution(request, number, resolution_id):
+    ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+    return get_object_or_404(
+        ticket.resolutions.select_related("ticket", "proposed_by", "approved_by", "order_item"),
+        pk=resolution_id,
+    )
+
+
+class TicketResolutionsView(APIView):
+    @extend_schema(responses=ResolutionSerializer(many=True))
+    def get(self, request, number):
+        """List the ticket's resolutions."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        resolutions = ticket.resolutions.select_related("proposed_by", "approved_by", "order_item")
+        return Response(ResolutionSerializer(resolutions, many=True).data)
+
+    @extend_schema(request=ResolutionInSerializer, responses={201: ResolutionSerializer})
+    def post(self, request, number):
+        """Propose the resolution the policy offers for this kind (amounts come from the rules)."""
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = ResolutionInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        item = None
+        if serializer.validated_data.get("sku"):
+            item = ticket.order.items.filter(sku=serializer.validated_data["sku"]).first() \
+                if ticket.order_id else None
+            if item is None:
+                raise ValidationError({"sku": [_("The ticket's order has no item with this SKU.")]})
+        resolution = services.resolution_propose(
+            ticket=ticket, actor=request.user, kind=serializer.validated_data["kind"],
+            order_item=item,
+        )
+        resolution.refresh_from_db()
+        return Response(ResolutionSerializer(resolution).data, status=status.HTTP_201_CREATED)
+
+
+class ResolutionTransitionsView(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, number, resolution_id):
+        """List the resolution transitions you may take now, with the inputs each needs."""
+        resolution = _resolution(request, number, resolution_id)
+        names = services.resolution_available_transitions(resolution=resolution, user=request.user)
+        return Response([{"name": name, "fields": list(services.RESOLUTION_TRANSITIONS[name])}
+                         for name in names])
+
+    @extend_schema(request=ResolutionTransitionInSerializer, responses=ResolutionSerializer)
+    def post(self, request, number, resolution_id):
+        """Take a resolution transition: 409 wrong state, 403 not yours to take, 400 bad input."""
+        resolution = _resolution(request, number, resolution_id)
+        serializer = ResolutionTransitionInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        params = dict(serializer.validated_data)
+        services.resolution_transition(resolution=resolution, actor=request.user,
+                                       name=params.pop("name"), **params)
+        resolution.refresh_from_db()
+        return Response(ResolutionSerializer(resolution).data)

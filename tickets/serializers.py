@@ -16,6 +16,8 @@ from tickets.models import (
     Priority,
     RequestedResolution,
     RequestReason,
+    Resolution,
+    ResolutionKind,
     Ticket,
     TicketType,
 )
@@ -164,3 +166,45 @@ class HistoryEntrySerializer(serializers.Serializer):
     reason = serializers.CharField()
     state = serializers.CharField()
     changes = HistoryChangeSerializer(many=True)
+
+
+class ResolutionSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    rule = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resolution
+        fields = [
+            "id", "kind", "state", "verdict", "approval_role", "refund_amount",
+            "compensation_amount", "coupon_amount", "points", "freight_payer", "payer",
+            "auto_execute", "rule", "ruleset_version", "explanation", "order_item_sku",
+            "proposed_by", "created_at", "accepted_at", "approved_by", "approved_at",
+            "return_carrier", "return_tracking_number", "return_received_at", "executed_at",
+            "completed_at", "attempts", "failure_reason", "closing_reason",
+        ]
+
+    def get_rule(self, resolution) -> dict:
+        return {"id": resolution.rule_id, "name": resolution.rule_name,
+                "version": resolution.rule_version}
+
+    def get_explanation(self, resolution) -> str:
+        from policies.presentation import render_messages
+
+        return render_messages(resolution.explanation)
+
+
+class ResolutionInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResolutionKind.choices)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class ResolutionTransitionInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    carrier = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=64)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from policies import api as policies_api
 from tickets import api
 
 urlpatterns = [
@@ -15,4 +16,10 @@ urlpatterns = [
     path("tickets/<str:number>/escalate/", api.TicketEscalateView.as_view(), name="ticket-escalate"),
     path("tickets/<str:number>/priority/", api.TicketPriorityView.as_view(), name="ticket-priority"),
     path("tickets/<str:number>/history/", api.TicketHistoryView.as_view(), name="ticket-history"),
+    path("tickets/<str:number>/options/", api.TicketOptionsView.as_view(), name="ticket-options"),
+    path("tickets/<str:number>/resolutions/", api.TicketResolutionsView.as_view(),
+         name="ticket-resolutions"),
+    path("tickets/<str:number>/resolutions/<int:resolution_id>/transitions/",
+         api.ResolutionTransitionsView.as_view(), name="resolution-transitions"),
+    path("policies/evaluate/", policies_api.EvaluateView.as_view(), name="policy-evaluate"),
 ]

@@ -17,9 +17,13 @@ from .choices import (
 from .intake import IntakeKey, TicketNumberSequence
 from .resolution import (
     RESOLUTION_OPEN_STATES,
+    RETURN_KINDS,
+    Payout,
+    PayoutKind,
     Resolution,
     ResolutionKind,
     ResolutionState,
+    SimulatedGatewayRecord,
 )
 from .shop import (
     Customer,
@@ -40,6 +44,7 @@ __all__ = [
     "COMPLAINT_LEVEL_RANK",
     "OPEN_STATES",
     "RESOLUTION_OPEN_STATES",
+    "RETURN_KINDS",
     "TERMINAL_STATES",
     "Attachment",
     "CancelReason",
@@ -59,6 +64,8 @@ __all__ = [
     "OrderItem",
     "OrderStatus",
     "PaymentChannel",
+    "Payout",
+    "PayoutKind",
     "Priority",
     "ProductCategory",
     "RequestReason",
@@ -66,6 +73,7 @@ __all__ = [
     "Resolution",
     "ResolutionKind",
     "ResolutionState",
+    "SimulatedGatewayRecord",
     "Tag",
     "Team",
     "Ticket",

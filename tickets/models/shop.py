@@ -100,6 +100,9 @@ class Order(models.Model):
     promised_delivery_at = models.DateTimeField(_("promised delivery by"), null=True, blank=True)
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True)
+    freight_insured = models.BooleanField(
+        _("return-freight insurance"), default=False, db_default=False,
+        help_text=_("The order carries return-freight insurance (运费险)."))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -144,6 +147,7 @@ class ItemFlag(models.TextChoices):
     PERISHABLE = "perishable", _("Fresh / perishable")
     DIGITAL = "digital", _("Digital, delivered online")
     HYGIENE_SEALED = "hygiene_sealed", _("Hygiene-sealed")
+    NO_RETURN_CONFIRMED = "no_return_confirmed", _("Customer confirmed: not returnable")
 
 
 class OrderItem(models.Model):
@@ -157,6 +161,10 @@ class OrderItem(models.Model):
     perishable = models.BooleanField(_("fresh / perishable"), default=False)
     digital = models.BooleanField(_("digital"), default=False)
     hygiene_sealed = models.BooleanField(_("hygiene-sealed"), default=False)
+    # Set by the shop when the customer ticked "not returnable" at purchase; the console never
+    # lets anyone set it afterwards (it would take away a statutory right).
+    no_return_confirmed = models.BooleanField(
+        _("customer confirmed: not returnable"), default=False, db_default=False)
     unit_price = models.DecimalField(
         _("unit price"), **MONEY, default=Decimal("0.00"), validators=[MinValueValidator(0)]
     )

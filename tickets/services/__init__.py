@@ -3,6 +3,22 @@
 from .attachments import attachment_add
 from .intake import ticket_intake
 from .messages import message_add
+from .resolutions import (
+    RESOLUTION_TRANSITIONS,
+    approval_limit,
+    can_approve,
+    resolution_accept,
+    resolution_approve,
+    resolution_available_transitions,
+    resolution_cancel,
+    resolution_execute,
+    resolution_propose,
+    resolution_receive_return,
+    resolution_record_return,
+    resolution_reject,
+    resolution_transition,
+    ticket_decision,
+)
 from .tickets import (
     TRANSITIONS,
     TransitionSpec,
@@ -18,14 +34,28 @@ from .tickets import (
 )
 
 __all__ = [
+    "RESOLUTION_TRANSITIONS",
     "TRANSITIONS",
     "TransitionSpec",
+    "approval_limit",
     "attachment_add",
+    "can_approve",
     "message_add",
+    "resolution_accept",
+    "resolution_approve",
+    "resolution_available_transitions",
+    "resolution_cancel",
+    "resolution_execute",
+    "resolution_propose",
+    "resolution_receive_return",
+    "resolution_record_return",
+    "resolution_reject",
+    "resolution_transition",
     "ticket_assign",
     "ticket_available_transitions",
     "ticket_change_priority",
     "ticket_create",
+    "ticket_decision",
     "ticket_escalate",
     "ticket_intake",
     "ticket_merge",

@@ -1,0 +1,138 @@
+"""Supervisors edit the rule table here: typed columns, validation, history, clone, import/export."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportMixin
+
+from cs_console.admin_history import ReadOnlyHistoryAdmin
+from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
+
+
+class ChoiceListWidget(widgets.Widget):
+    """A list column in a spreadsheet cell: values separated by commas."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return []
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+
+    def render(self, value, obj=None, **kwargs):
+        return ",".join(value or [])
+
+
+class PolicyRuleResource(resources.ModelResource):
+    """Rows keyed by id: an exported sheet re-imported updates the same rules."""
+
+    class Meta:
+        model = PolicyRule
+        exclude = ["created_at"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True  # every imported row passes PolicyRule.clean()
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in LIST_CHOICES:
+            self.fields[name] = fields.Field(attribute=name, column_name=name,
+                                             widget=ChoiceListWidget())
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        instance._change_reason = "import"
+        super().save_instance(instance, is_create, row, **kwargs)
+
+
+class PolicyRuleForm(forms.ModelForm):
+    """List columns as checkboxes, so only known values can be chosen."""
+
+    class Meta:
+        model = PolicyRule
+        fields = [field.name for field in PolicyRule._meta.concrete_fields
+                  if field.editable and not field.primary_key]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, choices in LIST_CHOICES.items():
+            model_field = PolicyRule._meta.get_field(name)
+            self.fields[name] = forms.MultipleChoiceField(
+                label=model_field.verbose_name, help_text=model_field.help_text,
+                choices=choices, required=False, widget=forms.CheckboxSelectMultiple,
+            )
+
+
+@admin.register(PolicyRule)
+class PolicyRuleAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    form = PolicyRuleForm
+    resource_classes = [PolicyRuleResource]
+    list_display = ["priority", "name_zh", "name", "kind", "verdict", "approval_role",
+                    "payer", "auto_execute", "statutory", "is_active"]
+    list_display_links = ["priority", "name_zh", "name"]
+    list_filter = ["kind", "verdict", "is_active", "auto_execute", "statutory", "payer"]
+    search_fields = ["name", "name_zh", "source"]
+    ordering = ["priority", "id"]
+    actions = ["clone_rules", "deactivate_rules"]
+    fieldsets = [
+        (None, {"fields": ["name_zh", "name", "kind", "priority", "is_active",
+                           ("effective_from", "effective_to"), "source"]}),
+        (_("When it applies (empty means any)"), {
+            "description": _("Every filled condition must hold. Windows count from sign-off."),
+            "fields": ["categories", "required_flags", "excluded_flags", "reasons",
+                       "item_conditions", "order_stages", "customer_tiers", "evidence_any",
+                       "evidence_absent", ("within_days", "after_days"),
+                       ("within_hours", "after_hours"), "warranty",
+                       ("min_order_amount", "max_order_amount"), "max_item_amount",
+                       ("min_refunds_90d", "max_refunds_90d"),
+                       ("min_disputes_90d", "max_disputes_90d"), "min_merchant_silent_hours"],
+        }),
+        (_("What it gives"), {
+            "fields": ["verdict", "approval_role", "freight_payer", "payer", "refund_rule",
+                       ("refund_percent", "refund_cap"),
+                       ("compensation_percent", "compensation_min", "compensation_cap"),
+                       "coupon_amount", "points", "auto_execute", "statutory"],
+        }),
+    ]
+
+    def has_delete_permission(self, request, obj=None):
+        # Decisions cite rules; retire a rule by deactivating it so its history stays whole.
+        return False
+
+    @admin.action(description=_("Clone the selected rules (inactive copies)"),
+                  permissions=["add"])
+    def clone_rules(self, request, queryset):
+        with transaction.atomic():
+            for rule in queryset:
+                rule.pk = None
+                rule.name = f"{rule.name} (copy)"
+                rule.name_zh = f"{rule.name_zh}（副本）" if rule.name_zh else ""
+                rule.is_active = False
+                rule._history_user = request.user
+                rule._change_reason = "admin:clone"
+                rule.save()
+        self.message_user(request, _("Cloned %(count)d rules; the copies are inactive.")
+                          % {"count": queryset.count()}, messages.SUCCESS)
+
+    @admin.action(description=_("Deactivate the selected rules"), permissions=["change"])
+    def deactivate_rules(self, request, queryset):
+        with transaction.atomic():
+            for rule in queryset.filter(is_active=True):
+                rule.is_active = False
+                rule._history_user = request.user
+                rule._change_reason = "admin:deactivate"
+                rule.save(update_fields=["is_active"])
+
+
+class ApprovalLimitResource(resources.ModelResource):
+    class Meta:
+        model = ApprovalLimit
+        import_id_fields = ["role"]
+        fields = ["role", "max_amount", "note"]
+        clean_model_instances = True
+
+
+@admin.register(ApprovalLimit)
+class ApprovalLimitAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    resource_classes = [ApprovalLimitResource]
+    list_display = ["role", "max_amount", "note"]
+    list_editable = ["max_amount"]

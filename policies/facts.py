@@ -1,0 +1,127 @@
+"""Build the engine's Facts from a ticket, its order and the customer's history."""
+
+import calendar
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Sum
+from django.utils import timezone
+
+from policies import engine
+from tickets.models import (
+    Collaborator,
+    ComplaintLevel,
+    OrderItem,
+    Payout,
+    PayoutKind,
+    ProductCategory,
+    Resolution,
+    ResolutionKind,
+    ResolutionState,
+    Ticket,
+    TicketState,
+)
+
+HISTORY_WINDOW = timedelta(days=90)
+REFUND_KINDS = (ResolutionKind.REFUND_ONLY, ResolutionKind.RETURN_REFUND,
+                ResolutionKind.PARTIAL_REFUND)
+# Goods covered by the statutory repair/replace/return duties (三包): appliances, electronics.
+SANBAO_CATEGORIES = (ProductCategory.ELECTRONICS, ProductCategory.HOME_APPLIANCE)
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def warranty_days(item: OrderItem, signed_at: datetime | None) -> int:
+    if not item.warranty_months:
+        return 0
+    start = timezone.localdate(signed_at) if signed_at else timezone.localdate()
+    return (add_months(start, item.warranty_months) - start).days
+
+
+def item_flags(item: OrderItem, *, freight_insured: bool) -> frozenset[str]:
+    """Return the item's flags as the rules name them, from the shop data and the request."""
+    flags = set(item.flags)
+    if item.no_return_confirmed:
+        flags.add("no_return_confirmed")
+    if freight_insured:
+        flags.add("freight_insured")
+    if item.category in SANBAO_CATEGORIES and item.warranty_months:
+        flags.add("sanbao")
+    return frozenset(flags)
+
+
+def customer_history(customer_id: int, *, at: datetime, exclude_ticket: int | None = None):
+    """Return (refunds, disputes) of the customer in the last 90 days."""
+    since = at - HISTORY_WINDOW
+    refunds = Resolution.objects.filter(
+        ticket__customer_id=customer_id, kind__in=REFUND_KINDS, state=ResolutionState.COMPLETED,
+        completed_at__gte=since,
+    ).count()
+    disputes = Ticket.objects.filter(
+        customer_id=customer_id, created_at__gte=since,
+        complaint_level__in=[ComplaintLevel.L2, ComplaintLevel.L3],
+    ).exclude(pk=exclude_ticket).count()
+    return refunds, disputes
+
+
+def already_refunded(item: OrderItem) -> Decimal:
+    total = Payout.objects.filter(resolution__order_item=item, kind=PayoutKind.REFUND).aggregate(
+        total=Sum("amount"))["total"]
+    return total or Decimal("0.00")
+
+
+def merchant_silent_hours(ticket: Ticket, *, at: datetime) -> Decimal:
+    """Return how long the ticket has waited on the supplier (merchant) without an answer."""
+    if ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER:
+        return Decimal("0")
+    since = (
+        ticket.history.filter(state=TicketState.PENDING_INTERNAL)
+        .order_by("-history_date").values_list("history_date", flat=True).first()
+    )
+    if since is None:
+        return Decimal("0")
+    return Decimal(str(round((at - since).total_seconds() / 3600, 2)))
+
+
+def item_for_ticket(ticket: Ticket) -> OrderItem | None:
+    """Return the item the request is about: the ticket's own, or the order's first."""
+    if ticket.order_item_id:
+        return ticket.order_item
+    if ticket.order_id is None:
+        return None
+    return ticket.order.items.order_by("id").first()
+
+
+def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = None) -> engine.Facts:
+    """Return the facts to decide the ticket's request about `item` on."""
+    at = at or timezone.now()
+    order = item.order
+    refunds, disputes = customer_history(ticket.customer_id, at=at, exclude_ticket=ticket.pk)
+    evidence = frozenset(ticket.attachments.values_list("evidence_kind", flat=True).distinct())
+    return engine.Facts(
+        at=at,
+        order_paid_amount=order.paid_amount,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        signed_at=order.signed_at,
+        promised_delivery_at=order.promised_delivery_at,
+        customer_tier=ticket.customer.tier,
+        item_category=item.category,
+        item_flags=item_flags(item, freight_insured=order.freight_insured),
+        item_paid_amount=item.paid_amount,
+        item_quantity=item.quantity,
+        already_refunded=already_refunded(item),
+        warranty_days=warranty_days(item, order.signed_at),
+        reason=ticket.request_reason,
+        item_condition=ticket.item_condition,
+        evidence=evidence,
+        refunds_90d=refunds,
+        disputes_90d=disputes,
+        merchant_silent_hours=merchant_silent_hours(ticket, at=at),
+        time_zone=timezone.get_current_timezone_name(),
+    )

@@ -1,0 +1,80 @@
+"""The simulator's case form: the same facts the engine decides on, typed by a person."""
+
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from policies import engine
+from policies.models import PolicyItemFlag
+from tickets.models import CustomerTier, EvidenceKind, ItemCondition, ProductCategory, RequestReason
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _when(label, required=False):
+    return forms.DateTimeField(label=label, required=required, widget=DATETIME,
+                               input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+
+
+class CaseForm(forms.Form):
+    ticket = forms.CharField(label=_("or take the facts from ticket"), required=False,
+                             help_text=_("A ticket number such as CS20261122-000001."))
+    at = _when(_("decide as of"))
+    order_paid_amount = forms.DecimalField(label=_("order paid amount"), min_value=Decimal("0"),
+                                           max_digits=12, decimal_places=2, initial="199.00")
+    customer_tier = forms.ChoiceField(label=_("customer tier"), choices=CustomerTier.choices)
+    paid_at = _when(_("paid at"))
+    shipped_at = _when(_("shipped at"))
+    signed_at = _when(_("signed for at"))
+    promised_delivery_at = _when(_("promised delivery by"))
+    item_category = forms.ChoiceField(label=_("category"), choices=ProductCategory.choices)
+    item_flags = forms.MultipleChoiceField(label=_("item flags"), choices=PolicyItemFlag.choices,
+                                           required=False, widget=forms.CheckboxSelectMultiple)
+    item_paid_amount = forms.DecimalField(label=_("item paid amount"), min_value=Decimal("0"),
+                                          max_digits=12, decimal_places=2, initial="199.00")
+    already_refunded = forms.DecimalField(label=_("already refunded"), min_value=Decimal("0"),
+                                          max_digits=12, decimal_places=2, initial="0.00")
+    warranty_days = forms.IntegerField(label=_("warranty (days)"), min_value=0, required=False)
+    reason = forms.ChoiceField(label=_("request reason"), choices=RequestReason.choices)
+    item_condition = forms.ChoiceField(label=_("item condition"),
+                                       choices=[("", "—"), *ItemCondition.choices], required=False)
+    evidence = forms.MultipleChoiceField(label=_("evidence"), choices=EvidenceKind.choices,
+                                         required=False, widget=forms.CheckboxSelectMultiple)
+    refunds_90d = forms.IntegerField(label=_("refunds in 90 days"), min_value=0, initial=0)
+    disputes_90d = forms.IntegerField(label=_("disputes in 90 days"), min_value=0, initial=0)
+    merchant_silent_hours = forms.DecimalField(label=_("merchant silent (hours)"),
+                                               min_value=Decimal("0"), initial="0")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("already_refunded") and data.get("item_paid_amount") is not None \
+                and data["already_refunded"] > data["item_paid_amount"]:
+            self.add_error("already_refunded", _("Cannot exceed the item's paid amount."))
+        return data
+
+    def to_facts(self) -> engine.Facts:
+        data = self.cleaned_data
+        return engine.Facts(
+            at=data.get("at") or timezone.now(),
+            order_paid_amount=data["order_paid_amount"],
+            paid_at=data.get("paid_at"),
+            shipped_at=data.get("shipped_at"),
+            signed_at=data.get("signed_at"),
+            promised_delivery_at=data.get("promised_delivery_at"),
+            customer_tier=data["customer_tier"],
+            item_category=data["item_category"],
+            item_flags=frozenset(data["item_flags"]),
+            item_paid_amount=data["item_paid_amount"],
+            item_quantity=1,
+            already_refunded=data["already_refunded"],
+            warranty_days=data.get("warranty_days"),
+            reason=data["reason"],
+            item_condition=data.get("item_condition") or "",
+            evidence=frozenset(data["evidence"]),
+            refunds_90d=data["refunds_90d"],
+            disputes_90d=data["disputes_90d"],
+            merchant_silent_hours=data["merchant_silent_hours"],
+            time_zone=timezone.get_current_timezone_name(),
+        )

@@ -1,0 +1,276 @@
+"""The after-sales rule table and approval limits that supervisors edit in Django admin.
+
+Columns are typed and validated (no free-form code). policies.rulebook turns the rows into
+the engine's frozen Rule objects; every edit is versioned by django-simple-history, and the
+history id of a row is the version a decision cites.
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from cs_console.roles import Role
+from tickets.models import (
+    CustomerTier,
+    EvidenceKind,
+    ItemCondition,
+    ProductCategory,
+    RequestReason,
+    ResolutionKind,
+)
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True,
+         "validators": [MinValueValidator(Decimal("0"))]}
+PERCENT = {"max_digits": 6, "decimal_places": 2, "null": True, "blank": True,
+           "validators": [MinValueValidator(Decimal("0"))]}
+
+
+class Verdict(models.TextChoices):
+    ALLOW = "allow", _("Allow")
+    DENY = "deny", _("Deny")
+    NEEDS_APPROVAL = "needs_approval", _("Needs approval")
+
+
+class OrderStage(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    UNSHIPPED = "unshipped", _("Paid, not shipped")
+    IN_TRANSIT = "in_transit", _("In transit")
+    SIGNED = "signed", _("Signed for")
+
+
+class PolicyItemFlag(models.TextChoices):
+    """Item facts a rule can ask for; the shop mirror and the request supply them."""
+
+    CUSTOM_MADE = "custom_made", _("Custom-made")
+    PERISHABLE = "perishable", _("Fresh / perishable")
+    DIGITAL = "digital", _("Digital, delivered online")
+    HYGIENE_SEALED = "hygiene_sealed", _("Hygiene-sealed")
+    PERIODICAL = "periodical", _("Newspapers and periodicals")
+    NO_RETURN_CONFIRMED = "no_return_confirmed", _("Customer confirmed: not returnable")
+    SANBAO = "sanbao", _("Covered by the statutory warranty (三包)")
+    FREIGHT_INSURED = "freight_insured", _("Return-freight insurance")
+
+
+class Warranty(models.TextChoices):
+    ANY = "any", _("Any")
+    WITHIN = "within", _("Within warranty")
+    BEYOND = "beyond", _("Beyond warranty")
+
+
+class FreightPayer(models.TextChoices):
+    NONE = "", _("No return leg")
+    MERCHANT = "merchant", _("Merchant")
+    CUSTOMER = "customer", _("Customer")
+    PLATFORM = "platform", _("Platform")
+    INSURER = "insurer", _("Return-freight insurance")
+
+
+class Payer(models.TextChoices):
+    MERCHANT = "merchant", _("Merchant")
+    PLATFORM = "platform", _("Platform (advance payout)")
+    CARRIER = "carrier", _("Carrier")
+    INSURER = "insurer", _("Insurer")
+
+
+class RefundRule(models.TextChoices):
+    NONE = "none", _("No refund")
+    ITEM_REMAINING = "item_remaining", _("Item paid minus already refunded")
+    PERCENT_OF_ITEM = "percent_of_item", _("Percent of the item's paid amount")
+
+
+# The choices a multiple-choice column may hold, by column.
+LIST_CHOICES = {
+    "categories": ProductCategory.choices,
+    "required_flags": PolicyItemFlag.choices,
+    "excluded_flags": PolicyItemFlag.choices,
+    "reasons": RequestReason.choices,
+    "item_conditions": ItemCondition.choices,
+    "order_stages": OrderStage.choices,
+    "customer_tiers": CustomerTier.choices,
+    "evidence_any": EvidenceKind.choices,
+    "evidence_absent": EvidenceKind.choices,
+}
+
+
+def _list_field(verbose_name, help_text):
+    return models.JSONField(verbose_name, default=list, blank=True, help_text=help_text)
+
+
+class PolicyRule(models.Model):
+    # --- identity ------------------------------------------------------------------------
+    name = models.CharField(_("name (English)"), max_length=120)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+    kind = models.CharField(_("resolution kind"), max_length=20, choices=ResolutionKind.choices)
+    priority = models.PositiveIntegerField(
+        _("priority"), help_text=_("Lower numbers are checked first; for each kind the first "
+                                   "matching rule decides."))
+    is_active = models.BooleanField(_("active"), default=True)
+    effective_from = models.DateTimeField(_("effective from"), null=True, blank=True)
+    effective_to = models.DateTimeField(_("effective until"), null=True, blank=True)
+    source = models.TextField(
+        _("source"), blank=True,
+        help_text=_("Which rule of the law, the platform or the training material this encodes."))
+
+    # --- conditions: an empty list or an empty number means "any" -------------------------
+    categories = _list_field(_("product categories"), _("Leave empty for every category."))
+    required_flags = _list_field(_("required item flags"), _("All of these must apply."))
+    excluded_flags = _list_field(_("excluded item flags"), _("None of these may apply."))
+    reasons = _list_field(_("request reasons"), _("Leave empty for every reason."))
+    item_conditions = _list_field(_("item conditions"), _("As the customer reports it."))
+    order_stages = _list_field(_("order stages"), _("Derived from the order's times."))
+    customer_tiers = _list_field(_("customer tiers"), "")
+    evidence_any = _list_field(_("evidence: at least one of"), "")
+    evidence_absent = _list_field(_("evidence: none of"), "")
+    within_days = models.PositiveIntegerField(
+        _("within N days of sign-off"), null=True, blank=True,
+        help_text=_("Calendar days as the law counts them: from the day after sign-off to "
+                    "24:00 of day N."))
+    after_days = models.PositiveIntegerField(_("more than N days after sign-off"), null=True,
+                                             blank=True)
+    within_hours = models.PositiveIntegerField(_("within N hours of sign-off"), null=True,
+                                               blank=True)
+    after_hours = models.PositiveIntegerField(_("more than N hours after sign-off"), null=True,
+                                              blank=True)
+    warranty = models.CharField(_("warranty"), max_length=8, choices=Warranty.choices,
+                                default=Warranty.ANY)
+    min_order_amount = models.DecimalField(_("order amount at least"), **MONEY)
+    max_order_amount = models.DecimalField(_("order amount at most"), **MONEY)
+    max_item_amount = models.DecimalField(_("item amount at most"), **MONEY)
+    min_refunds_90d = models.PositiveIntegerField(_("refunds in 90 days at least"), null=True,
+                                                  blank=True)
+    max_refunds_90d = models.PositiveIntegerField(_("refunds in 90 days at most"), null=True,
+                                                  blank=True)
+    min_disputes_90d = models.PositiveIntegerField(_("disputes in 90 days at least"), null=True,
+                                                   blank=True)
+    max_disputes_90d = models.PositiveIntegerField(_("disputes in 90 days at most"), null=True,
+                                                   blank=True)
+    min_merchant_silent_hours = models.DecimalField(
+        _("merchant silent for at least (hours)"), max_digits=8, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(Decimal("0"))])
+
+    # --- outcome -----------------------------------------------------------------------------
+    verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices,
+                               default=Verdict.ALLOW)
+    approval_role = models.CharField(_("approving role"), max_length=24, choices=Role.choices,
+                                     blank=True)
+    freight_payer = models.CharField(_("freight payer"), max_length=10,
+                                     choices=FreightPayer.choices, blank=True)
+    payer = models.CharField(_("who bears the money"), max_length=10, choices=Payer.choices,
+                             default=Payer.MERCHANT)
+    refund_rule = models.CharField(_("refund amount"), max_length=16, choices=RefundRule.choices,
+                                   default=RefundRule.NONE)
+    refund_percent = models.DecimalField(_("refund percent of item"), **PERCENT)
+    refund_cap = models.DecimalField(_("refund cap"), **MONEY)
+    compensation_percent = models.DecimalField(
+        _("compensation percent of order"), **PERCENT,
+        help_text=_("Clamped to the minimum and cap, then to the platform cap (30 % of the "
+                    "order) unless the rule is statutory."))
+    compensation_min = models.DecimalField(_("compensation minimum"), **MONEY)
+    compensation_cap = models.DecimalField(_("compensation cap"), **MONEY)
+    coupon_amount = models.DecimalField(_("coupon amount"), **MONEY)
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    auto_execute = models.BooleanField(_("execute automatically"), default=False)
+    statutory = models.BooleanField(
+        _("statutory"), default=False,
+        help_text=_("A legal entitlement (for example triple compensation for fraud): exempt "
+                    "from the platform cap, always approved by risk/legal."))
+
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("policy rule")
+        verbose_name_plural = _("policy rules")
+        ordering = ["kind", "priority", "id"]
+        indexes = [models.Index(fields=["kind", "priority"], name="policy_rule_kind_prio_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.priority} · {self.name_zh or self.name}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+
+        def add(field, message):
+            errors.setdefault(field, []).append(message)
+
+        for field, choices in LIST_CHOICES.items():
+            values = getattr(self, field)
+            if not isinstance(values, list):
+                add(field, _("Must be a list."))
+                continue
+            allowed = {value for value, _label in choices}
+            unknown = [value for value in values if value not in allowed]
+            if unknown:
+                add(field, _("Unknown values: %(values)s") % {"values": ", ".join(map(str, unknown))})
+        if set(self.required_flags) & set(self.excluded_flags):
+            add("excluded_flags", _("A flag cannot be both required and excluded."))
+        if set(self.evidence_any) & set(self.evidence_absent):
+            add("evidence_absent", _("Evidence cannot be both required and absent."))
+
+        for low, high, label in [
+            ("min_order_amount", "max_order_amount", _("order amount")),
+            ("min_refunds_90d", "max_refunds_90d", _("refunds in 90 days")),
+            ("min_disputes_90d", "max_disputes_90d", _("disputes in 90 days")),
+            ("compensation_min", "compensation_cap", _("compensation")),
+        ]:
+            lo, hi = getattr(self, low), getattr(self, high)
+            if lo is not None and hi is not None and lo > hi:
+                add(high, _("The maximum of %(what)s must not be below its minimum.")
+                    % {"what": label})
+        for after, within in [("after_days", "within_days"), ("after_hours", "within_hours")]:
+            lo, hi = getattr(self, after), getattr(self, within)
+            if lo is not None and hi is not None and lo >= hi:
+                add(within, _("This window is empty: 'more than' must be below 'within'."))
+
+        if self.refund_percent is not None and self.refund_percent > 100:
+            add("refund_percent", _("A percent is between 0 and 100."))
+        if self.compensation_percent is not None and self.compensation_percent > 100 \
+                and not self.statutory:
+            add("compensation_percent",
+                _("Above 100 % only for statutory rules (for example triple compensation)."))
+        if self.refund_rule == RefundRule.PERCENT_OF_ITEM and self.refund_percent is None:
+            add("refund_percent", _("Give the percent of the item to refund."))
+
+        if self.verdict == Verdict.NEEDS_APPROVAL and not self.approval_role:
+            add("approval_role", _("Say which role approves."))
+        if self.verdict != Verdict.NEEDS_APPROVAL and self.approval_role and not self.statutory:
+            add("approval_role", _("Only rules that need approval name an approving role."))
+        if self.statutory and self.approval_role not in ("", Role.RISK_LEGAL):
+            add("approval_role", _("Statutory rules are always approved by risk/legal."))
+        if self.verdict == Verdict.DENY and (
+            self.refund_rule != RefundRule.NONE or self.compensation_percent or self.coupon_amount
+            or self.points or self.auto_execute
+        ):
+            add("verdict", _("A deny rule gives nothing and executes nothing."))
+        if self.auto_execute and self.verdict != Verdict.ALLOW:
+            add("auto_execute", _("Only allowed options execute automatically."))
+        if self.effective_from and self.effective_to and self.effective_from >= self.effective_to:
+            add("effective_to", _("The end must come after the start."))
+        if errors:
+            raise ValidationError(errors)
+
+
+class ApprovalLimit(models.Model):
+    """The largest amount (refund plus compensation) a role may approve; empty means no limit."""
+
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices, unique=True)
+    max_amount = models.DecimalField(
+        _("largest amount it may approve"), max_digits=12, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(Decimal("0"))],
+        help_text=_("Leave empty for no limit."))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("approval limit")
+        verbose_name_plural = _("approval limits")
+        ordering = ["max_amount"]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()}: {self.max_amount if self.max_amount is not None else '∞'}"

@@ -1,0 +1,76 @@
+"""The database edge of the policy engine: rule rows in, compiled rules out, cached by version.
+
+The version of the rule set is the newest history id of the rule table, so any edit (or
+deletion) gives a new version and the next decision compiles the table again; until then
+every decision reuses the compiled rules without touching the rows.
+"""
+
+import threading
+from dataclasses import fields as dataclass_fields
+from decimal import Decimal
+
+from django.db.models import Max, OuterRef, Subquery
+
+from policies import engine
+from policies.models import PolicyRule
+
+_LIST_FIELDS = ("categories", "required_flags", "excluded_flags", "reasons", "item_conditions",
+                "order_stages", "customer_tiers", "evidence_any", "evidence_absent")
+_COPIED_FIELDS = [
+    field.name for field in dataclass_fields(engine.Rule)
+    if field.name not in {"id", "version", "active", *_LIST_FIELDS}
+]
+
+_lock = threading.Lock()
+_compiled: dict[str, tuple[int, object]] = {}
+
+
+def ruleset_version() -> int:
+    """Return the version of the rule table: its newest history id (0 when empty)."""
+    return PolicyRule.history.aggregate(version=Max("history_id"))["version"] or 0
+
+
+def rule_from_row(row: PolicyRule, version: int) -> engine.Rule:
+    """Turn a rule row into the engine's frozen Rule."""
+    values = {name: getattr(row, name) for name in _COPIED_FIELDS}
+    for name in _LIST_FIELDS:
+        values[name] = frozenset(getattr(row, name) or ())
+    for name, value in values.items():
+        if isinstance(value, float):  # JSON never holds money, but be strict about it
+            values[name] = Decimal(str(value))
+    return engine.Rule(id=row.pk, version=version, active=row.is_active, **values)
+
+
+def load_rules() -> list[engine.Rule]:
+    """Return every rule row as an engine Rule, each with the history id of its latest edit."""
+    latest_edit = (
+        PolicyRule.history.filter(id=OuterRef("pk")).order_by("-history_id").values("history_id")[:1]
+    )
+    rows = PolicyRule.objects.annotate(version=Subquery(latest_edit)).order_by("priority", "id")
+    return [rule_from_row(row, row.version or 0) for row in rows]
+
+
+def current_rules() -> tuple[int, object]:
+    """Return (version, compiled rules), compiling again only when the table has changed."""
+    version = ruleset_version()
+    cached = _compiled.get("rules")
+    if cached is not None and cached[0] == version:
+        return cached
+    with _lock:
+        cached = _compiled.get("rules")
+        if cached is None or cached[0] != version:
+            cached = (version, engine.compile_rules(load_rules()))
+            _compiled["rules"] = cached
+    return cached
+
+
+def platform_cap_percent() -> Decimal:
+    from django.conf import settings
+
+    return Decimal(settings.POLICY_PLATFORM_CAP_PERCENT)
+
+
+def decide(facts: engine.Facts) -> tuple[int, engine.Decision]:
+    """Decide on the facts with the current rule table; return (rule set version, decision)."""
+    version, compiled = current_rules()
+    return version, engine.decide(facts, compiled, platform_cap_percent=platform_cap_percent())

@@ -1,0 +1,96 @@
+"""The facts of a case as JSON, for the evaluate endpoint and the simulator."""
+
+import itertools
+from decimal import Decimal
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from policies import engine
+from policies.models import PolicyItemFlag
+from tickets.models import CustomerTier, EvidenceKind, ItemCondition, ProductCategory, RequestReason
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class OrderFactsSerializer(serializers.Serializer):
+    paid_amount = serializers.DecimalField(**MONEY)
+    paid_at = serializers.DateTimeField(required=False, allow_null=True)
+    shipped_at = serializers.DateTimeField(required=False, allow_null=True)
+    signed_at = serializers.DateTimeField(required=False, allow_null=True)
+    promised_delivery_at = serializers.DateTimeField(required=False, allow_null=True)
+    customer_tier = serializers.ChoiceField(choices=CustomerTier.choices,
+                                            default=CustomerTier.NORMAL)
+
+    def validate(self, data):
+        order = [("paid_at", data.get("paid_at")), ("shipped_at", data.get("shipped_at")),
+                 ("signed_at", data.get("signed_at"))]
+        known = [(name, value) for name, value in order if value is not None]
+        for (earlier, first), (later, second) in itertools.pairwise(known):
+            if second < first:
+                raise serializers.ValidationError(
+                    {later: _("Cannot be before %(field)s.") % {"field": earlier}})
+        return data
+
+
+class ItemFactsSerializer(serializers.Serializer):
+    category = serializers.ChoiceField(choices=ProductCategory.choices)
+    flags = serializers.ListField(child=serializers.ChoiceField(choices=PolicyItemFlag.choices),
+                                  required=False, default=list)
+    paid_amount = serializers.DecimalField(**MONEY)
+    quantity = serializers.IntegerField(min_value=1, default=1)
+    already_refunded = serializers.DecimalField(**MONEY, default=Decimal("0.00"))
+    warranty_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+
+    def validate(self, data):
+        if data["already_refunded"] > data["paid_amount"]:
+            raise serializers.ValidationError(
+                {"already_refunded": _("Cannot exceed the item's paid amount.")})
+        return data
+
+
+class HistoryFactsSerializer(serializers.Serializer):
+    refunds_90d = serializers.IntegerField(min_value=0, default=0)
+    disputes_90d = serializers.IntegerField(min_value=0, default=0)
+
+
+class FactsSerializer(serializers.Serializer):
+    order = OrderFactsSerializer()
+    item = ItemFactsSerializer()
+    reason = serializers.ChoiceField(choices=RequestReason.choices)
+    item_condition = serializers.ChoiceField(choices=ItemCondition.choices, required=False,
+                                             allow_blank=True, default="")
+    evidence = serializers.ListField(child=serializers.ChoiceField(choices=EvidenceKind.choices),
+                                     required=False, default=list)
+    customer_history = HistoryFactsSerializer(required=False)
+    merchant_silent_hours = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                                     min_value=Decimal("0"), default=Decimal("0"))
+    at = serializers.DateTimeField(required=False)
+
+    def to_facts(self) -> engine.Facts:
+        data = self.validated_data
+        order, item = data["order"], data["item"]
+        history = data.get("customer_history") or {}
+        return engine.Facts(
+            at=data.get("at") or timezone.now(),
+            order_paid_amount=order["paid_amount"],
+            paid_at=order.get("paid_at"),
+            shipped_at=order.get("shipped_at"),
+            signed_at=order.get("signed_at"),
+            promised_delivery_at=order.get("promised_delivery_at"),
+            customer_tier=order["customer_tier"],
+            item_category=item["category"],
+            item_flags=frozenset(item["flags"]),
+            item_paid_amount=item["paid_amount"],
+            item_quantity=item["quantity"],
+            already_refunded=item["already_refunded"],
+            warranty_days=item.get("warranty_days"),
+            reason=data["reason"],
+            item_condition=data["item_condition"],
+            evidence=frozenset(data["evidence"]),
+            refunds_90d=history.get("refunds_90d", 0),
+            disputes_90d=history.get("disputes_90d", 0),
+            merchant_silent_hours=data["merchant_silent_hours"],
+            time_zone=timezone.get_current_timezone_name(),
+        )

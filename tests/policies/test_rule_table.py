@@ -1,0 +1,220 @@
+"""The rule table in the database: defaults, validation, versions, admin edits, import/export."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
+from django.urls import reverse
+from django.utils import timezone
+
+from policies import engine, rulebook
+from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
+
+pytestmark = pytest.mark.django_db
+
+
+def small_refund_facts(item_amount="88.00"):
+    now = timezone.now()
+    return engine.Facts(
+        at=now, order_paid_amount=Decimal(item_amount), paid_at=now - timedelta(days=4),
+        shipped_at=now - timedelta(days=3), signed_at=now - timedelta(days=1),
+        promised_delivery_at=None, customer_tier="normal", item_category="electronics",
+        item_flags=frozenset(), item_paid_amount=Decimal(item_amount), item_quantity=1,
+        already_refunded=Decimal("0"), warranty_days=365, reason="quality_defect",
+        item_condition="opened", evidence=frozenset({"photo"}), refunds_90d=0, disputes_90d=0,
+        merchant_silent_hours=Decimal("0"),
+    )
+
+
+def refund_option(decision):
+    return next((option for option in decision.options if option.kind == "refund_only"), None)
+
+
+def test_the_default_table_is_loaded_valid_and_cited():
+    rules = PolicyRule.objects.all()
+
+    assert rules.count() == len(DEFAULT_RULES)
+    for rule in rules:
+        rule.full_clean()
+        assert rule.source, rule.name
+        assert rule.history.get().history_change_reason == "default table"
+    assert {limit.role: limit.max_amount for limit in ApprovalLimit.objects.all()} == \
+        DEFAULT_APPROVAL_LIMITS
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"min_order_amount": Decimal("100"), "max_order_amount": Decimal("50")}, "max_order_amount"),
+    ({"compensation_min": Decimal("50"), "compensation_cap": Decimal("10")}, "compensation_cap"),
+    ({"compensation_percent": Decimal("130")}, "compensation_percent"),
+    ({"refund_percent": Decimal("101")}, "refund_percent"),
+    ({"after_days": 7, "within_days": 7}, "within_days"),
+    ({"verdict": "needs_approval", "approval_role": ""}, "approval_role"),
+    ({"reasons": ["because"]}, "reasons"),
+    ({"required_flags": ["custom_made"], "excluded_flags": ["custom_made"]}, "excluded_flags"),
+    ({"verdict": "deny", "refund_rule": "item_remaining"}, "verdict"),
+])
+def test_bad_rule_rows_are_refused_with_a_field_error(change, field):
+    rule = PolicyRule(name="x", kind="refund_only", priority=1, **change)
+
+    with pytest.raises(ValidationError) as refused:
+        rule.full_clean()
+
+    assert field in refused.value.message_dict
+
+
+def test_a_statutory_rule_may_exceed_100_percent():
+    PolicyRule(name="假一赔三", kind="compensation_cash", priority=1, statutory=True,
+               verdict="needs_approval", approval_role="risk_legal",
+               compensation_percent=Decimal("300"), compensation_min=Decimal("500")).full_clean()
+
+
+def test_the_compiled_table_is_reused_until_a_rule_changes(django_assert_num_queries):
+    rulebook.current_rules()
+    with django_assert_num_queries(1):  # only the version check
+        rulebook.current_rules()
+
+    rule = PolicyRule.objects.first()
+    rule.priority += 1
+    rule.save()
+
+    version, _compiled = rulebook.current_rules()
+    assert version == rule.history.latest().history_id
+
+
+def test_an_admin_edit_changes_the_next_decision_and_is_in_the_history(client, supervisor):
+    _version, before = rulebook.decide(small_refund_facts("88.00"))
+    automatic = refund_option(before)
+    assert automatic.auto_execute
+    rule = PolicyRule.objects.get(pk=automatic.rule_id)
+
+    data = {key: value for key, value in model_to_dict(rule).items() if value is not None}
+    for name in LIST_CHOICES:
+        data[name] = list(getattr(rule, name))
+    data["max_item_amount"] = "50.00"  # the supervisor lowers the 秒退 threshold
+    client.force_login(supervisor)
+    response = client.post(reverse("admin:policies_policyrule_change", args=[rule.pk]), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    _version, after = rulebook.decide(small_refund_facts("88.00"))
+    changed = refund_option(after)
+    assert changed is None or changed.rule_id != rule.pk
+    latest = rule.history.latest()
+    assert latest.history_user == supervisor
+    assert latest.history_change_reason == "admin:edit"
+    assert latest.max_item_amount == Decimal("50.00")
+    delta = latest.diff_against(latest.prev_record)
+    assert [change.field for change in delta.changes] == ["max_item_amount"]
+
+
+def test_rules_cannot_be_deleted_in_admin_only_deactivated(client, supervisor):
+    rule = PolicyRule.objects.first()
+    client.force_login(supervisor)
+
+    assert client.get(reverse("admin:policies_policyrule_delete", args=[rule.pk])).status_code == 403
+    client.post(reverse("admin:policies_policyrule_changelist"),
+                {"action": "deactivate_rules", "_selected_action": [rule.pk]})
+    rule.refresh_from_db()
+    assert not rule.is_active
+    assert rule.history.latest().history_change_reason == "admin:deactivate"
+
+
+def test_cloning_makes_inactive_copies(client, supervisor):
+    rule = PolicyRule.objects.first()
+    client.force_login(supervisor)
+
+    client.post(reverse("admin:policies_policyrule_changelist"),
+                {"action": "clone_rules", "_selected_action": [rule.pk]})
+
+    copy = PolicyRule.objects.latest("id")
+    assert copy.pk != rule.pk
+    assert copy.kind == rule.kind
+    assert not copy.is_active
+    assert copy.history.get().history_change_reason == "admin:clone"
+
+
+def test_the_table_exports_to_a_spreadsheet_and_imports_back():
+    from policies.admin import PolicyRuleResource
+
+    dataset = PolicyRuleResource().export()
+    assert len(dataset) == PolicyRule.objects.count()
+    csv = dataset.csv
+    assert "no_reason" in csv
+
+    row_index = dataset.headers.index("max_item_amount")
+    id_index = dataset.headers.index("id")
+    rows = [list(row) for row in dataset]
+    target = next(row for row in rows if row[row_index] not in (None, ""))
+    target[row_index] = "66.00"
+    import tablib
+
+    edited = tablib.Dataset(*rows, headers=dataset.headers)
+    result = PolicyRuleResource().import_data(edited, dry_run=False)
+
+    assert not result.has_errors()
+    rule = PolicyRule.objects.get(pk=target[id_index])
+    assert rule.max_item_amount == Decimal("66.00")
+    assert rule.history.latest().history_change_reason == "import"
+
+
+def test_an_import_with_a_bad_row_changes_nothing():
+    from policies.admin import PolicyRuleResource
+
+    dataset = PolicyRuleResource().export()
+    rows = [list(row) for row in dataset]
+    statutory = dataset.headers.index("statutory")
+    ordinary = next(row for row in rows if row[statutory] in ("0", 0, False, "False"))
+    ordinary[dataset.headers.index("compensation_percent")] = "250"  # only statutory rows may
+    import tablib
+
+    before = list(PolicyRule.objects.values_list("compensation_percent", flat=True))
+    result = PolicyRuleResource().import_data(tablib.Dataset(*rows, headers=dataset.headers),
+                                              dry_run=False, raise_errors=False)
+
+    assert result.has_validation_errors() or result.has_errors()
+    assert list(PolicyRule.objects.values_list("compensation_percent", flat=True)) == before
+
+
+def test_the_simulator_shows_options_trace_and_deciding_rules(client, supervisor):
+    client.force_login(supervisor)
+    signed = timezone.localtime() - timedelta(days=1)
+
+    response = client.get(reverse("policy-simulator"), {
+        "order_paid_amount": "88.00", "customer_tier": "normal",
+        "paid_at": (signed - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M"),
+        "shipped_at": (signed - timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "signed_at": signed.strftime("%Y-%m-%dT%H:%M"),
+        "item_category": "electronics", "item_paid_amount": "88.00", "already_refunded": "0",
+        "reason": "quality_defect", "item_condition": "opened", "evidence": ["photo"],
+        "refunds_90d": "0", "disputes_90d": "0", "merchant_silent_hours": "0",
+    })
+
+    assert response.status_code == 200
+    assert response.context["options"]
+    assert response.context["trace"]
+    page = response.content.decode()
+    assert 'id="trace"' in page
+    assert 'data-kind="refund_only"' in page
+    assert response.context["deciding_rules"].exists()
+
+
+def test_the_simulator_takes_the_facts_from_a_ticket(client, supervisor, make_ticket):
+    from tests.factories import OrderItemFactory
+
+    item = OrderItemFactory()
+    ticket = make_ticket(customer=item.order.customer, order=item.order, order_item=item,
+                         request_reason="quality_defect", item_condition="opened")
+    client.force_login(supervisor)
+
+    response = client.get(reverse("policy-simulator"), {"ticket": ticket.number})
+
+    assert response.context["ticket"] == ticket
+    assert response.context["options"]
+
+
+def test_agents_do_not_get_the_simulator(client, agent):
+    client.force_login(agent)
+
+    assert client.get(reverse("policy-simulator")).status_code == 403

@@ -305,7 +305,7 @@ def _check_refund_fits(resolution: Resolution, order: Order) -> None:
 def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
     """Pay out (or send) what was granted; a second call never pays twice."""
     with transaction.atomic():
-        resolution = Resolution.objects.select_for_update().select_related(
+        resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
             "ticket__order").get(pk=resolution_id)
         if resolution.state == RS.MANUAL_REVIEW:
             name = "retry"

@@ -5,9 +5,9 @@ from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
 from cs_console.demo.people import USERS, demo_password
-from tickets.models import Customer, Order, OrderItem, Team
+from tickets.models import Customer, Message, Order, OrderItem, Team, Ticket, TicketState
 
-MODELS = [get_user_model(), Team, Customer, Order, OrderItem]
+MODELS = [get_user_model(), Team, Customer, Order, OrderItem, Ticket, Message]
 
 
 def _counts() -> dict[str, int]:
@@ -43,3 +43,16 @@ def test_demo_orders_have_consistent_money():
 
     for order in Order.objects.prefetch_related("items"):
         assert order.paid_amount == sum(item.paid_amount for item in order.items.all())
+
+
+@pytest.mark.django_db
+def test_demo_tickets_cover_every_state_with_an_audit_trail():
+    call_command("seed_demo", stdout=StringIO())
+
+    assert set(Ticket.objects.values_list("state", flat=True)) == set(TicketState.values)
+    for ticket in Ticket.objects.all():
+        reasons = list(ticket.history.values_list("history_change_reason", flat=True))
+        assert reasons[-1].startswith("create:")  # history is newest first
+        assert all(reasons)
+    merged = Ticket.objects.get(merged_into__isnull=False)
+    assert merged.state == TicketState.CANCELLED

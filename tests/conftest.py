@@ -26,6 +26,12 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _uploads_in_a_temporary_folder(settings, tmp_path):
+    """Keep evidence files written by tests out of the project's media folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def _persona(role: str, username: str, **extra):
     user = UserFactory(username=username, **extra)
     user.groups.add(Group.objects.get(name=role))

@@ -1,9 +1,15 @@
 """Background jobs for tickets; each takes ids and calls one service."""
 
+from tickets.models import Resolution, ResolutionState
 from tickets.services import resolutions
+
+EXECUTABLE = (ResolutionState.APPROVED, ResolutionState.RETURN_RECEIVED,
+              ResolutionState.AWAITING_RETURN)
 
 
 def resolution_execute_task(resolution_id: int) -> str:
-    """Execute an approved resolution (queued after approval or receipt of the goods)."""
-    resolution = resolutions.resolution_execute(resolution_id=resolution_id)
-    return resolution.state
+    """Execute an approved resolution; a second run of the same job does nothing."""
+    state = Resolution.objects.filter(pk=resolution_id).values_list("state", flat=True).first()
+    if state not in EXECUTABLE:
+        return f"skipped: {state}"
+    return resolutions.resolution_execute(resolution_id=resolution_id).state

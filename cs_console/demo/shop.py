@@ -64,7 +64,7 @@ ORDERS = [
                     "2899.00", warranty_months=72)],
               shipped_after_hours=20, signed_after_hours=70, promised_hours=96,
               carrier="京东物流", tracking="JDV004512338871"),
-    DemoOrder("TB202611100003", "TB20001", OrderStatus.SIGNED, "alipay", 12,
+    DemoOrder("TB202611100003", "TB20001", OrderStatus.SIGNED, "alipay", 5,
               [Item("AP-DR-2231", "法式碎花连衣裙 M码", ProductCategory.APPAREL, "259.00"),
                Item("AP-BL-0098", "真丝衬衫 白色 S码", ProductCategory.APPAREL, "329.00")],
               shipped_after_hours=24, signed_after_hours=60, promised_hours=72,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -50,6 +51,12 @@ class Scenario:
     steps: list[tuple] = field(default_factory=list)
 
 
+# A 1×1 PNG: enough for the evidence checks, which read the file's bytes.
+DEMO_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c63f80f00000101000518d84e0000000049454e44ae426082"
+)
+
 GREETING = "您好，这里是售后客服，请问有什么可以帮您？"
 
 SCENARIOS = [
@@ -80,7 +87,10 @@ SCENARIOS = [
             ("transition", "assign", {}),
             ("reply", GREETING + "非常抱歉给您带来不便，您反馈的是耳机左耳无声，对吗？"),
             ("inbound", "对的，右耳正常。"),
-            ("note", "签收后第4天反馈，属于质量问题，可按三包换货，运费由商家承担。"),
+            ("attach", "photo", "左耳无声.png"),
+            ("note", "签收后第4天反馈，超过72小时且没有检测报告，按规则需高级客服审批。"),
+            ("propose", "return_refund"),
+            ("resolution", "accept", {"note": "客户同意退货退款，等待审批"}),
         ],
     ),
     Scenario(
@@ -117,9 +127,14 @@ SCENARIOS = [
         steps=[
             ("transition", "assign", {}),
             ("reply", "您好，商品在签收后7天内且吊牌完好，可以无理由退货，退货运费由您承担。"),
+            ("propose", "return_refund"),
+            ("resolution", "accept", {"note": "客户同意退货退款"}),
             ("inbound", "好的，已经寄出，运单号 YT6620077120。"),
+            ("resolution", "record_return", {"carrier": "圆通速递", "tracking_number": "YT6620077120"}),
+            ("resolution", "receive_return", {"note": "仓库验收：吊牌完好"}),
+            ("resolution", "execute", {}),
             ("transition", "resolve",
-             {"summary": "已指导客户寄回，仓库入库后48小时内原路退款。"}),
+             {"summary": "仓库已验收，退款已原路退回。"}),
         ],
     ),
     Scenario(
@@ -238,6 +253,7 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
         created_at=now - timedelta(hours=scenario.hours_ago),
     )
     worker = _user(scenario.assignee) if scenario.assignee else agent
+    resolution = None
     for step in scenario.steps:
         kind = step[0]
         if kind == "transition":
@@ -252,4 +268,16 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
             services.message_add(ticket=ticket, actor=worker, kind=MessageKind(kind), body=step[1])
         elif kind == "escalate":
             services.ticket_escalate(ticket=ticket, actor=worker, level=step[1], reason=step[2])
+        elif kind == "attach":
+            services.attachment_add(ticket=ticket, actor=worker, evidence_kind=step[1],
+                                    upload=SimpleUploadedFile(step[2], DEMO_PNG))
+        elif kind == "propose":
+            resolution = services.resolution_propose(ticket=ticket, actor=worker, kind=step[1])
+        elif kind == "resolution" and step[1] == "execute":
+            # Executed here rather than by the worker, so the demo ticket can be resolved now.
+            services.resolution_execute(resolution_id=resolution.pk, actor=worker)
+        elif kind == "resolution":
+            resolution.refresh_from_db()
+            services.resolution_transition(resolution=resolution, actor=worker, name=step[1],
+                                           **step[2])
     return ticket

@@ -56,3 +56,15 @@ def test_demo_tickets_cover_every_state_with_an_audit_trail():
         assert all(reasons)
     merged = Ticket.objects.get(merged_into__isnull=False)
     assert merged.state == TicketState.CANCELLED
+
+
+@pytest.mark.django_db
+def test_demo_resolutions_show_a_paid_return_and_one_waiting_for_approval():
+    from tickets.models import Payout, Resolution
+
+    call_command("seed_demo", stdout=StringIO())
+
+    states = dict(Resolution.objects.values_list("ticket__subject", "state"))
+    assert states["申请七天无理由退货"] == "completed"
+    assert states["收到的耳机左耳没有声音"] == "accepted"
+    assert Payout.objects.get().amount == Order.objects.get(number="TB202611100003").items.first().paid_amount

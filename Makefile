@@ -48,8 +48,10 @@ test: setup-dev
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# Benchmarks write their figures to stdout; bench/RESULTS.md and bench/*.md keep them.
 bench: setup-dev
-	$(PY) bench/run_all.py
+	$(PY) bench/bench_policy_engine.py
+	$(PY) bench/bench_bulk_seed.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

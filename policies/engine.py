@@ -11,14 +11,14 @@ parameters, translated only when shown (as Django's admin log does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from operator import attrgetter
-from typing import Any, Generic, NamedTuple, TypeVar, overload
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 PLATFORM_CAP_PERCENT = Decimal("30")
@@ -65,38 +65,13 @@ STATUTORY_APPROVAL_ROLE = "risk_legal"
 
 @cache
 def _zone(name: str) -> ZoneInfo:
+    """Return the time zone called name, loading it once per process."""
     return ZoneInfo(name)
 
 
 def money(value: Decimal) -> Decimal:
     """Return value rounded to the cent, half up, as money is everywhere in the console."""
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-T = TypeVar("T")
-_new_object = object.__new__
-
-
-class _derived(Generic[T]):
-    """Compute a property once per instance; unlike functools.cached_property, take no lock."""
-
-    def __init__(self, function: Callable[[Any], T]) -> None:
-        self.function = function
-        self.name = function.__name__
-        self.__doc__ = function.__doc__
-
-    @overload
-    def __get__(self, instance: None, owner: type) -> _derived[T]: ...
-    @overload
-    def __get__(self, instance: object, owner: type) -> T: ...
-    def __get__(self, instance: object | None, owner: type) -> T | _derived[T]:
-        if instance is None:
-            return self
-        value = self.function(instance)
-        # Frozen dataclasses forbid setattr, not their __dict__; a non-data descriptor lets
-        # the stored value win on every later lookup.
-        instance.__dict__[self.name] = value
-        return value
 
 
 @dataclass(frozen=True)
@@ -129,7 +104,10 @@ class Facts:
         # the order as it was then.
         return moment is not None and moment <= self.at
 
-    @_derived
+    # The derived facts below are read by many conditions of one decision, so each is
+    # computed once per Facts (cached_property writes to __dict__, which frozen allows).
+
+    @cached_property
     def order_stage(self) -> OrderStage:
         """Return how far the order has got: unpaid, unshipped, in transit or signed."""
         if self._happened(self.signed_at):
@@ -140,7 +118,7 @@ class Facts:
             return OrderStage.UNSHIPPED
         return OrderStage.UNPAID
 
-    @_derived
+    @cached_property
     def days_since_sign_off(self) -> int | None:
         """Return calendar days from sign-off to `at`, counted on the local calendar.
 
@@ -154,7 +132,7 @@ class Facts:
         zone = _zone(self.time_zone)
         return (self.at.astimezone(zone).date() - signed_at.astimezone(zone).date()).days
 
-    @_derived
+    @cached_property
     def hours_since_sign_off(self) -> Decimal | None:
         """Return the exact hours elapsed since sign-off, or None if not signed for."""
         signed_at = self.signed_at
@@ -220,7 +198,7 @@ class Rule:
 class Message:
     """A translatable sentence: an English %-format msgid and the values that fill it.
 
-    The engine reuses equal messages between decisions, so treat `params` as read-only.
+    Rules that fail the same condition share one message, so treat `params` as read-only.
     """
 
     key: str
@@ -285,345 +263,365 @@ class Decision:
         return None
 
 
-# --- compiling rules -------------------------------------------------------------------------
+T = TypeVar("T")
+
+
+def _frozen(cls: type[T], values: dict[str, Any]) -> T:
+    """Return an instance of the frozen dataclass cls holding values, one per field.
+
+    The same object cls(**values) builds, without the generated __init__, which sets each
+    field through object.__setattr__ and so costs three times as much; a decision builds
+    dozens of messages and trace entries.
+    """
+    instance = object.__new__(cls)
+    instance.__dict__.update(values)
+    return instance
+
+
+# --- conditions ------------------------------------------------------------------------------
 #
-# Deciding is two steps. The facts with few distinct values (reason, flags, condition, days
-# since sign-off, ...) together with the outcome of each comparison on the others (hours,
-# amounts: passed or not) fix which rules match and which conditions fail. That plan is worked
-# out once per combination and remembered; each decision then only fills in the messages that
-# quote exact hours or amounts, and the money, which depends on the amounts alone.
+# A condition is a function of the facts that returns None if they meet it, else a Message
+# saying why not. Each builder below closes over a rule's constants, formatted once. Rules
+# share many conditions (the same reasons, the same 7-day window), so the compiled table
+# builds each distinct condition once, checks it once per decision and gives its message to
+# every rule that sets it.
 
-Test = Callable[[Facts], bool]
-Explain = Callable[[Facts], Message]
+Condition = Callable[[Facts], Message | None]
 
-# Facts with few distinct values: checks on them are part of the plan.
-DISCRETE_ATTRIBUTES = frozenset({
-    "item_category", "item_flags", "reason", "item_condition", "order_stage",
-    "days_since_sign_off", "warranty_days", "customer_tier", "evidence", "refunds_90d",
-    "disputes_90d",
-})
-# Facts that differ on almost every request: explanations quoting them are not remembered.
-VOLATILE_ATTRIBUTES = frozenset({"hours_since_sign_off"})
-# Memo sizes: enough for a busy day's combinations; a full memo is cleared, not evicted.
-MEMO_LIMIT = 4096
-PLAN_LIMIT = 16384
+
+def _listed(values: frozenset[str]) -> str:
+    """Return the values sorted and comma-separated, or "-" if there are none."""
+    return ", ".join(sorted(values)) if values else "-"
+
+
+def _amount(value: Decimal) -> str:
+    """Return an amount of money as the trace shows it: rounded to the cent."""
+    return str(money(value))
+
+
+def _hours(value: Decimal) -> str:
+    """Return a number of hours as the trace shows it: to two decimals."""
+    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _failed(key: str, params: dict[str, str | int]) -> Message:
+    """Return the message of a failed condition."""
+    return _frozen(Message, {"key": key, "params": params})
+
+
+def _one_of(key: str, attribute: str, expected: frozenset[str]) -> Condition:
+    """Require a single-valued fact to be one of the expected values."""
+    read = attrgetter(attribute)
+    shown = _listed(expected)
+
+    def condition(facts: Facts) -> Message | None:
+        actual = read(facts)
+        if actual in expected:
+            return None
+        return _failed(key, {"actual": str(actual or "unknown"), "expected": shown})
+
+    return condition
+
+
+def _flagged(required: frozenset[str]) -> Condition:
+    """Require the item to carry every one of the flags."""
+
+    def condition(facts: Facts) -> Message | None:
+        if required <= facts.item_flags:
+            return None
+        return _failed(
+            gettext_noop("The item is not flagged %(missing)s"),
+            {"missing": _listed(required - facts.item_flags)},
+        )
+
+    return condition
+
+
+def _not_flagged(excluded: frozenset[str]) -> Condition:
+    """Require the item to carry none of the flags."""
+
+    def condition(facts: Facts) -> Message | None:
+        if excluded.isdisjoint(facts.item_flags):
+            return None
+        return _failed(
+            gettext_noop("The item is flagged %(present)s, which this rule excludes"),
+            {"present": _listed(excluded & facts.item_flags)},
+        )
+
+    return condition
+
+
+def _evidence_any(wanted: frozenset[str]) -> Condition:
+    """Require at least one of the kinds of evidence."""
+    shown = _listed(wanted)
+
+    def condition(facts: Facts) -> Message | None:
+        if not wanted.isdisjoint(facts.evidence):
+            return None
+        return _failed(
+            gettext_noop("Evidence has none of %(expected)s (it has %(actual)s)"),
+            {"expected": shown, "actual": _listed(facts.evidence)},
+        )
+
+    return condition
+
+
+def _evidence_absent(unwanted: frozenset[str]) -> Condition:
+    """Require none of the kinds of evidence."""
+
+    def condition(facts: Facts) -> Message | None:
+        if unwanted.isdisjoint(facts.evidence):
+            return None
+        return _failed(
+            gettext_noop("Evidence includes %(present)s, which this rule excludes"),
+            {"present": _listed(unwanted & facts.evidence)},
+        )
+
+    return condition
+
+
+def _at_least(
+    key: str, attribute: str, bound: Decimal | int, shown: Callable[[Any], str | int]
+) -> Condition:
+    """Require a numeric fact to be at least the bound."""
+    read = attrgetter(attribute)
+    expected = shown(bound)
+
+    def condition(facts: Facts) -> Message | None:
+        actual = read(facts)
+        if actual >= bound:
+            return None
+        return _failed(key, {"actual": shown(actual), "expected": expected})
+
+    return condition
+
+
+def _at_most(
+    key: str, attribute: str, bound: Decimal | int, shown: Callable[[Any], str | int]
+) -> Condition:
+    """Require a numeric fact to be at most the bound."""
+    read = attrgetter(attribute)
+    expected = shown(bound)
+
+    def condition(facts: Facts) -> Message | None:
+        actual = read(facts)
+        if actual <= bound:
+            return None
+        return _failed(key, {"actual": shown(actual), "expected": expected})
+
+    return condition
+
+
+def _not_signed(key: str, limit: int, facts: Facts) -> Message:
+    """Return why a window after sign-off cannot apply to an order not signed for."""
+    return _failed(key, {"expected": limit, "stage": str(facts.order_stage)})
+
+
+def _within(
+    key: str, not_signed_key: str, attribute: str, limit: int,
+    shown: Callable[[Any], str | int],
+) -> Condition:
+    """Require at most `limit` days or hours since sign-off."""
+    read = attrgetter(attribute)
+
+    def condition(facts: Facts) -> Message | None:
+        elapsed = read(facts)
+        if elapsed is None:
+            return _not_signed(not_signed_key, limit, facts)
+        if elapsed <= limit:
+            return None
+        return _failed(key, {"actual": shown(elapsed), "expected": limit})
+
+    return condition
+
+
+def _beyond(
+    key: str, not_signed_key: str, attribute: str, limit: int,
+    shown: Callable[[Any], str | int],
+) -> Condition:
+    """Require more than `limit` days or hours since sign-off."""
+    read = attrgetter(attribute)
+
+    def condition(facts: Facts) -> Message | None:
+        elapsed = read(facts)
+        if elapsed is None:
+            return _not_signed(not_signed_key, limit, facts)
+        if elapsed > limit:
+            return None
+        return _failed(key, {"actual": shown(elapsed), "expected": limit})
+
+    return condition
+
+
+WARRANTY_NOT_SIGNED = gettext_noop(
+    "Not signed for yet (order stage %(stage)s), so the warranty period cannot be checked"
+)
+
+
+def _within_warranty(facts: Facts) -> Message | None:
+    """Require sign-off to be no longer ago than the item's warranty, which it must have."""
+    days = facts.days_since_sign_off
+    if days is None:
+        return _failed(WARRANTY_NOT_SIGNED, {"stage": str(facts.order_stage)})
+    if not facts.warranty_days:
+        return _failed(gettext_noop("The item has no warranty"), {})
+    if days <= facts.warranty_days:
+        return None
+    return _failed(
+        gettext_noop("%(actual)s days since sign-off, beyond the warranty of %(warranty)s days"),
+        {"actual": days, "warranty": facts.warranty_days},
+    )
+
+
+def _beyond_warranty(facts: Facts) -> Message | None:
+    """Require sign-off to be longer ago than the item's warranty (none counts as 0 days)."""
+    days = facts.days_since_sign_off
+    if days is None:
+        return _failed(WARRANTY_NOT_SIGNED, {"stage": str(facts.order_stage)})
+    warranty_days = facts.warranty_days or 0
+    if days > warranty_days:
+        return None
+    return _failed(
+        gettext_noop(
+            "%(actual)s days since sign-off, still within the warranty of %(warranty)s days"
+        ),
+        {"actual": days, "warranty": warranty_days},
+    )
+
+
+# A condition as the rule describes it: the builder and its arguments. Equal descriptions
+# build equal conditions, so the table builds one per distinct description.
+ConditionSpec = tuple[Callable[..., Condition], tuple[Hashable, ...]]
+
+
+def _always(condition: Condition) -> Condition:
+    """Return the condition, which has no constants to close over."""
+    return condition
+
+
+def _conditions_of(rule: Rule) -> list[ConditionSpec]:
+    """Describe each condition the rule sets (unset means "any"), in the trace's order.
+
+    The trace lists what the request is (category, flags, reason, condition, stage, days,
+    warranty, tier, evidence, history) before the hours and amounts it is measured by.
+    """
+    specs: list[ConditionSpec] = []
+    if rule.categories:
+        specs.append((_one_of, (
+            gettext_noop("Category %(actual)s is not one of %(expected)s"),
+            "item_category", rule.categories,
+        )))
+    if rule.required_flags:
+        specs.append((_flagged, (rule.required_flags,)))
+    if rule.excluded_flags:
+        specs.append((_not_flagged, (rule.excluded_flags,)))
+    if rule.reasons:
+        specs.append((_one_of, (
+            gettext_noop("Reason %(actual)s is not one of %(expected)s"),
+            "reason", rule.reasons,
+        )))
+    if rule.item_conditions:
+        specs.append((_one_of, (
+            gettext_noop("Item condition %(actual)s is not one of %(expected)s"),
+            "item_condition", rule.item_conditions,
+        )))
+    if rule.order_stages:
+        specs.append((_one_of, (
+            gettext_noop("Order stage %(actual)s is not one of %(expected)s"),
+            "order_stage", rule.order_stages,
+        )))
+    if rule.within_days is not None:
+        specs.append((_within, (
+            gettext_noop("%(actual)s days since sign-off, more than %(expected)s"),
+            gettext_noop(
+                "Not signed for yet (order stage %(stage)s), so "
+                "'within %(expected)s days after sign-off' cannot apply"
+            ),
+            "days_since_sign_off", rule.within_days, int,
+        )))
+    if rule.after_days is not None:
+        specs.append((_beyond, (
+            gettext_noop("%(actual)s days since sign-off, not more than %(expected)s"),
+            gettext_noop(
+                "Not signed for yet (order stage %(stage)s), so "
+                "'more than %(expected)s days after sign-off' cannot apply"
+            ),
+            "days_since_sign_off", rule.after_days, int,
+        )))
+    if rule.warranty == Warranty.WITHIN:
+        specs.append((_always, (_within_warranty,)))
+    elif rule.warranty == Warranty.BEYOND:
+        specs.append((_always, (_beyond_warranty,)))
+    if rule.customer_tiers:
+        specs.append((_one_of, (
+            gettext_noop("Customer tier %(actual)s is not one of %(expected)s"),
+            "customer_tier", rule.customer_tiers,
+        )))
+    if rule.evidence_any:
+        specs.append((_evidence_any, (rule.evidence_any,)))
+    if rule.evidence_absent:
+        specs.append((_evidence_absent, (rule.evidence_absent,)))
+    for bound, builder, key, attribute in (
+        (rule.min_refunds_90d, _at_least,
+         gettext_noop("%(actual)s refunds in 90 days, fewer than %(expected)s"), "refunds_90d"),
+        (rule.max_refunds_90d, _at_most,
+         gettext_noop("%(actual)s refunds in 90 days, more than %(expected)s"), "refunds_90d"),
+        (rule.min_disputes_90d, _at_least,
+         gettext_noop("%(actual)s disputes in 90 days, fewer than %(expected)s"),
+         "disputes_90d"),
+        (rule.max_disputes_90d, _at_most,
+         gettext_noop("%(actual)s disputes in 90 days, more than %(expected)s"),
+         "disputes_90d"),
+    ):
+        if bound is not None:
+            specs.append((builder, (key, attribute, bound, int)))
+    if rule.within_hours is not None:
+        specs.append((_within, (
+            gettext_noop("%(actual)s hours since sign-off, more than %(expected)s"),
+            gettext_noop(
+                "Not signed for yet (order stage %(stage)s), so "
+                "'within %(expected)s hours after sign-off' cannot apply"
+            ),
+            "hours_since_sign_off", rule.within_hours, _hours,
+        )))
+    if rule.after_hours is not None:
+        specs.append((_beyond, (
+            gettext_noop("%(actual)s hours since sign-off, not more than %(expected)s"),
+            gettext_noop(
+                "Not signed for yet (order stage %(stage)s), so "
+                "'more than %(expected)s hours after sign-off' cannot apply"
+            ),
+            "hours_since_sign_off", rule.after_hours, _hours,
+        )))
+    if rule.min_order_amount is not None:
+        specs.append((_at_least, (
+            gettext_noop("Order amount %(actual)s is below %(expected)s"),
+            "order_paid_amount", rule.min_order_amount, _amount,
+        )))
+    if rule.max_order_amount is not None:
+        specs.append((_at_most, (
+            gettext_noop("Order amount %(actual)s is above %(expected)s"),
+            "order_paid_amount", rule.max_order_amount, _amount,
+        )))
+    if rule.max_item_amount is not None:
+        specs.append((_at_most, (
+            gettext_noop("Item amount %(actual)s is above %(expected)s"),
+            "item_paid_amount", rule.max_item_amount, _amount,
+        )))
+    if rule.min_merchant_silent_hours is not None:
+        specs.append((_at_least, (
+            gettext_noop("The merchant has been silent %(actual)s hours, less than %(expected)s"),
+            "merchant_silent_hours", rule.min_merchant_silent_hours, _hours,
+        )))
+    return specs
+
+
+# --- compiling rules -------------------------------------------------------------------------
 
 MATCHED = Outcome.MATCHED.value
 NOT_MATCHED = Outcome.NOT_MATCHED.value
 NOT_REACHED = Outcome.NOT_REACHED.value
 INACTIVE = Outcome.INACTIVE.value
-
-# Whether a rule applies at the moment of the decision.
-ACTIVE, SWITCHED_OFF, NOT_YET, EXPIRED = range(4)
-
-
-class _Check(NamedTuple):
-    """One condition of a rule: the facts it reads, a fast test, and why it failed."""
-
-    attributes: tuple[str, ...]
-    test: Test
-    explain: Explain
-    # Equal signatures mean the same test and message, so rules can share one evaluation.
-    signature: tuple[Any, ...] = ()
-
-    @property
-    def is_discrete(self) -> bool:
-        """Return True if the facts it reads take few distinct values."""
-        return DISCRETE_ATTRIBUTES.issuperset(self.attributes)
-
-    @property
-    def is_volatile(self) -> bool:
-        """Return True if the facts it reads differ on almost every request."""
-        return not VOLATILE_ATTRIBUTES.isdisjoint(self.attributes)
-
-
-def _listed(values: frozenset[str]) -> str:
-    return ", ".join(sorted(values)) if values else "-"
-
-
-def _amount(value: Decimal) -> str:
-    return str(money(value))
-
-
-def _hours(value: Decimal) -> str:
-    return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
-
-
-def _member_check(key: str, attribute: str, expected: frozenset[str]) -> _Check:
-    """Check that a single-valued fact is one of the expected values."""
-    shown = _listed(expected)
-    read = attrgetter(attribute)
-
-    def test(facts: Facts) -> bool:
-        return read(facts) in expected
-
-    def explain(facts: Facts) -> Message:
-        return Message(key, {"actual": str(read(facts) or "unknown"), "expected": shown})
-
-    return _Check((attribute,), test, explain)
-
-
-def _flags_check(*, required: frozenset[str], excluded: frozenset[str]) -> list[_Check]:
-    checks = []
-    if required:
-        def required_test(facts: Facts) -> bool:
-            return required <= facts.item_flags
-
-        def required_explain(facts: Facts) -> Message:
-            return Message(
-                gettext_noop("The item is not flagged %(missing)s"),
-                {"missing": _listed(required - facts.item_flags)},
-            )
-
-        checks.append(_Check(("item_flags",), required_test, required_explain))
-    if excluded:
-        def excluded_test(facts: Facts) -> bool:
-            return excluded.isdisjoint(facts.item_flags)
-
-        def excluded_explain(facts: Facts) -> Message:
-            return Message(
-                gettext_noop("The item is flagged %(present)s, which this rule excludes"),
-                {"present": _listed(excluded & facts.item_flags)},
-            )
-
-        checks.append(_Check(("item_flags",), excluded_test, excluded_explain))
-    return checks
-
-
-def _evidence_checks(*, wanted: frozenset[str], unwanted: frozenset[str]) -> list[_Check]:
-    checks = []
-    if wanted:
-        wanted_shown = _listed(wanted)
-
-        def wanted_test(facts: Facts) -> bool:
-            return not wanted.isdisjoint(facts.evidence)
-
-        def wanted_explain(facts: Facts) -> Message:
-            return Message(
-                gettext_noop("Evidence has none of %(expected)s (it has %(actual)s)"),
-                {"expected": wanted_shown, "actual": _listed(facts.evidence)},
-            )
-
-        checks.append(_Check(("evidence",), wanted_test, wanted_explain))
-    if unwanted:
-        def unwanted_test(facts: Facts) -> bool:
-            return unwanted.isdisjoint(facts.evidence)
-
-        def unwanted_explain(facts: Facts) -> Message:
-            return Message(
-                gettext_noop("Evidence includes %(present)s, which this rule excludes"),
-                {"present": _listed(unwanted & facts.evidence)},
-            )
-
-        checks.append(_Check(("evidence",), unwanted_test, unwanted_explain))
-    return checks
-
-
-def _bound_check(
-    key: str,
-    attribute: str,
-    bound: Decimal | int,
-    *,
-    is_minimum: bool,
-    shown: Callable[[Any], str | int],
-) -> _Check:
-    """Check that a numeric fact is at least (or at most) the bound, both inclusive."""
-    expected = shown(bound)
-    read = attrgetter(attribute)
-
-    if is_minimum:
-        def test(facts: Facts) -> bool:
-            return bool(read(facts) >= bound)
-    else:
-        def test(facts: Facts) -> bool:
-            return bool(read(facts) <= bound)
-
-    def explain(facts: Facts) -> Message:
-        return Message(key, {"actual": shown(read(facts)), "expected": expected})
-
-    return _Check((attribute,), test, explain, ("bound", attribute, is_minimum, bound))
-
-
-def _window_check(
-    *, attribute: str, limit: int, is_upper: bool, key: str, not_signed_key: str,
-    shown: Callable[[Any], str | int],
-) -> _Check:
-    """Check a window after sign-off; an order not signed for never falls inside one."""
-    read = attrgetter(attribute)
-
-    if is_upper:
-        def test(facts: Facts) -> bool:
-            elapsed = read(facts)
-            return elapsed is not None and elapsed <= limit
-    else:
-        def test(facts: Facts) -> bool:
-            elapsed = read(facts)
-            return elapsed is not None and elapsed > limit
-
-    def explain(facts: Facts) -> Message:
-        elapsed = read(facts)
-        if elapsed is None:
-            return Message(not_signed_key, {"expected": limit, "stage": str(facts.order_stage)})
-        return Message(key, {"actual": shown(elapsed), "expected": limit})
-
-    return _Check(
-        (attribute, "order_stage"), test, explain, ("window", attribute, is_upper, limit)
-    )
-
-
-def _warranty_not_signed(facts: Facts) -> Message:
-    return Message(
-        gettext_noop(
-            "Not signed for yet (order stage %(stage)s), so the warranty period cannot be checked"
-        ),
-        {"stage": str(facts.order_stage)},
-    )
-
-
-def _warranty_check(warranty: str) -> _Check:
-    """Check sign-off age against the item's warranty days (no warranty = zero days)."""
-    if warranty == Warranty.WITHIN:
-        def test(facts: Facts) -> bool:
-            days = facts.days_since_sign_off
-            covered = facts.warranty_days or 0
-            return days is not None and covered > 0 and days <= covered
-
-        def explain(facts: Facts) -> Message:
-            days = facts.days_since_sign_off
-            if days is None:
-                return _warranty_not_signed(facts)
-            if not facts.warranty_days:
-                return Message(gettext_noop("The item has no warranty"), {})
-            return Message(
-                gettext_noop(
-                    "%(actual)s days since sign-off, beyond the warranty of %(warranty)s days"
-                ),
-                {"actual": days, "warranty": facts.warranty_days},
-            )
-    else:
-        def test(facts: Facts) -> bool:
-            days = facts.days_since_sign_off
-            return days is not None and days > (facts.warranty_days or 0)
-
-        def explain(facts: Facts) -> Message:
-            days = facts.days_since_sign_off
-            if days is None:
-                return _warranty_not_signed(facts)
-            return Message(
-                gettext_noop(
-                    "%(actual)s days since sign-off, still within the warranty of "
-                    "%(warranty)s days"
-                ),
-                {"actual": days, "warranty": facts.warranty_days or 0},
-            )
-
-    return _Check(("days_since_sign_off", "warranty_days", "order_stage"), test, explain)
-
-
-def _checks_for(rule: Rule) -> list[_Check]:
-    """Return one check per condition the rule sets; unset conditions mean "any"."""
-    checks: list[_Check] = []
-    if rule.categories:
-        checks.append(_member_check(
-            gettext_noop("Category %(actual)s is not one of %(expected)s"),
-            "item_category", rule.categories,
-        ))
-    checks += _flags_check(required=rule.required_flags, excluded=rule.excluded_flags)
-    if rule.reasons:
-        checks.append(_member_check(
-            gettext_noop("Reason %(actual)s is not one of %(expected)s"),
-            "reason", rule.reasons,
-        ))
-    if rule.item_conditions:
-        checks.append(_member_check(
-            gettext_noop("Item condition %(actual)s is not one of %(expected)s"),
-            "item_condition", rule.item_conditions,
-        ))
-    if rule.order_stages:
-        checks.append(_member_check(
-            gettext_noop("Order stage %(actual)s is not one of %(expected)s"),
-            "order_stage", rule.order_stages,
-        ))
-    if rule.within_days is not None:
-        checks.append(_window_check(
-            attribute="days_since_sign_off", limit=rule.within_days, is_upper=True, shown=int,
-            key=gettext_noop("%(actual)s days since sign-off, more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'within %(expected)s days after sign-off' cannot apply"
-            ),
-        ))
-    if rule.after_days is not None:
-        checks.append(_window_check(
-            attribute="days_since_sign_off", limit=rule.after_days, is_upper=False, shown=int,
-            key=gettext_noop("%(actual)s days since sign-off, not more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'more than %(expected)s days after sign-off' cannot apply"
-            ),
-        ))
-    if rule.within_hours is not None:
-        checks.append(_window_check(
-            attribute="hours_since_sign_off", limit=rule.within_hours, is_upper=True,
-            shown=_hours,
-            key=gettext_noop("%(actual)s hours since sign-off, more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'within %(expected)s hours after sign-off' cannot apply"
-            ),
-        ))
-    if rule.after_hours is not None:
-        checks.append(_window_check(
-            attribute="hours_since_sign_off", limit=rule.after_hours, is_upper=False,
-            shown=_hours,
-            key=gettext_noop("%(actual)s hours since sign-off, not more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'more than %(expected)s hours after sign-off' cannot apply"
-            ),
-        ))
-    if rule.warranty != Warranty.ANY:
-        checks.append(_warranty_check(rule.warranty))
-    if rule.min_order_amount is not None:
-        checks.append(_bound_check(
-            gettext_noop("Order amount %(actual)s is below %(expected)s"),
-            "order_paid_amount", rule.min_order_amount, is_minimum=True, shown=_amount,
-        ))
-    if rule.max_order_amount is not None:
-        checks.append(_bound_check(
-            gettext_noop("Order amount %(actual)s is above %(expected)s"),
-            "order_paid_amount", rule.max_order_amount, is_minimum=False, shown=_amount,
-        ))
-    if rule.max_item_amount is not None:
-        checks.append(_bound_check(
-            gettext_noop("Item amount %(actual)s is above %(expected)s"),
-            "item_paid_amount", rule.max_item_amount, is_minimum=False, shown=_amount,
-        ))
-    if rule.customer_tiers:
-        checks.append(_member_check(
-            gettext_noop("Customer tier %(actual)s is not one of %(expected)s"),
-            "customer_tier", rule.customer_tiers,
-        ))
-    checks += _evidence_checks(wanted=rule.evidence_any, unwanted=rule.evidence_absent)
-    for attribute, bound, is_minimum, key in (
-        ("refunds_90d", rule.min_refunds_90d, True,
-         gettext_noop("%(actual)s refunds in 90 days, fewer than %(expected)s")),
-        ("refunds_90d", rule.max_refunds_90d, False,
-         gettext_noop("%(actual)s refunds in 90 days, more than %(expected)s")),
-        ("disputes_90d", rule.min_disputes_90d, True,
-         gettext_noop("%(actual)s disputes in 90 days, fewer than %(expected)s")),
-        ("disputes_90d", rule.max_disputes_90d, False,
-         gettext_noop("%(actual)s disputes in 90 days, more than %(expected)s")),
-    ):
-        if bound is not None:
-            checks.append(_bound_check(key, attribute, bound, is_minimum=is_minimum, shown=int))
-    if rule.min_merchant_silent_hours is not None:
-        checks.append(_bound_check(
-            gettext_noop("The merchant has been silent %(actual)s hours, less than %(expected)s"),
-            "merchant_silent_hours", rule.min_merchant_silent_hours, is_minimum=True,
-            shown=_hours,
-        ))
-    return checks
 
 
 def _validate(rule: Rule) -> None:
@@ -650,112 +648,27 @@ def _validate(rule: Rule) -> None:
         raise ValueError(f"rule {rule.id} ({rule.name}): " + "; ".join(problems))
 
 
-class _SecondSightMemo(Generic[T]):
-    """A bounded memo that keeps a value from the second time its key is asked for.
-
-    Values that are only ever needed once (a one-off combination of facts) would crowd the
-    memo and make the garbage collector walk it; remembering the key costs less.
-    """
-
-    __slots__ = ("limit", "seen", "values")
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.values: dict[Any, T] = {}
-        self.seen: dict[Any, None] = {}
-
-    def get(self, key: Any) -> T | None:
-        """Return the value remembered under key, or None."""
-        return self.values.get(key)
-
-    def offer(self, key: Any, value: T) -> None:
-        """Remember value if key was asked for before."""
-        if key in self.seen:
-            if len(self.values) >= self.limit:
-                self.values.clear()
-            self.values[key] = value
-        else:
-            if len(self.seen) >= self.limit:
-                self.seen.clear()
-            self.seen[key] = None
-
-
-def _memoized(explain: Explain, attributes: tuple[str, ...]) -> Explain:
-    """Return explain remembering its message per value of the facts it reads."""
-    read = attrgetter(*attributes)
-    memo: dict[Any, Message] = {}
-
-    def remembered(facts: Facts) -> Message:
-        key = read(facts)
-        message = memo.get(key)
-        if message is None:
-            if len(memo) >= MEMO_LIMIT:
-                memo.clear()
-            message = memo[key] = explain(facts)
-        return message
-
-    return remembered
-
-
 class _CompiledRule:
-    """A rule with its checks built, its constant trace entries made, and its memos."""
+    """A rule ready to decide with: its conditions' places in the table and its fixed entries."""
 
     __slots__ = (
-        "comparisons", "discrete", "discrete_attributes", "inactive_entries", "key",
-        "matched_entry", "memo", "not_matched_fields", "not_reached_entry", "options", "rule",
+        "conditions", "matched_entry", "may_be_inactive", "not_matched_fields",
+        "not_reached_entry", "rule",
     )
 
-    def __init__(self, rule: Rule, comparison_index: Callable[[_Check], int]) -> None:
-        _validate(rule)
+    def __init__(self, rule: Rule, conditions: tuple[int, ...]) -> None:
         self.rule = rule
-        checks = _checks_for(rule)
-        self.discrete = tuple(
-            (check.test, _memoized(check.explain, check.attributes))
-            for check in checks if check.is_discrete
+        # Indexes into CompiledRules.conditions, in the order the trace lists failures.
+        self.conditions = conditions
+        self.may_be_inactive = (
+            not rule.active or rule.effective_from is not None or rule.effective_to is not None
         )
-        # Indexes into the table's comparisons, which are evaluated once per decision.
-        self.comparisons = tuple(
-            comparison_index(check) for check in checks if not check.is_discrete
-        )
-        self.discrete_attributes = frozenset(
-            name for check in checks if check.is_discrete for name in check.attributes
-        )
-        attributes = sorted(self.discrete_attributes)
-        self.key: Callable[[Facts], Any] = (
-            attrgetter(*attributes) if attributes else (lambda facts: None)
-        )
-        # discrete facts -> (why the discrete conditions fail, their not_matched entry or None)
-        self.memo: dict[Any, tuple[tuple[Message, ...], TraceEntry | None]] = {}
-        # (item paid, already refunded, order paid, platform cap) -> the option they give
-        self.options: _SecondSightMemo[Option] = _SecondSightMemo(MEMO_LIMIT)
         self.not_matched_fields = {
             "rule_id": rule.id, "rule_name": rule.name, "kind": rule.kind,
             "priority": rule.priority, "outcome": NOT_MATCHED,
         }
         self.matched_entry = self.entry(MATCHED, ())
         self.not_reached_entry = self.entry(NOT_REACHED, ())
-        # Keyed by the codes inactivity() returns.
-        self.inactive_entries: dict[int, TraceEntry] = {
-            SWITCHED_OFF: self.entry(
-                INACTIVE, (Message(gettext_noop("The rule is switched off"), {}),)
-            ),
-        }
-        if rule.effective_from is not None:
-            self.inactive_entries[NOT_YET] = self.entry(INACTIVE, (Message(
-                gettext_noop("The rule takes effect at %(effective_from)s"),
-                {"effective_from": rule.effective_from.isoformat()},
-            ),))
-        if rule.effective_to is not None:
-            self.inactive_entries[EXPIRED] = self.entry(INACTIVE, (Message(
-                gettext_noop("The rule stopped applying at %(effective_to)s"),
-                {"effective_to": rule.effective_to.isoformat()},
-            ),))
-
-    @property
-    def may_be_inactive(self) -> bool:
-        """Return True if the rule is switched off or limited to a period."""
-        rule = self.rule
-        return not rule.active or rule.effective_from is not None or rule.effective_to is not None
 
     def entry(self, outcome: str, reasons: tuple[Message, ...]) -> TraceEntry:
         """Return a trace entry for this rule."""
@@ -763,76 +676,34 @@ class _CompiledRule:
         return TraceEntry(rule.id, rule.name, rule.kind, rule.priority, outcome, reasons)
 
     def not_matched(self, reasons: tuple[Message, ...]) -> TraceEntry:
-        """Return a not_matched entry for this rule quoting these reasons."""
-        # The same object entry() builds, without the frozen dataclass's __init__, which costs
-        # three times as much; several rules need a fresh entry in every decision.
-        entry = _new_object(TraceEntry)
-        values = entry.__dict__
-        values.update(self.not_matched_fields)
-        values["reasons"] = reasons
-        return entry
+        """Return this rule's not_matched entry quoting reasons."""
+        return _frozen(TraceEntry, {**self.not_matched_fields, "reasons": reasons})
 
-    def inactivity(self, at: datetime) -> int:
-        """Return ACTIVE if the rule applies at `at`, else why not."""
+    def inactive_entry(self, at: datetime) -> TraceEntry | None:
+        """Return the entry saying why the rule does not apply at `at`, or None if it does."""
         rule = self.rule
         if not rule.active:
-            return SWITCHED_OFF
-        if rule.effective_from is not None and at < rule.effective_from:
-            return NOT_YET
-        if rule.effective_to is not None and at >= rule.effective_to:
-            return EXPIRED
-        return ACTIVE
-
-    def discrete_outcome(self, facts: Facts) -> tuple[tuple[Message, ...], TraceEntry | None]:
-        """Return why the conditions on discrete facts fail, and the entry saying so, if any."""
-        key = self.key(facts)
-        found = self.memo.get(key)
-        if found is None:
-            reasons = tuple([explain(facts) for test, explain in self.discrete if not test(facts)])
-            found = (reasons, self.entry(NOT_MATCHED, reasons) if reasons else None)
-            if len(self.memo) >= MEMO_LIMIT:
-                self.memo.clear()
-            self.memo[key] = found
-        return found
-
-    def option(self, facts: Facts, platform_cap_percent: Decimal) -> Option:
-        """Return this rule's option; it depends only on the amounts, so it is remembered."""
-        key = (
-            facts.item_paid_amount, facts.already_refunded, facts.order_paid_amount,
-            platform_cap_percent,
-        )
-        found = self.options.get(key)
-        if found is None:
-            found = _option(self.rule, facts, platform_cap_percent)
-            self.options.offer(key, found)
-        return found
-
-
-class _Pending:
-    """A plan step for a rule that failed a comparison: its entry quotes this request's values."""
-
-    __slots__ = ("failing", "reasons", "rule")
-
-    def __init__(
-        self, rule: _CompiledRule, reasons: tuple[Message, ...], failing: tuple[int, ...]
-    ) -> None:
-        self.rule = rule
-        self.reasons = reasons
-        self.failing = failing
-
-
-class _Plan(NamedTuple):
-    """Runs of finished trace entries (tuples) and pending steps, and the matching rules."""
-
-    steps: tuple[tuple[TraceEntry, ...] | _Pending, ...]
-    matched: tuple[_CompiledRule, ...]
+            reason = Message(gettext_noop("The rule is switched off"), {})
+        elif rule.effective_from is not None and at < rule.effective_from:
+            reason = Message(
+                gettext_noop("The rule takes effect at %(effective_from)s"),
+                {"effective_from": rule.effective_from.isoformat()},
+            )
+        elif rule.effective_to is not None and at >= rule.effective_to:
+            reason = Message(
+                gettext_noop("The rule stopped applying at %(effective_to)s"),
+                {"effective_to": rule.effective_to.isoformat()},
+            )
+        else:
+            return None
+        return self.entry(INACTIVE, (reason,))
 
 
 class CompiledRules:
-    """Rules grouped by kind and sorted for checking, with the memos that make deciding fast.
+    """The rules validated, grouped by kind in checking order, with their conditions built.
 
-    Build once per version of the rule table (compile_rules) and decide many times; the
-    memos fill as decisions are made and are safe to share between threads.
+    Build once per version of the rule table (compile_rules) and decide many times; it holds
+    no state that deciding changes, so threads may share it.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -847,84 +718,28 @@ class CompiledRules:
             (sorted(group, key=lambda r: (r.priority, r.id)) for group in groups.values()),
             key=lambda group: (group[0].priority, group[0].id),
         )
-        signatures: dict[tuple[Any, ...], int] = {}
-        comparisons: list[tuple[Test, Explain]] = []
+        conditions: list[Condition] = []
+        places: dict[ConditionSpec, int] = {}
 
-        def comparison_index(check: _Check) -> int:
-            index = signatures.get(check.signature)
-            if index is None:
-                explain = (
-                    check.explain if check.is_volatile
-                    else _memoized(check.explain, check.attributes)
-                )
-                comparisons.append((check.test, explain))
-                index = signatures[check.signature] = len(comparisons) - 1
-            return index
+        def place(spec: ConditionSpec) -> int:
+            if spec not in places:
+                build, arguments = spec
+                places[spec] = len(conditions)
+                conditions.append(build(*arguments))
+            return places[spec]
 
-        self.rules = tuple(rules)
-        self.groups = tuple(
-            tuple(_CompiledRule(rule, comparison_index) for rule in group) for group in ordered
-        )
-        self.comparisons = tuple(comparisons)
-        self.tests = tuple(test for test, _ in comparisons)
-        self.timed = tuple(
-            rule for group in self.groups for rule in group if rule.may_be_inactive
-        )
-        attributes = sorted({
-            name for group in self.groups for rule in group for name in rule.discrete_attributes
-        })
-        self.key: Callable[[Facts], Any] = (
-            attrgetter(*attributes) if attributes else (lambda facts: None)
-        )
-        self.plans: _SecondSightMemo[_Plan] = _SecondSightMemo(PLAN_LIMIT)
-
-    def plan(self, facts: Facts) -> _Plan:
-        """Return the plan for these facts, from the memo when the combination was seen."""
-        passed = tuple([test(facts) for test in self.tests])
-        activity = tuple([rule.inactivity(facts.at) for rule in self.timed])
-        key = (self.key(facts), passed, activity)
-        found = self.plans.get(key)
-        if found is None:
-            found = self._make_plan(facts, passed, dict(zip(self.timed, activity, strict=True)))
-            self.plans.offer(key, found)
-        return found
-
-    def _make_plan(
-        self, facts: Facts, passed: tuple[bool, ...], activity: dict[_CompiledRule, int]
-    ) -> _Plan:
-        """Check every rule in order: the first match per kind decides, the rest are skipped."""
-        steps: list[tuple[TraceEntry, ...] | _Pending] = []
-        finished: list[TraceEntry] = []
-        matched: list[_CompiledRule] = []
-        for group in self.groups:
-            decided = False
+        compiled_groups = []
+        for group in ordered:
+            compiled = []
             for rule in group:
-                if decided:
-                    finished.append(rule.not_reached_entry)
-                    continue
-                code = activity.get(rule, ACTIVE) if activity else ACTIVE
-                if code != ACTIVE:
-                    finished.append(rule.inactive_entries[code])
-                    continue
-                reasons, failed_entry = rule.discrete_outcome(facts)
-                failing = (
-                    tuple([index for index in rule.comparisons if not passed[index]])
-                    if rule.comparisons else ()
-                )
-                if failing:
-                    if finished:
-                        steps.append(tuple(finished))
-                        finished = []
-                    steps.append(_Pending(rule, reasons, failing))
-                elif failed_entry is not None:
-                    finished.append(failed_entry)
-                else:
-                    finished.append(rule.matched_entry)
-                    matched.append(rule)
-                    decided = True
-        if finished:
-            steps.append(tuple(finished))
-        return _Plan(tuple(steps), tuple(matched))
+                _validate(rule)
+                places_of_rule = tuple(place(spec) for spec in _conditions_of(rule))
+                compiled.append(_CompiledRule(rule, places_of_rule))
+            compiled_groups.append(tuple(compiled))
+        # Kinds in checking order, each a tuple of its rules by priority, then id.
+        self.groups: tuple[tuple[_CompiledRule, ...], ...] = tuple(compiled_groups)
+        # Every distinct condition of the table, each checked once per decision.
+        self.conditions: tuple[Condition, ...] = tuple(conditions)
 
 
 def compile_rules(rules: Sequence[Rule]) -> CompiledRules:
@@ -934,6 +749,7 @@ def compile_rules(rules: Sequence[Rule]) -> CompiledRules:
 
 @lru_cache(maxsize=16)
 def _compile_cached(rules: tuple[Rule, ...]) -> CompiledRules:
+    """Return the rules compiled, compiling each distinct table once."""
     return compile_rules(rules)
 
 
@@ -1131,19 +947,28 @@ def decide(
     if facts.at.tzinfo is None:
         raise ValueError("Facts.at must be time-zone aware")
     table = rules if isinstance(rules, CompiledRules) else _compiled(rules)
-    plan = table.plan(facts)
+    failures = [condition(facts) for condition in table.conditions]
+    options: list[Option] = []
     trace: list[TraceEntry] = []
-    explained: dict[int, Message] = {}  # each failed comparison is explained once per request
-    for step in plan.steps:
-        if isinstance(step, tuple):
-            trace.extend(step)
-            continue
-        more = []
-        for index in step.failing:
-            message = explained.get(index)
-            if message is None:
-                message = explained[index] = table.comparisons[index][1](facts)
-            more.append(message)
-        trace.append(step.rule.not_matched((*step.reasons, *more)))
-    options = tuple([rule.option(facts, platform_cap_percent) for rule in plan.matched])
-    return Decision(options=options, trace=tuple(trace))
+    for group in table.groups:
+        decided = False
+        for rule in group:
+            if decided:
+                trace.append(rule.not_reached_entry)
+                continue
+            if rule.may_be_inactive:
+                inactive = rule.inactive_entry(facts.at)
+                if inactive is not None:
+                    trace.append(inactive)
+                    continue
+            reasons = tuple([
+                failure for index in rule.conditions
+                if (failure := failures[index]) is not None
+            ])
+            if reasons:
+                trace.append(rule.not_matched(reasons))
+            else:
+                trace.append(rule.matched_entry)
+                options.append(_option(rule.rule, facts, platform_cap_percent))
+                decided = True
+    return Decision(options=tuple(options), trace=tuple(trace))

@@ -47,6 +47,16 @@ class CaseForm(forms.Form):
     merchant_silent_hours = forms.DecimalField(label=_("merchant silent (hours)"),
                                                min_value=Decimal("0"), initial="0")
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" \
+                else f"{css} form-select-sm"
+
     def clean(self):
         data = super().clean()
         if data.get("already_refunded") and data.get("item_paid_amount") is not None \

@@ -167,7 +167,7 @@ class PolicyRule(models.Model):
     refund_cap = models.DecimalField(_("refund cap"), **MONEY)
     compensation_percent = models.DecimalField(
         _("compensation percent of order"), **PERCENT,
-        help_text=_("Clamped to the minimum and cap, then to the platform cap (30 % of the "
+        help_text=_("Clamped to the minimum and cap, then to the platform cap (30 per cent of the "
                     "order) unless the rule is statutory."))
     compensation_min = models.DecimalField(_("compensation minimum"), **MONEY)
     compensation_cap = models.DecimalField(_("compensation cap"), **MONEY)
@@ -232,7 +232,7 @@ class PolicyRule(models.Model):
         if self.compensation_percent is not None and self.compensation_percent > 100 \
                 and not self.statutory:
             add("compensation_percent",
-                _("Above 100 % only for statutory rules (for example triple compensation)."))
+                _("Above 100 per cent only for statutory rules (for example triple compensation)."))
         if self.refund_rule == RefundRule.PERCENT_OF_ITEM and self.refund_percent is None:
             add("refund_percent", _("Give the percent of the item to refund."))
 

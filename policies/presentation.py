@@ -1,10 +1,45 @@
 """Turn the engine's message keys into sentences in the reader's language."""
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
+
+
+def _label(choices, value: str) -> str:
+    return str(dict(choices).get(value, value))
+
+
+def _code_labels() -> dict[str, str]:
+    """Return the display label of every code the engine may quote (reasons, flags, ...)."""
+    from policies.models import OrderStage, PolicyItemFlag, Verdict
+    from tickets.models import (
+        CustomerTier,
+        EvidenceKind,
+        ItemCondition,
+        ProductCategory,
+        RequestReason,
+        ResolutionKind,
+    )
+
+    labels = {}
+    for choices in (OrderStage, PolicyItemFlag, Verdict, CustomerTier, EvidenceKind,
+                    ItemCondition, ProductCategory, RequestReason, ResolutionKind):
+        labels.update({value: str(label) for value, label in choices.choices})
+    return labels
+
+
+def _readable(value):
+    """Show codes such as "no_reason" or "custom_made, perishable" by their labels."""
+    if not isinstance(value, str) or not value or " " in value.replace(", ", ""):
+        return value
+    labels = _code_labels()
+    parts = value.split(", ")
+    if not all(part in labels for part in parts):
+        return value
+    return pgettext("list separator", ", ").join(labels[part] for part in parts)
 
 
 def render_message(key: str, params: dict) -> str:
     """Translate one engine message and fill in its parameters."""
+    params = {name: _readable(value) for name, value in params.items()}
     text = gettext(key)
     try:
         return text % params if params else text
@@ -22,14 +57,20 @@ def render_messages(messages) -> str:
             parts.append(render_message(message["key"], message.get("params") or {}))
         else:
             parts.append(render_message(message.key, message.params))
-    return " ".join(parts)
+    # Engine messages are clauses without a full stop; join them as one readable text.
+    return pgettext("between explanation clauses", "; ").join(parts)
 
 
 def option_as_dict(option) -> dict:
     """Return an engine Option as the API and the pages show it."""
+    from policies.models import Verdict
+    from tickets.models import ResolutionKind
+
     return {
         "kind": option.kind,
+        "kind_label": _label(ResolutionKind.choices, option.kind),
         "verdict": option.verdict,
+        "verdict_label": _label(Verdict.choices, option.verdict),
         "approval_role": option.approval_role,
         "refund_amount": f"{option.refund_amount:.2f}",
         "compensation_amount": f"{option.compensation_amount:.2f}",

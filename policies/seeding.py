@@ -1,0 +1,55 @@
+"""Install the default rule table and approval limits, with the history rows they need.
+
+Used by the data migration (with the migration's historical models) and by tests that empty
+the database between cases (with the live models). Historical models do not write
+django-simple-history rows by themselves, so the rows are written here: every shipped rule
+has a version that decisions can cite.
+"""
+
+from django.utils import timezone
+
+REASON = "default table"
+
+
+def _plain(value):
+    return sorted(value) if isinstance(value, frozenset | set) else value
+
+
+def _history_row(historical_model, instance, when):
+    values = {field.attname: getattr(instance, field.attname)
+              for field in instance._meta.concrete_fields}
+    return historical_model(**values, history_date=when, history_type="+",
+                            history_change_reason=REASON)
+
+
+def install_defaults(apps) -> int:
+    """Create the default rules and limits that are missing; return how many rules were made."""
+    from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+
+    policy_rule = apps.get_model("policies", "PolicyRule")
+    historical_rule = apps.get_model("policies", "HistoricalPolicyRule")
+    approval_limit = apps.get_model("policies", "ApprovalLimit")
+    historical_limit = apps.get_model("policies", "HistoricalApprovalLimit")
+    now = timezone.now()
+    created = 0
+    for row in DEFAULT_RULES:
+        values = {key: _plain(value) for key, value in row.items()}
+        if policy_rule.objects.filter(name=values["name"], kind=values["kind"]).exists():
+            continue
+        rule = policy_rule.objects.create(**values)
+        _history_row(historical_rule, rule, now).save()
+        created += 1
+    for role, amount in DEFAULT_APPROVAL_LIMITS.items():
+        limit, was_created = approval_limit.objects.get_or_create(
+            role=role, defaults={"max_amount": amount, "note": REASON})
+        if was_created:
+            _history_row(historical_limit, limit, now).save()
+    return created
+
+
+def remove_defaults(apps) -> None:
+    from policies.defaults import DEFAULT_RULES
+
+    policy_rule = apps.get_model("policies", "PolicyRule")
+    for row in DEFAULT_RULES:
+        policy_rule.objects.filter(name=row["name"], kind=row["kind"]).delete()

@@ -11,14 +11,14 @@ parameters, translated only when shown (as Django's admin log does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 PLATFORM_CAP_PERCENT = Decimal("30")
@@ -196,10 +196,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Message:
-    """A translatable sentence: an English %-format msgid and the values that fill it.
-
-    Rules that fail the same condition share one message, so treat `params` as read-only.
-    """
+    """A translatable sentence: an English %-format msgid and the values that fill it."""
 
     key: str
     params: dict[str, str | int] = field(default_factory=dict)
@@ -262,31 +259,40 @@ class Decision:
                 return option
         return None
 
+    def __getattr__(self, name: str) -> Any:
+        """Build the trace on its first read; Python asks only for attributes not found."""
+        # decide() leaves the trace out because most callers want only the options; once
+        # built it is stored as an ordinary attribute, so this runs once per decision.
+        untraced = self.__dict__.get("_untraced")
+        if name != "trace" or untraced is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.__dict__.setdefault("trace", _trace(*untraced))
 
-T = TypeVar("T")
-
-
-def _frozen(cls: type[T], values: dict[str, Any]) -> T:
-    """Return an instance of the frozen dataclass cls holding values, one per field.
-
-    The same object cls(**values) builds, without the generated __init__, which sets each
-    field through object.__setattr__ and so costs three times as much; a decision builds
-    dozens of messages and trace entries.
-    """
-    instance = object.__new__(cls)
-    instance.__dict__.update(values)
-    return instance
+    def __getstate__(self) -> dict[str, Any]:
+        """Return the fields, for pickle and copy: plain data, not the rules behind the trace."""
+        return {"options": self.options, "trace": self.trace}
 
 
 # --- conditions ------------------------------------------------------------------------------
 #
-# A condition is a function of the facts that returns None if they meet it, else a Message
-# saying why not. Each builder below closes over a rule's constants, formatted once. Rules
-# share many conditions (the same reasons, the same 7-day window), so the compiled table
-# builds each distinct condition once, checks it once per decision and gives its message to
-# every rule that sets it.
+# Each condition a rule sets becomes a _Check: a fast test, used to find the deciding rules,
+# and an explanation, used only when the trace is read, to say why a rule did not match.
+# Both are closures over the rule's constants, which are formatted once, when compiling.
 
-Condition = Callable[[Facts], Message | None]
+Test = Callable[[Facts], bool]
+Explain = Callable[[Facts], Message]
+
+# The facts computed from the others; their first read costs a time-zone conversion or a
+# Decimal division, so the tests that read them run after the ones on plain facts.
+DERIVED_FACTS = frozenset({"order_stage", "days_since_sign_off", "hours_since_sign_off"})
+
+
+class _Check(NamedTuple):
+    """One condition of a rule: whether the facts meet it, and why not if they do not."""
+
+    test: Test
+    explain: Explain
+    reads_derived_fact: bool
 
 
 def _listed(values: frozenset[str]) -> str:
@@ -295,325 +301,309 @@ def _listed(values: frozenset[str]) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    """Return an amount of money as the trace shows it: rounded to the cent."""
+    """Return an amount of money as messages show it: rounded to the cent."""
     return str(money(value))
 
 
 def _hours(value: Decimal) -> str:
-    """Return a number of hours as the trace shows it: to two decimals."""
+    """Return a number of hours as messages show it: to two decimals."""
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
-def _failed(key: str, params: dict[str, str | int]) -> Message:
-    """Return the message of a failed condition."""
-    return _frozen(Message, {"key": key, "params": params})
-
-
-def _one_of(key: str, attribute: str, expected: frozenset[str]) -> Condition:
-    """Require a single-valued fact to be one of the expected values."""
+def _one_of(key: str, attribute: str, expected: frozenset[str]) -> _Check:
+    """Check that a single-valued fact is one of the expected values."""
     read = attrgetter(attribute)
     shown = _listed(expected)
 
-    def condition(facts: Facts) -> Message | None:
-        actual = read(facts)
-        if actual in expected:
-            return None
-        return _failed(key, {"actual": str(actual or "unknown"), "expected": shown})
+    def test(facts: Facts) -> bool:
+        return read(facts) in expected
 
-    return condition
+    def explain(facts: Facts) -> Message:
+        return Message(key, {"actual": str(read(facts) or "unknown"), "expected": shown})
+
+    return _Check(test, explain, attribute in DERIVED_FACTS)
 
 
-def _flagged(required: frozenset[str]) -> Condition:
-    """Require the item to carry every one of the flags."""
+def _flagged(required: frozenset[str]) -> _Check:
+    """Check that the item carries every one of the flags."""
 
-    def condition(facts: Facts) -> Message | None:
-        if required <= facts.item_flags:
-            return None
-        return _failed(
+    def test(facts: Facts) -> bool:
+        return required <= facts.item_flags
+
+    def explain(facts: Facts) -> Message:
+        return Message(
             gettext_noop("The item is not flagged %(missing)s"),
             {"missing": _listed(required - facts.item_flags)},
         )
 
-    return condition
+    return _Check(test, explain, False)
 
 
-def _not_flagged(excluded: frozenset[str]) -> Condition:
-    """Require the item to carry none of the flags."""
+def _not_flagged(excluded: frozenset[str]) -> _Check:
+    """Check that the item carries none of the flags."""
 
-    def condition(facts: Facts) -> Message | None:
-        if excluded.isdisjoint(facts.item_flags):
-            return None
-        return _failed(
+    def test(facts: Facts) -> bool:
+        return excluded.isdisjoint(facts.item_flags)
+
+    def explain(facts: Facts) -> Message:
+        return Message(
             gettext_noop("The item is flagged %(present)s, which this rule excludes"),
             {"present": _listed(excluded & facts.item_flags)},
         )
 
-    return condition
+    return _Check(test, explain, False)
 
 
-def _evidence_any(wanted: frozenset[str]) -> Condition:
-    """Require at least one of the kinds of evidence."""
+def _evidence_any(wanted: frozenset[str]) -> _Check:
+    """Check that the customer gave at least one of the kinds of evidence."""
     shown = _listed(wanted)
 
-    def condition(facts: Facts) -> Message | None:
-        if not wanted.isdisjoint(facts.evidence):
-            return None
-        return _failed(
+    def test(facts: Facts) -> bool:
+        return not wanted.isdisjoint(facts.evidence)
+
+    def explain(facts: Facts) -> Message:
+        return Message(
             gettext_noop("Evidence has none of %(expected)s (it has %(actual)s)"),
             {"expected": shown, "actual": _listed(facts.evidence)},
         )
 
-    return condition
+    return _Check(test, explain, False)
 
 
-def _evidence_absent(unwanted: frozenset[str]) -> Condition:
-    """Require none of the kinds of evidence."""
+def _evidence_absent(unwanted: frozenset[str]) -> _Check:
+    """Check that the customer gave none of the kinds of evidence."""
 
-    def condition(facts: Facts) -> Message | None:
-        if unwanted.isdisjoint(facts.evidence):
-            return None
-        return _failed(
+    def test(facts: Facts) -> bool:
+        return unwanted.isdisjoint(facts.evidence)
+
+    def explain(facts: Facts) -> Message:
+        return Message(
             gettext_noop("Evidence includes %(present)s, which this rule excludes"),
             {"present": _listed(unwanted & facts.evidence)},
         )
 
-    return condition
+    return _Check(test, explain, False)
 
 
-def _at_least(
-    key: str, attribute: str, bound: Decimal | int, shown: Callable[[Any], str | int]
-) -> Condition:
-    """Require a numeric fact to be at least the bound."""
+def _bound(
+    key: str,
+    attribute: str,
+    bound: Decimal | int,
+    *,
+    is_minimum: bool,
+    shown: Callable[[Any], str | int],
+) -> _Check:
+    """Check that a numeric fact is at least (or at most) the bound, both inclusive."""
     read = attrgetter(attribute)
     expected = shown(bound)
 
-    def condition(facts: Facts) -> Message | None:
-        actual = read(facts)
-        if actual >= bound:
-            return None
-        return _failed(key, {"actual": shown(actual), "expected": expected})
+    if is_minimum:
+        def test(facts: Facts) -> bool:
+            return read(facts) >= bound
+    else:
+        def test(facts: Facts) -> bool:
+            return read(facts) <= bound
 
-    return condition
+    def explain(facts: Facts) -> Message:
+        return Message(key, {"actual": shown(read(facts)), "expected": expected})
 
-
-def _at_most(
-    key: str, attribute: str, bound: Decimal | int, shown: Callable[[Any], str | int]
-) -> Condition:
-    """Require a numeric fact to be at most the bound."""
-    read = attrgetter(attribute)
-    expected = shown(bound)
-
-    def condition(facts: Facts) -> Message | None:
-        actual = read(facts)
-        if actual <= bound:
-            return None
-        return _failed(key, {"actual": shown(actual), "expected": expected})
-
-    return condition
+    return _Check(test, explain, False)
 
 
-def _not_signed(key: str, limit: int, facts: Facts) -> Message:
-    """Return why a window after sign-off cannot apply to an order not signed for."""
-    return _failed(key, {"expected": limit, "stage": str(facts.order_stage)})
-
-
-def _within(
-    key: str, not_signed_key: str, attribute: str, limit: int,
+def _window(
+    *, attribute: str, limit: int, is_upper: bool, key: str, not_signed_key: str,
     shown: Callable[[Any], str | int],
-) -> Condition:
-    """Require at most `limit` days or hours since sign-off."""
+) -> _Check:
+    """Check the days or hours since sign-off; an order not signed for is in no window."""
     read = attrgetter(attribute)
 
-    def condition(facts: Facts) -> Message | None:
+    if is_upper:
+        def test(facts: Facts) -> bool:
+            elapsed = read(facts)
+            return elapsed is not None and elapsed <= limit
+    else:
+        def test(facts: Facts) -> bool:
+            elapsed = read(facts)
+            return elapsed is not None and elapsed > limit
+
+    def explain(facts: Facts) -> Message:
         elapsed = read(facts)
         if elapsed is None:
-            return _not_signed(not_signed_key, limit, facts)
-        if elapsed <= limit:
-            return None
-        return _failed(key, {"actual": shown(elapsed), "expected": limit})
+            return Message(not_signed_key, {"expected": limit, "stage": str(facts.order_stage)})
+        return Message(key, {"actual": shown(elapsed), "expected": limit})
 
-    return condition
+    return _Check(test, explain, True)
 
 
-def _beyond(
-    key: str, not_signed_key: str, attribute: str, limit: int,
-    shown: Callable[[Any], str | int],
-) -> Condition:
-    """Require more than `limit` days or hours since sign-off."""
-    read = attrgetter(attribute)
-
-    def condition(facts: Facts) -> Message | None:
-        elapsed = read(facts)
-        if elapsed is None:
-            return _not_signed(not_signed_key, limit, facts)
-        if elapsed > limit:
-            return None
-        return _failed(key, {"actual": shown(elapsed), "expected": limit})
-
-    return condition
+def _warranty_not_signed(facts: Facts) -> Message:
+    """Return why the warranty cannot be checked on an order not signed for."""
+    return Message(
+        gettext_noop(
+            "Not signed for yet (order stage %(stage)s), so the warranty period cannot be checked"
+        ),
+        {"stage": str(facts.order_stage)},
+    )
 
 
-WARRANTY_NOT_SIGNED = gettext_noop(
-    "Not signed for yet (order stage %(stage)s), so the warranty period cannot be checked"
-)
+def _within_warranty_test(facts: Facts) -> bool:
+    """Return True if the item has a warranty and sign-off is no longer ago than it covers."""
+    days = facts.days_since_sign_off
+    covered = facts.warranty_days or 0
+    return days is not None and covered > 0 and days <= covered
 
 
-def _within_warranty(facts: Facts) -> Message | None:
-    """Require sign-off to be no longer ago than the item's warranty, which it must have."""
+def _within_warranty_explain(facts: Facts) -> Message:
+    """Return why the item is not within its warranty."""
     days = facts.days_since_sign_off
     if days is None:
-        return _failed(WARRANTY_NOT_SIGNED, {"stage": str(facts.order_stage)})
+        return _warranty_not_signed(facts)
     if not facts.warranty_days:
-        return _failed(gettext_noop("The item has no warranty"), {})
-    if days <= facts.warranty_days:
-        return None
-    return _failed(
+        return Message(gettext_noop("The item has no warranty"), {})
+    return Message(
         gettext_noop("%(actual)s days since sign-off, beyond the warranty of %(warranty)s days"),
         {"actual": days, "warranty": facts.warranty_days},
     )
 
 
-def _beyond_warranty(facts: Facts) -> Message | None:
-    """Require sign-off to be longer ago than the item's warranty (none counts as 0 days)."""
+def _beyond_warranty_test(facts: Facts) -> bool:
+    """Return True if sign-off is longer ago than the warranty (none counts as 0 days)."""
+    days = facts.days_since_sign_off
+    return days is not None and days > (facts.warranty_days or 0)
+
+
+def _beyond_warranty_explain(facts: Facts) -> Message:
+    """Return why the item is still within its warranty, or cannot be checked."""
     days = facts.days_since_sign_off
     if days is None:
-        return _failed(WARRANTY_NOT_SIGNED, {"stage": str(facts.order_stage)})
-    warranty_days = facts.warranty_days or 0
-    if days > warranty_days:
-        return None
-    return _failed(
+        return _warranty_not_signed(facts)
+    return Message(
         gettext_noop(
             "%(actual)s days since sign-off, still within the warranty of %(warranty)s days"
         ),
-        {"actual": days, "warranty": warranty_days},
+        {"actual": days, "warranty": facts.warranty_days or 0},
     )
 
 
-# A condition as the rule describes it: the builder and its arguments. Equal descriptions
-# build equal conditions, so the table builds one per distinct description.
-ConditionSpec = tuple[Callable[..., Condition], tuple[Hashable, ...]]
+WITHIN_WARRANTY = _Check(_within_warranty_test, _within_warranty_explain, True)
+BEYOND_WARRANTY = _Check(_beyond_warranty_test, _beyond_warranty_explain, True)
 
 
-def _always(condition: Condition) -> Condition:
-    """Return the condition, which has no constants to close over."""
-    return condition
-
-
-def _conditions_of(rule: Rule) -> list[ConditionSpec]:
-    """Describe each condition the rule sets (unset means "any"), in the trace's order.
+def _checks_for(rule: Rule) -> list[_Check]:
+    """Return one check per condition the rule sets (unset means "any"), in trace order.
 
     The trace lists what the request is (category, flags, reason, condition, stage, days,
     warranty, tier, evidence, history) before the hours and amounts it is measured by.
     """
-    specs: list[ConditionSpec] = []
+    checks: list[_Check] = []
     if rule.categories:
-        specs.append((_one_of, (
+        checks.append(_one_of(
             gettext_noop("Category %(actual)s is not one of %(expected)s"),
             "item_category", rule.categories,
-        )))
+        ))
     if rule.required_flags:
-        specs.append((_flagged, (rule.required_flags,)))
+        checks.append(_flagged(rule.required_flags))
     if rule.excluded_flags:
-        specs.append((_not_flagged, (rule.excluded_flags,)))
+        checks.append(_not_flagged(rule.excluded_flags))
     if rule.reasons:
-        specs.append((_one_of, (
+        checks.append(_one_of(
             gettext_noop("Reason %(actual)s is not one of %(expected)s"),
             "reason", rule.reasons,
-        )))
+        ))
     if rule.item_conditions:
-        specs.append((_one_of, (
+        checks.append(_one_of(
             gettext_noop("Item condition %(actual)s is not one of %(expected)s"),
             "item_condition", rule.item_conditions,
-        )))
+        ))
     if rule.order_stages:
-        specs.append((_one_of, (
+        checks.append(_one_of(
             gettext_noop("Order stage %(actual)s is not one of %(expected)s"),
             "order_stage", rule.order_stages,
-        )))
+        ))
     if rule.within_days is not None:
-        specs.append((_within, (
-            gettext_noop("%(actual)s days since sign-off, more than %(expected)s"),
-            gettext_noop(
+        checks.append(_window(
+            attribute="days_since_sign_off", limit=rule.within_days, is_upper=True, shown=int,
+            key=gettext_noop("%(actual)s days since sign-off, more than %(expected)s"),
+            not_signed_key=gettext_noop(
                 "Not signed for yet (order stage %(stage)s), so "
                 "'within %(expected)s days after sign-off' cannot apply"
             ),
-            "days_since_sign_off", rule.within_days, int,
-        )))
+        ))
     if rule.after_days is not None:
-        specs.append((_beyond, (
-            gettext_noop("%(actual)s days since sign-off, not more than %(expected)s"),
-            gettext_noop(
+        checks.append(_window(
+            attribute="days_since_sign_off", limit=rule.after_days, is_upper=False, shown=int,
+            key=gettext_noop("%(actual)s days since sign-off, not more than %(expected)s"),
+            not_signed_key=gettext_noop(
                 "Not signed for yet (order stage %(stage)s), so "
                 "'more than %(expected)s days after sign-off' cannot apply"
             ),
-            "days_since_sign_off", rule.after_days, int,
-        )))
+        ))
     if rule.warranty == Warranty.WITHIN:
-        specs.append((_always, (_within_warranty,)))
+        checks.append(WITHIN_WARRANTY)
     elif rule.warranty == Warranty.BEYOND:
-        specs.append((_always, (_beyond_warranty,)))
+        checks.append(BEYOND_WARRANTY)
     if rule.customer_tiers:
-        specs.append((_one_of, (
+        checks.append(_one_of(
             gettext_noop("Customer tier %(actual)s is not one of %(expected)s"),
             "customer_tier", rule.customer_tiers,
-        )))
+        ))
     if rule.evidence_any:
-        specs.append((_evidence_any, (rule.evidence_any,)))
+        checks.append(_evidence_any(rule.evidence_any))
     if rule.evidence_absent:
-        specs.append((_evidence_absent, (rule.evidence_absent,)))
-    for bound, builder, key, attribute in (
-        (rule.min_refunds_90d, _at_least,
-         gettext_noop("%(actual)s refunds in 90 days, fewer than %(expected)s"), "refunds_90d"),
-        (rule.max_refunds_90d, _at_most,
-         gettext_noop("%(actual)s refunds in 90 days, more than %(expected)s"), "refunds_90d"),
-        (rule.min_disputes_90d, _at_least,
-         gettext_noop("%(actual)s disputes in 90 days, fewer than %(expected)s"),
-         "disputes_90d"),
-        (rule.max_disputes_90d, _at_most,
-         gettext_noop("%(actual)s disputes in 90 days, more than %(expected)s"),
-         "disputes_90d"),
+        checks.append(_evidence_absent(rule.evidence_absent))
+    for attribute, bound, is_minimum, key in (
+        ("refunds_90d", rule.min_refunds_90d, True,
+         gettext_noop("%(actual)s refunds in 90 days, fewer than %(expected)s")),
+        ("refunds_90d", rule.max_refunds_90d, False,
+         gettext_noop("%(actual)s refunds in 90 days, more than %(expected)s")),
+        ("disputes_90d", rule.min_disputes_90d, True,
+         gettext_noop("%(actual)s disputes in 90 days, fewer than %(expected)s")),
+        ("disputes_90d", rule.max_disputes_90d, False,
+         gettext_noop("%(actual)s disputes in 90 days, more than %(expected)s")),
     ):
         if bound is not None:
-            specs.append((builder, (key, attribute, bound, int)))
+            checks.append(_bound(key, attribute, bound, is_minimum=is_minimum, shown=int))
     if rule.within_hours is not None:
-        specs.append((_within, (
-            gettext_noop("%(actual)s hours since sign-off, more than %(expected)s"),
-            gettext_noop(
+        checks.append(_window(
+            attribute="hours_since_sign_off", limit=rule.within_hours, is_upper=True,
+            shown=_hours,
+            key=gettext_noop("%(actual)s hours since sign-off, more than %(expected)s"),
+            not_signed_key=gettext_noop(
                 "Not signed for yet (order stage %(stage)s), so "
                 "'within %(expected)s hours after sign-off' cannot apply"
             ),
-            "hours_since_sign_off", rule.within_hours, _hours,
-        )))
+        ))
     if rule.after_hours is not None:
-        specs.append((_beyond, (
-            gettext_noop("%(actual)s hours since sign-off, not more than %(expected)s"),
-            gettext_noop(
+        checks.append(_window(
+            attribute="hours_since_sign_off", limit=rule.after_hours, is_upper=False,
+            shown=_hours,
+            key=gettext_noop("%(actual)s hours since sign-off, not more than %(expected)s"),
+            not_signed_key=gettext_noop(
                 "Not signed for yet (order stage %(stage)s), so "
                 "'more than %(expected)s hours after sign-off' cannot apply"
             ),
-            "hours_since_sign_off", rule.after_hours, _hours,
-        )))
+        ))
     if rule.min_order_amount is not None:
-        specs.append((_at_least, (
+        checks.append(_bound(
             gettext_noop("Order amount %(actual)s is below %(expected)s"),
-            "order_paid_amount", rule.min_order_amount, _amount,
-        )))
+            "order_paid_amount", rule.min_order_amount, is_minimum=True, shown=_amount,
+        ))
     if rule.max_order_amount is not None:
-        specs.append((_at_most, (
+        checks.append(_bound(
             gettext_noop("Order amount %(actual)s is above %(expected)s"),
-            "order_paid_amount", rule.max_order_amount, _amount,
-        )))
+            "order_paid_amount", rule.max_order_amount, is_minimum=False, shown=_amount,
+        ))
     if rule.max_item_amount is not None:
-        specs.append((_at_most, (
+        checks.append(_bound(
             gettext_noop("Item amount %(actual)s is above %(expected)s"),
-            "item_paid_amount", rule.max_item_amount, _amount,
-        )))
+            "item_paid_amount", rule.max_item_amount, is_minimum=False, shown=_amount,
+        ))
     if rule.min_merchant_silent_hours is not None:
-        specs.append((_at_least, (
+        checks.append(_bound(
             gettext_noop("The merchant has been silent %(actual)s hours, less than %(expected)s"),
-            "merchant_silent_hours", rule.min_merchant_silent_hours, _hours,
-        )))
-    return specs
+            "merchant_silent_hours", rule.min_merchant_silent_hours, is_minimum=True,
+            shown=_hours,
+        ))
+    return checks
 
 
 # --- compiling rules -------------------------------------------------------------------------
@@ -649,24 +639,23 @@ def _validate(rule: Rule) -> None:
 
 
 class _CompiledRule:
-    """A rule ready to decide with: its conditions' places in the table and its fixed entries."""
+    """A rule with its checks built and the trace entries that never change made once."""
 
     __slots__ = (
-        "conditions", "matched_entry", "may_be_inactive", "not_matched_fields",
-        "not_reached_entry", "rule",
+        "checks", "matched_entry", "may_be_inactive", "not_reached_entry", "rule", "tests",
     )
 
-    def __init__(self, rule: Rule, conditions: tuple[int, ...]) -> None:
+    def __init__(self, rule: Rule) -> None:
+        _validate(rule)
         self.rule = rule
-        # Indexes into CompiledRules.conditions, in the order the trace lists failures.
-        self.conditions = conditions
+        self.checks = tuple(_checks_for(rule))
+        # Tests on plain facts first: most rules fail one of them before a derived fact is read.
+        self.tests = tuple(
+            check.test for check in sorted(self.checks, key=attrgetter("reads_derived_fact"))
+        )
         self.may_be_inactive = (
             not rule.active or rule.effective_from is not None or rule.effective_to is not None
         )
-        self.not_matched_fields = {
-            "rule_id": rule.id, "rule_name": rule.name, "kind": rule.kind,
-            "priority": rule.priority, "outcome": NOT_MATCHED,
-        }
         self.matched_entry = self.entry(MATCHED, ())
         self.not_reached_entry = self.entry(NOT_REACHED, ())
 
@@ -675,35 +664,47 @@ class _CompiledRule:
         rule = self.rule
         return TraceEntry(rule.id, rule.name, rule.kind, rule.priority, outcome, reasons)
 
-    def not_matched(self, reasons: tuple[Message, ...]) -> TraceEntry:
-        """Return this rule's not_matched entry quoting reasons."""
-        return _frozen(TraceEntry, {**self.not_matched_fields, "reasons": reasons})
-
-    def inactive_entry(self, at: datetime) -> TraceEntry | None:
-        """Return the entry saying why the rule does not apply at `at`, or None if it does."""
+    def inactive_reason(self, at: datetime) -> Message | None:
+        """Return why the rule does not apply at `at`, or None if it does."""
         rule = self.rule
         if not rule.active:
-            reason = Message(gettext_noop("The rule is switched off"), {})
-        elif rule.effective_from is not None and at < rule.effective_from:
-            reason = Message(
+            return Message(gettext_noop("The rule is switched off"), {})
+        if rule.effective_from is not None and at < rule.effective_from:
+            return Message(
                 gettext_noop("The rule takes effect at %(effective_from)s"),
                 {"effective_from": rule.effective_from.isoformat()},
             )
-        elif rule.effective_to is not None and at >= rule.effective_to:
-            reason = Message(
+        if rule.effective_to is not None and at >= rule.effective_to:
+            return Message(
                 gettext_noop("The rule stopped applying at %(effective_to)s"),
                 {"effective_to": rule.effective_to.isoformat()},
             )
-        else:
-            return None
-        return self.entry(INACTIVE, (reason,))
+        return None
+
+    def matches(self, facts: Facts) -> bool:
+        """Return True if the rule applies at the facts' moment and they meet every condition."""
+        if self.may_be_inactive and self.inactive_reason(facts.at) is not None:
+            return False
+        # A plain loop: all() over a generator doubles the cost of deciding.
+        for test in self.tests:  # noqa: SIM110
+            if not test(facts):
+                return False
+        return True
+
+    def checked_entry(self, facts: Facts) -> TraceEntry:
+        """Return the entry of this rule checked: inactive, not matched (why) or matched."""
+        inactive = self.inactive_reason(facts.at) if self.may_be_inactive else None
+        if inactive is not None:
+            return self.entry(INACTIVE, (inactive,))
+        reasons = tuple([check.explain(facts) for check in self.checks if not check.test(facts)])
+        return self.entry(NOT_MATCHED, reasons) if reasons else self.matched_entry
 
 
 class CompiledRules:
-    """The rules validated, grouped by kind in checking order, with their conditions built.
+    """The rules validated, their checks built, and grouped by kind in checking order.
 
-    Build once per version of the rule table (compile_rules) and decide many times; it holds
-    no state that deciding changes, so threads may share it.
+    Build once per version of the rule table (compile_rules) and decide many times; deciding
+    changes nothing in it, so threads may share it.
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
@@ -718,28 +719,8 @@ class CompiledRules:
             (sorted(group, key=lambda r: (r.priority, r.id)) for group in groups.values()),
             key=lambda group: (group[0].priority, group[0].id),
         )
-        conditions: list[Condition] = []
-        places: dict[ConditionSpec, int] = {}
-
-        def place(spec: ConditionSpec) -> int:
-            if spec not in places:
-                build, arguments = spec
-                places[spec] = len(conditions)
-                conditions.append(build(*arguments))
-            return places[spec]
-
-        compiled_groups = []
-        for group in ordered:
-            compiled = []
-            for rule in group:
-                _validate(rule)
-                places_of_rule = tuple(place(spec) for spec in _conditions_of(rule))
-                compiled.append(_CompiledRule(rule, places_of_rule))
-            compiled_groups.append(tuple(compiled))
-        # Kinds in checking order, each a tuple of its rules by priority, then id.
-        self.groups: tuple[tuple[_CompiledRule, ...], ...] = tuple(compiled_groups)
-        # Every distinct condition of the table, each checked once per decision.
-        self.conditions: tuple[Condition, ...] = tuple(conditions)
+        # One tuple per kind, kinds by their first rule, rules by priority then id.
+        self.groups = tuple(tuple(_CompiledRule(rule) for rule in group) for group in ordered)
 
 
 def compile_rules(rules: Sequence[Rule]) -> CompiledRules:
@@ -942,33 +923,33 @@ def decide(
     """Return the first matching rule's outcome per kind, with a trace of every rule checked.
 
     Pass a CompiledRules (compile_rules) to decide many times with one table; a plain
-    sequence of rules is compiled and cached by value.
+    sequence of rules is compiled and cached by value. The trace is built when first read.
     """
     if facts.at.tzinfo is None:
         raise ValueError("Facts.at must be time-zone aware")
     table = rules if isinstance(rules, CompiledRules) else _compiled(rules)
-    failures = [condition(facts) for condition in table.conditions]
     options: list[Option] = []
+    for group in table.groups:
+        for rule in group:
+            if rule.matches(facts):
+                options.append(_option(rule.rule, facts, platform_cap_percent))
+                break
+    decision = object.__new__(Decision)
+    # Most callers want only the options, so the trace waits for Decision.__getattr__.
+    decision.__dict__.update(options=tuple(options), _untraced=(table, facts))
+    return decision
+
+
+def _trace(table: CompiledRules, facts: Facts) -> tuple[TraceEntry, ...]:
+    """Return each rule's entry: checked up to the first match of its kind, then not reached."""
     trace: list[TraceEntry] = []
     for group in table.groups:
         decided = False
         for rule in group:
             if decided:
                 trace.append(rule.not_reached_entry)
-                continue
-            if rule.may_be_inactive:
-                inactive = rule.inactive_entry(facts.at)
-                if inactive is not None:
-                    trace.append(inactive)
-                    continue
-            reasons = tuple([
-                failure for index in rule.conditions
-                if (failure := failures[index]) is not None
-            ])
-            if reasons:
-                trace.append(rule.not_matched(reasons))
             else:
-                trace.append(rule.matched_entry)
-                options.append(_option(rule.rule, facts, platform_cap_percent))
-                decided = True
-    return Decision(options=tuple(options), trace=tuple(trace))
+                entry = rule.checked_entry(facts)
+                trace.append(entry)
+                decided = entry.outcome == MATCHED
+    return tuple(trace)

@@ -43,6 +43,12 @@ ENTRIES: tuple[NavEntry, ...] = (
         staff_only=True,
     ),
     NavEntry(
+        "notifications",
+        _("Notifications"),
+        "notification-list",
+        _("Reminders and alerts addressed to you"),
+    ),
+    NavEntry(
         "simulator",
         _("Policy simulator"),
         "policy-simulator",

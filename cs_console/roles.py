@@ -69,13 +69,27 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.add_tag",
         "tickets.change_tag",
         *_READ_POLICY,
+        "tickets.view_outboxmessage",
+        "tickets.view_agentprofile",
+        "tickets.add_agentprofile",
+        "tickets.change_agentprofile",
+        "tickets.view_routingrule",
+        "tickets.add_routingrule",
+        "tickets.change_routingrule",
+        "tickets.view_slapolicy",
+        "tickets.change_slapolicy",
+        "django_q.view_schedule",
+        "django_q.change_schedule",
         "policies.add_policyrule",
         "policies.change_policyrule",
         "policies.add_approvallimit",
         "policies.change_approvallimit",
     ],
     # QA reads everything and changes nothing here (their own reviews come later).
-    Role.QA: [*_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user"],
+    Role.QA: [
+        *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        "tickets.view_outboxmessage",
+    ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cs_console.context_processors.navigation",
+                "tickets.context_processors.unread_notifications",
             ],
         },
     },
@@ -216,3 +217,9 @@ LOGGING = {
 # reverting from a historical version would rewrite the past, so it is switched off.
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Routing and the SLA clock.
+# Where a ticket goes when no routing rule names a team.
+ROUTING_DEFAULT_TEAM = env.str("ROUTING_DEFAULT_TEAM", default="after_sales")
+# Resolved tickets close by themselves after this many days without an objection.
+AUTO_CLOSE_RESOLVED_AFTER_DAYS = env.int("AUTO_CLOSE_RESOLVED_AFTER_DAYS", default=3)

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,16 +8,26 @@ from django.utils.translation import gettext_lazy as _
 
 from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
-from tickets import services
+from tickets import (
+    admin_outbox,  # noqa: F401 - registers the read-only outbox
+    services,
+)
 from tickets.models import (
+    AgentProfile,
     Attachment,
     CancelReason,
+    Category,
+    Channel,
     Collaborator,
     Customer,
+    CustomerTier,
     Message,
     Order,
     OrderItem,
     Resolution,
+    RoutingRule,
+    Skill,
+    SlaPolicy,
     Tag,
     Team,
     Ticket,
@@ -214,3 +225,64 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
             self.message_user(request, _("Done: %(state)s.") % {"state": ticket.get_state_display()},
                               messages.SUCCESS)
         return redirect(reverse("admin:tickets_ticket_change", args=[pk]))
+
+
+class ChoiceListForm(forms.ModelForm):
+    """Edit JSON list columns as checkboxes of their choices."""
+
+    list_choices: dict = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, choices in self.list_choices.items():
+            model_field = self._meta.model._meta.get_field(name)
+            self.fields[name] = forms.MultipleChoiceField(
+                label=model_field.verbose_name, help_text=model_field.help_text, choices=choices,
+                required=False, widget=forms.CheckboxSelectMultiple)
+
+
+class AgentProfileForm(ChoiceListForm):
+    list_choices = {"skills": Skill.choices}
+
+    class Meta:
+        model = AgentProfile
+        fields = ["user", "skills", "capacity", "is_available"]
+
+
+@admin.register(AgentProfile)
+class AgentProfileAdmin(ReadOnlyHistoryAdmin):
+    form = AgentProfileForm
+    list_display = ["user", "capacity", "is_available", "skills"]
+    list_editable = ["capacity", "is_available"]
+    list_filter = ["is_available"]
+    search_fields = ["user__username", "user__first_name", "user__last_name"]
+    raw_id_fields = ["user"]
+
+
+class RoutingRuleForm(ChoiceListForm):
+    list_choices = {"categories": Category.choices, "channels": Channel.choices,
+                    "customer_tiers": CustomerTier.choices}
+
+    class Meta:
+        model = RoutingRule
+        fields = ["name", "order", "is_active", "keywords", "categories", "channels",
+                  "customer_tiers", "set_category", "team", "required_skill",
+                  "raise_priority_to"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(ReadOnlyHistoryAdmin):
+    form = RoutingRuleForm
+    list_display = ["order", "name", "keywords", "set_category", "team", "required_skill",
+                    "raise_priority_to", "is_active"]
+    list_display_links = ["order", "name"]
+    list_filter = ["is_active", "team", "required_skill"]
+    search_fields = ["name", "keywords"]
+    ordering = ["order", "id"]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(ReadOnlyHistoryAdmin):
+    list_display = ["__str__", "first_response_minutes", "resolution_minutes",
+                    "update_interval_minutes", "escalate_after_minutes", "clock"]
+    list_filter = ["priority", "complaint_level", "clock"]

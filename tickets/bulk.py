@@ -698,6 +698,11 @@ class Generator:
             TicketState.NEW: 50, TicketState.ASSIGNED: 20, TicketState.IN_PROGRESS: 30,
         })
         self._load_people()
+        # SLA terms per priority and level, read once: generation never queries per ticket.
+        self.sla_terms = {
+            (priority, level): sla.terms_for(priority=priority, complaint_level=level)
+            for priority in Priority.values for level in ComplaintLevel.values
+        }
         self.customers: list[tuple[int, str]] = []
         self._pool_orders: list[tuple[int, PoolOrder]] = []
         self.order_paid: list[int] = []
@@ -1070,7 +1075,7 @@ class Generator:
             paused_seconds = int((now - responded) * (0.1 + rng.random() * 0.3))
 
         created_at = self._at(created)
-        due = sla.initial_due_times(created_at=created_at, complaint_level=level)
+        due = sla.due_times(created_at=created_at, terms=self.sla_terms[priority, level])
         paused = timedelta(seconds=paused_seconds)
 
         # The timeline: the customer's words, the first answer, then a note or the outcome.

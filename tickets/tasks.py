@@ -13,3 +13,10 @@ def resolution_execute_task(resolution_id: int) -> str:
     if state not in EXECUTABLE:
         return f"skipped: {state}"
     return resolutions.resolution_execute(resolution_id=resolution_id).state
+
+
+def sla_sweep_task() -> dict:
+    """Run the SLA sweeps (scheduled every few minutes)."""
+    from tickets import sweeps
+
+    return sweeps.run_all()

@@ -4,18 +4,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from cs_console.roles import STAFF_ROLES, Role
-from tickets.models import Team
-
-TEAMS = [
-    ("after_sales", "售后组", "退货、换货、退款等售后申请"),
-    ("logistics", "物流组", "配送延迟、滞留、丢件、破损等物流问题"),
-    ("payment", "支付退款组", "支付失败、重复扣款、退款未到账，与财务协同核实"),
-    ("quality", "质量组", "商品破损、功能故障、假冒伪劣、安全隐患"),
-    ("complaints", "投诉处理组", "二级投诉：多次投诉未解决、赔偿争议"),
-    ("vip_desk", "VIP专席", "VIP 与行业客户的专属客户经理"),
-    ("risk_legal", "风控法务组", "三级投诉、恶意或高频退款、法律风险"),
-]
+from cs_console.roles import STAFF_ROLES, WORKING_ROLES, Role
+from tickets.models import AgentProfile, Team
+from tickets.seeding import DEFAULT_TEAMS as TEAMS
 
 # username, role, first name, last name, teams. The password is "<username>-demo".
 USERS = [
@@ -26,6 +17,16 @@ USERS = [
     ("qa", Role.QA, "丽", "陈", []),
     ("risk_legal", Role.RISK_LEGAL, "伟", "赵", ["risk_legal"]),
 ]
+
+
+# The skill each team's work needs (see the routing rules).
+TEAM_SKILLS = {"after_sales": "after_sales", "logistics": "logistics", "payment": "payment",
+               "quality": "quality", "complaints": "complaints", "vip_desk": "vip",
+               "risk_legal": "risk"}
+
+
+def skills_for(team_codes: list[str]) -> list[str]:
+    return sorted({TEAM_SKILLS[code] for code in team_codes})
 
 
 def demo_password(username: str) -> str:
@@ -61,6 +62,8 @@ def load_people() -> dict[str, int]:
             user.groups.add(Group.objects.get(name=role))
             for code in team_codes:
                 teams[code].members.add(user)
+            if role in WORKING_ROLES:
+                AgentProfile.objects.create(user=user, skills=skills_for(team_codes), capacity=20)
         created["users"] += was_created
     return created
 

@@ -251,6 +251,7 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
         item_condition=condition,
         requested_resolution=wish,
         created_at=now - timedelta(hours=scenario.hours_ago),
+        auto_assign=False,  # the scenario's steps say who takes it, and when
     )
     worker = _user(scenario.assignee) if scenario.assignee else agent
     resolution = None

@@ -15,6 +15,7 @@ from .choices import (
     TicketType,
 )
 from .intake import IntakeKey, TicketNumberSequence
+from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from .resolution import (
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
@@ -25,6 +26,7 @@ from .resolution import (
     ResolutionState,
     SimulatedGatewayRecord,
 )
+from .routing import AgentProfile, RoutingRule, Skill, SlaClock, SlaPolicy
 from .shop import (
     Customer,
     CustomerTier,
@@ -42,10 +44,12 @@ from .timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
+    "EXTERNAL_CHANNELS",
     "OPEN_STATES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
     "TERMINAL_STATES",
+    "AgentProfile",
     "Attachment",
     "CancelReason",
     "Category",
@@ -63,6 +67,9 @@ __all__ = [
     "Order",
     "OrderItem",
     "OrderStatus",
+    "OutboxChannel",
+    "OutboxMessage",
+    "OutboxStatus",
     "PaymentChannel",
     "Payout",
     "PayoutKind",
@@ -73,7 +80,11 @@ __all__ = [
     "Resolution",
     "ResolutionKind",
     "ResolutionState",
+    "RoutingRule",
     "SimulatedGatewayRecord",
+    "Skill",
+    "SlaClock",
+    "SlaPolicy",
     "Tag",
     "Team",
     "Ticket",

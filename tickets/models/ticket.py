@@ -152,6 +152,15 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # What the SLA sweeps have done, so each timer fires once (and reports can count breaches).
+    first_response_reminded_at = models.DateTimeField(_("first-response reminder sent at"),
+                                                      null=True, blank=True)
+    first_response_breached_at = models.DateTimeField(_("first response breached at"),
+                                                      null=True, blank=True)
+    resolution_breached_at = models.DateTimeField(_("resolution breached at"), null=True,
+                                                  blank=True)
+    priority_raised_at = models.DateTimeField(_("priority raised by the SLA at"), null=True,
+                                              blank=True)
 
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -175,11 +184,21 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             # SLA sweeps look only at open tickets; partial indexes on PostgreSQL and SQLite.
             models.Index(
                 fields=["first_response_due_at"], name="ticket_frt_due_open_idx",
-                condition=Q(first_response_at__isnull=True, state__in=list(OPEN_STATES)),
+                condition=Q(first_response_at__isnull=True, first_response_reminded_at__isnull=True,
+                            state__in=list(OPEN_STATES)),
             ),
             models.Index(
                 fields=["resolution_due_at"], name="ticket_res_due_open_idx",
-                condition=Q(state__in=list(OPEN_STATES)),
+                condition=Q(resolution_breached_at__isnull=True, state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["priority", "complaint_level", "created_at"],
+                name="ticket_unraised_open_idx",
+                condition=Q(priority_raised_at__isnull=True, state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["resolved_at"], name="ticket_resolved_idx",
+                condition=Q(state=TicketState.RESOLVED),
             ),
             models.Index(
                 fields=["next_update_due_at"], name="ticket_update_due_open_idx",

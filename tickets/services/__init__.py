@@ -19,12 +19,14 @@ from .resolutions import (
     resolution_transition,
     ticket_decision,
 )
+from .routing import ticket_claim_next
 from .tickets import (
     TRANSITIONS,
     TransitionSpec,
     ticket_assign,
     ticket_available_transitions,
     ticket_change_priority,
+    ticket_close_automatically,
     ticket_create,
     ticket_escalate,
     ticket_merge,
@@ -54,6 +56,8 @@ __all__ = [
     "ticket_assign",
     "ticket_available_transitions",
     "ticket_change_priority",
+    "ticket_claim_next",
+    "ticket_close_automatically",
     "ticket_create",
     "ticket_decision",
     "ticket_escalate",

@@ -71,6 +71,7 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
         ticket.first_response_at = now
         reason = "first_response"
     if ticket.state in OPEN_STATES:
-        ticket.next_update_due_at = now + sla.CUSTOMER_UPDATE_INTERVAL
+        terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level)
+        ticket.next_update_due_at = sla.add_time(now, terms.update_interval, terms)
     _save(ticket, actor=actor, reason=reason)
     return message

@@ -17,7 +17,7 @@ from django_fsm import ConcurrentTransition, can_proceed
 from cs_console.audit import save_with_history
 from cs_console.exceptions import Conflict
 from cs_console.roles import WORKING_ROLES, Role
-from tickets import sla
+from tickets import routing, sla
 from tickets.models import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -110,21 +110,31 @@ def ticket_create(
     item_condition: str = "",
     requested_resolution: str = "",
     created_at=None,
+    auto_assign: bool = True,
 ) -> Ticket:
-    """Create a ticket with its number and SLA due times, and log the customer's words."""
+    """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
+
+    An explicit team (a team's own phone intake) wins over the routing table; `auto_assign`
+    hands the ticket to the least-loaded available agent of the team who has the skill.
+    """
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
     if order_item is not None and (order is None or order_item.order_id != order.pk):
         raise ValidationError({"order_item": _("The item is not part of the order.")})
     now = created_at or timezone.now()
-    due = sla.initial_due_times(created_at=now, complaint_level=complaint_level)
+    routed = routing.classify(
+        subject=subject, description=description, category=category, channel=channel,
+        tier=customer.tier, priority=Priority.P2 if priority is None else priority,
+    )
     ticket = Ticket(
         number=next_ticket_number(at=now),
         channel=channel,
         customer=customer,
         order=order,
         order_item=order_item,
-        team=team,
+        team=team or routed.team,
+        category=routed.category,
+        priority=routed.priority,
         subject=subject.strip(),
         description=description.strip(),
         complaint_level=complaint_level,
@@ -133,23 +143,40 @@ def ticket_create(
         requested_resolution=requested_resolution,
         created_by=actor,
         created_at=now,
-        first_response_due_at=due.first_response_due_at,
-        resolution_due_at=due.resolution_due_at,
-        next_update_due_at=due.next_update_due_at,
     )
     if ticket_type:
         ticket.ticket_type = ticket_type
-    if category:
-        ticket.category = category
-    if priority is not None:
-        ticket.priority = priority
+    _stamp_due_times(ticket)
     ticket.full_clean(exclude=["state", "number"])
-    _save(ticket, actor=actor, reason=f"create:{channel}")
+    reason = f"create:{channel}"
+    if routed.rules:
+        reason += " — " + ", ".join(routed.rules)
+    _save(ticket, actor=actor, reason=reason)
     if ticket.description:
         message = Message(ticket=ticket, kind=MessageKind.INBOUND, channel=channel,
                           body=ticket.description, created_at=now)
         save_with_history(message, actor=actor, reason="message:inbound")
+    if auto_assign and ticket.team_id:
+        agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
+        if agent is not None:
+            ticket.assignee = agent
+            ticket.assign()
+            _save(ticket, actor=None, reason=transition_reason("assign", "routing"))
     return ticket
+
+
+def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False) -> None:
+    """Set the due times from the SLA policy of the ticket's priority and level."""
+    due = sla.due_times(
+        created_at=ticket.created_at,
+        terms=sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level),
+        paused_seconds=ticket.paused_seconds,
+    )
+    if not (keep_first_response and ticket.first_response_at):
+        ticket.first_response_due_at = due.first_response_due_at
+    ticket.resolution_due_at = due.resolution_due_at
+    if ticket.next_update_due_at is None:
+        ticket.next_update_due_at = due.next_update_due_at
 
 
 # --- assignment --------------------------------------------------------------------------
@@ -359,11 +386,8 @@ def ticket_escalate(*, ticket: Ticket, actor, level: str, reason: str) -> Ticket
         )
 
     ticket.complaint_level = level
-    ticket.resolution_due_at = sla.resolution_due_after_escalation(
-        created_at=ticket.created_at, level=level, current=ticket.resolution_due_at,
-        paused_seconds=ticket.paused_seconds,
-    )
     ticket.priority = min(ticket.priority, ESCALATION_MIN_PRIORITY.get(level, ticket.priority))
+    _stamp_due_times(ticket, keep_first_response=True)
     team_code = ESCALATION_TEAM_CODES.get(level)
     target = Team.objects.filter(code=team_code, is_active=True).first() if team_code else None
     if target is not None and target.pk != ticket.team_id:
@@ -390,6 +414,7 @@ def ticket_change_priority(*, ticket: Ticket, actor, priority: int, reason: str)
     if priority == ticket.priority:
         raise ValidationError({"priority": _("The ticket already has this priority.")})
     ticket.priority = priority
+    _stamp_due_times(ticket, keep_first_response=True)
     _save(ticket, actor=actor, reason=f"priority:P{priority} — {reason}")
     return ticket
 
@@ -411,4 +436,14 @@ def ticket_update_details(*, ticket: Ticket, actor, reason: str = "edit", **chan
     _save(ticket, actor=actor, reason=reason)
     if "tags" in changes:
         ticket.tags.set(changes["tags"])
+    return ticket
+
+
+@transaction.atomic
+def ticket_close_automatically(*, ticket_id: int, at) -> Ticket:
+    """Close a resolved ticket nobody objected to (the system acts, so no user is named)."""
+    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    if ticket.state == TicketState.RESOLVED:
+        ticket.close(at=at)
+        _save(ticket, actor=None, reason=transition_reason("close", "no objection in time"))
     return ticket

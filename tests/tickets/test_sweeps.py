@@ -1,0 +1,139 @@
+"""The SLA clock: every timer fires once, at its moment, and running a sweep twice sends
+nothing twice. Time is passed in (and moved), never slept."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tests.factories import CustomerFactory, TicketFactory
+from tickets import services, sweeps
+from tickets.models import ComplaintLevel, OutboxMessage, TicketState
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def start():
+    return timezone.now().replace(microsecond=0)
+
+
+@pytest.fixture
+def ticket(team, agent, start):
+    """A P2 ticket assigned to the agent, created at `start`, not yet answered."""
+    return services_ticket(team, agent, start)
+
+
+def services_ticket(team, agent, start, **fields):
+    ticket = TicketFactory(team=team, assignee=agent, state=TicketState.ASSIGNED,
+                           created_at=start, priority=2,
+                           customer=CustomerFactory(phone="13812345678"), **fields)
+    ticket.first_response_due_at = start + timedelta(hours=2)
+    ticket.resolution_due_at = start + timedelta(hours=48)
+    ticket.next_update_due_at = start + timedelta(hours=8)
+    ticket.save()
+    return ticket
+
+
+def reminders(ticket):
+    return OutboxMessage.objects.filter(ticket=ticket, template="sla.first_response_reminder")
+
+
+def test_the_first_response_reminder_fires_at_two_hours_and_only_once(ticket, agent, start):
+    assert sweeps.remind_first_response(now=start + timedelta(hours=1, minutes=59)) == 0
+    assert not reminders(ticket).exists()
+
+    assert sweeps.remind_first_response(now=start + timedelta(hours=2)) == 1
+    assert sweeps.remind_first_response(now=start + timedelta(hours=3)) == 0
+
+    (reminder,) = reminders(ticket)
+    assert reminder.recipient_user == agent
+    ticket.refresh_from_db()
+    assert ticket.first_response_breached_at == start + timedelta(hours=2)
+    assert ticket.history.latest().history_change_reason == "sla:first_response_reminder"
+
+
+def test_an_answered_ticket_gets_no_reminder(ticket, agent, start):
+    services.message_add(ticket=ticket, actor=agent, kind="reply", body="您好")
+
+    assert sweeps.remind_first_response(now=start + timedelta(hours=3)) == 0
+
+
+def test_major_complaints_are_copied_to_the_supervisor(team, agent, supervisor, start):
+    ticket = services_ticket(team, agent, start, complaint_level=ComplaintLevel.L2)
+
+    sweeps.remind_first_response(now=start + timedelta(hours=2))
+
+    assert {m.recipient_user for m in reminders(ticket)} == {agent, supervisor}
+
+
+def test_unresolved_after_48_hours_the_priority_is_raised_once(ticket, start):
+    assert sweeps.raise_priority_of_unresolved(now=start + timedelta(hours=47)) == 0
+
+    assert sweeps.raise_priority_of_unresolved(now=start + timedelta(hours=48)) == 1
+    assert sweeps.raise_priority_of_unresolved(now=start + timedelta(hours=60)) == 0
+
+    ticket.refresh_from_db()
+    assert ticket.priority == 1
+    assert ticket.priority_raised_at == start + timedelta(hours=48)
+    assert ticket.history.latest().history_change_reason == "sla:priority_raised"
+
+
+def test_a_resolution_breach_is_recorded_once(ticket, start):
+    assert sweeps.flag_resolution_breaches(now=start + timedelta(hours=48)) == 1
+    assert sweeps.flag_resolution_breaches(now=start + timedelta(hours=49)) == 0
+
+    ticket.refresh_from_db()
+    assert ticket.resolution_breached_at == start + timedelta(hours=48)
+
+
+def test_the_customer_hears_every_8_hours_while_the_ticket_is_open(ticket, start):
+    updates = OutboxMessage.objects.filter(ticket=ticket, template="customer.progress_update")
+
+    assert sweeps.send_customer_updates(now=start + timedelta(hours=7)) == 0
+    assert sweeps.send_customer_updates(now=start + timedelta(hours=8)) == 1
+    assert sweeps.send_customer_updates(now=start + timedelta(hours=9)) == 0  # run again: nothing
+    assert sweeps.send_customer_updates(now=start + timedelta(hours=16)) == 1
+
+    assert updates.count() == 2
+    assert "13812345678" not in updates.first().body
+    ticket.refresh_from_db()
+    assert ticket.next_update_due_at == start + timedelta(hours=24)
+
+
+def test_no_updates_while_waiting_for_the_customer(team, agent, start):
+    waiting = services_ticket(team, agent, start)
+    type(waiting).objects.filter(pk=waiting.pk).update(state=TicketState.PENDING_CUSTOMER)
+
+    assert sweeps.send_customer_updates(now=start + timedelta(hours=8)) == 0
+
+
+def test_resolved_tickets_close_themselves_after_the_configured_days(make_ticket, start, settings):
+    settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS = 3
+    resolved = make_ticket(TicketState.RESOLVED, resolved_at=start)
+
+    assert sweeps.close_resolved(now=start + timedelta(days=3) - timedelta(seconds=1)) == 0
+    assert sweeps.close_resolved(now=start + timedelta(days=3)) == 1
+    assert sweeps.close_resolved(now=start + timedelta(days=4)) == 0
+
+    resolved.refresh_from_db()
+    assert resolved.state == TicketState.CLOSED
+    latest = resolved.history.latest()
+    assert latest.history_user is None
+    assert latest.history_change_reason == "transition:close — no objection in time"
+
+
+def test_sweeps_select_due_tickets_in_a_fixed_number_of_queries(team, agent, start,
+                                                                django_assert_max_num_queries):
+    for _ in range(30):
+        services_ticket(team, agent, start)
+
+    with django_assert_max_num_queries(30):  # 20 priority/level pairs, not one query per ticket
+        sweeps.raise_priority_of_unresolved(now=start + timedelta(hours=1))
+
+
+def test_the_schedules_exist_after_migrate():
+    from django_q.models import Schedule
+
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert {"SLA sweep", "Outbox delivery"} <= names

@@ -1,0 +1,150 @@
+"""Who works what, and how fast: agent profiles, routing rules and SLA policies (admin tables)."""
+
+from datetime import time
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .choices import Category, Channel, ComplaintLevel, Priority
+from .shop import CustomerTier
+from .team import Team
+
+
+class Skill(models.TextChoices):
+    AFTER_SALES = "after_sales", _("After-sales requests")
+    LOGISTICS = "logistics", _("Logistics")
+    PAYMENT = "payment", _("Payment and refunds")
+    QUALITY = "quality", _("Product quality")
+    TECHNICAL = "technical", _("Technical faults")
+    COMPLAINTS = "complaints", _("Complaints")
+    VIP = "vip", _("VIP customers")
+    RISK = "risk", _("Risk and legal")
+
+
+class AgentProfile(models.Model):
+    """How much and what kind of work an agent takes."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE,
+                                related_name="agent_profile", verbose_name=_("user"))
+    skills = models.JSONField(_("skills"), default=list, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=20,
+        help_text=_("Most open tickets the agent is given by routing at once."))
+    is_available = models.BooleanField(
+        _("available"), default=True, help_text=_("Off duty or on a break: routing skips them."))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agent profile")
+        verbose_name_plural = _("agent profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+    def clean(self) -> None:
+        unknown = set(self.skills or []) - set(Skill.values)
+        if unknown:
+            raise ValidationError({"skills": _("Unknown skills: %(skills)s")
+                                   % {"skills": ", ".join(sorted(unknown))}})
+
+
+class RoutingRule(models.Model):
+    """Keywords and/or category → category, team, skill and priority (checked in order)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    order = models.PositiveIntegerField(_("order"), help_text=_("Lower numbers are checked first."))
+    is_active = models.BooleanField(_("active"), default=True)
+    keywords = models.CharField(
+        _("keywords"), max_length=300, blank=True,
+        help_text=_("Separated by commas; any one found in the subject or description matches."))
+    categories = models.JSONField(_("when the category is"), default=list, blank=True)
+    channels = models.JSONField(_("when the channel is"), default=list, blank=True)
+    customer_tiers = models.JSONField(_("when the customer tier is"), default=list, blank=True)
+    set_category = models.CharField(_("set the category to"), max_length=24,
+                                    choices=Category.choices, blank=True)
+    team = models.ForeignKey(Team, models.PROTECT, null=True, blank=True,
+                             related_name="routing_rules", verbose_name=_("route to team"))
+    required_skill = models.CharField(_("required skill"), max_length=16, choices=Skill.choices,
+                                      blank=True)
+    raise_priority_to = models.PositiveSmallIntegerField(
+        _("raise the priority to at least"), choices=Priority.choices, null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order} · {self.name}"
+
+    @property
+    def keyword_list(self) -> list[str]:
+        return [word.strip() for word in self.keywords.replace("，", ",").split(",")
+                if word.strip()]
+
+    def clean(self) -> None:
+        errors = {}
+        for field, choices in (("categories", Category.values), ("channels", Channel.values),
+                               ("customer_tiers", CustomerTier.values)):
+            unknown = set(getattr(self, field) or []) - set(choices)
+            if unknown:
+                errors[field] = _("Unknown values: %(values)s") % {"values": ", ".join(unknown)}
+        if not (self.keyword_list or self.categories or self.channels or self.customer_tiers):
+            errors["keywords"] = _("Give at least one condition: keywords, category, channel or "
+                                   "customer tier.")
+        if not (self.set_category or self.team_id or self.required_skill
+                or self.raise_priority_to is not None):
+            errors["team"] = _("Say what the rule does: a category, a team, a skill or a "
+                               "priority.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class SlaClock(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar hours (24/7)")
+    WORKING = "working", _("Working hours (Chinese working days)")
+
+
+class SlaPolicy(models.Model):
+    """Time limits for one priority and complaint level."""
+
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+    complaint_level = models.CharField(_("complaint level"), max_length=8,
+                                       choices=ComplaintLevel.choices, default=ComplaintLevel.NONE)
+    first_response_minutes = models.PositiveIntegerField(
+        _("first response within (minutes)"), validators=[MinValueValidator(1)])
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution within (minutes)"), validators=[MinValueValidator(1)])
+    update_interval_minutes = models.PositiveIntegerField(
+        _("customer update every (minutes)"), default=8 * 60, validators=[MinValueValidator(1)])
+    escalate_after_minutes = models.PositiveIntegerField(
+        _("raise the priority when unresolved after (minutes)"), default=48 * 60,
+        validators=[MinValueValidator(1)])
+    clock = models.CharField(_("clock"), max_length=8, choices=SlaClock.choices,
+                             default=SlaClock.CALENDAR)
+    work_starts = models.TimeField(_("working day starts"), default=time(9))
+    work_ends = models.TimeField(_("working day ends"), default=time(18))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        ordering = ["priority", "complaint_level"]
+        constraints = [models.UniqueConstraint(fields=["priority", "complaint_level"],
+                                               name="sla_policy_unique_priority_level")]
+
+    def __str__(self) -> str:
+        return f"P{self.priority} / {self.get_complaint_level_display()}"
+
+    def clean(self) -> None:
+        if self.clock == SlaClock.WORKING and self.work_starts >= self.work_ends:
+            raise ValidationError({"work_ends": _("The working day must end after it starts.")})

@@ -1,0 +1,23 @@
+"""The recurring jobs, created in django-q2's schedule table after every migrate.
+
+They show (and can be paused) in Django admin under "Scheduled tasks"; creating them by
+name makes this idempotent, and an interval a supervisor changed in admin is kept.
+"""
+
+SCHEDULES = [
+    # name, task, every N minutes
+    ("SLA sweep", "tickets.tasks.sla_sweep_task", 5),
+    ("Outbox delivery", "tickets.notifications.deliver_pending", 1),
+]
+
+
+def ensure_schedules(**kwargs) -> None:
+    """post_migrate receiver: create the missing schedules."""
+    from django_q.models import Schedule
+
+    for name, func, minutes in SCHEDULES:
+        Schedule.objects.get_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes,
+                      "repeats": -1},
+        )

@@ -223,3 +223,7 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 ROUTING_DEFAULT_TEAM = env.str("ROUTING_DEFAULT_TEAM", default="after_sales")
 # Resolved tickets close by themselves after this many days without an objection.
 AUTO_CLOSE_RESOLVED_AFTER_DAYS = env.int("AUTO_CLOSE_RESOLVED_AFTER_DAYS", default=3)
+# An approved return should be sent within this many days, and reach the warehouse within
+# that many days of shipping; otherwise the customer is reminded or the agent warned.
+RETURN_SHIP_WITHIN_DAYS = env.int("RETURN_SHIP_WITHIN_DAYS", default=7)
+RETURN_ARRIVE_WITHIN_DAYS = env.int("RETURN_ARRIVE_WITHIN_DAYS", default=10)

@@ -77,15 +77,10 @@ def already_refunded(item: OrderItem) -> Decimal:
 
 def merchant_silent_hours(ticket: Ticket, *, at: datetime) -> Decimal:
     """Return how long the ticket has waited on the supplier (merchant) without an answer."""
-    if ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER:
+    if (ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER
+            or ticket.waiting_since is None):
         return Decimal("0")
-    since = (
-        ticket.history.filter(state=TicketState.PENDING_INTERNAL)
-        .order_by("-history_date").values_list("history_date", flat=True).first()
-    )
-    if since is None:
-        return Decimal("0")
-    return Decimal(str(round((at - since).total_seconds() / 3600, 2)))
+    return Decimal(str(round((at - ticket.waiting_since).total_seconds() / 3600, 2)))
 
 
 def item_for_ticket(ticket: Ticket) -> OrderItem | None:

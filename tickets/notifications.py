@@ -74,6 +74,34 @@ TEMPLATES: dict[str, NotificationTemplate] = {
                "or tell the customer when it will be."),
         channels=STAFF_CHANNELS,
     ),
+    # To the customer: an approved return whose parcel has not been sent in time.
+    "customer.return_reminder": NotificationTemplate(
+        subject=_("Please send back the goods for ticket %(number)s"),
+        body=_("Your return for ticket %(number)s was approved; please send the goods back "
+               "and tell us the tracking number, so we can refund you."),
+        channels=CUSTOMER_CHANNELS,
+    ),
+    # To the assignee: a return parcel that has not reached the warehouse in time.
+    "sla.return_overdue": NotificationTemplate(
+        subject=_("Return parcel for ticket %(number)s not received in time"),
+        body=_("The return parcel for ticket %(number)s (%(subject)s) has not been signed for "
+               "by the warehouse in time. Check the tracking with the carrier."),
+        channels=STAFF_CHANNELS,
+    ),
+    # To the assignee: the platform paid the customer because the merchant stayed silent.
+    "sla.platform_intervened": NotificationTemplate(
+        subject=_("Advance payout on ticket %(number)s"),
+        body=_("The merchant did not answer ticket %(number)s (%(subject)s) within 48 hours; "
+               "the platform has refunded the customer in advance."),
+        channels=STAFF_CHANNELS,
+    ),
+    # To the assignee: a payment failed repeatedly and needs a person.
+    "sla.payment_needs_review": NotificationTemplate(
+        subject=_("Payment for ticket %(number)s failed and needs you"),
+        body=_("Paying out the resolution of ticket %(number)s (%(subject)s) failed several "
+               "times. Contact the customer for another way to pay."),
+        channels=STAFF_CHANNELS,
+    ),
     # To the customer, every 8 hours while the ticket is open.
     "customer.progress_update": NotificationTemplate(
         subject=_("Progress on your ticket %(number)s"),

@@ -7,6 +7,7 @@ name makes this idempotent, and an interval a supervisor changed in admin is kep
 SCHEDULES = [
     # name, task, every N minutes
     ("SLA sweep", "tickets.tasks.sla_sweep_task", 5),
+    ("Resolution sweep", "tickets.tasks.resolution_sweep_task", 5),
     ("Outbox delivery", "tickets.notifications.deliver_pending", 1),
 ]
 

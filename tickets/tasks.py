@@ -20,3 +20,10 @@ def sla_sweep_task() -> dict:
     from tickets import sweeps
 
     return sweeps.run_all()
+
+
+def resolution_sweep_task() -> dict:
+    """Retry payments, chase return parcels and step in for silent merchants."""
+    from tickets import resolution_sweeps
+
+    return resolution_sweeps.run_all()

@@ -186,6 +186,12 @@ class Resolution(ConcurrentTransitionMixin, models.Model):
     def fail(self, *, reason: str) -> None:
         self.failure_reason = reason
 
+    @transition(field=state, source=RS.FAILED, target=RS.EXECUTING)
+    def retry_failed(self, *, at) -> None:
+        """Try the gateway again after a failure (the scheduler, with back-off)."""
+        self.executed_at = at
+        self.attempts += 1
+
     @transition(field=state, source=RS.FAILED, target=RS.MANUAL_REVIEW)
     def review(self) -> None:
         """Hand a failed execution to a person (closed account, frozen card, ...)."""

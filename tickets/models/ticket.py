@@ -133,6 +133,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     waiting_on = models.CharField(
         _("waiting on"), max_length=12, choices=Collaborator.choices, blank=True
     )
+    waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
     cancel_reason = models.CharField(
         _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
@@ -197,6 +198,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 condition=Q(priority_raised_at__isnull=True, state__in=list(OPEN_STATES)),
             ),
             models.Index(
+                fields=["waiting_since"], name="ticket_waiting_internal_idx",
+                condition=Q(state=TicketState.PENDING_INTERNAL),
+            ),
+            models.Index(
                 fields=["resolved_at"], name="ticket_resolved_idx",
                 condition=Q(state=TicketState.RESOLVED),
             ),
@@ -254,8 +259,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=state, source=TicketState.IN_PROGRESS, target=TicketState.PENDING_INTERNAL,
                 conditions=[has_collaborator], permission=can_work_on)
-    def wait_for_internal(self) -> None:
+    def wait_for_internal(self, *, at) -> None:
         """Wait on another department (logistics, warehouse, supplier, finance, tech)."""
+        self.waiting_since = at
 
     @transition(field=state,
                 source=[TicketState.PENDING_CUSTOMER, TicketState.PENDING_INTERNAL],
@@ -271,6 +277,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                     setattr(self, field, due + paused)
             self.paused_at = None
         self.waiting_on = ""
+        self.waiting_since = None
 
     @transition(field=state, source=TicketState.IN_PROGRESS, target=TicketState.RESOLVED,
                 conditions=[has_resolution_summary, has_no_open_resolutions],

@@ -90,7 +90,8 @@ def resolution_propose(*, ticket: Ticket, actor, kind: str, order_item=None) -> 
     """Propose the option of `kind` that the policy engine offers for this ticket now."""
     if ticket.state not in OPEN_STATES:
         raise Conflict(_("Resolutions are proposed on open tickets only."), code="not_open")
-    _require_can_work(ticket, actor)
+    if actor is not None:  # None: the system (advance payout after merchant silence)
+        _require_can_work(ticket, actor)
     if order_item is not None and order_item.order_id != ticket.order_id:
         raise ValidationError({"order_item": _("The item is not part of the ticket's order.")})
     decided = ticket_decision(ticket=ticket, order_item=order_item)
@@ -309,6 +310,8 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
             "ticket__order").get(pk=resolution_id)
         if resolution.state == RS.MANUAL_REVIEW:
             name = "retry"
+        elif resolution.state == RS.FAILED:
+            name = "retry_failed"
         else:
             name = "execute"
             if resolution.state == RS.AWAITING_RETURN and not (
@@ -455,3 +458,13 @@ def resolution_transition(*, resolution: Resolution, actor, name: str, **params)
     if name == "complete_manually":
         return resolution_complete_manually(resolution=resolution, actor=actor, note=text("note"))
     raise ValidationError({"name": _("Unknown transition “%(name)s”.") % {"name": name}})
+
+
+@transaction.atomic
+def resolution_review_automatically(*, resolution_id: int) -> Resolution:
+    """Hand a resolution whose payment kept failing to manual review (the system acts)."""
+    resolution = Resolution.objects.select_for_update().get(pk=resolution_id)
+    if resolution.state == RS.FAILED:
+        resolution.review()
+        _save(resolution, actor=None, reason=transition_reason("review", "automatic retries used up"))
+    return resolution

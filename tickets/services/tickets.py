@@ -307,7 +307,7 @@ def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **
         if waiting_on not in Collaborator.values:
             raise ValidationError({"waiting_on": _("Choose the department the ticket waits on.")})
         ticket.waiting_on = waiting_on
-        method()
+        method(at=now)
     elif name == "respond" and ticket.assignee_id is None:
         raise Conflict(_("Assign the ticket before starting work on it."), code="unassigned")
     elif name in ("wait_for_customer", "resume", "close"):

@@ -9,15 +9,28 @@ from tickets.models import TicketState
 
 
 def pytest_collection_modifyitems(config, items):
-    """Leave PostgreSQL-only tests out when the suite runs on another database."""
+    """Leave PostgreSQL-only and Redis tests out where those services are missing."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    reason = "needs PostgreSQL (set DATABASE_URL); CI runs these"
+    missing = {}
+    if connection.vendor != "postgresql":
+        missing["postgres"] = "needs PostgreSQL (set DATABASE_URL); CI runs these"
+    if not _redis_answers():
+        missing["redis"] = "needs Redis on 127.0.0.1:6379; CI starts it"
     for item in items:
-        if "postgres" in item.keywords:
-            item.add_marker(pytest.mark.skip(reason=reason))
+        for marker, reason in missing.items():
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,8 @@ PROBE = (
     "db = settings.DATABASES['default']; "
     "print(json.dumps({'engine': db['ENGINE'], 'name': str(db['NAME']), 'host': db.get('HOST', ''),"
     " 'debug': settings.DEBUG, 'tz': settings.TIME_ZONE, 'use_tz': settings.USE_TZ,"
-    " 'hosts': settings.ALLOWED_HOSTS, 'languages': [c for c, _ in settings.LANGUAGES]}))"
+    " 'hosts': settings.ALLOWED_HOSTS, 'languages': [c for c, _ in settings.LANGUAGES],"
+    " 'broker': 'redis' if 'redis' in settings.Q_CLUSTER else 'orm'}))"
 )
 
 
@@ -79,3 +80,24 @@ def test_debug_is_off_unless_asked_for(value):
     probe = read_settings(DEBUG=value, SECRET_KEY="y" * 50)
 
     assert probe["debug"] is False
+
+
+def test_the_task_broker_is_the_database_unless_redis_is_configured():
+    assert read_settings(DEBUG="true")["broker"] == "orm"
+    assert read_settings(DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/0")["broker"] == "redis"
+
+
+@pytest.mark.redis
+@pytest.mark.django_db
+def test_the_redis_broker_reaches_the_local_redis(settings):
+    """Queue and take back a task through django-q2's Redis broker (Redis runs in CI)."""
+    from django_q.brokers.redis_broker import Redis
+
+    broker = Redis(list_key="cs_console_test_queue")
+    broker.connection = Redis.get_connection({"host": "127.0.0.1", "port": 6379, "db": 15})
+    broker.purge_queue()
+    broker.enqueue("payload")
+    assert broker.queue_size() == 1
+    ((_task_id, payload),) = broker.dequeue()
+    assert payload == b"payload"
+    broker.purge_queue()

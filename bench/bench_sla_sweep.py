@@ -1,0 +1,463 @@
+"""Benchmark: one SLA sweep (`tickets.sweeps.run_all`) over 1,000,000 open tickets.
+
+Run it alone, from the project root:
+
+    .venv/bin/python bench/bench_sla_sweep.py                 # 1,000,000 tickets, fresh PostgreSQL DB
+    .venv/bin/python bench/bench_sla_sweep.py 100000          # fewer tickets
+    .venv/bin/python bench/bench_sla_sweep.py --repeat 7      # more repetitions (default 5)
+    .venv/bin/python bench/bench_sla_sweep.py --profile       # and cProfile one more sweep
+    .venv/bin/python bench/bench_sla_sweep.py --keep          # keep the database afterwards
+    .venv/bin/python bench/bench_sla_sweep.py --reuse cs_bench_123   # measure a kept one again
+
+It creates a throwaway database, `cs_bench_<pid>`, on the server of BENCH_PG_SERVER (default
+postgres://postgres@127.0.0.1:5432/postgres), runs `manage.py migrate` and loads N tickets with
+`manage.py seed_demo --tickets N --seed 1` (as bench_bulk_seed.py does), and drops it at the
+end. It never uses the database of DATABASE_URL: it rewrites every ticket.
+
+Then, with SQL, every ticket is made open and its SLA clocks are laid out as if the sweep had
+run every 5 minutes until `now - 5 min` (`now` is the start of the current minute):
+
+* states: 40 % in progress, 25 % assigned, 10 % new, 13 % pending internal, 12 % pending
+  customer; resolved, closed and paused times cleared; new tickets unassigned, all others
+  assigned; only new and assigned tickets are still waiting for their first response;
+* created_at spread evenly over the 4 days before `now`; the first-response and resolution
+  due times are created_at plus the ticket's SLA policy times, its priority is raised at
+  created_at plus the policy's limit, customer updates fall due every update interval since
+  creation;
+* what fell due up to `now - 5 min` is marked done (reminded and breached, resolution
+  breached, priority raised, next update moved on), so only what ran out in the last
+  5 minutes is due: about 1.2 % of the tickets (mostly customer updates).
+
+It EXPLAIN ANALYZEs each sweep's selecting query (written out again below, as in
+tickets/sweeps.py) and times it alone; then times `sweeps.run_all(now=now)` end to end (wall
+clock, in this process, DEBUG off, log level WARNING), each repetition on the same fresh
+state: afterwards the touched tickets are put back and the rows the sweep added (history,
+outbox, task queue) deleted, then VACUUM ANALYZE and CHECKPOINT. Autovacuum is off for the
+tables involved, so it cannot start in the middle of a timed sweep. Last, the worst case:
+the scheduler was down for an hour, everything due in the last 60 minutes.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+TICK = timedelta(minutes=5)  # the schedule "SLA sweep" runs every 5 minutes
+DOWN = timedelta(hours=1)  # worst case: the scheduler was down this long
+SPREAD = timedelta(days=4)  # open tickets were created over this many days before `now`
+STATE_MIX = (  # state, share; mostly being worked on
+    ("in_progress", 0.40), ("assigned", 0.25), ("new", 0.10), ("pending_internal", 0.13),
+    ("pending_customer", 0.12),
+)
+# Tables the sweeps write to; autovacuum is off for them during the measurement.
+TOUCHED_TABLES = ("tickets_ticket", "tickets_historicalticket", "tickets_outboxmessage",
+                  "django_q_ormq")
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("tickets", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5, help="timed sweeps (default 5)")
+    parser.add_argument("--worst-repeat", type=int, default=3,
+                        help="timed sweeps after an hour's outage (default 3)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one more sweep")
+    parser.add_argument("--keep", action="store_true", help="keep the fresh database")
+    parser.add_argument("--reuse", metavar="NAME",
+                        help="measure again on a database kept with --keep (no load)")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args()
+
+
+@contextmanager
+def bench_database(keep: bool, reuse: str | None):
+    server = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = reuse or f"cs_bench_{os.getpid()}"
+    if not re.fullmatch(r"cs_bench_\w+", name):
+        raise SystemExit("--reuse takes a database this script made (cs_bench_...).")
+    if not reuse:
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        if keep or reuse:
+            print(f"Kept the database {name}.")
+        else:
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            print(f"Dropped the database {name}.")
+
+
+def manage(env: dict, *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+                   check=True)
+
+
+def setup_django(url: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")  # django-q logs a line per queued task
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_console.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def sql(query: str, params=None) -> list[tuple]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        return cursor.fetchall() if cursor.description else []
+
+
+# --- Laying out the clocks -------------------------------------------------------------------
+def escalation_limits() -> dict[tuple[int, str], timedelta]:
+    """The limit after which raise_priority_of_unresolved acts, per priority and level."""
+    from tickets import sla
+    from tickets.models import ComplaintLevel, Priority, SlaPolicy
+
+    limits = {(p.priority, p.complaint_level): timedelta(minutes=p.escalate_after_minutes)
+              for p in SlaPolicy.objects.all()}
+    return {(priority, level): limits.get((priority, level))
+            or limits.get((priority, ComplaintLevel.NONE)) or sla.ESCALATE_AFTER
+            for priority in Priority.values for level in ComplaintLevel.values}
+
+
+def open_every_ticket(now) -> None:
+    """Make every ticket open, with its clocks, and keep them in bench_sla_clock."""
+    from django.contrib.auth import get_user_model
+
+    from cs_console.roles import WORKING_ROLES
+    from tickets import sla
+
+    limits = escalation_limits()
+    terms = []
+    for (priority, level), limit in limits.items():
+        t = sla.terms_for(priority=priority, complaint_level=level)
+        terms.append((priority, level, t.first_response, t.resolution, t.update_interval, limit))
+    agents = sorted(get_user_model().objects.filter(
+        is_active=True, groups__name__in=WORKING_ROLES).values_list("id", flat=True).distinct())
+
+    sql("DROP TABLE IF EXISTS bench_sla_clock, bench_sla_terms")
+    sql("CREATE TABLE bench_sla_terms (priority smallint, complaint_level varchar(8), "
+        "first_response interval, resolution interval, update_interval interval, "
+        "escalate_after interval, PRIMARY KEY (priority, complaint_level))")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.executemany("INSERT INTO bench_sla_terms VALUES (%s, %s, %s, %s, %s, %s)", terms)
+
+    # Pseudo-random numbers from the id: the same layout on every run, whatever the row order.
+    def draw(salt: str) -> str:
+        return f"(('x' || substr(md5(id::text || '{salt}'), 1, 8))::bit(32)::bigint / 4294967296.0)"
+
+    bounds, total = [], 0.0
+    for state, share in STATE_MIX:
+        total += share
+        bounds.append(f"WHEN {draw('state')} < {total:.4f} THEN '{state}'")
+    state_case = f"CASE {' '.join(bounds[:-1])} ELSE '{STATE_MIX[-1][0]}' END"
+    sql(f"""
+        CREATE TABLE bench_sla_clock AS
+        SELECT x.id, x.priority, x.state, x.created_at,
+               x.created_at + s.first_response AS first_response_due_at,
+               CASE WHEN x.state IN ('new', 'assigned') THEN NULL
+                    ELSE least(x.created_at + s.first_response * x.answered, %(now)s)
+               END AS first_response_at,
+               x.created_at + s.resolution AS resolution_due_at,
+               s.update_interval, s.escalate_after
+        FROM (SELECT id, priority, complaint_level, {state_case} AS state,
+                     %(now)s - %(spread)s * {draw('created')} AS created_at,
+                     {draw('answered')} AS answered
+              FROM tickets_ticket) x
+        JOIN bench_sla_terms s USING (priority, complaint_level)
+    """, {"now": now, "spread": SPREAD})  # noqa: S608 (no user input)
+    sql("ALTER TABLE bench_sla_clock ADD PRIMARY KEY (id)")
+    sql("""
+        UPDATE tickets_ticket t SET
+            state = c.state, created_at = c.created_at,
+            first_response_at = c.first_response_at,
+            first_response_due_at = c.first_response_due_at,
+            resolved_at = NULL, closed_at = NULL, paused_seconds = 0,
+            paused_at = CASE WHEN c.state = 'pending_customer'
+                             THEN c.created_at + (%(now)s - c.created_at) / 2 END,
+            assignee_id = CASE WHEN c.state = 'new' THEN NULL
+                               ELSE coalesce(t.assignee_id,
+                                             (%(agents)s::int[])[1 + t.id %% %(n)s]) END,
+            waiting_on = CASE WHEN c.state = 'pending_internal'
+                              THEN coalesce(nullif(t.waiting_on, ''), 'logistics') ELSE '' END,
+            cancel_reason = '', resolution_summary = ''
+        FROM bench_sla_clock c WHERE t.id = c.id
+    """, {"now": now, "agents": agents, "n": len(agents)})
+
+
+def arm(since, ids: list[int] | None = None) -> None:
+    """Mark done what fell due up to `since`; put back what a sweep changed (all, or `ids`)."""
+    only = "AND t.id = ANY(%(ids)s)" if ids is not None else ""
+    sql(f"""
+        UPDATE tickets_ticket t SET
+            priority = c.priority,
+            resolution_due_at = c.resolution_due_at,
+            first_response_reminded_at = CASE WHEN c.first_response_at IS NULL
+                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
+            first_response_breached_at = CASE WHEN c.first_response_at IS NULL
+                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
+            resolution_breached_at = CASE WHEN c.resolution_due_at <= %(since)s
+                THEN c.resolution_due_at END,
+            priority_raised_at = CASE WHEN c.created_at + c.escalate_after <= %(since)s
+                THEN c.created_at + c.escalate_after END,
+            next_update_due_at = c.created_at + c.update_interval * greatest(1, floor(
+                extract(epoch FROM %(since)s - c.created_at)
+                / extract(epoch FROM c.update_interval)) + 1)
+        FROM bench_sla_clock c WHERE t.id = c.id {only}
+    """, {"since": since, "ids": ids})  # noqa: S608 (no user input)
+
+
+def settle(tables=TOUCHED_TABLES) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f'VACUUM (ANALYZE) "{table}"')
+        cursor.execute("CHECKPOINT")
+
+
+# --- Measuring ----------------------------------------------------------------------------
+def selecting_queries(now):
+    """(sweep, label, queryset): the queries tickets/sweeps.py selects due tickets with."""
+    from django.conf import settings
+
+    from tickets.models import OPEN_STATES, Ticket, TicketState
+
+    yield "remind_first_response", "", Ticket.objects.filter(
+        state__in=OPEN_STATES, first_response_at__isnull=True,
+        first_response_reminded_at__isnull=True, first_response_due_at__lte=now,
+    ).values_list("id", flat=True)
+    yield "flag_resolution_breaches", "", Ticket.objects.filter(
+        state__in=OPEN_STATES, resolution_breached_at__isnull=True, resolution_due_at__lte=now,
+    ).values_list("id", flat=True)
+    for (priority, level), limit in escalation_limits().items():
+        yield "raise_priority_of_unresolved", f"P{priority}/{level}", Ticket.objects.filter(
+            state__in=OPEN_STATES, priority_raised_at__isnull=True, priority=priority,
+            complaint_level=level, created_at__lte=now - limit,
+        ).values_list("id", flat=True)
+    yield "send_customer_updates", "", Ticket.objects.filter(
+        state__in=[state for state in OPEN_STATES if state != TicketState.PENDING_CUSTOMER],
+        next_update_due_at__lte=now,
+    ).values_list("id", flat=True)
+    cutoff = now - timedelta(days=settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS)
+    yield "close_resolved", "", Ticket.objects.filter(
+        state=TicketState.RESOLVED, resolved_at__lte=cutoff).values_list("id", flat=True)
+
+
+SCAN = re.compile(r"(Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan)"
+                  r"(?: Backward)?(?: using| on) (\w+)")
+ROWS = re.compile(r"actual time=[\d.]+\.\.([\d.]+) rows=(\d+)")
+
+
+def explain_selections(now) -> None:
+    """EXPLAIN ANALYZE every selecting query; time it alone (best of 3, wall clock)."""
+    print("\nSelecting queries (EXPLAIN ANALYZE; wall clock of the query alone, best of 3):")
+    per_sweep: dict[str, list] = {}
+    for sweep, label, queryset in selecting_queries(now):
+        plan = queryset.explain(analyze=True, buffers=True)
+        best = min(_wall(lambda qs=queryset: list(qs)) for _ in range(3))
+        scans = sorted({f"{kind} {name}" for kind, name in SCAN.findall(plan)})
+        rows = int(ROWS.search(plan).group(2))
+        per_sweep.setdefault(sweep, []).append((label, rows, best, scans, plan))
+    for sweep, entries in per_sweep.items():
+        rows = sum(entry[1] for entry in entries)
+        seconds = sum(entry[2] for entry in entries)
+        scans = sorted({scan for entry in entries for scan in entry[3]})
+        print(f"  {sweep:<30} {len(entries):>2} quer{'y' if len(entries) == 1 else 'ies'} "
+              f"{rows:>8,} rows {seconds * 1000:>8.1f} ms  {', '.join(scans)}")
+        if any("Seq Scan" in scan for scan in scans):
+            print("    !! a sequential scan")
+    print("\nPlans (the raise sweep: its largest query of the 20):")
+    for sweep, entries in per_sweep.items():
+        label, _rows, _seconds, _scans, plan = max(entries, key=lambda entry: entry[1])
+        print(f"-- {sweep} {label}".rstrip())
+        print("\n".join("   " + line for line in plan.splitlines()))
+
+
+def _wall(func) -> float:
+    started = time.perf_counter()
+    func()
+    return time.perf_counter() - started
+
+
+def high_water() -> dict[str, int]:
+    return dict(zip(("history", "outbox", "tasks"), sql(
+        "SELECT (SELECT coalesce(max(history_id), 0) FROM tickets_historicalticket), "
+        "(SELECT coalesce(max(id), 0) FROM tickets_outboxmessage), "
+        "(SELECT coalesce(max(id), 0) FROM django_q_ormq)")[0], strict=True))
+
+
+def undo(since, marks: dict[str, int]) -> dict[str, int]:
+    """Put back the tickets the sweep changed and delete the rows it added; count them."""
+    ids = [row[0] for row in sql("SELECT DISTINCT id FROM tickets_historicalticket "
+                                 "WHERE history_id > %s", [marks["history"]])]
+    arm(since, ids)
+    added = {"tickets changed": len(ids)}
+    for mark, key, table, column in (
+        ("history", "history rows", "tickets_historicalticket", "history_id"),
+        ("outbox", "outbox rows", "tickets_outboxmessage", "id"),
+        ("tasks", "queued tasks", "django_q_ormq", "id"),
+    ):
+        added[key] = len(sql(f'DELETE FROM "{table}" WHERE "{column}" > %s RETURNING 1',  # noqa: S608
+                             [marks[mark]]))
+    settle()
+    return added
+
+
+def timed_sweep(now, since, profiler: cProfile.Profile | None = None) -> dict:
+    """Run sweeps.run_all(now=now) once on fresh state; return its timings and counts."""
+    from django.db import connection
+
+    from tickets import sweeps
+
+    marks = high_water()
+    per_sweep: dict[str, float] = {}
+    queries = 0
+
+    def timed(sweep):
+        def run(*, now):
+            started = time.perf_counter()
+            try:
+                return sweep(now=now)
+            finally:
+                per_sweep[sweep.__name__] = time.perf_counter() - started
+        run.__name__ = sweep.__name__
+        return run
+
+    def count(execute, sql, params, many, context):
+        nonlocal queries
+        queries += 1
+        return execute(sql, params, many, context)
+
+    original = sweeps.SWEEPS
+    sweeps.SWEEPS = tuple(timed(sweep) for sweep in original)
+    try:
+        with connection.execute_wrapper(count):
+            if profiler:
+                profiler.enable()
+            started = time.perf_counter()
+            done = sweeps.run_all(now=now)
+            total = time.perf_counter() - started
+            if profiler:
+                profiler.disable()
+    finally:
+        sweeps.SWEEPS = original
+    return {"total": total, "per_sweep": per_sweep, "done": done, "queries": queries,
+            "added": undo(since, marks)}
+
+
+def report(title: str, runs: list[dict]) -> None:
+    print(f"\n{title}")
+    for number, run in enumerate(runs, start=1):
+        print(f"  run {number}: {run['total']:6.2f} s  "
+              + "  ".join(f"{name.split('_')[0]} {seconds:.2f}"
+                          for name, seconds in run["per_sweep"].items()))
+    first = runs[0]
+    print(f"  median {statistics.median(run['total'] for run in runs):.2f} s "
+          f"(min {min(run['total'] for run in runs):.2f}, "
+          f"max {max(run['total'] for run in runs):.2f}); per sweep, median:")
+    for name in first["per_sweep"]:
+        seconds = statistics.median(run["per_sweep"][name] for run in runs)
+        print(f"    {name:<30} {first['done'][name]:>7,} tickets {seconds:7.2f} s")
+    print(f"  per run: {first['queries']:,} queries, "
+          + ", ".join(f"{count:,} {key}" for key, count in first["added"].items()))
+
+
+def measure(args: argparse.Namespace) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from tickets.models import Ticket
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    count = Ticket.objects.count()
+    print(f"\nOpening all {count:,} tickets and laying out their clocks, now = {now:%Y-%m-%d %H:%M %Z}"
+          f"; due: the last {TICK.seconds // 60} min", flush=True)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in TOUCHED_TABLES:
+            cursor.execute(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')
+    open_every_ticket(now)
+    arm(now - TICK)
+    sql("VACUUM (ANALYZE) bench_sla_clock")
+    settle()
+    states = sql("SELECT state, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 2 DESC")
+    print(f"  done in {time.perf_counter() - started:.0f} s: "
+          + ", ".join(f"{state} {n:,}" for state, n in states))
+
+    explain_selections(now)
+
+    runs = [timed_sweep(now, now - TICK) for _ in range(args.repeat)]
+    report(f"run_all(now=now), due in the last 5 minutes, {len(runs)} runs on fresh state:", runs)
+    due = sum(runs[0]["done"].values())
+    print(f"  due: {due:,} of {count:,} tickets = {due / count:.2%}")
+
+    if args.profile:
+        profiler = cProfile.Profile()
+        timed_sweep(now, now - TICK, profiler)
+        print("\ncProfile of one more sweep (cumulative, top 30):")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
+
+    print(f"\nWorst case: the scheduler was down for {DOWN.seconds // 60} minutes", flush=True)
+    arm(now - DOWN)
+    settle()
+    worst = [timed_sweep(now, now - DOWN) for _ in range(args.worst_repeat)]
+    report(f"run_all(now=now), due in the last {DOWN.seconds // 60} minutes, "
+           f"{len(worst)} runs on fresh state:", worst)
+    due = sum(worst[0]["done"].values())
+    print(f"  due: {due:,} of {count:,} tickets = {due / count:.2%}")
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_sla_clock, bench_sla_terms")
+        for table in TOUCHED_TABLES:
+            cursor.execute(f'ALTER TABLE "{table}" RESET (autovacuum_enabled)')
+
+
+def main() -> None:
+    args = parse_args()
+    with bench_database(args.keep, args.reuse) as url:
+        if not args.reuse:
+            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
+            env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
+            manage(env, "migrate", "--no-input", "--verbosity", "0")
+            command = ["seed_demo", "--tickets", str(args.tickets), "--seed", str(args.seed)]
+            print("$ python manage.py " + " ".join(command), flush=True)
+            started = time.perf_counter()
+            manage(env, *command)
+            print(f"Loaded in {time.perf_counter() - started:.0f} s.", flush=True)
+        setup_django(url)
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        print(f"PostgreSQL {version}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        measure(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -70,6 +70,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.change_tag",
         *_READ_POLICY,
         "tickets.view_outboxmessage",
+        "tickets.view_survey",
         "tickets.view_agentprofile",
         "tickets.add_agentprofile",
         "tickets.change_agentprofile",
@@ -89,6 +90,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.QA: [
         *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user",
         "tickets.view_outboxmessage",
+        "tickets.view_survey",
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [

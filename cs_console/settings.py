@@ -221,6 +221,8 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # --- Routing and the SLA clock.
 # Where a ticket goes when no routing rule names a team.
 ROUTING_DEFAULT_TEAM = env.str("ROUTING_DEFAULT_TEAM", default="after_sales")
+# The address customers reach the console at (links in surveys sent by SMS).
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 # Resolved tickets close by themselves after this many days without an objection.
 AUTO_CLOSE_RESOLVED_AFTER_DAYS = env.int("AUTO_CLOSE_RESOLVED_AFTER_DAYS", default=3)
 # An approved return should be sent within this many days, and reach the warehouse within

@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from cs_console import views
+from tickets import views_survey
 
 admin.site.site_header = _("After-sales console administration")
 admin.site.site_title = _("After-sales console")
@@ -25,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),
     path("notifications/", include("tickets.urls_notifications")),
+    path("survey/<str:token>/", views_survey.survey, name="survey"),
     path("api/v1/", include("tickets.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

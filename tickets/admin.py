@@ -28,6 +28,7 @@ from tickets.models import (
     RoutingRule,
     Skill,
     SlaPolicy,
+    Survey,
     Tag,
     Team,
     Ticket,
@@ -286,3 +287,23 @@ class SlaPolicyAdmin(ReadOnlyHistoryAdmin):
     list_display = ["__str__", "first_response_minutes", "resolution_minutes",
                     "update_interval_minutes", "escalate_after_minutes", "clock"]
     list_filter = ["priority", "complaint_level", "clock"]
+
+
+@admin.register(Survey)
+class SurveyAdmin(admin.ModelAdmin):
+    """Answers are the customers' own words: read, never edited."""
+
+    list_display = ["ticket", "sent_at", "answered_at", "csat", "speed", "attitude",
+                    "expertise", "nps"]
+    list_filter = ["csat", "nps"]
+    search_fields = ["=ticket__number"]
+    list_select_related = ["ticket"]
+    exclude = ["token"]
+    readonly_fields = ["ticket", "sent_at", "expires_at", "answered_at", "csat", "speed",
+                       "attitude", "expertise", "nps", "comment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -38,6 +38,7 @@ from .shop import (
     ProductCategory,
     mask_phone,
 )
+from .survey import SURVEY_VALID_FOR, Survey
 from .team import Team
 from .ticket import Tag, Ticket, can_work_on, user_team_ids
 from .timeline import Attachment, EvidenceKind, Message, MessageKind
@@ -48,6 +49,7 @@ __all__ = [
     "OPEN_STATES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
+    "SURVEY_VALID_FOR",
     "TERMINAL_STATES",
     "AgentProfile",
     "Attachment",
@@ -85,6 +87,7 @@ __all__ = [
     "Skill",
     "SlaClock",
     "SlaPolicy",
+    "Survey",
     "Tag",
     "Team",
     "Ticket",

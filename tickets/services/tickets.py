@@ -35,6 +35,7 @@ from tickets.models import (
 )
 
 from .numbering import next_ticket_number
+from .surveys import survey_send
 
 User = get_user_model()
 
@@ -315,6 +316,8 @@ def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **
     else:
         method()
     _save(ticket, actor=actor, reason=transition_reason(name, comment))
+    if name == "close":
+        survey_send(ticket=ticket)
     return ticket
 
 
@@ -446,4 +449,5 @@ def ticket_close_automatically(*, ticket_id: int, at) -> Ticket:
     if ticket.state == TicketState.RESOLVED:
         ticket.close(at=at)
         _save(ticket, actor=None, reason=transition_reason("close", "no objection in time"))
+        survey_send(ticket=ticket)
     return ticket

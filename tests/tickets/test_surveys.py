@@ -1,0 +1,81 @@
+"""Satisfaction surveys: sent on closing, a public tokenised page, one answer per link."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tickets import services, sweeps
+from tickets.models import OutboxMessage, Survey, TicketState
+
+pytestmark = pytest.mark.django_db
+
+ANSWER = {"csat": "4", "speed": "5", "attitude": "4", "expertise": "3", "nps": "9",
+          "comment": "处理很快，谢谢"}
+
+
+@pytest.fixture
+def closed(make_ticket, agent):
+    ticket = make_ticket(TicketState.RESOLVED, resolved_at=timezone.now())
+    ticket.customer.phone = "13812345678"
+    ticket.customer.save()
+    services.ticket_transition(ticket=ticket, actor=agent, name="close")
+    return ticket
+
+
+def test_closing_a_ticket_sends_one_survey_invitation(closed):
+    survey = Survey.objects.get(ticket=closed)
+    invite = OutboxMessage.objects.get(template="survey.invite", ticket=closed)
+
+    assert survey.token in invite.body
+    assert "13812345678" not in invite.body
+    assert survey.expires_at > timezone.now()
+
+
+def test_an_automatically_closed_ticket_gets_its_survey_too(make_ticket, settings):
+    settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS = 3
+    ticket = make_ticket(TicketState.RESOLVED, resolved_at=timezone.now() - timedelta(days=4))
+
+    sweeps.close_resolved(now=timezone.now())
+
+    assert Survey.objects.filter(ticket=ticket).exists()
+
+
+def test_the_customer_answers_once_without_logging_in(client, closed):
+    url = reverse("survey", args=[closed.survey.token])
+
+    assert client.get(url).status_code == 200
+    response = client.post(url, ANSWER)
+    again = client.post(url, {**ANSWER, "csat": "1"})
+
+    assert "Thank you" in response.content.decode() or "感谢" in response.content.decode()
+    survey = Survey.objects.get(ticket=closed)
+    assert (survey.csat, survey.speed, survey.attitude, survey.expertise, survey.nps) == \
+        (4, 5, 4, 3, 9)
+    assert survey.comment == "处理很快，谢谢"
+    assert again.status_code == 200
+    assert Survey.objects.get(ticket=closed).csat == 4
+
+
+def test_forged_tokens_are_refused(client, closed):
+    assert client.get(reverse("survey", args=["forged-token"])).status_code == 404
+
+
+def test_expired_links_are_refused(client, closed):
+    Survey.objects.filter(ticket=closed).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = client.post(reverse("survey", args=[closed.survey.token]), ANSWER)
+
+    assert response.status_code == 410
+    assert Survey.objects.get(ticket=closed).answered_at is None
+
+
+@pytest.mark.parametrize(("field", "value"), [("csat", "6"), ("nps", "11"), ("speed", "")])
+def test_out_of_range_scores_are_refused(client, closed, field, value):
+    response = client.post(reverse("survey", args=[closed.survey.token]),
+                           {**ANSWER, field: value})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert Survey.objects.get(ticket=closed).answered_at is None

@@ -12,3 +12,15 @@ def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=No
     obj._history_user = actor
     obj._change_reason = reason
     obj.save(update_fields=update_fields)
+
+
+def initial_history_row(historical_model, instance, *, when, reason: str):
+    """Return an unsaved "created" history row for an instance made without history.
+
+    Data migrations work with historical models, which django-simple-history does not
+    follow; the rows they create get their first history row through this.
+    """
+    values = {field.attname: getattr(instance, field.attname)
+              for field in instance._meta.concrete_fields}
+    return historical_model(**values, history_date=when, history_type="+",
+                            history_change_reason=reason)

@@ -8,18 +8,13 @@ has a version that decisions can cite.
 
 from django.utils import timezone
 
+from cs_console.audit import initial_history_row
+
 REASON = "default table"
 
 
 def _plain(value):
     return sorted(value) if isinstance(value, frozenset | set) else value
-
-
-def _history_row(historical_model, instance, when):
-    values = {field.attname: getattr(instance, field.attname)
-              for field in instance._meta.concrete_fields}
-    return historical_model(**values, history_date=when, history_type="+",
-                            history_change_reason=REASON)
 
 
 def install_defaults(apps) -> int:
@@ -37,13 +32,13 @@ def install_defaults(apps) -> int:
         if policy_rule.objects.filter(name=values["name"], kind=values["kind"]).exists():
             continue
         rule = policy_rule.objects.create(**values)
-        _history_row(historical_rule, rule, now).save()
+        initial_history_row(historical_rule, rule, when=now, reason=REASON).save()
         created += 1
     for role, amount in DEFAULT_APPROVAL_LIMITS.items():
         limit, was_created = approval_limit.objects.get_or_create(
             role=role, defaults={"max_amount": amount, "note": REASON})
         if was_created:
-            _history_row(historical_limit, limit, now).save()
+            initial_history_row(historical_limit, limit, when=now, reason=REASON).save()
     return created
 
 

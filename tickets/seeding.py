@@ -7,6 +7,8 @@ reasoning is in docs/ROUTING_SLA.md. Supervisors change them in Django admin.
 
 from django.utils import timezone
 
+from cs_console.audit import initial_history_row
+
 REASON = "default table"
 HOUR = 60
 
@@ -81,13 +83,6 @@ DEFAULT_ROUTING_RULES = [
 ]
 
 
-def _history_row(historical_model, instance, when):
-    values = {field.attname: getattr(instance, field.attname)
-              for field in instance._meta.concrete_fields}
-    return historical_model(**values, history_date=when, history_type="+",
-                            history_change_reason=REASON)
-
-
 def install_defaults(apps) -> None:
     """Create the default teams, SLA policies and routing rules that are missing."""
     sla_policy = apps.get_model("tickets", "SlaPolicy")
@@ -101,12 +96,12 @@ def install_defaults(apps) -> None:
         team, created = team_model.objects.get_or_create(
             code=code, defaults={"name": name, "description": description})
         if created:
-            _history_row(historical_team, team, now).save()
+            initial_history_row(historical_team, team, when=now, reason=REASON).save()
     for row in default_sla_policies():
         policy, created = sla_policy.objects.get_or_create(
             priority=row["priority"], complaint_level=row["complaint_level"], defaults=row)
         if created:
-            _history_row(historical_sla, policy, now).save()
+            initial_history_row(historical_sla, policy, when=now, reason=REASON).save()
     for row in DEFAULT_ROUTING_RULES:
         values = dict(row)
         team_code = values.pop("team", None)
@@ -114,4 +109,4 @@ def install_defaults(apps) -> None:
             continue
         values["team"] = team_model.objects.get(code=team_code) if team_code else None
         rule = routing_rule.objects.create(**values)
-        _history_row(historical_rule, rule, now).save()
+        initial_history_row(historical_rule, rule, when=now, reason=REASON).save()

@@ -1,37 +1,15 @@
 """Races between separate database connections, on PostgreSQL (row locks are real there)."""
 
-import threading
 
 import pytest
-from django.db import connection
 
 from cs_console.exceptions import Conflict
+from tests.concurrency import run_together
 from tests.factories import CustomerFactory
 from tickets import services
 from tickets.models import Ticket, TicketState
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(*jobs):
-    """Run each job in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def runner(index, job):
-        try:
-            results[index] = job(barrier)
-        except Exception as exc:  # the outcome is what the test inspects
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def test_two_concurrent_transitions_of_one_ticket_exactly_one_succeeds(make_ticket, agent):

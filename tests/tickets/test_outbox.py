@@ -1,6 +1,5 @@
 """The outbox: notifications stored as sent, delivered once, retried with back-off, read."""
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +11,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from tests.concurrency import run_together
 from tests.factories import TicketFactory
 from tickets import notifications
 from tickets.context_processors import unread_notifications
@@ -477,27 +477,6 @@ def test_the_outbox_admin_is_read_only_and_masks_phones(admin_client, make_ticke
 
 
 # --- Races on PostgreSQL ---------------------------------------------------------------------
-def run_together(*jobs):
-    """Run each job in its own thread and connection, released at the same moment."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def runner(index, job):
-        try:
-            results[index] = job(barrier)
-        except Exception as exc:  # the outcome is what the test inspects
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_queue_one_notification(make_ticket, agent):

@@ -57,7 +57,8 @@ class RoutingRule(models.Model):
     """Keywords and/or category → category, team, skill and priority (checked in order)."""
 
     name = models.CharField(_("name"), max_length=120)
-    order = models.PositiveIntegerField(_("order"), help_text=_("Lower numbers are checked first."))
+    order = models.PositiveIntegerField(_("position"),
+                                        help_text=_("Lower numbers are checked first."))
     is_active = models.BooleanField(_("active"), default=True)
     keywords = models.CharField(
         _("keywords"), max_length=300, blank=True,

@@ -38,22 +38,34 @@ def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
                              default_change_reason=reason)
 
 
-def remind_first_response(*, now: datetime) -> int:
-    """Remind the assignee (or the team) of tickets past their first-response time.
+def _team_leads(team_id: int, cache: dict) -> list:
+    """Return the team's senior agents, who lead its queue (looked up once per sweep)."""
+    if team_id not in cache:
+        cache[team_id] = list(get_user_model().objects.filter(
+            teams=team_id, groups__name=Role.SENIOR_AGENT, is_active=True))
+    return cache[team_id]
 
-    Major complaints are copied to the supervisors [004].
+
+def remind_first_response(*, now: datetime) -> int:
+    """Remind the assignee and the team lead of tickets past their first-response time.
+
+    An unassigned ticket reminds its whole team; major complaints are copied to the
+    supervisors [004].
     """
     ids = list(Ticket.objects.filter(
         state__in=OPEN_STATES, first_response_at__isnull=True,
         first_response_reminded_at__isnull=True, first_response_due_at__lte=now,
     ).values_list("id", flat=True))
     supervisors = None
+    leads: dict[int, list] = {}
     for batch in _batches(ids):
         with transaction.atomic():
             tickets = list(Ticket.objects.filter(pk__in=batch).select_related("team", "assignee"))
             for ticket in tickets:
                 if ticket.assignee:
                     recipients = [ticket.assignee]
+                    if ticket.team_id:
+                        recipients += _team_leads(ticket.team_id, leads)
                 elif ticket.team:
                     recipients = list(ticket.team.members.filter(is_active=True))
                 else:

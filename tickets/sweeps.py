@@ -46,6 +46,14 @@ def _team_leads(team_id: int, cache: dict) -> list:
     return cache[team_id]
 
 
+def _terms(priority: int, complaint_level: str, cache: dict) -> sla.Terms:
+    """Return the SLA terms for a priority and level (read once per sweep, not per ticket)."""
+    if (priority, complaint_level) not in cache:
+        cache[priority, complaint_level] = sla.terms_for(priority=priority,
+                                                         complaint_level=complaint_level)
+    return cache[priority, complaint_level]
+
+
 def remind_first_response(*, now: datetime) -> int:
     """Remind the assignee and the team lead of tickets past their first-response time.
 
@@ -118,14 +126,14 @@ def raise_priority_of_unresolved(*, now: datetime) -> int:
                 state__in=OPEN_STATES, priority_raised_at__isnull=True, priority=priority,
                 complaint_level=level, created_at__lte=now - limit,
             ).values_list("id", flat=True)
+    terms_cache: dict = {}
     for batch in _batches(ids):
         with transaction.atomic():
             tickets = list(Ticket.objects.filter(pk__in=batch))
             for ticket in tickets:
                 ticket.priority = max(Priority.P0, ticket.priority - 1)
                 ticket.priority_raised_at = now
-                terms = sla.terms_for(priority=ticket.priority,
-                                      complaint_level=ticket.complaint_level)
+                terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
                 ticket.resolution_due_at = min(
                     ticket.resolution_due_at or now,
                     sla.add_time(ticket.created_at, terms.resolution, terms)
@@ -142,12 +150,12 @@ def send_customer_updates(*, now: datetime) -> int:
         state__in=[state for state in OPEN_STATES if state != TicketState.PENDING_CUSTOMER],
         next_update_due_at__lte=now,
     ).values_list("id", flat=True))
+    terms_cache: dict = {}
     for batch in _batches(ids):
         with transaction.atomic():
             tickets = list(Ticket.objects.filter(pk__in=batch).select_related("customer"))
             for ticket in tickets:
-                terms = sla.terms_for(priority=ticket.priority,
-                                      complaint_level=ticket.complaint_level)
+                terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
                 ticket.next_update_due_at = sla.add_time(now, terms.update_interval, terms)
                 if not ticket.customer.phone:
                     continue  # no number to write to; the clock still moves on

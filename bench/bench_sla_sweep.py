@@ -9,6 +9,9 @@ Run it alone, from the project root:
     .venv/bin/python bench/bench_sla_sweep.py --keep          # keep the database afterwards
     .venv/bin/python bench/bench_sla_sweep.py --reuse cs_bench_123   # measure a kept one again
 
+It takes about 40 minutes for 1,000,000 tickets on 2 cores: 7 to load them, 8 to open them,
+the rest for the sweeps (the worst case alone takes 10 or more).
+
 It creates a throwaway database, `cs_bench_<pid>`, on the server of BENCH_PG_SERVER (default
 postgres://postgres@127.0.0.1:5432/postgres), runs `manage.py migrate` and loads N tickets with
 `manage.py seed_demo --tickets N --seed 1` (as bench_bulk_seed.py does), and drops it at the
@@ -26,15 +29,18 @@ run every 5 minutes until `now - 5 min` (`now` is the start of the current minut
   creation;
 * what fell due up to `now - 5 min` is marked done (reminded and breached, resolution
   breached, priority raised, next update moved on), so only what ran out in the last
-  5 minutes is due: about 1.2 % of the tickets (mostly customer updates).
+  5 minutes is due: about 1.3 % of the tickets. Most of it is customer updates: every open
+  ticket gets one every 2 to 8 hours, so about 1/96 of the P2/P3 tickets are due in any
+  5 minutes; the other clocks fire once per ticket, about 0.1 % each.
 
 It EXPLAIN ANALYZEs each sweep's selecting query (written out again below, as in
 tickets/sweeps.py) and times it alone; then times `sweeps.run_all(now=now)` end to end (wall
 clock, in this process, DEBUG off, log level WARNING), each repetition on the same fresh
 state: afterwards the touched tickets are put back and the rows the sweep added (history,
 outbox, task queue) deleted, then VACUUM ANALYZE and CHECKPOINT. Autovacuum is off for the
-tables involved, so it cannot start in the middle of a timed sweep. Last, the worst case:
-the scheduler was down for an hour, everything due in the last 60 minutes.
+tables involved, so it cannot start in the middle of a timed sweep. One more sweep times
+every SQL statement (where the time goes). Last, the worst case: the scheduler was down for
+an hour, everything due in the last 60 minutes (12 times as much).
 """
 
 import argparse
@@ -71,8 +77,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tickets", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5, help="timed sweeps (default 5)")
-    parser.add_argument("--worst-repeat", type=int, default=3,
-                        help="timed sweeps after an hour's outage (default 3)")
+    parser.add_argument("--worst-repeat", type=int, default=1,
+                        help="timed sweeps after an hour's outage (default 1)")
     parser.add_argument("--profile", action="store_true", help="cProfile one more sweep")
     parser.add_argument("--keep", action="store_true", help="keep the fresh database")
     parser.add_argument("--reuse", metavar="NAME",
@@ -141,9 +147,25 @@ def escalation_limits() -> dict[tuple[int, str], timedelta]:
             or limits.get((priority, ComplaintLevel.NONE)) or sla.ESCALATE_AFTER
             for priority in Priority.values for level in ComplaintLevel.values}
 
+# The columns the sweeps change, as they stand when everything due up to `since` was done.
+CLOCKS = """
+            priority = c.priority,
+            resolution_due_at = c.resolution_due_at,
+            first_response_reminded_at = CASE WHEN c.first_response_at IS NULL
+                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
+            first_response_breached_at = CASE WHEN c.first_response_at IS NULL
+                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
+            resolution_breached_at = CASE WHEN c.resolution_due_at <= %(since)s
+                THEN c.resolution_due_at END,
+            priority_raised_at = CASE WHEN c.created_at + c.escalate_after <= %(since)s
+                THEN c.created_at + c.escalate_after END,
+            next_update_due_at = c.created_at + c.update_interval * greatest(1, floor(
+                extract(epoch FROM %(since)s - c.created_at)
+                / extract(epoch FROM c.update_interval)) + 1)"""
 
-def open_every_ticket(now) -> None:
-    """Make every ticket open, with its clocks, and keep them in bench_sla_clock."""
+
+def open_every_ticket(now, since) -> None:
+    """Make every ticket open, its clocks done up to `since`; keep them in bench_sla_clock."""
     from django.contrib.auth import get_user_model
 
     from cs_console.roles import WORKING_ROLES
@@ -157,7 +179,8 @@ def open_every_ticket(now) -> None:
     agents = sorted(get_user_model().objects.filter(
         is_active=True, groups__name__in=WORKING_ROLES).values_list("id", flat=True).distinct())
 
-    sql("DROP TABLE IF EXISTS bench_sla_clock, bench_sla_terms")
+    sql("DROP TABLE IF EXISTS bench_sla_now, bench_sla_clock, bench_sla_terms")
+    sql("CREATE TABLE bench_sla_now AS SELECT %s::timestamptz AS now", [now])
     sql("CREATE TABLE bench_sla_terms (priority smallint, complaint_level varchar(8), "
         "first_response interval, resolution interval, update_interval interval, "
         "escalate_after interval, PRIMARY KEY (priority, complaint_level))")
@@ -191,7 +214,7 @@ def open_every_ticket(now) -> None:
         JOIN bench_sla_terms s USING (priority, complaint_level)
     """, {"now": now, "spread": SPREAD})  # noqa: S608 (no user input)
     sql("ALTER TABLE bench_sla_clock ADD PRIMARY KEY (id)")
-    sql("""
+    sql(f"""
         UPDATE tickets_ticket t SET
             state = c.state, created_at = c.created_at,
             first_response_at = c.first_response_at,
@@ -204,31 +227,20 @@ def open_every_ticket(now) -> None:
                                              (%(agents)s::int[])[1 + t.id %% %(n)s]) END,
             waiting_on = CASE WHEN c.state = 'pending_internal'
                               THEN coalesce(nullif(t.waiting_on, ''), 'logistics') ELSE '' END,
-            cancel_reason = '', resolution_summary = ''
+            cancel_reason = '', resolution_summary = '',
+            {CLOCKS}
         FROM bench_sla_clock c WHERE t.id = c.id
-    """, {"now": now, "agents": agents, "n": len(agents)})
+    """, {"now": now, "agents": agents, "n": len(agents), "since": since})  # noqa: S608
 
 
 def arm(since, ids: list[int] | None = None) -> None:
     """Mark done what fell due up to `since`; put back what a sweep changed (all, or `ids`)."""
     only = "AND t.id = ANY(%(ids)s)" if ids is not None else ""
     sql(f"""
-        UPDATE tickets_ticket t SET
-            priority = c.priority,
-            resolution_due_at = c.resolution_due_at,
-            first_response_reminded_at = CASE WHEN c.first_response_at IS NULL
-                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
-            first_response_breached_at = CASE WHEN c.first_response_at IS NULL
-                AND c.first_response_due_at <= %(since)s THEN c.first_response_due_at END,
-            resolution_breached_at = CASE WHEN c.resolution_due_at <= %(since)s
-                THEN c.resolution_due_at END,
-            priority_raised_at = CASE WHEN c.created_at + c.escalate_after <= %(since)s
-                THEN c.created_at + c.escalate_after END,
-            next_update_due_at = c.created_at + c.update_interval * greatest(1, floor(
-                extract(epoch FROM %(since)s - c.created_at)
-                / extract(epoch FROM c.update_interval)) + 1)
+        UPDATE tickets_ticket t SET {CLOCKS}
         FROM bench_sla_clock c WHERE t.id = c.id {only}
     """, {"since": since, "ids": ids})  # noqa: S608 (no user input)
+
 
 
 def settle(tables=TOUCHED_TABLES) -> None:
@@ -274,28 +286,50 @@ ROWS = re.compile(r"actual time=[\d.]+\.\.([\d.]+) rows=(\d+)")
 
 
 def explain_selections(now) -> None:
-    """EXPLAIN ANALYZE every selecting query; time it alone (best of 3, wall clock)."""
-    print("\nSelecting queries (EXPLAIN ANALYZE; wall clock of the query alone, best of 3):")
+    """EXPLAIN ANALYZE every selecting query and time it alone (wall clock, best of 3).
+
+    Where the planner picks a sequential scan, the query is explained again with
+    enable_seqscan off, to show what the partial index would have cost.
+    """
+    from django.db import transaction
+
+    print("\nSelecting queries: rows, EXPLAIN ANALYZE execution time, wall clock of the query "
+          "alone (best of 3), scans:")
     per_sweep: dict[str, list] = {}
     for sweep, label, queryset in selecting_queries(now):
         plan = queryset.explain(analyze=True, buffers=True)
-        best = min(_wall(lambda qs=queryset: list(qs)) for _ in range(3))
-        scans = sorted({f"{kind} {name}" for kind, name in SCAN.findall(plan)})
-        rows = int(ROWS.search(plan).group(2))
-        per_sweep.setdefault(sweep, []).append((label, rows, best, scans, plan))
+        forced = None
+        if "Seq Scan" in plan:
+            with transaction.atomic():
+                sql("SET LOCAL enable_seqscan = off")
+                forced = queryset.explain(analyze=True, buffers=True)
+        per_sweep.setdefault(sweep, []).append({
+            "label": label, "plan": plan, "forced": forced,
+            "rows": int(ROWS.search(plan).group(2)),
+            "wall": min(_wall(lambda qs=queryset: list(qs.all())) for _ in range(3)),
+        })
     for sweep, entries in per_sweep.items():
-        rows = sum(entry[1] for entry in entries)
-        seconds = sum(entry[2] for entry in entries)
-        scans = sorted({scan for entry in entries for scan in entry[3]})
-        print(f"  {sweep:<30} {len(entries):>2} quer{'y' if len(entries) == 1 else 'ies'} "
-              f"{rows:>8,} rows {seconds * 1000:>8.1f} ms  {', '.join(scans)}")
-        if any("Seq Scan" in scan for scan in scans):
-            print("    !! a sequential scan")
+        scans = sorted({" ".join(scan) for e in entries for scan in SCAN.findall(e["plan"])})
+        jit = " (JIT)" if any("JIT:" in e["plan"] for e in entries) else ""
+        print(f"  {sweep:<29}{len(entries):>3} quer{'y ' if len(entries) == 1 else 'ies'}"
+              f"{sum(e['rows'] for e in entries):>8,} rows"
+              f"{sum(_executed(e['plan']) for e in entries):>8.1f} ms"
+              f"{sum(e['wall'] for e in entries) * 1000:>8.1f} ms  {', '.join(scans)}{jit}")
+        for e in entries:
+            if e["forced"]:
+                used = ", ".join(sorted({" ".join(s) for s in SCAN.findall(e["forced"])}))
+                print(f"    {e['label'] or 'the query'}: sequential scan "
+                      f"{_executed(e['plan']):.1f} ms; with enable_seqscan off "
+                      f"{_executed(e['forced']):.1f} ms ({used})")
     print("\nPlans (the raise sweep: its largest query of the 20):")
     for sweep, entries in per_sweep.items():
-        label, _rows, _seconds, _scans, plan = max(entries, key=lambda entry: entry[1])
-        print(f"-- {sweep} {label}".rstrip())
-        print("\n".join("   " + line for line in plan.splitlines()))
+        entry = max(entries, key=lambda e: e["rows"])
+        print(f"-- {sweep} {entry['label']}".rstrip())
+        print("\n".join("   " + line for line in entry["plan"].splitlines()))
+
+
+def _executed(plan: str) -> float:
+    return float(re.search(r"Execution Time: ([\d.]+) ms", plan).group(1))
 
 
 def _wall(func) -> float:
@@ -328,8 +362,28 @@ def undo(since, marks: dict[str, int]) -> dict[str, int]:
     return added
 
 
-def timed_sweep(now, since, profiler: cProfile.Profile | None = None) -> dict:
-    """Run sweeps.run_all(now=now) once on fresh state; return its timings and counts."""
+# A statement's kind: its verb and table (SELECT: the first table after FROM).
+VERB = re.compile(r'\s*(RELEASE SAVEPOINT|SAVEPOINT|INSERT INTO "\w+"|UPDATE "\w+"|'
+                  r'DELETE FROM "\w+"|SELECT)')
+FROM = re.compile(r' FROM "(\w+)"')
+
+
+def statement_kind(sql: str) -> str:
+    match = VERB.match(sql)
+    if match is None:
+        return sql[:30]
+    kind = match.group(1)
+    if kind == "SELECT" and (table := FROM.search(sql)):
+        kind += f' ... FROM "{table.group(1)}"'
+    return kind
+
+
+def timed_sweep(now, since, profiler: cProfile.Profile | None = None,
+                statements: dict | None = None) -> dict:
+    """Run sweeps.run_all(now=now) once on fresh state; return its timings and counts.
+
+    With `statements`, also time every SQL statement, by kind: {kind: [count, seconds]}.
+    """
     from django.db import connection
 
     from tickets import sweeps
@@ -351,7 +405,16 @@ def timed_sweep(now, since, profiler: cProfile.Profile | None = None) -> dict:
     def count(execute, sql, params, many, context):
         nonlocal queries
         queries += 1
-        return execute(sql, params, many, context)
+        if statements is None:
+            return execute(sql, params, many, context)
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            kind = statement_kind(sql)
+            entry = statements.setdefault(kind, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - started
 
     original = sweeps.SWEEPS
     sweeps.SWEEPS = tuple(timed(sweep) for sweep in original)
@@ -387,23 +450,33 @@ def report(title: str, runs: list[dict]) -> None:
           + ", ".join(f"{count:,} {key}" for key, count in first["added"].items()))
 
 
+def _runs(count: int) -> str:
+    return f"{count} run{'s' if count != 1 else ''}"
+
+
 def measure(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.utils import timezone
 
     from tickets.models import Ticket
 
-    now = timezone.now().replace(second=0, microsecond=0)
     count = Ticket.objects.count()
-    print(f"\nOpening all {count:,} tickets and laying out their clocks, now = {now:%Y-%m-%d %H:%M %Z}"
-          f"; due: the last {TICK.seconds // 60} min", flush=True)
-    started = time.perf_counter()
     with connection.cursor() as cursor:
         for table in TOUCHED_TABLES:
             cursor.execute(f'ALTER TABLE "{table}" SET (autovacuum_enabled = off)')
-    open_every_ticket(now)
-    arm(now - TICK)
-    sql("VACUUM (ANALYZE) bench_sla_clock")
+    started = time.perf_counter()
+    kept = sql("SELECT to_regclass('bench_sla_now') IS NOT NULL")[0][0]
+    if kept:  # --reuse: the tickets are open already; put their clocks back
+        now = sql("SELECT now FROM bench_sla_now")[0][0]
+        print(f"\nReusing the layout of {count:,} open tickets, now = {now:%Y-%m-%d %H:%M %Z}",
+              flush=True)
+        arm(now - TICK)
+    else:
+        now = timezone.now().replace(second=0, microsecond=0)
+        print(f"\nOpening all {count:,} tickets and laying out their clocks, "
+              f"now = {now:%Y-%m-%d %H:%M %Z}", flush=True)
+        open_every_ticket(now, now - TICK)
+        sql("VACUUM (ANALYZE) bench_sla_clock")
     settle()
     states = sql("SELECT state, count(*) FROM tickets_ticket GROUP BY 1 ORDER BY 2 DESC")
     print(f"  done in {time.perf_counter() - started:.0f} s: "
@@ -412,9 +485,19 @@ def measure(args: argparse.Namespace) -> None:
     explain_selections(now)
 
     runs = [timed_sweep(now, now - TICK) for _ in range(args.repeat)]
-    report(f"run_all(now=now), due in the last 5 minutes, {len(runs)} runs on fresh state:", runs)
+    report(f"run_all(now=now), due in the last {TICK.seconds // 60} minutes, "
+           f"{_runs(len(runs))} on fresh state:", runs)
     due = sum(runs[0]["done"].values())
     print(f"  due: {due:,} of {count:,} tickets = {due / count:.2%}")
+
+    statements: dict[str, list] = {}
+    started = time.perf_counter()
+    timed_sweep(now, now - TICK, statements=statements)
+    print(f"\nOne more sweep, {time.perf_counter() - started:.1f} s, every statement timed "
+          "(wall clock from this process); the ten that took longest in all:")
+    for kind, (number, seconds) in sorted(statements.items(), key=lambda kv: -kv[1][1])[:10]:
+        print(f"  {number:>7,} x {seconds / number * 1e6:>7,.0f} us = {seconds:6.2f} s  {kind}")
+    print(f"  all statements: {sum(entry[1] for entry in statements.values()):.2f} s")
 
     if args.profile:
         profiler = cProfile.Profile()
@@ -422,17 +505,18 @@ def measure(args: argparse.Namespace) -> None:
         print("\ncProfile of one more sweep (cumulative, top 30):")
         pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative").print_stats(30)
 
-    print(f"\nWorst case: the scheduler was down for {DOWN.seconds // 60} minutes", flush=True)
-    arm(now - DOWN)
-    settle()
-    worst = [timed_sweep(now, now - DOWN) for _ in range(args.worst_repeat)]
-    report(f"run_all(now=now), due in the last {DOWN.seconds // 60} minutes, "
-           f"{len(worst)} runs on fresh state:", worst)
-    due = sum(worst[0]["done"].values())
-    print(f"  due: {due:,} of {count:,} tickets = {due / count:.2%}")
+    if args.worst_repeat > 0:
+        print(f"\nWorst case: the scheduler was down for {DOWN.seconds // 60} minutes",
+              flush=True)
+        arm(now - DOWN)
+        settle()
+        worst = [timed_sweep(now, now - DOWN) for _ in range(args.worst_repeat)]
+        report(f"run_all(now=now), due in the last {DOWN.seconds // 60} minutes, "
+               f"{_runs(len(worst))} on fresh state:", worst)
+        due = sum(worst[0]["done"].values())
+        print(f"  due: {due:,} of {count:,} tickets = {due / count:.2%}")
 
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS bench_sla_clock, bench_sla_terms")
+    with connection.cursor() as cursor:  # for --keep; otherwise the database goes
         for table in TOUCHED_TABLES:
             cursor.execute(f'ALTER TABLE "{table}" RESET (autovacuum_enabled)')
 

@@ -72,8 +72,7 @@ def test_every_ticket_opens_with_the_customers_words(bulk):
 
 def test_history_rows_carry_the_tickets_values_and_tags(bulk):
     ticket = Ticket.objects.filter(tags__isnull=False).first()
-    if ticket is None:
-        pytest.skip("no ticket drew a tag")
+    assert ticket is not None, "the generator tags about a quarter of its tickets"
     row = ticket.history.get()
     assert (row.number, row.state, row.customer_id, row.assignee_id) == (
         ticket.number, ticket.state, ticket.customer_id, ticket.assignee_id

@@ -52,6 +52,7 @@ test: setup-dev
 bench: setup-dev
 	$(PY) bench/bench_policy_engine.py
 	$(PY) bench/bench_bulk_seed.py $(BENCH_ARGS)
+	$(PY) bench/bench_sla_sweep.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -9,7 +9,7 @@ back-off by the `deliver_pending` sweep. Internal notifications are read in the 
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
@@ -177,24 +177,34 @@ def _customer_address(*, channel: str, customer: Customer | None, user) -> str:
     return ""
 
 
-def notify(*, template: str, channel: str, ticket: Ticket | None = None, user=None,
-           customer: Customer | None = None, address: str = "",
-           context: Mapping[str, Any] | None = None,
-           dedupe_key: str | None = None) -> OutboxMessage | None:
-    """Render a notification, store it as pending and deliver it after commit.
+@dataclass(frozen=True)
+class Notification:
+    """One notification to queue: what `notify` takes, for queueing many at once."""
 
-    Return None, and store nothing, when a notification with the same dedupe_key exists:
-    a sweep that runs twice (or two sweeps at once) queues each notification once.
-    """
-    spec = _template(template)
+    template: str
+    channel: str
+    ticket: Ticket | None = None
+    user: Any = None
+    customer: Customer | None = None
+    address: str = ""
+    context: Mapping[str, Any] | None = None
+    dedupe_key: str | None = None
+
+
+def _outbox_row(notification: Notification, *, now: datetime) -> OutboxMessage:
+    """Check a notification and render it into an unsaved outbox row."""
+    spec = _template(notification.template)
+    channel, user, customer = notification.channel, notification.user, notification.customer
+    address = notification.address
     if channel not in spec.channels:
-        raise ValueError(f"Notification template {template!r} cannot go by '{channel}'.")
+        raise ValueError(
+            f"Notification template {notification.template!r} cannot go by '{channel}'.")
     if channel == OutboxChannel.INTERNAL:
         if user is None:
             raise ValueError("An internal notification needs a recipient user.")
     else:
-        if customer is None and ticket is not None and user is None:
-            customer = ticket.customer
+        if customer is None and notification.ticket is not None and user is None:
+            customer = notification.ticket.customer
         address = address or _customer_address(channel=channel, customer=customer, user=user)
         if not address:
             raise ValueError(f"No {channel} address for this notification.")
@@ -203,26 +213,87 @@ def notify(*, template: str, channel: str, ticket: Ticket | None = None, user=No
     # The stored context is shown in the admin too, so its texts are masked like the message.
     full_context = {
         key: _mask_phone_numbers(value, phones=phones) if isinstance(value, str) else value
-        for key, value in {**_base_context(ticket=ticket, customer=customer),
-                           **(context or {})}.items()
+        for key, value in {**_base_context(ticket=notification.ticket, customer=customer),
+                           **(notification.context or {})}.items()
     }
-    subject, body = render(template=template, context=full_context, phones=phones)
-    now = timezone.now()
-    message = OutboxMessage(
-        ticket=ticket, recipient_user=user, recipient_customer=customer, address=address,
-        channel=channel, template=template, context=full_context, subject=subject, body=body,
-        created_at=now, next_attempt_at=now, dedupe_key=dedupe_key or None,
+    subject, body = render(template=notification.template, context=full_context, phones=phones)
+    return OutboxMessage(
+        ticket=notification.ticket, recipient_user=user, recipient_customer=customer,
+        address=address, channel=channel, template=notification.template,
+        context=full_context, subject=subject, body=body, created_at=now,
+        next_attempt_at=now, dedupe_key=notification.dedupe_key or None,
     )
-    try:
-        # A savepoint, so a duplicate key leaves the caller's transaction usable.
-        with transaction.atomic():
-            message.save(force_insert=True)
-    except IntegrityError:
-        if dedupe_key and OutboxMessage.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
-    enqueue_on_commit("tickets.notifications.deliver_task", message.pk)
-    return message
+
+
+def _insert_one_by_one(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Insert rows each in its own savepoint, leaving out those whose key was taken."""
+    inserted = []
+    for row in rows:
+        row.pk = None
+        try:
+            # A savepoint, so a duplicate key leaves the caller's transaction usable.
+            with transaction.atomic():
+                row.save(force_insert=True)
+        except IntegrityError:
+            if row.dedupe_key and OutboxMessage.objects.filter(
+                    dedupe_key=row.dedupe_key).exists():
+                continue
+            raise
+        inserted.append(row)
+    return inserted
+
+
+def notify_many(notifications: Iterable[Notification]) -> list[OutboxMessage]:
+    """Render notifications, store the new ones as pending and deliver them after commit.
+
+    A notification whose dedupe_key is already in the outbox (or earlier in the same list)
+    is left out: a sweep that runs twice, or two sweeps at once, queue each one once. The
+    rows go in with one INSERT and are delivered by one background task, so a sweep with
+    thousands of notifications costs a few statements, not a few per notification.
+    Return the rows stored.
+    """
+    now = timezone.now()
+    rows = [_outbox_row(notification, now=now) for notification in notifications]
+    keys = [row.dedupe_key for row in rows if row.dedupe_key]
+    taken = set(
+        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    ) if keys else set()
+    fresh = []
+    for row in rows:
+        if row.dedupe_key:
+            if row.dedupe_key in taken:
+                continue
+            taken.add(row.dedupe_key)
+        fresh.append(row)
+    if not fresh:
+        return []
+    if connection.features.can_return_rows_from_bulk_insert:
+        try:
+            with transaction.atomic():
+                OutboxMessage.objects.bulk_create(fresh)
+        except IntegrityError:
+            # Another transaction queued one of these keys after the check above.
+            fresh = _insert_one_by_one(fresh)
+    else:
+        fresh = _insert_one_by_one(fresh)
+    if fresh:
+        enqueue_on_commit("tickets.notifications.deliver_many_task", [row.pk for row in fresh])
+    return fresh
+
+
+def notify(*, template: str, channel: str, ticket: Ticket | None = None, user=None,
+           customer: Customer | None = None, address: str = "",
+           context: Mapping[str, Any] | None = None,
+           dedupe_key: str | None = None) -> OutboxMessage | None:
+    """Render one notification, store it as pending and deliver it after commit.
+
+    Return None, and store nothing, when a notification with the same dedupe_key exists.
+    """
+    stored = notify_many([Notification(
+        template=template, channel=channel, ticket=ticket, user=user, customer=customer,
+        address=address, context=context, dedupe_key=dedupe_key,
+    )])
+    return stored[0] if stored else None
 
 
 # --- Delivery ------------------------------------------------------------------------------
@@ -308,9 +379,9 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
         return "sent"
 
 
-def deliver_task(message_id: int) -> str:
-    """Deliver one outbox message (queued after the row is committed)."""
-    return deliver(message_id)
+def deliver_many_task(message_ids: list[int]) -> dict[str, int]:
+    """Deliver the messages queued together; return a count per outcome."""
+    return dict(Counter(deliver(message_id) for message_id in message_ids))
 
 
 def deliver_pending(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

@@ -87,11 +87,12 @@ def ticket_get_with_timeline(*, number: str) -> Ticket:
     return _with_timeline(Ticket.objects.all()).get(number=number)
 
 
-# Compare only the ticket's own editable columns; tags (many-to-many) would cost a query
-# per history row.
+# Compare only the ticket's own editable, audited columns; tags (many-to-many) would cost a
+# query per history row.
+_AUDITED = {field.name for field in Ticket.history.model._meta.concrete_fields}
 _HISTORY_FIELDS = [
     field.name for field in Ticket._meta.concrete_fields
-    if field.editable and field.name not in {"id", "updated_at"}
+    if field.editable and field.name != "id" and field.name in _AUDITED
 ]
 
 

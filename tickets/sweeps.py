@@ -1,17 +1,20 @@
 """The SLA clock: set-based sweeps the scheduler runs every few minutes.
 
-Each sweep selects the due tickets in one query on an indexed due-time column (partial
-indexes over open tickets), changes them in batches with one history row each, and records
-that it acted (a timestamp column or the outbox's dedupe key) so running it twice does
-nothing twice. Each takes `now`, so tests move the clock instead of sleeping.
+Each sweep reads the due tickets in batches along an indexed due-time column (partial
+indexes over open tickets), changes each batch with a few set-based statements (one UPDATE,
+one history INSERT, one outbox INSERT, one delivery task) and records that it acted (a
+timestamp column or the outbox's dedupe key), so running it twice does nothing twice. Each
+takes `now`, so tests move the clock instead of sleeping.
 """
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -24,11 +27,6 @@ BATCH = 500
 MAJOR_LEVELS = (ComplaintLevel.L2, ComplaintLevel.L3, ComplaintLevel.SPECIAL)
 
 
-def _batches(ids: list[int]):
-    for start in range(0, len(ids), BATCH):
-        yield ids[start:start + BATCH]
-
-
 def _supervisors():
     return list(get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True))
 
@@ -38,11 +36,46 @@ def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
                              default_change_reason=reason)
 
 
+def _each_due_batch(due: QuerySet[Ticket], order_by: str, handle) -> int:
+    """Hand the due tickets to `handle` a batch at a time; return how many were handled.
+
+    Each batch is read in the order of its due-time index (ORDER BY … LIMIT, so PostgreSQL
+    walks the partial index and stops, whatever it guesses about the rest of the table),
+    locked with SKIP LOCKED, re-checked against the due condition in the same statement and
+    handled in its own transaction. A ticket another worker holds is left to the next run;
+    two sweeps at once never act on the same ticket. Batches go on after the last ticket
+    handled (keyset), so a ticket is looked at once per run even if it stays due.
+    """
+    handled, after = 0, None
+    while True:
+        page = due
+        if after is not None:
+            value, pk = after
+            page = page.filter(**{f"{order_by}__gte": value}).exclude(
+                **{order_by: value, "pk__lte": pk})
+        with transaction.atomic():
+            tickets = list(page.select_for_update(skip_locked=True, of=("self",))
+                           .order_by(order_by, "pk")[:BATCH])
+            if tickets:
+                handle(tickets)
+        handled += len(tickets)
+        if len(tickets) < BATCH:
+            return handled
+        after = (getattr(tickets[-1], order_by), tickets[-1].pk)
+
+
 def _team_leads(team_id: int, cache: dict) -> list:
     """Return the team's senior agents, who lead its queue (looked up once per sweep)."""
     if team_id not in cache:
         cache[team_id] = list(get_user_model().objects.filter(
             teams=team_id, groups__name=Role.SENIOR_AGENT, is_active=True))
+    return cache[team_id]
+
+
+def _team_members(team_id: int, cache: dict) -> list:
+    """Return the team's active members (looked up once per sweep)."""
+    if team_id not in cache:
+        cache[team_id] = list(get_user_model().objects.filter(teams=team_id, is_active=True))
     return cache[team_id]
 
 
@@ -60,113 +93,134 @@ def remind_first_response(*, now: datetime) -> int:
     An unassigned ticket reminds its whole team; major complaints are copied to the
     supervisors [004].
     """
-    ids = list(Ticket.objects.filter(
-        state__in=OPEN_STATES, first_response_at__isnull=True,
-        first_response_reminded_at__isnull=True, first_response_due_at__lte=now,
-    ).values_list("id", flat=True))
     supervisors = None
     leads: dict[int, list] = {}
-    for batch in _batches(ids):
-        with transaction.atomic():
-            tickets = list(Ticket.objects.filter(pk__in=batch).select_related("team", "assignee"))
-            for ticket in tickets:
-                if ticket.assignee:
-                    recipients = [ticket.assignee]
-                    if ticket.team_id:
-                        recipients += _team_leads(ticket.team_id, leads)
-                elif ticket.team:
-                    recipients = list(ticket.team.members.filter(is_active=True))
-                else:
-                    recipients = []
-                if ticket.complaint_level in MAJOR_LEVELS:
-                    supervisors = supervisors if supervisors is not None else _supervisors()
-                    recipients += supervisors
-                for user in {user.pk: user for user in recipients}.values():
-                    notifications.notify(
-                        template="sla.first_response_reminder", channel="internal",
-                        ticket=ticket, user=user,
-                        dedupe_key=f"frt-reminder:{ticket.pk}:{user.pk}",
-                    )
-                ticket.first_response_reminded_at = now
-                ticket.first_response_breached_at = ticket.first_response_breached_at or now
-            _save_batch(tickets, ["first_response_reminded_at", "first_response_breached_at"],
-                        "sla:first_response_reminder")
-    return len(ids)
+    members: dict[int, list] = {}
+
+    def handle(tickets: list[Ticket]) -> None:
+        nonlocal supervisors
+        reminders = []
+        for ticket in tickets:
+            if ticket.assignee_id:
+                recipients = [ticket.assignee]
+                if ticket.team_id:
+                    recipients += _team_leads(ticket.team_id, leads)
+            elif ticket.team_id:
+                recipients = list(_team_members(ticket.team_id, members))
+            else:
+                recipients = []
+            if ticket.complaint_level in MAJOR_LEVELS:
+                supervisors = supervisors if supervisors is not None else _supervisors()
+                recipients += supervisors
+            reminders += [
+                notifications.Notification(
+                    template="sla.first_response_reminder", channel="internal",
+                    ticket=ticket, user=user, dedupe_key=f"frt-reminder:{ticket.pk}:{user.pk}",
+                )
+                for user in {user.pk: user for user in recipients}.values()
+            ]
+            ticket.first_response_reminded_at = now
+            ticket.first_response_breached_at = ticket.first_response_breached_at or now
+        notifications.notify_many(reminders)
+        _save_batch(tickets, ["first_response_reminded_at", "first_response_breached_at"],
+                    "sla:first_response_reminder")
+
+    due = Ticket.objects.filter(
+        state__in=OPEN_STATES, first_response_at__isnull=True,
+        first_response_reminded_at__isnull=True, first_response_due_at__lte=now,
+    ).select_related("assignee")
+    return _each_due_batch(due, "first_response_due_at", handle)
 
 
 def flag_resolution_breaches(*, now: datetime) -> int:
     """Record tickets that passed their resolution time, and tell their assignee."""
-    ids = list(Ticket.objects.filter(
+    def handle(tickets: list[Ticket]) -> None:
+        for ticket in tickets:
+            ticket.resolution_breached_at = now
+        notifications.notify_many(
+            notifications.Notification(
+                template="sla.resolution_overdue", channel="internal", ticket=ticket,
+                user=ticket.assignee, dedupe_key=f"res-breach:{ticket.pk}",
+            )
+            for ticket in tickets if ticket.assignee_id
+        )
+        _save_batch(tickets, ["resolution_breached_at"], "sla:resolution_breached")
+
+    due = Ticket.objects.filter(
         state__in=OPEN_STATES, resolution_breached_at__isnull=True, resolution_due_at__lte=now,
-    ).values_list("id", flat=True))
-    for batch in _batches(ids):
-        with transaction.atomic():
-            tickets = list(Ticket.objects.filter(pk__in=batch).select_related("assignee"))
-            for ticket in tickets:
-                ticket.resolution_breached_at = now
-                if ticket.assignee:
-                    notifications.notify(
-                        template="sla.resolution_overdue", channel="internal", ticket=ticket,
-                        user=ticket.assignee, dedupe_key=f"res-breach:{ticket.pk}",
-                    )
-            _save_batch(tickets, ["resolution_breached_at"], "sla:resolution_breached")
-    return len(ids)
+    ).select_related("assignee")
+    return _each_due_batch(due, "resolution_due_at", handle)
 
 
 def raise_priority_of_unresolved(*, now: datetime) -> int:
     """Raise by one the priority of tickets unresolved past their policy's limit (48 h) [000]."""
     limits = {(p.priority, p.complaint_level): timedelta(minutes=p.escalate_after_minutes)
               for p in SlaPolicy.objects.all()}
-    ids: list[int] = []
+    terms_cache: dict = {}
+
+    def handle(tickets: list[Ticket]) -> None:
+        for ticket in tickets:
+            ticket.priority = max(Priority.P0, ticket.priority - 1)
+            ticket.priority_raised_at = now
+            terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
+            ticket.resolution_due_at = min(
+                ticket.resolution_due_at or now,
+                sla.add_time(ticket.created_at, terms.resolution, terms)
+                + timedelta(seconds=ticket.paused_seconds),
+            )
+        _save_batch(tickets, ["priority", "priority_raised_at", "resolution_due_at"],
+                    "sla:priority_raised")
+
+    raised = 0
+    # One index range per priority and level (the limit differs), most urgent first.
     for priority in Priority.values:
         for level in ComplaintLevel.values:
             limit = limits.get((priority, level)) or limits.get((priority, ComplaintLevel.NONE)) \
                 or sla.ESCALATE_AFTER
-            ids += Ticket.objects.filter(
+            due = Ticket.objects.filter(
                 state__in=OPEN_STATES, priority_raised_at__isnull=True, priority=priority,
                 complaint_level=level, created_at__lte=now - limit,
-            ).values_list("id", flat=True)
-    terms_cache: dict = {}
-    for batch in _batches(ids):
-        with transaction.atomic():
-            tickets = list(Ticket.objects.filter(pk__in=batch))
-            for ticket in tickets:
-                ticket.priority = max(Priority.P0, ticket.priority - 1)
-                ticket.priority_raised_at = now
-                terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
-                ticket.resolution_due_at = min(
-                    ticket.resolution_due_at or now,
-                    sla.add_time(ticket.created_at, terms.resolution, terms)
-                    + timedelta(seconds=ticket.paused_seconds),
-                )
-            _save_batch(tickets, ["priority", "priority_raised_at", "resolution_due_at"],
-                        "sla:priority_raised")
-    return len(ids)
+            )
+            raised += _each_due_batch(due, "created_at", handle)
+    return raised
 
 
 def send_customer_updates(*, now: datetime) -> int:
-    """Tell customers how their open ticket is going, every 8 hours until it closes [004]."""
-    ids = list(Ticket.objects.filter(
+    """Tell customers how their open ticket is going, every 8 hours until it closes [004].
+
+    The next-update time is the sweep's own bookkeeping, so it is not in the ticket's
+    history; each update sent is there in the outbox, with its text and time.
+    """
+    terms_cache: dict = {}
+
+    def handle(tickets: list[Ticket]) -> None:
+        next_due: dict[datetime, list[int]] = defaultdict(list)
+        updates = []
+        for ticket in tickets:
+            terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
+            next_due[sla.add_time(now, terms.update_interval, terms)].append(ticket.pk)
+            if not ticket.customer.phone:
+                continue  # no number to write to; the clock still moves on
+            updates.append(notifications.Notification(
+                template="customer.progress_update",
+                channel="app" if ticket.channel in ("app", "mini_program") else "sms",
+                ticket=ticket, customer=ticket.customer, address=ticket.customer.phone,
+                dedupe_key=f"update:{ticket.pk}:{now:%Y%m%d%H%M}",
+            ))
+        notifications.notify_many(updates)
+        # One UPDATE per distinct next time (one per SLA policy), not a CASE per ticket.
+        for due_at, ids in next_due.items():
+            Ticket.objects.filter(pk__in=ids).update(next_update_due_at=due_at)
+
+    due = Ticket.objects.filter(
         state__in=[state for state in OPEN_STATES if state != TicketState.PENDING_CUSTOMER],
         next_update_due_at__lte=now,
-    ).values_list("id", flat=True))
-    terms_cache: dict = {}
-    for batch in _batches(ids):
-        with transaction.atomic():
-            tickets = list(Ticket.objects.filter(pk__in=batch).select_related("customer"))
-            for ticket in tickets:
-                terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
-                ticket.next_update_due_at = sla.add_time(now, terms.update_interval, terms)
-                if not ticket.customer.phone:
-                    continue  # no number to write to; the clock still moves on
-                notifications.notify(
-                    template="customer.progress_update",
-                    channel="app" if ticket.channel in ("app", "mini_program") else "sms",
-                    ticket=ticket, customer=ticket.customer, address=ticket.customer.phone,
-                    dedupe_key=f"update:{ticket.pk}:{now:%Y%m%d%H%M}",
-                )
-            _save_batch(tickets, ["next_update_due_at"], "sla:customer_update")
-    return len(ids)
+    ).select_related("customer").only(
+        "id", "number", "subject", "state", "priority", "complaint_level", "channel",
+        "next_update_due_at", "customer__id", "customer__name", "customer__phone",
+        "customer__external_id",
+    )
+    return _each_due_batch(due, "next_update_due_at", handle)
 
 
 def close_resolved(*, now: datetime) -> int:

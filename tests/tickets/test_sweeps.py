@@ -4,11 +4,13 @@ nothing twice. Time is passed in (and moved), never slept."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import CustomerFactory, TicketFactory
 from tickets import services, sweeps
-from tickets.models import ComplaintLevel, OutboxMessage, TicketState
+from tickets.models import ComplaintLevel, OutboxMessage, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -124,13 +126,18 @@ def test_resolved_tickets_close_themselves_after_the_configured_days(make_ticket
     assert latest.history_change_reason == "transition:close — no objection in time"
 
 
-def test_sweeps_select_due_tickets_in_a_fixed_number_of_queries(team, agent, start,
-                                                                django_assert_max_num_queries):
-    for _ in range(30):
-        services_ticket(team, agent, start)
+@pytest.mark.parametrize("sweep", ["remind_first_response", "flag_resolution_breaches",
+                                   "raise_priority_of_unresolved", "send_customer_updates"])
+def test_a_sweep_costs_the_same_queries_for_3_and_12_due_tickets(sweep, team, agent, start):
+    def queries_for(count: int, at) -> int:
+        Ticket.objects.update(state=TicketState.CLOSED)  # the earlier round is done with
+        for _ in range(count):
+            services_ticket(team, agent, at)
+        with CaptureQueriesContext(connection) as queries:
+            assert getattr(sweeps, sweep)(now=at + timedelta(hours=48)) == count
+        return len(queries)
 
-    with django_assert_max_num_queries(30):  # 20 priority/level pairs, not one query per ticket
-        sweeps.raise_priority_of_unresolved(now=start + timedelta(hours=1))
+    assert queries_for(3, start) == queries_for(12, start + timedelta(days=10))
 
 
 def test_the_schedules_exist_after_migrate():
@@ -138,3 +145,22 @@ def test_the_schedules_exist_after_migrate():
 
     names = set(Schedule.objects.values_list("name", flat=True))
     assert {"SLA sweep", "Outbox delivery"} <= names
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_update_each_customer_once(team, agent, start):
+    from tests.concurrency import run_together
+
+    tickets = [services_ticket(team, agent, start) for _ in range(30)]
+    now = start + timedelta(hours=8)
+
+    def sweep(barrier):
+        barrier.wait()
+        return sweeps.send_customer_updates(now=now)
+
+    results = run_together(sweep, sweep)
+
+    assert sum(results) == 30, results  # between them, each ticket exactly once
+    assert OutboxMessage.objects.filter(template="customer.progress_update").count() == 30
+    assert set(OutboxMessage.objects.values_list("ticket", flat=True)) == {t.pk for t in tickets}

@@ -90,10 +90,11 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at", "id"], name="outbox_pending_due_idx",
                 condition=Q(status=OutboxStatus.PENDING),
             ),
-            # The navigation badge and the notifications page: a user's unread rows.
+            # The navigation badge and the notifications page: a user's unread rows. Only
+            # console notifications are read there; customer messages stay out of the index.
             models.Index(
                 fields=["recipient_user", "-created_at"], name="outbox_user_unread_idx",
-                condition=Q(read_at__isnull=True),
+                condition=Q(read_at__isnull=True, channel=OutboxChannel.INTERNAL),
             ),
         ]
         constraints = [

@@ -69,8 +69,8 @@ STATE_MIX = (  # state, share; mostly being worked on
     ("pending_customer", 0.12),
 )
 # Tables the sweeps write to; autovacuum is off for them during the measurement.
-TOUCHED_TABLES = ("tickets_ticket", "tickets_historicalticket", "tickets_outboxmessage",
-                  "django_q_ormq")
+TOUCHED_TABLES = ("tickets_ticket", "tickets_customerupdateclock", "tickets_historicalticket",
+                  "tickets_outboxmessage", "django_q_ormq")
 
 
 def parse_args() -> argparse.Namespace:
@@ -158,8 +158,9 @@ CLOCKS = """
             resolution_breached_at = CASE WHEN c.resolution_due_at <= %(since)s
                 THEN c.resolution_due_at END,
             priority_raised_at = CASE WHEN c.created_at + c.escalate_after <= %(since)s
-                THEN c.created_at + c.escalate_after END,
-            next_update_due_at = c.created_at + c.update_interval * greatest(1, floor(
+                THEN c.created_at + c.escalate_after END"""
+# The next customer update (in tickets_customerupdateclock), as it stands at `since`.
+NEXT_UPDATE = """c.created_at + c.update_interval * greatest(1, floor(
                 extract(epoch FROM %(since)s - c.created_at)
                 / extract(epoch FROM c.update_interval)) + 1)"""
 
@@ -231,14 +232,23 @@ def open_every_ticket(now, since) -> None:
             {CLOCKS}
         FROM bench_sla_clock c WHERE t.id = c.id
     """, {"now": now, "agents": agents, "n": len(agents), "since": since})  # noqa: S608
+    sql(f"""
+        INSERT INTO tickets_customerupdateclock (ticket_id, due_at)
+        SELECT c.id, {NEXT_UPDATE} FROM bench_sla_clock c
+        ON CONFLICT (ticket_id) DO UPDATE SET due_at = EXCLUDED.due_at
+    """, {"since": since})  # noqa: S608 (no user input)
 
 
 def arm(since, ids: list[int] | None = None) -> None:
     """Mark done what fell due up to `since`; put back what a sweep changed (all, or `ids`)."""
-    only = "AND t.id = ANY(%(ids)s)" if ids is not None else ""
+    only = "AND c.id = ANY(%(ids)s)" if ids is not None else ""
     sql(f"""
         UPDATE tickets_ticket t SET {CLOCKS}
         FROM bench_sla_clock c WHERE t.id = c.id {only}
+    """, {"since": since, "ids": ids})  # noqa: S608 (no user input)
+    sql(f"""
+        UPDATE tickets_customerupdateclock u SET due_at = {NEXT_UPDATE}
+        FROM bench_sla_clock c WHERE u.ticket_id = c.id {only}
     """, {"since": since, "ids": ids})  # noqa: S608 (no user input)
 
 
@@ -261,11 +271,11 @@ def selecting_queries(now):
     """
     from django.conf import settings
 
-    from tickets.models import OPEN_STATES, Ticket, TicketState
+    from tickets.models import OPEN_STATES, CustomerUpdateClock, Ticket, TicketState
     from tickets.sweeps import BATCH
 
     def first_batch(queryset, order_by):
-        return queryset.order_by(order_by, "pk").values_list("id", flat=True)[:BATCH]
+        return queryset.order_by(order_by, "pk").values_list("pk", flat=True)[:BATCH]
 
     yield "remind_first_response", "", first_batch(Ticket.objects.filter(
         state__in=OPEN_STATES, first_response_at__isnull=True,
@@ -280,10 +290,11 @@ def selecting_queries(now):
                 state__in=OPEN_STATES, priority_raised_at__isnull=True, priority=priority,
                 complaint_level=level, created_at__lte=now - limit,
             ), "created_at")
-    yield "send_customer_updates", "", first_batch(Ticket.objects.filter(
-        state__in=[state for state in OPEN_STATES if state != TicketState.PENDING_CUSTOMER],
-        next_update_due_at__lte=now,
-    ), "next_update_due_at")
+    yield "send_customer_updates", "", first_batch(CustomerUpdateClock.objects.filter(
+        due_at__lte=now,
+        ticket__state__in=[state for state in OPEN_STATES
+                           if state != TicketState.PENDING_CUSTOMER],
+    ), "due_at")
     cutoff = now - timedelta(days=settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS)
     yield "close_resolved", "", Ticket.objects.filter(
         state=TicketState.RESOLVED, resolved_at__lte=cutoff).values_list("id", flat=True)
@@ -364,8 +375,9 @@ def undo(since, marks: dict[str, int]) -> dict[str, int]:
     ids = [row[0] for row in sql("""
         SELECT id FROM tickets_historicalticket WHERE history_id > %(history)s
         UNION
-        SELECT t.id FROM tickets_ticket t JOIN bench_sla_clock c ON c.id = t.id
-        WHERE t.next_update_due_at > %(since)s + c.update_interval
+        SELECT u.ticket_id FROM tickets_customerupdateclock u
+        JOIN bench_sla_clock c ON c.id = u.ticket_id
+        WHERE u.due_at > %(since)s + c.update_interval
     """, {"history": marks["history"], "since": since})]
     arm(since, ids)
     added = {"tickets changed": len(ids)}

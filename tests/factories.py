@@ -11,6 +11,7 @@ from tickets.models import (
     Channel,
     Customer,
     CustomerTier,
+    CustomerUpdateClock,
     Message,
     MessageKind,
     Order,
@@ -95,6 +96,7 @@ class TicketFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Ticket
+        skip_postgeneration_save = True
 
     number = factory.Sequence(lambda n: f"CS20260101-{n:06d}")
     channel = Channel.ONLINE_CHAT
@@ -104,7 +106,13 @@ class TicketFactory(factory.django.DjangoModelFactory):
     created_at = factory.LazyFunction(timezone.now)
     first_response_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=2))
     resolution_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=48))
-    next_update_due_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(hours=8))
+
+    @factory.post_generation
+    def next_update_due_at(ticket, create, extracted, **kwargs):
+        """Plan the customer's next update: 8 hours after creation unless given."""
+        if create:
+            due_at = extracted if extracted is not None else ticket.created_at + timedelta(hours=8)
+            ticket.update_clock = CustomerUpdateClock.objects.create(ticket=ticket, due_at=due_at)
 
 
 class MessageFactory(factory.django.DjangoModelFactory):

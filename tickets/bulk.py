@@ -70,6 +70,7 @@ from tickets.models import (
     ComplaintLevel,
     Customer,
     CustomerTier,
+    CustomerUpdateClock,
     ItemCondition,
     Message,
     MessageKind,
@@ -680,6 +681,7 @@ class Generator:
         self.items_h = HistoryTable(OrderItem.history.model)
         self.tickets_t = Table(Ticket)
         self.tickets_h = HistoryTable(Ticket.history.model, keep_history_id=True)
+        self.clocks_t = Table(CustomerUpdateClock)
         self.messages_t = Table(Message)
         self.messages_h = HistoryTable(Message.history.model)
         tags_field = Ticket._meta.get_field("tags")
@@ -956,11 +958,11 @@ class Generator:
         ids = self.ids
         ticket_ids = ids.take_ids(Ticket, len(plan))
         history_ids = ids.take_ids(Ticket.history.model, len(plan))
-        tickets, messages, links = [], [], []
+        tickets, messages, links, updates = [], [], [], []
         mask = (1 << _STATE_BITS) - 1
         for entry, ticket_id, history_id in zip(plan, ticket_ids, history_ids, strict=True):
             t = self._ticket(entry >> _STATE_BITS, _STATES[entry & mask], ticket_id, messages,
-                             links)
+                             links, updates)
             t["history_id"] = history_id
             tickets.append(t)
 
@@ -978,6 +980,7 @@ class Generator:
             writes=[
                 (self.tickets_t, map(self.tickets_t.row, tickets)),
                 (self.tickets_h, (self.tickets_h.row_at(t, t["created_at"]) for t in tickets)),
+                (self.clocks_t, updates),
                 # The tag links, and their snapshot under the ticket's history row
                 # (simple_history records a ticket's tags with each of its history rows).
                 (self.tags_t, map(self.tags_t.row, tag_rows)),
@@ -1002,7 +1005,8 @@ class Generator:
             for sequence, t in enumerate(day_tickets, start=first):
                 t["number"] = format_ticket_number(day, sequence)
 
-    def _ticket(self, created: int, state: str, ticket_id: int, messages: list, links: list):
+    def _ticket(self, created: int, state: str, ticket_id: int, messages: list, links: list,
+                updates: list):
         rng, now = self.rng, self.now_ts
 
         # Who, about what.
@@ -1147,8 +1151,6 @@ class Generator:
             first_response_due_at=due.first_response_due_at + paused,
             first_response_at=self._at(responded) if responded_to else None,
             resolution_due_at=due.resolution_due_at + paused,
-            next_update_due_at=(self._at(last_reply) + sla.CUSTOMER_UPDATE_INTERVAL
-                                if state in OPEN_STATES else None),
             paused_at=self._at(paused_at) if paused_at is not None else None,
             paused_seconds=paused_seconds,
             resolved_at=(self._at(resolved)
@@ -1160,6 +1162,12 @@ class Generator:
             created_at=created_at,
             updated_at=self._at(touched),
         )
+
+        if state in OPEN_STATES:
+            updates.append(self.clocks_t.row({
+                "ticket_id": ticket_id,
+                "due_at": self._at(last_reply) + sla.CUSTOMER_UPDATE_INTERVAL,
+            }))
 
         for kind, message_channel, body, author, at in ticket_messages:
             m = self.messages_t.new()
@@ -1179,8 +1187,8 @@ class Generator:
     def tables(self) -> list[Table]:
         return [
             self.customers_t, self.customers_h, self.orders_t, self.orders_h, self.items_t,
-            self.items_h, self.tickets_t, self.tickets_h, self.messages_t, self.messages_h,
-            self.tags_t, self.tags_h,
+            self.items_h, self.tickets_t, self.tickets_h, self.clocks_t, self.messages_t,
+            self.messages_h, self.tags_t, self.tags_h,
         ]
 
 

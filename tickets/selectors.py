@@ -29,7 +29,8 @@ def ticket_visible_to(user) -> QuerySet[Ticket]:
 def ticket_list(*, user, filters: dict | None = None) -> QuerySet[Ticket]:
     """Return the user's visible tickets with what a list row shows, most urgent first."""
     filters = filters or {}
-    tickets = ticket_visible_to(user).select_related("customer", "order", "team", "assignee")
+    tickets = ticket_visible_to(user).select_related("customer", "order", "team", "assignee",
+                                                     "update_clock")
     lookups = {
         "state": "state",
         "team": "team__code",
@@ -49,7 +50,7 @@ def ticket_list(*, user, filters: dict | None = None) -> QuerySet[Ticket]:
 
 def _with_timeline(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return tickets.select_related(
-        "customer", "order", "order_item", "team", "assignee", "merged_into"
+        "customer", "order", "order_item", "team", "assignee", "merged_into", "update_clock"
     ).prefetch_related(
         "tags",
         Prefetch(
@@ -70,7 +71,7 @@ def ticket_get_for_user(*, user, number: str, with_timeline: bool = False) -> Ti
     """Return the ticket if the user may read it; raise Http404 otherwise."""
     tickets = ticket_visible_to(user)
     tickets = _with_timeline(tickets) if with_timeline else tickets.select_related(
-        "customer", "order", "order_item", "team", "assignee"
+        "customer", "order", "order_item", "team", "assignee", "update_clock"
     )
     try:
         return tickets.get(number=number)

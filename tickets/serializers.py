@@ -70,6 +70,7 @@ class TicketListSerializer(serializers.ModelSerializer):
     assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
     priority = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    next_update_due_at = serializers.DateTimeField(read_only=True)
 
     class Meta:
         model = Ticket

@@ -45,7 +45,6 @@ class Terms:
 class DueTimes:
     first_response_due_at: datetime
     resolution_due_at: datetime
-    next_update_due_at: datetime
 
 
 def default_terms(complaint_level: str) -> Terms:
@@ -115,7 +114,6 @@ def due_times(*, created_at: datetime, terms: Terms, paused_seconds: int = 0) ->
     return DueTimes(
         first_response_due_at=add_time(created_at, terms.first_response, terms) + paused,
         resolution_due_at=add_time(created_at, terms.resolution, terms) + paused,
-        next_update_due_at=add_time(created_at, terms.update_interval, terms),
     )
 
 

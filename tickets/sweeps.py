@@ -20,7 +20,15 @@ from simple_history.utils import bulk_update_with_history
 
 from cs_console.roles import Role
 from tickets import notifications, sla
-from tickets.models import OPEN_STATES, ComplaintLevel, Priority, SlaPolicy, Ticket, TicketState
+from tickets.models import (
+    OPEN_STATES,
+    ComplaintLevel,
+    CustomerUpdateClock,
+    Priority,
+    SlaPolicy,
+    Ticket,
+    TicketState,
+)
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -36,15 +44,15 @@ def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
                              default_change_reason=reason)
 
 
-def _each_due_batch(due: QuerySet[Ticket], order_by: str, handle) -> int:
-    """Hand the due tickets to `handle` a batch at a time; return how many were handled.
+def _each_due_batch(due: QuerySet, order_by: str, handle) -> int:
+    """Hand the due rows to `handle` a batch at a time; return how many were handled.
 
     Each batch is read in the order of its due-time index (ORDER BY … LIMIT, so PostgreSQL
     walks the partial index and stops, whatever it guesses about the rest of the table),
     locked with SKIP LOCKED, re-checked against the due condition in the same statement and
-    handled in its own transaction. A ticket another worker holds is left to the next run;
-    two sweeps at once never act on the same ticket. Batches go on after the last ticket
-    handled (keyset), so a ticket is looked at once per run even if it stays due.
+    handled in its own transaction. A row another worker holds is left to the next run;
+    two sweeps at once never act on the same row. Batches go on after the last row
+    handled (keyset), so a row is looked at once per run even if it stays due.
     """
     handled, after = 0, None
     while True:
@@ -54,14 +62,14 @@ def _each_due_batch(due: QuerySet[Ticket], order_by: str, handle) -> int:
             page = page.filter(**{f"{order_by}__gte": value}).exclude(
                 **{order_by: value, "pk__lte": pk})
         with transaction.atomic():
-            tickets = list(page.select_for_update(skip_locked=True, of=("self",))
-                           .order_by(order_by, "pk")[:BATCH])
-            if tickets:
-                handle(tickets)
-        handled += len(tickets)
-        if len(tickets) < BATCH:
+            rows = list(page.select_for_update(skip_locked=True, of=("self",))
+                        .order_by(order_by, "pk")[:BATCH])
+            if rows:
+                handle(rows)
+        handled += len(rows)
+        if len(rows) < BATCH:
             return handled
-        after = (getattr(tickets[-1], order_by), tickets[-1].pk)
+        after = (getattr(rows[-1], order_by), rows[-1].pk)
 
 
 def _team_leads(team_id: int, cache: dict) -> list:
@@ -188,17 +196,18 @@ def raise_priority_of_unresolved(*, now: datetime) -> int:
 def send_customer_updates(*, now: datetime) -> int:
     """Tell customers how their open ticket is going, every 8 hours until it closes [004].
 
-    The next-update time is the sweep's own bookkeeping, so it is not in the ticket's
-    history; each update sent is there in the outbox, with its text and time.
+    Walks the narrow CustomerUpdateClock table (see its docstring for why it is apart from
+    the ticket). Tickets waiting on the customer are skipped and keep their due time.
     """
     terms_cache: dict = {}
 
-    def handle(tickets: list[Ticket]) -> None:
+    def handle(clocks: list[CustomerUpdateClock]) -> None:
         next_due: dict[datetime, list[int]] = defaultdict(list)
         updates = []
-        for ticket in tickets:
+        for clock in clocks:
+            ticket = clock.ticket
             terms = _terms(ticket.priority, ticket.complaint_level, terms_cache)
-            next_due[sla.add_time(now, terms.update_interval, terms)].append(ticket.pk)
+            next_due[sla.add_time(now, terms.update_interval, terms)].append(clock.pk)
             if not ticket.customer.phone:
                 continue  # no number to write to; the clock still moves on
             updates.append(notifications.Notification(
@@ -210,17 +219,19 @@ def send_customer_updates(*, now: datetime) -> int:
         notifications.notify_many(updates)
         # One UPDATE per distinct next time (one per SLA policy), not a CASE per ticket.
         for due_at, ids in next_due.items():
-            Ticket.objects.filter(pk__in=ids).update(next_update_due_at=due_at)
+            CustomerUpdateClock.objects.filter(pk__in=ids).update(due_at=due_at)
 
-    due = Ticket.objects.filter(
-        state__in=[state for state in OPEN_STATES if state != TicketState.PENDING_CUSTOMER],
-        next_update_due_at__lte=now,
-    ).select_related("customer").only(
-        "id", "number", "subject", "state", "priority", "complaint_level", "channel",
-        "next_update_due_at", "customer__id", "customer__name", "customer__phone",
-        "customer__external_id",
+    due = CustomerUpdateClock.objects.filter(
+        due_at__lte=now,
+        ticket__state__in=[state for state in OPEN_STATES
+                           if state != TicketState.PENDING_CUSTOMER],
+    ).select_related("ticket__customer").only(
+        "ticket_id", "due_at", "ticket__id", "ticket__number", "ticket__subject",
+        "ticket__state", "ticket__priority", "ticket__complaint_level", "ticket__channel",
+        "ticket__customer__id", "ticket__customer__name", "ticket__customer__phone",
+        "ticket__customer__external_id",
     )
-    return _each_due_batch(due, "next_update_due_at", handle)
+    return _each_due_batch(due, "due_at", handle)
 
 
 def close_resolved(*, now: datetime) -> int:

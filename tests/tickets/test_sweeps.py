@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import CustomerFactory, TicketFactory
-from tickets import services, sweeps
+from tickets import services, sla, sweeps
 from tickets.models import ComplaintLevel, OutboxMessage, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,6 @@ def services_ticket(team, agent, start, **fields):
                            customer=CustomerFactory(phone="13812345678"), **fields)
     ticket.first_response_due_at = start + timedelta(hours=2)
     ticket.resolution_due_at = start + timedelta(hours=48)
-    ticket.next_update_due_at = start + timedelta(hours=8)
     ticket.save()
     return ticket
 
@@ -100,8 +99,53 @@ def test_the_customer_hears_every_8_hours_while_the_ticket_is_open(ticket, start
 
     assert updates.count() == 2
     assert "13812345678" not in updates.first().body
-    ticket.refresh_from_db()
+    ticket = Ticket.objects.select_related("update_clock").get(pk=ticket.pk)
     assert ticket.next_update_due_at == start + timedelta(hours=24)
+
+
+def _next_update(ticket):
+    return Ticket.objects.select_related("update_clock").get(pk=ticket.pk).next_update_due_at
+
+
+def test_a_reply_moves_the_next_update_one_interval_after_it(make_ticket, agent, time_machine):
+    ticket = make_ticket()
+    time_machine.move_to(ticket.created_at + timedelta(hours=3), tick=False)
+
+    services.message_add(ticket=ticket, actor=agent, kind="reply", body="正在为您加急处理")
+
+    assert _next_update(ticket) == ticket.created_at + timedelta(hours=11)
+
+
+def test_resolving_stops_the_updates_and_reopening_plans_the_next(make_ticket, agent, start,
+                                                                   time_machine):
+    ticket = make_ticket(customer=CustomerFactory(phone="13812345678"))
+    time_machine.move_to(start, tick=False)
+
+    services.ticket_transition(ticket=ticket, actor=agent, name="resolve", summary="已退款")
+    assert _next_update(ticket) is None
+    assert sweeps.send_customer_updates(now=start + timedelta(days=2)) == 0
+
+    services.ticket_transition(ticket=ticket, actor=agent, name="reopen")
+    assert _next_update(ticket) == start + timedelta(hours=8)
+
+
+def test_cancelling_stops_the_updates(make_ticket, agent):
+    ticket = make_ticket(TicketState.ASSIGNED)
+
+    services.ticket_transition(ticket=ticket, actor=agent, name="cancel", reason="withdrawn")
+
+    assert _next_update(ticket) is None
+
+
+def test_a_new_ticket_hears_from_us_one_interval_after_creation(team, agent):
+    ticket = services.ticket_create(
+        actor=agent, channel="phone", subject="快递显示签收但没收到",
+        description="物流显示已签收，本人没有收到包裹。",
+        customer=CustomerFactory(), team=team,
+    )
+
+    terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level)
+    assert _next_update(ticket) == ticket.created_at + terms.update_interval
 
 
 def test_no_updates_while_waiting_for_the_customer(team, agent, start):

@@ -14,6 +14,7 @@ from .choices import (
     TicketState,
     TicketType,
 )
+from .clock import CustomerUpdateClock
 from .intake import IntakeKey, TicketNumberSequence
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from .resolution import (
@@ -60,6 +61,7 @@ __all__ = [
     "ComplaintLevel",
     "Customer",
     "CustomerTier",
+    "CustomerUpdateClock",
     "EvidenceKind",
     "IntakeKey",
     "ItemCondition",

@@ -147,7 +147,6 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
-    next_update_due_at = models.DateTimeField(_("next customer update due"), null=True, blank=True)
     paused_at = models.DateTimeField(_("clock paused at"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("seconds paused"), default=0)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
@@ -166,10 +165,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    # The next-update time is the SLA sweep's cursor, moved every few hours on every open
-    # ticket; the updates themselves are recorded in the outbox, so history leaves it out.
-    history = HistoricalRecords(excluded_fields=["updated_at", "next_update_due_at"],
-                                m2m_fields=[tags])
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags])
 
     class Meta:
         verbose_name = _("ticket")
@@ -208,14 +204,20 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["resolved_at"], name="ticket_resolved_idx",
                 condition=Q(state=TicketState.RESOLVED),
             ),
-            models.Index(
-                fields=["next_update_due_at"], name="ticket_update_due_open_idx",
-                condition=Q(state__in=list(OPEN_STATES)),
-            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+    @property
+    def next_update_due_at(self):
+        """When the customer next hears how the ticket is going (None: no update planned).
+
+        Read from the ticket's CustomerUpdateClock; select_related("update_clock") reads it
+        in the ticket's own query.
+        """
+        clock = getattr(self, "update_clock", None)  # a missing row raises AttributeError
+        return clock.due_at if clock is not None else None
 
     # --- transition conditions -------------------------------------------------------
     def has_resolution_summary(self) -> bool:
@@ -288,7 +290,6 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def resolve(self, *, at) -> None:
         """Mark the request solved; the customer may still object (reopen)."""
         self.resolved_at = at
-        self.next_update_due_at = None
 
     @transition(field=state, source=TicketState.RESOLVED, target=TicketState.CLOSED,
                 permission=can_work_on)
@@ -310,4 +311,3 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def cancel(self, *, at) -> None:
         """Cancel a duplicate, spam or withdrawn request."""
         self.closed_at = at
-        self.next_update_due_at = None

@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cs_console.audit import save_with_history
-from tickets import sla
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
 
 from .tickets import _require_can_work, _save, transition_reason
+from .update_clock import customer_update_plan_next
 
 
 def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at) -> Message:
@@ -70,8 +70,7 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
     if ticket.first_response_at is None:
         ticket.first_response_at = now
         reason = "first_response"
-    if ticket.state in OPEN_STATES:
-        terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level)
-        ticket.next_update_due_at = sla.add_time(now, terms.update_interval, terms)
     _save(ticket, actor=actor, reason=reason)
+    if ticket.state in OPEN_STATES:
+        customer_update_plan_next(ticket=ticket, after=now)
     return message

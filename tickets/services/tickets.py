@@ -36,6 +36,7 @@ from tickets.models import (
 
 from .numbering import next_ticket_number
 from .surveys import survey_send
+from .update_clock import customer_update_plan, customer_update_plan_next
 
 User = get_user_model()
 
@@ -153,6 +154,7 @@ def ticket_create(
     if routed.rules:
         reason += " — " + ", ".join(routed.rules)
     _save(ticket, actor=actor, reason=reason)
+    customer_update_plan_next(ticket=ticket, after=ticket.created_at)
     if ticket.description:
         message = Message(ticket=ticket, kind=MessageKind.INBOUND, channel=channel,
                           body=ticket.description, created_at=now)
@@ -176,8 +178,6 @@ def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False) -> No
     if not (keep_first_response and ticket.first_response_at):
         ticket.first_response_due_at = due.first_response_due_at
     ticket.resolution_due_at = due.resolution_due_at
-    if ticket.next_update_due_at is None:
-        ticket.next_update_due_at = due.next_update_due_at
 
 
 # --- assignment --------------------------------------------------------------------------
@@ -316,7 +316,11 @@ def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **
     else:
         method()
     _save(ticket, actor=actor, reason=transition_reason(name, comment))
-    if name == "close":
+    if name == "resolve":
+        customer_update_plan(ticket=ticket, due_at=None)  # the customer hears it is solved
+    elif name == "reopen":
+        customer_update_plan_next(ticket=ticket, after=now)
+    elif name == "close":
         survey_send(ticket=ticket)
     return ticket
 
@@ -334,6 +338,7 @@ def _cancel(ticket: Ticket, *, actor, comment: str, now, reason: str = "", merge
     ticket.cancel_reason = reason
     ticket.cancel(at=now)
     _save(ticket, actor=actor, reason=transition_reason("cancel", comment or reason))
+    customer_update_plan(ticket=ticket, due_at=None)
     return ticket
 
 
@@ -365,6 +370,7 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -
     duplicate.cancel(at=timezone.now())
     _save(duplicate, actor=actor,
           reason=transition_reason("cancel", comment or f"duplicate of {into.number}"))
+    customer_update_plan(ticket=duplicate, due_at=None)
     return duplicate
 
 

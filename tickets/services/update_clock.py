@@ -1,0 +1,22 @@
+"""Planning the customer's next progress update; the SLA sweep sends it when it falls due."""
+
+from datetime import datetime
+
+from tickets import sla
+from tickets.models import CustomerUpdateClock, Ticket
+
+
+def customer_update_plan(*, ticket: Ticket, due_at: datetime | None) -> None:
+    """Plan the ticket's next customer update for `due_at` (None: no more updates)."""
+    clock = CustomerUpdateClock(ticket=ticket, due_at=due_at)
+    # One upsert: the row exists from the ticket's creation on, except for bulk-loaded
+    # tickets that were already closed.
+    CustomerUpdateClock.objects.bulk_create(
+        [clock], update_conflicts=True, unique_fields=["ticket"], update_fields=["due_at"])
+    ticket.update_clock = clock
+
+
+def customer_update_plan_next(*, ticket: Ticket, after: datetime) -> None:
+    """Plan the next update one update interval (of the ticket's SLA policy) after `after`."""
+    terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level)
+    customer_update_plan(ticket=ticket, due_at=sla.add_time(after, terms.update_interval, terms))

@@ -177,3 +177,20 @@ def test_suggestions_are_empty_when_nothing_matches(agent, corpus):
 
 def test_the_backend_in_use_is_the_databases_full_text_search():
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_rebuild_search_index_catches_up_after_a_bulk_load(agent):
+    from django.core.management import call_command
+
+    from knowledge.models import Article
+
+    Article.objects.bulk_create([
+        Article(title="價格保護", body="降價後七天內可申請價保。", author=agent,
+                state=ArticleState.PUBLISHED),
+    ])
+    assert _search(agent, "价格保护") == set()
+
+    call_command("rebuild_search_index", verbosity=0)
+
+    assert _search(agent, "价格保护") == {"價格保護"}
+    assert Article.objects.get().search_version > 0

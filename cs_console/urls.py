@@ -28,6 +28,7 @@ urlpatterns = [
     path("notifications/", include("tickets.urls_notifications")),
     path("knowledge/", include("knowledge.urls")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
+    path("api/v1/", include("knowledge.urls_api")),
     path("api/v1/", include("tickets.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -171,3 +171,28 @@ def test_navigation_shows_review_only_to_reviewers(client, agent, qa_inspector):
 
     client.force_login(qa_inspector)
     assert 'data-nav="knowledge_review"' in client.get(reverse("home")).content.decode()
+
+
+def test_article_and_history_pages_take_a_fixed_number_of_queries(
+        client, qa_inspector, make_article, django_assert_max_num_queries):
+    from knowledge import services
+    from knowledge.models import Tag
+
+    article = make_article()
+    article.tags.add(Tag.objects.create(name="退货"), Tag.objects.create(name="运费"))
+    client.force_login(qa_inspector)
+    client.get(article.get_absolute_url())
+    counts = {}
+    for edits in (1, 4):
+        while article.version < edits:
+            services.article_update(article=article, actor=qa_inspector, title=article.title,
+                                    body=f"{article.body}\n第{article.version}次修改",
+                                    article_type="faq", category=None)
+            article.refresh_from_db()
+        with django_assert_max_num_queries(10) as article_page:
+            assert client.get(article.get_absolute_url()).status_code == 200
+        with django_assert_max_num_queries(10) as history_page:
+            assert client.get(reverse("knowledge:history", args=[article.pk])).status_code == 200
+        counts[edits] = (len(article_page.captured_queries), len(history_page.captured_queries))
+
+    assert counts[1] == counts[4]

@@ -196,3 +196,27 @@ def test_article_and_history_pages_take_a_fixed_number_of_queries(
         counts[edits] = (len(article_page.captured_queries), len(history_page.captured_queries))
 
     assert counts[1] == counts[4]
+
+
+def test_the_suggestions_panel_for_a_ticket(client, agent, team, make_article):
+    make_article(title="耳机左耳无声", body="耳机左耳没有声音时先重新配对。")
+    ticket = TicketFactory(team=team, subject="耳机左耳没有声音")
+    client.force_login(agent)
+
+    page = client.get(reverse("knowledge:suggestions", args=[ticket.number])).content.decode()
+
+    assert "耳机左耳无声" in page
+    assert "<mark>" in page
+    assert client.get(reverse("knowledge:suggestions", args=["NOPE"])).status_code == 404
+
+
+def test_an_author_adds_a_video_link_but_not_a_script_url(client, agent, make_article):
+    article = make_article(state=ArticleState.DRAFT)
+    client.force_login(agent)
+    url = reverse("knowledge:media-add", args=[article.pk])
+
+    client.post(url, {"kind": "video", "url": "https://v.example.com/a.mp4", "caption": "教程"})
+    client.post(url, {"kind": "image", "url": "javascript:alert(1)"})
+
+    assert [m.url for m in article.media.all()] == ["https://v.example.com/a.mp4"]
+    assert "https://v.example.com/a.mp4" in client.get(article.get_absolute_url()).content.decode()

@@ -209,6 +209,20 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["next_update_due_at"], name="ticket_update_due_open_idx",
                 condition=Q(state__in=list(OPEN_STATES)),
             ),
+            # The console's queues: open tickets in working order (priority, age, id), whole
+            # or per assignee or team, so a page of rows is read off an index without sorting.
+            models.Index(
+                fields=["priority", "created_at", "id"], name="ticket_open_queue_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["assignee", "priority", "created_at", "id"], name="ticket_open_mine_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["team", "priority", "created_at", "id"], name="ticket_open_team_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
         ]
 
     def __str__(self) -> str:

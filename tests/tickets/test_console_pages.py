@@ -72,9 +72,12 @@ def test_queue_filters_by_priority_vip_and_tag(client, agent, make_ticket):
     by_vip = client.get(url, {"vip": "on"}).content.decode()
     by_tag = client.get(url, {"tag": "加急"}).content.decode()
 
-    assert urgent_vip.number in by_priority and tagged.number not in by_priority
-    assert urgent_vip.number in by_vip and tagged.number not in by_vip
-    assert tagged.number in by_tag and urgent_vip.number not in by_tag
+    assert urgent_vip.number in by_priority
+    assert tagged.number not in by_priority
+    assert urgent_vip.number in by_vip
+    assert tagged.number not in by_vip
+    assert tagged.number in by_tag
+    assert urgent_vip.number not in by_tag
 
 
 def test_queue_pages_without_counting_and_stops_at_the_cap(client, agent, make_ticket, settings):
@@ -93,8 +96,10 @@ def test_queue_pages_without_counting_and_stops_at_the_cap(client, agent, make_t
     finally:
         selectors.QUEUE_PAGE_SIZE, selectors.QUEUE_MAX_PAGES = original
 
-    assert len(first.tickets) == 2 and first.has_next
-    assert not second.has_next and second.at_cap
+    assert len(first.tickets) == 2
+    assert first.has_next
+    assert not second.has_next
+    assert second.at_cap
     assert beyond.number == 2
     assert {t.pk for t in first.tickets}.isdisjoint({t.pk for t in second.tickets})
 
@@ -134,7 +139,8 @@ def test_claim_next_assigns_the_most_urgent_unassigned_ticket(client, agent, tea
     urgent.refresh_from_db()
     later.refresh_from_db()
     assert response["HX-Redirect"] == reverse("console-ticket", args=[urgent.number])
-    assert urgent.assignee == agent and urgent.state == TicketState.ASSIGNED
+    assert urgent.assignee == agent
+    assert urgent.state == TicketState.ASSIGNED
     assert later.assignee is None
 
 
@@ -159,7 +165,8 @@ def test_supervisors_reassign_and_reprioritise_ticked_tickets(client, supervisor
 
     first.refresh_from_db()
     second.refresh_from_db()
-    assert first.assignee == other_agent and second.assignee == other_agent
+    assert first.assignee == other_agent
+    assert second.assignee == other_agent
     assert first.priority == Priority.P0
     assert first.history.filter(history_change_reason__startswith="priority:P0").exists()
 
@@ -211,7 +218,8 @@ def test_a_reply_through_htmx_returns_the_refreshed_workspace(client, agent, mak
 
     ticket.refresh_from_db()
     page = response.content.decode()
-    assert ticket.state == TicketState.IN_PROGRESS and ticket.first_response_at
+    assert ticket.state == TicketState.IN_PROGRESS
+    assert ticket.first_response_at
     assert page.startswith('\n<div id="workspace"') or '<div id="workspace"' in page[:200]
     assert "您好，我们马上为您处理。" in page
     assert "<html" not in page
@@ -334,7 +342,8 @@ def test_phone_intake_finds_the_caller_by_phone(client, agent):
 
     page = client.get(reverse("console-customer-search"), {"q": "5678"}).content.decode()
 
-    assert "林晓雨" in page and "KS202611150001" in page
+    assert "林晓雨" in page
+    assert "KS202611150001" in page
     assert "13812345678" not in page  # the phone number stays masked
 
 
@@ -372,7 +381,8 @@ def test_phone_intake_opens_a_phone_ticket_for_a_new_customer(client, agent, tea
 
     ticket = Ticket.objects.get()
     assert response["Location"] == reverse("console-ticket", args=[ticket.number])
-    assert ticket.channel == "phone" and ticket.customer.external_id == "TEL-0001"
+    assert ticket.channel == "phone"
+    assert ticket.customer.external_id == "TEL-0001"
     assert ticket.ticket_type == "consultation"
 
 
@@ -383,6 +393,7 @@ def test_agents_find_the_queues_in_the_navigation_and_on_the_home_page(client, a
     client.force_login(qa_inspector)
     qa_home = client.get(reverse("home")).content.decode()
 
-    assert 'data-nav="queues"' in home and 'data-link="queues"' in home
+    assert 'data-nav="queues"' in home
+    assert 'data-link="queues"' in home
     assert 'data-nav="new_ticket"' in home
     assert 'data-nav="queues"' not in qa_home

@@ -308,8 +308,13 @@ def ticket_transition_rows(*, ticket: Ticket) -> list:
     return list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
 
 
-def customer_panel(*, ticket: Ticket, now=None) -> CustomerPanel:
-    """Return what the customer and order panel shows beside the ticket (five queries)."""
+def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None = None
+                   ) -> CustomerPanel:
+    """Return what the customer and order panel shows beside the ticket (three to five queries).
+
+    `history` is (refunds, disputes) in the last 90 days where the caller already has them
+    (the policy engine's facts count the same).
+    """
     from policies.facts import REFUND_KINDS, customer_history
     from tickets.models import Resolution
 
@@ -324,7 +329,7 @@ def customer_panel(*, ticket: Ticket, now=None) -> CustomerPanel:
         .exclude(ticket_id=ticket.pk).select_related("ticket")
         .order_by("-created_at", "-id")[:EARLIER_LIMIT]
     )
-    refunds_90d, disputes_90d = customer_history(ticket.customer_id, at=now,
-                                                 exclude_ticket=ticket.pk)
+    refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
+                                                            exclude_ticket=ticket.pk)
     return CustomerPanel(order_items=items, earlier_tickets=earlier, earlier_refunds=refunds,
                          refunds_90d=refunds_90d, disputes_90d=disputes_90d)

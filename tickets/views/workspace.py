@@ -74,14 +74,20 @@ def _resolution_cards(ticket: Ticket, user) -> list[dict]:
     return cards
 
 
-def _options(ticket: Ticket, user) -> tuple[list[dict], int | None]:
-    """Return the policy engine's options for the ticket's order, with their explanations."""
+def _options(ticket: Ticket, user) -> tuple[list[dict], int | None, tuple[int, int] | None]:
+    """Return the policy engine's options for the ticket's order, with their explanations.
+
+    Also returns the customer's refunds and disputes of the last 90 days from the facts the
+    engine decided on, so the customer panel need not count them again.
+    """
     if ticket.state not in OPEN_STATES or not ticket.order_id or not can_work_on(ticket, user):
-        return [], None
+        return [], None, None
+    if ticket.order_item_id and ticket.order_item.order_id == ticket.order_id:
+        ticket.order_item.order = ticket.order  # already loaded with the ticket
     decided = services.ticket_decision(ticket=ticket)
     if decided is None:
-        return [], None
-    version, decision, _facts, _item = decided
+        return [], None, None
+    version, decision, facts, _item = decided
     open_kinds = {resolution.kind for resolution in ticket.resolutions.all()
                   if resolution.state in RESOLUTION_OPEN_STATES}
     options = []
@@ -89,7 +95,7 @@ def _options(ticket: Ticket, user) -> tuple[list[dict], int | None]:
         shown = option_as_dict(option)
         shown["already_open"] = option.kind in open_kinds
         options.append(shown)
-    return options, version
+    return options, version, (facts.refunds_90d, facts.disputes_90d)
 
 
 def _assignees(ticket: Ticket):
@@ -103,12 +109,12 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
     user = request.user
     transitions = services.ticket_available_transitions(ticket=ticket, user=user)
     names = {spec.name for spec in transitions}
-    options, ruleset_version = _options(ticket, user)
+    options, ruleset_version, history = _options(ticket, user)
     forms = forms or {}
     can_work = can_work_on(ticket, user)
     context = {
         "ticket": ticket,
-        "panel": customer_panel(ticket=ticket),
+        "panel": customer_panel(ticket=ticket, history=history),
         "timeline": _timeline(ticket, ticket_transition_rows(ticket=ticket)),
         "transitions": transitions,
         "can_work": can_work,

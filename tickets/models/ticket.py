@@ -223,6 +223,11 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["team", "priority", "created_at", "id"], name="ticket_open_team_idx",
                 condition=Q(state__in=list(OPEN_STATES)),
             ),
+            # The at-risk and breached queues, and "resolution due first" everywhere.
+            models.Index(
+                fields=["resolution_due_at", "id"], name="ticket_open_due_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,14 +1,51 @@
-"""Template helpers of the agent console: SLA countdown badges and readable reasons."""
+"""Template helpers of the agent console: SLA countdown badges, choice labels, reasons."""
+
+from functools import cache
 
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tickets.audit_trail import describe_reason
-from tickets.models import OPEN_STATES, TicketState
+from tickets.models import (
+    OPEN_STATES,
+    Category,
+    Channel,
+    ComplaintLevel,
+    CustomerTier,
+    EvidenceKind,
+    MessageKind,
+    ResolutionKind,
+    ResolutionState,
+    TicketState,
+    TicketType,
+)
 
 register = template.Library()
 SOON_SECONDS = 2 * 3600
+CHOICES = {
+    "state": TicketState, "category": Category, "channel": Channel,
+    "complaint_level": ComplaintLevel, "tier": CustomerTier, "message_kind": MessageKind,
+    "evidence": EvidenceKind, "ticket_type": TicketType, "resolution_kind": ResolutionKind,
+    "resolution_state": ResolutionState,
+}
+
+
+@cache
+def _labels(name: str, language: str) -> dict[str, str]:
+    return {value: str(label) for value, label in CHOICES[name].choices}
+
+
+@register.filter
+def label(value, name: str) -> str:
+    """Show a choice value by its label, e.g. {{ ticket.state|label:"state" }}.
+
+    get_FOO_display() rebuilds and hashes the whole choice list on every call, translating
+    each lazy label to hash it; a queue page of 50 rows would pay that hundreds of times.
+    """
+    return _labels(name, get_language() or "").get(value, value)
 
 
 def _span(seconds: int) -> str:
@@ -47,9 +84,21 @@ def sla_state(ticket, now=None) -> dict | None:
     return {"label": label, "css": css, "due": due, "title": clock}
 
 
-@register.inclusion_tag("tickets/console/_sla_badge.html")
+@register.simple_tag
 def sla_badge(ticket, now=None):
-    return {"sla": sla_state(ticket, now)}
+    """Render the SLA countdown badge (no template include: it is drawn on every queue row)."""
+    sla = sla_state(ticket, now)
+    if sla is None:
+        return ""
+    if sla["due"] is None:
+        return format_html('<span class="badge text-bg-{} sla-badge" data-sla="{}" title="{}">{}</span>',
+                           sla["css"], sla["css"], sla["title"], sla["label"])
+    due = timezone.localtime(sla["due"])
+    return format_html(
+        '<span class="badge text-bg-{} sla-badge" data-sla="{}" data-due="{}" title="{} · {}">'
+        '{} · <span class="sla-left">{}</span></span>',
+        sla["css"], sla["css"], due.isoformat(), sla["title"], due.strftime("%Y-%m-%d %H:%M"),
+        sla["title"], sla["label"])
 
 
 @register.inclusion_tag("tickets/console/_due.html")

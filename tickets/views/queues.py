@@ -27,7 +27,11 @@ def queue(request, key: str = "mine"):
     """Show one queue: filters, sort, a page of rows with SLA badges, claim next, bulk."""
     require_working_role(request.user)
     form = QueueFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    tags = dict(Tag.objects.values_list("name", "id"))
+    if filters.get("tag"):
+        # An unknown tag matches nothing; without this the database would look at every row.
+        filters["tag_id"] = tags.get(filters["tag"], 0)
     page = ticket_queue_page(user=request.user, queue=key, filters=filters,
                              sort=filters.get("sort") or "", page=filters.get("page") or 1)
     kept = {name: value for name, value in request.GET.items() if name != "page" and value}
@@ -37,7 +41,7 @@ def queue(request, key: str = "mine"):
         "form": form,
         "page": page,
         "query": urlencode(kept),
-        "tags": Tag.objects.order_by("name").values_list("name", flat=True),
+        "tags": sorted(tags),
         "is_supervisor": _is_supervisor(request.user),
         "nav_active": "queues",
     }

@@ -307,7 +307,20 @@ def ticket_get_for_workspace(*, user, number: str) -> Ticket:
     """Return the ticket with its timeline and resolutions if the user may read it."""
     from tickets.models import Resolution
 
-    tickets = _with_timeline(ticket_visible_to(user)).prefetch_related(
+    people = ("username", "first_name", "last_name")
+    messages = (
+        Message.objects.select_related("author")
+        .only("ticket_id", "kind", "channel", "body", "created_at", "author_id",
+              *(f"author__{name}" for name in people))
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+    )
+    tickets = ticket_visible_to(user).select_related(
+        "customer", "order", "order_item", "team", "assignee", "merged_into"
+    ).prefetch_related(
+        "tags",
+        Prefetch("messages", queryset=messages),
+        Prefetch("attachments", queryset=Attachment.objects.filter(message__isnull=True),
+                 to_attr="loose_attachments"),
         Prefetch("resolutions", queryset=Resolution.objects.select_related(
             "proposed_by", "approved_by", "order_item").order_by("created_at", "id")),
     )

@@ -126,7 +126,7 @@ def test_phone_intake_guides_the_agent_through_required_fields(page, live_server
                             order__number="JD202611200007")
     log_in(page, live_server, agent.username)
     page.click("[data-nav=new_ticket]")
-    page.fill("#customer-search", "1111")
+    page.locator("#customer-search").press_sequentially("1111", delay=50)
     page.wait_for_selector("#customer-matches")
     page.check(f"#order-{item.order.pk}")
     assert page.input_value("#id_order_number") == "JD202611200007"

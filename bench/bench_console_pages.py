@@ -17,7 +17,10 @@ drops it at the end. It never uses the database of DATABASE_URL. It runs `collec
 Each case is a whole request through Django's test client in this process: middleware,
 session, permissions, the view, its queries and the rendered template (50 rows on a queue
 page), DEBUG off. Every case is requested 3 times to warm up, then `--repeat` times (default
-25); the median and the 90th percentile are printed with the number of queries.
+25); the median and the 90th percentile of the wall time are printed, with the median CPU
+time of this process (the Django side alone: less disturbed by other work on a shared
+machine, and without the database's time) and the number of queries. The load average
+before and after tells how busy the machine was.
 
 Cases: the demo agent's queues (mine, my teams, unassigned, at risk, breached, escalated,
 waiting on the customer), the same with filters (priority, category, channel, VIP, tag, due
@@ -153,17 +156,18 @@ def prepare_workspace(agent):
     return ticket
 
 
-def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, int]:
+def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, float, int]:
     from django.db import connection, reset_queries
 
     for _ in range(3):
         response = client.get(url, params)
         assert response.status_code == 200, (url, response.status_code)
-    timings = []
+    timings, cpu = [], []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url, params)
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         assert response.status_code == 200
     connection.force_debug_cursor = True
     reset_queries()
@@ -171,7 +175,8 @@ def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, 
     queries = len(connection.queries)
     connection.force_debug_cursor = False
     timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.9) - 1], queries
+    return (statistics.median(timings), timings[int(len(timings) * 0.9) - 1],
+            statistics.median(cpu), queries)
 
 
 def explain(user, queue: str, filters: dict) -> None:
@@ -247,10 +252,13 @@ def main() -> None:
         for name, user in (("agent", agent), ("supervisor", supervisor)):
             clients[name] = Client()
             clients[name].force_login(user)
-        print("| case | median ms | p90 ms | queries |\n|---|---:|---:|---:|")
+        print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+        print("| case | median ms | p90 ms | median CPU ms (Django) | queries |\n"
+              "|---|---:|---:|---:|---:|")
         for who, label, url, params in cases:
-            median, p90, queries = measure(clients[who], url, params, args.repeat)
-            print(f"| {label} | {median:.1f} | {p90:.1f} | {queries} |", flush=True)
+            median, p90, cpu, queries = measure(clients[who], url, params, args.repeat)
+            print(f"| {label} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {queries} |", flush=True)
+        print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         if args.explain:
             for key, filters in (("mine", {}), ("team", {}), ("team", {"priority": "0"}),
                                  ("breached", {}), ("at_risk", {})):

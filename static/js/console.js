@@ -10,7 +10,9 @@
     });
     document.querySelectorAll("[data-field]").forEach(function (box) {
       var mark = box.querySelector(".required-mark");
-      if (mark) { mark.hidden = required.indexOf(box.dataset.field) === -1; }
+      if (mark && !mark.hasAttribute("data-always")) {
+        mark.hidden = required.indexOf(box.dataset.field) === -1;
+      }
     });
   }
 

@@ -64,6 +64,27 @@ ENTRIES: tuple[NavEntry, ...] = (
         _("Reminders and alerts addressed to you"),
     ),
     NavEntry(
+        "knowledge",
+        _("Knowledge base"),
+        "knowledge:search",
+        _("Search answers, policies, cases and tutorials"),
+        any_perm=("knowledge.view_article",),
+    ),
+    NavEntry(
+        "knowledge_scripts",
+        _("Scripts"),
+        "knowledge:scripts",
+        _("Standard wording for replies, filled for a ticket"),
+        any_perm=("knowledge.view_scripttemplate",),
+    ),
+    NavEntry(
+        "knowledge_review",
+        _("Article review"),
+        "knowledge:review-queue",
+        _("Approve knowledge-base edits and re-check stale articles"),
+        any_perm=("knowledge.publish_article",),
+    ),
+    NavEntry(
         "simulator",
         _("Policy simulator"),
         "policy-simulator",

@@ -50,13 +50,39 @@ _WORK_TICKETS = [
     "tickets.approve_resolution",
 ]
 _READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
+# The knowledge base: everyone reads it and uses scripts; agents draft and submit articles.
+_READ_KNOWLEDGE = [
+    "knowledge.view_article",
+    "knowledge.view_category",
+    "knowledge.view_tag",
+    "knowledge.view_scripttemplate",
+]
+_WRITE_KNOWLEDGE = [*_READ_KNOWLEDGE, "knowledge.add_article", "knowledge.change_article"]
+# QA inspectors and supervisors keep it correct: they approve, publish and archive articles
+# and maintain the script templates, categories and tags.
+_REVIEW_KNOWLEDGE = [
+    *_WRITE_KNOWLEDGE,
+    "knowledge.publish_article",
+    "knowledge.view_articlemedia",
+    "knowledge.add_articlemedia",
+    "knowledge.change_articlemedia",
+    "knowledge.add_category",
+    "knowledge.change_category",
+    "knowledge.add_tag",
+    "knowledge.change_tag",
+    "knowledge.add_scripttemplate",
+    "knowledge.change_scripttemplate",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
+    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE],
     Role.SENIOR_AGENT: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "tickets.assign_ticket",
+        *_WRITE_KNOWLEDGE,
     ],
-    Role.COMPLAINT_SPECIALIST: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
+    Role.COMPLAINT_SPECIALIST: [
+        *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE,
+    ],
     Role.SUPERVISOR: [
         *_READ_SHOP,
         *_READ_TICKETS,
@@ -85,16 +111,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.change_policyrule",
         "policies.add_approvallimit",
         "policies.change_approvallimit",
+        *_REVIEW_KNOWLEDGE,
     ],
-    # QA reads everything and changes nothing here (their own reviews come later).
+    # QA reads everything and changes no ticket; they approve knowledge-base edits.
     Role.QA: [
         *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user",
         "tickets.view_outboxmessage",
         "tickets.view_survey",
+        *_REVIEW_KNOWLEDGE,
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        *_WRITE_KNOWLEDGE,
     ],
 }
 

@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cs_console.demo.knowledge import load_knowledge
 from cs_console.demo.people import demo_logins, load_people
 from cs_console.demo.shop import load_shop
 from cs_console.demo.tickets import load_tickets
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1.")
 
-        counts = {**load_people(), **load_shop(), **load_tickets()}
+        counts = {**load_people(), **load_shop(), **load_tickets(), **load_knowledge()}
         summary = ", ".join(f"{name}: {count}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded (newly created — {summary})."))
 

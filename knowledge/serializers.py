@@ -1,0 +1,96 @@
+"""API representations of articles, search hits and script templates."""
+
+from rest_framework import serializers
+
+from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate
+from knowledge.placeholders import PLACEHOLDERS
+from tickets.models.choices import Channel
+
+ARTICLE_TRANSITIONS = ["submit", "publish", "reject", "archive", "restore"]
+
+
+class ArticleHitSerializer(serializers.ModelSerializer):
+    category = serializers.StringRelatedField()
+    tags = serializers.StringRelatedField(many=True)
+    snippet = serializers.CharField(help_text="Escaped HTML: the matches are wrapped in <mark>.")
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "article_type", "category", "tags", "snippet", "url",
+                  "updated_at"]
+
+
+class SearchResultSerializer(serializers.Serializer):
+    results = ArticleHitSerializer(many=True)
+    has_more = serializers.BooleanField()
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    snippet = serializers.CharField()
+    url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "article_type", "snippet", "url"]
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    tags = serializers.StringRelatedField(many=True)
+    body_html = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "body", "body_html", "article_type", "category", "tags",
+                  "state", "version", "author", "reviewed_by", "review_note",
+                  "last_reviewed_at", "published_at", "is_stale", "created_at", "updated_at"]
+
+    def get_body_html(self, article) -> str:
+        from knowledge.rendering import render_markdown
+
+        return str(render_markdown(article.body))
+
+
+class ArticleInSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=100_000)
+    article_type = serializers.ChoiceField(choices=ArticleType.choices, default=ArticleType.FAQ)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(),
+                                                  allow_null=True, required=False)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+
+
+class ArticleTransitionInSerializer(serializers.Serializer):
+    name = serializers.ChoiceField(choices=ARTICLE_TRANSITIONS)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ScriptTemplateSerializer(serializers.ModelSerializer):
+    tags = serializers.StringRelatedField(many=True)
+    is_favourite = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ScriptTemplate
+        fields = ["id", "title", "scenario", "channel", "language", "body", "tags",
+                  "is_active", "usage_count", "is_favourite"]
+
+
+class ScriptListQuerySerializer(serializers.Serializer):
+    scenario = serializers.ChoiceField(choices=ScriptScenario.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    language = serializers.CharField(required=False, max_length=8)
+    q = serializers.CharField(required=False, max_length=100)
+
+
+class ScriptRenderInSerializer(serializers.Serializer):
+    ticket = serializers.CharField(required=False, max_length=24,
+                                   help_text="Fill the placeholders from this ticket.")
+    context = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=500), required=False,
+        help_text="Values for placeholders; they override the ticket's. Known names: "
+                  + ", ".join(PLACEHOLDERS),
+    )
+
+
+class ScriptRenderOutSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="Plain text; escape it before putting it in HTML.")

@@ -87,6 +87,8 @@ class ReplyForm(forms.Form):
     )
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}),
                            error_messages={"required": _("Write something first.")})
+    # The script template the text started from, if any: its use is counted on sending.
+    script_template = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
 class TransitionForm(forms.Form):

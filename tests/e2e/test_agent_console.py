@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from knowledge.models import ScriptTemplate
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import OrderItemFactory, TicketFactory
 
@@ -16,8 +17,8 @@ def refund_case(team, agent, supervisor, settings):
     from policies.models import ApprovalLimit, PolicyRule
 
     # Distinct names, so the audit trail tells the two actors apart.
-    agent.first_name, agent.last_name = "小明", "王"
-    supervisor.first_name, supervisor.last_name = "主管", "刘"
+    agent.first_name, agent.last_name = "王小明", ""
+    supervisor.first_name, supervisor.last_name = "刘主管", ""
     agent.save()
     supervisor.save()
     settings.TASKS_RUN_INLINE = True  # the payment runs as soon as the refund is approved
@@ -33,6 +34,10 @@ def refund_case(team, agent, supervisor, settings):
     item = OrderItemFactory(order__customer__name="林晓雨", order__number="KS202611150001",
                             title="无线蓝牙耳机", paid_amount=Decimal("259.00"),
                             order__paid_amount=Decimal("259.00"))
+    ScriptTemplate.objects.create(
+        title="受理售后问题", scenario="greeting", language="zh-hans",
+        body="{customer_name}您好，您的订单{order_number}的售后问题我已收到，"
+             "将在{deadline}前给您答复。客服{agent_name}")
     return TicketFactory(team=team, customer=item.order.customer, order=item.order,
                          order_item=item, subject="收到的耳机左耳没有声音",
                          request_reason="quality_defect", item_condition="used",
@@ -60,11 +65,17 @@ def test_an_agent_works_a_refund_from_claim_to_close(page, live_server, agent, s
     page.click("[data-testid=claim-next]")
     page.wait_for_selector(f"#workspace[data-ticket='{ticket.number}'][data-state=assigned]")
 
-    # The agent replies to the customer.
-    page.fill("#id_body", "林晓雨您好，耳机的问题我们已经收到，马上为您处理。")
+    # The agent replies with a script template; its placeholders come filled in.
+    script = ScriptTemplate.objects.get(title="受理售后问题")
+    page.select_option("[data-testid=script-picker]", str(script.pk))
+    reply = page.input_value("#id_body")
+    assert reply.startswith("林晓雨您好，您的订单KS202611150001的售后问题我已收到")
+    assert reply.endswith("客服王小明") and "{" not in reply
+    page.fill("#id_body", reply + "（已查看照片）")
     page.click("[data-testid=send-reply]")
     page.wait_for_selector("#workspace[data-state=in_progress]")
-    assert page.locator("#timeline li[data-kind=reply]").count() == 1
+    assert "（已查看照片）" in page.locator("#timeline li[data-kind=reply]").inner_text()
+    assert ScriptTemplate.objects.get().usage_count == 1
 
     # The agent proposes the refund the policy offers; the customer agrees on the phone.
     option = page.locator("#policy-options li[data-kind=refund_only]")

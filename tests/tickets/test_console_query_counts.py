@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from knowledge.models import Article, ArticleState, ScriptTemplate
 from policies.models import PolicyRule
 from tests.factories import MessageFactory, OrderItemFactory, TicketFactory
 from tickets import services
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.django_db
 QUEUE_QUERIES = 10
 # Workspace: the ticket with messages, attachments (two), tags and resolutions; the open
 # resolution check of "resolve"; the policy facts (five) and rule-set version; order items,
-# earlier tickets and refunds; the history rows of the timeline.
-WORKSPACE_QUERIES = 23
+# earlier tickets and refunds; the history rows of the timeline; knowledge-base suggestions
+# (two) and script templates with their tags (two).
+WORKSPACE_QUERIES = 27
 AUDIT_TRAIL_QUERIES = 5
 
 
@@ -79,6 +81,12 @@ def worked_ticket(make_ticket, agent, supervisor):
     ticket = make_ticket(customer=item.order.customer, order=item.order, order_item=item,
                          request_reason="quality_defect")
     TicketFactory(customer=item.order.customer)  # an earlier ticket of the customer
+    # A knowledge-base article that matches the ticket, and script templates to pick from.
+    Article.objects.create(title="耳机左耳无声", body="耳机左耳没有声音时，先重新配对。",
+                           state=ArticleState.PUBLISHED, author=agent)
+    for title in ("问候", "退款说明"):
+        ScriptTemplate.objects.create(title=title, scenario="greeting", language="en",
+                                      body="{customer_name}，您好！订单 {order_number}。")
     return ticket
 
 
@@ -108,6 +116,8 @@ def test_workspace_queries_do_not_grow_with_messages_or_resolutions(
 
     assert len(response.context["cards"]) == resolutions + 1
     assert response.context["options"]
+    assert response.context["suggestions"]
+    assert len(response.context["script_templates"]) == 2
 
 
 @pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (30, 5)])

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -136,9 +137,32 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
     return context
 
 
+SCRIPT_PICKER_LIMIT = 40
+
+
 def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
-    """Return the knowledge-base panels (suggestions, script templates) where they exist."""
-    return {}
+    """Return the knowledge base's suggestions and, for who may reply, the script templates.
+
+    Each template comes filled for this ticket (customer name, order number, deadline,
+    agent name) as plain text; picking one puts that text into the reply box, where the
+    agent may still edit it. A use is counted when the reply is sent.
+    """
+    from knowledge.models import ScriptScenario
+    from knowledge.selectors import article_suggestions_for_ticket, script_template_list
+    from knowledge.services import script_context_for_ticket, script_render
+
+    context = {"suggestions": article_suggestions_for_ticket(ticket=ticket, user=user)}
+    if not can_work:
+        return context
+    values = script_context_for_ticket(ticket=ticket, agent=user)
+    templates = list(script_template_list(user=user, language=get_language(),
+                                          channel=ticket.channel)[:SCRIPT_PICKER_LIMIT])
+    scenarios = {value: str(label) for value, label in ScriptScenario.choices}
+    for template in templates:
+        template.filled = script_render(template=template, context=values)
+        template.scenario_label = scenarios.get(template.scenario, template.scenario)
+    context["script_templates"] = templates
+    return context
 
 
 def _respond(request, number: str, *, errors=None, forms=None, success: str = ""):
@@ -183,10 +207,23 @@ def reply(request, number: str):
     _message, errors = run_service(lambda: services.message_add(
         ticket=ticket, actor=request.user, kind=form.cleaned_data["kind"],
         body=form.cleaned_data["body"]))
+    if not errors and form.cleaned_data.get("script_template"):
+        _record_script_use(ticket, request.user, form.cleaned_data["script_template"])
     done = (_("Reply sent.") if form.cleaned_data["kind"] == MessageKind.REPLY
             else _("Note added."))
     return _respond(request, number, errors=errors, forms={"reply": form} if errors else None,
                     success=done)
+
+
+def _record_script_use(ticket: Ticket, user, template_id: int) -> None:
+    """Count the script template the reply started from (once per reply)."""
+    from knowledge.selectors import script_template_list
+    from knowledge.services import script_context_for_ticket, script_render
+
+    template = script_template_list(user=user).filter(pk=template_id).first()
+    if template is not None:
+        script_render(template=template, user=user,
+                      context=script_context_for_ticket(ticket=ticket, agent=user))
 
 
 @require_POST

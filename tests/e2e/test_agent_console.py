@@ -70,7 +70,8 @@ def test_an_agent_works_a_refund_from_claim_to_close(page, live_server, agent, s
     page.select_option("[data-testid=script-picker]", str(script.pk))
     reply = page.input_value("#id_body")
     assert reply.startswith("林晓雨您好，您的订单KS202611150001的售后问题我已收到")
-    assert reply.endswith("客服王小明") and "{" not in reply
+    assert reply.endswith("客服王小明")
+    assert "{" not in reply
     page.fill("#id_body", reply + "（已查看照片）")
     page.click("[data-testid=send-reply]")
     page.wait_for_selector("#workspace[data-state=in_progress]")

@@ -19,11 +19,11 @@ pytestmark = pytest.mark.django_db
 # notification badge. Counted once here so a change shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices.
 QUEUE_QUERIES = 10
-# Workspace: the ticket with messages, attachments (two), tags and resolutions; the open
+# Workspace: the ticket with its tags and resolutions, its messages and attachments; the open
 # resolution check of "resolve"; the policy facts (five) and rule-set version; order items,
 # earlier tickets and refunds; the history rows of the timeline; knowledge-base suggestions
 # (two) and script templates with their tags (two).
-WORKSPACE_QUERIES = 27
+WORKSPACE_QUERIES = 26
 AUDIT_TRAIL_QUERIES = 5
 
 

@@ -36,6 +36,7 @@ from tickets.models import (
 from tickets.selectors import (
     customer_panel,
     ticket_get_for_workspace,
+    ticket_timeline_entries,
     ticket_transition_rows,
     ticket_visible_to,
 )
@@ -49,10 +50,11 @@ _SHOWN_AS_MESSAGE = ("reply", "first_response")
 
 def _timeline(ticket: Ticket, history: list) -> list[dict]:
     """Merge messages, loose attachments and recorded actions into one list, oldest first."""
-    items = [{"type": "message", "at": message.created_at, "message": message}
-             for message in ticket.messages.all()]
-    items += [{"type": "attachment", "at": attachment.created_at, "attachment": attachment}
-              for attachment in ticket.loose_attachments]
+    messages, loose = ticket_timeline_entries(ticket=ticket)
+    items = [{"type": "message", "at": message["created_at"], "message": message}
+             for message in messages]
+    items += [{"type": "attachment", "at": attachment["created_at"], "attachment": attachment}
+              for attachment in loose]
     for record in history:
         reason = record.history_change_reason or ""
         if reason.split(" — ")[0] in _SHOWN_AS_MESSAGE:

@@ -227,7 +227,6 @@ class PhoneIntakeForm(StyledForm):
 class BulkForm(StyledForm):
     action = forms.ChoiceField(choices=[("reassign", _("Reassign")),
                                         ("reprioritise", _("Change priority"))])
-    tickets = forms.CharField(widget=forms.HiddenInput, required=False)
     assignee = forms.ModelChoiceField(label=_("New assignee"), required=False,
                                       queryset=User.objects.none())
     priority = forms.TypedChoiceField(label=_("New priority"), required=False, coerce=int,
@@ -256,9 +255,9 @@ def working_users():
             .distinct().order_by("username"))
 
 
-def ticket_numbers(value: str) -> list[str]:
-    """Split the bulk form's ticket list ("CS1,CS2") into numbers; reject an empty one."""
-    numbers = [number.strip() for number in (value or "").split(",") if number.strip()]
+def ticket_numbers(values: list[str]) -> list[str]:
+    """Return the ticked ticket numbers of the bulk form; reject an empty selection."""
+    numbers = [number.strip() for number in values if number.strip()]
     if not numbers:
         raise ValidationError(_("Tick at least one ticket."))
     return numbers

@@ -397,3 +397,23 @@ def test_agents_find_the_queues_in_the_navigation_and_on_the_home_page(client, a
     assert 'data-link="queues"' in home
     assert 'data-nav="new_ticket"' in home
     assert 'data-nav="queues"' not in qa_home
+
+
+def test_bulk_changes_go_back_only_to_this_site(client, supervisor, make_ticket):
+    ticket = make_ticket()
+    client.force_login(supervisor)
+
+    response = client.post(reverse("console-bulk"), {
+        "action": "reprioritise", "priority": "1", "reason": "x", "ticket": [ticket.number],
+        "next": "//evil.example/steal"})
+
+    assert response["Location"] == reverse("console-queue", args=["team"])
+
+
+def test_bulk_changes_need_a_ticked_ticket(client, supervisor):
+    client.force_login(supervisor)
+
+    response = client.post(reverse("console-bulk"), {"action": "reprioritise", "priority": "1",
+                                                     "reason": "x"}, follow=True)
+
+    assert "Tick at least one ticket." in response.content.decode()

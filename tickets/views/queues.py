@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -74,12 +74,13 @@ def bulk(request):
     """Reassign or re-prioritise the ticked tickets (supervisors); each change is audited."""
     if not _is_supervisor(request.user):
         raise PermissionDenied(_("Only supervisors change many tickets at once."))
-    back = request.POST.get("next") or reverse("console-queue", args=["team"])
-    if not back.startswith("/"):
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
         back = reverse("console-queue", args=["team"])
     form = BulkForm(request.POST)
     try:
-        numbers = ticket_numbers(",".join(request.POST.getlist("ticket")))
+        numbers = ticket_numbers(request.POST.getlist("ticket"))
     except ValidationError as error:
         messages.error(request, error_texts(error)[0])
         return redirect(back)

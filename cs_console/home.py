@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cs_console.roles import Role
+from cs_console.roles import WORKING_ROLES, Role
 
 
 @dataclass
@@ -85,7 +85,13 @@ def panels_for(user) -> list[Panel]:
         if tuple(label for label, _value in figures) not in figures_shown:
             figures_shown.add(tuple(label for label, _value in figures))
             panel.figures = figures
+        if role_value in WORKING_ROLES and not any(
+                link["key"] == "queues" for other in panels for link in other.links):
+            panel.links.append({"key": "queues", "label": _("Open my queue"),
+                                "url": reverse("console-queue", args=["mine"])})
+            panel.links.append({"key": "claim", "label": _("Unassigned in my teams"),
+                                "url": reverse("console-queue", args=["unassigned"])})
         if role_value == Role.SUPERVISOR and user.is_staff:
-            panel.links.append({"label": _("Open administration"), "url": reverse("admin:index")})
+            panel.links.append({"key": "admin", "label": _("Open administration"), "url": reverse("admin:index")})
         panels.append(panel)
     return panels

@@ -36,6 +36,21 @@ class NavEntry:
 ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("home", _("Home"), "home", _("Your overview")),
     NavEntry(
+        "queues",
+        _("Queues"),
+        "console-home",
+        _("Your tickets, your teams' queues, claim the next one"),
+        roles=("agent", "senior_agent", "complaint_specialist", "supervisor", "risk_legal"),
+    ),
+    NavEntry(
+        "new_ticket",
+        _("New ticket"),
+        "console-new-ticket",
+        _("Open a ticket for a phone call"),
+        any_perm=("tickets.add_ticket",),
+        roles=("agent", "senior_agent", "complaint_specialist", "supervisor", "risk_legal"),
+    ),
+    NavEntry(
         "admin",
         _("Administration"),
         "admin:index",

@@ -13,6 +13,8 @@ admin.site.site_header = _("After-sales console administration")
 admin.site.site_title = _("After-sales console")
 admin.site.index_title = _("Business rules and data")
 
+handler403 = "cs_console.views.permission_denied"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path(
@@ -26,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),
     path("notifications/", include("tickets.urls_notifications")),
+    path("tickets/", include("tickets.urls")),
     path("knowledge/", include("knowledge.urls")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
     path("api/v1/", include("knowledge.urls_api")),

@@ -1,10 +1,24 @@
 """Reads shared by the console pages and the API, each in a fixed number of queries."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from cs_console.roles import Role
-from tickets.models import Attachment, Message, Ticket, user_team_ids
+from tickets.models import (
+    OPEN_STATES,
+    Attachment,
+    ComplaintLevel,
+    CustomerTier,
+    Message,
+    Ticket,
+    TicketState,
+    user_team_ids,
+)
 
 # Roles that may read every ticket: they supervise, review or investigate.
 SEE_ALL_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
@@ -123,3 +137,250 @@ def ticket_history(*, ticket: Ticket) -> list[dict]:
         )
         previous = record
     return trail
+
+
+# --- the console's queues -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+    description: str
+    default_sort: str = "priority"
+
+
+QUEUES: dict[str, Queue] = {
+    queue.key: queue
+    for queue in [
+        Queue("mine", gettext_lazy("Mine"), gettext_lazy("Open tickets assigned to you")),
+        Queue("team", gettext_lazy("My teams"), gettext_lazy("Open tickets of your teams")),
+        Queue("unassigned", gettext_lazy("Unassigned"),
+              gettext_lazy("Open tickets nobody has taken yet")),
+        Queue("at_risk", gettext_lazy("At risk"),
+              gettext_lazy("Resolution due within the next two hours"), "due"),
+        Queue("breached", gettext_lazy("Breached"),
+              gettext_lazy("Past their resolution time"), "due"),
+        Queue("escalated", gettext_lazy("Escalated"), gettext_lazy("Complaints of every level")),
+        Queue("waiting_customer", gettext_lazy("Waiting on customer"),
+              gettext_lazy("The SLA clock is paused until the customer answers")),
+        Queue("waiting_internal", gettext_lazy("Waiting on collaboration"),
+              gettext_lazy("Waiting on logistics, warehouse, supplier, finance or tech")),
+    ]
+}
+AT_RISK_WINDOW = timedelta(hours=2)
+SORTS = {
+    "priority": ("priority", "created_at", "id"),
+    "oldest": ("created_at", "id"),
+    "newest": ("-created_at", "-id"),
+    "due": ("resolution_due_at", "id"),
+}
+QUEUE_PAGE_SIZE = 50
+# The columns a queue row shows (and its SLA badge reads); the rest stay in the database.
+QUEUE_ROW_FIELDS = (
+    "number", "subject", "priority", "state", "complaint_level", "category", "channel",
+    "created_at", "first_response_at", "first_response_due_at", "resolution_due_at",
+    "customer__name", "customer__tier", "team__name",
+    "assignee__username", "assignee__first_name", "assignee__last_name",
+)
+# Offset paging stays cheap for the first pages only; deeper than this, narrow the filters.
+QUEUE_MAX_PAGES = 20
+
+
+def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
+    """Return the open tickets of one queue that the user may read."""
+    if not user.has_perm("tickets.view_ticket"):
+        return Ticket.objects.none()
+    open_tickets = Ticket.objects.filter(state__in=OPEN_STATES)
+    teams = list(user_team_ids(user))
+    sees_all = user.has_role(*SEE_ALL_ROLES)
+    # The first three queues lie inside what the user may read, so they skip the broader
+    # visibility filter (an OR the planner cannot serve from one index).
+    if queue == "mine":
+        return open_tickets.filter(assignee=user)
+    if queue == "team":
+        if sees_all and not teams:
+            return open_tickets.filter(team__isnull=False)
+        return open_tickets.filter(team__in=teams)
+    if queue == "unassigned":
+        unassigned = open_tickets.filter(assignee__isnull=True)
+        if sees_all:
+            return unassigned
+        return unassigned.filter(Q(team__in=teams) | Q(team__isnull=True))
+    visible = open_tickets if sees_all else open_tickets.filter(
+        Q(team__in=teams) | Q(assignee=user) | Q(team__isnull=True))
+    if queue == "at_risk":
+        return visible.filter(resolution_due_at__gte=now,
+                              resolution_due_at__lt=now + AT_RISK_WINDOW)
+    if queue == "breached":
+        return visible.filter(resolution_due_at__lt=now)
+    if queue == "escalated":
+        return visible.exclude(complaint_level=ComplaintLevel.NONE)
+    if queue == "waiting_customer":
+        return visible.filter(state=TicketState.PENDING_CUSTOMER)
+    if queue == "waiting_internal":
+        return visible.filter(state=TicketState.PENDING_INTERNAL)
+    raise Http404(queue)
+
+
+@dataclass
+class QueuePage:
+    queue: Queue
+    tickets: list
+    number: int
+    has_next: bool
+    at_cap: bool
+    sort: str
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: str = "",
+                      page: int = 1, now=None) -> QueuePage:
+    """Return one page of a queue with what its rows show, in a fixed number of queries.
+
+    No COUNT: one row more than the page is read to know whether another page follows.
+    """
+    if queue not in QUEUES:
+        raise Http404(queue)
+    spec = QUEUES[queue]
+    now = now or timezone.now()
+    filters = filters or {}
+    tickets = _queue_tickets(user, queue, now)
+    for key in ("priority", "category", "channel", "complaint_level"):
+        value = filters.get(key)
+        if value not in (None, ""):
+            tickets = tickets.filter(**{key: value})
+    if filters.get("vip"):
+        tickets = tickets.filter(customer__tier__in=[CustomerTier.VIP, CustomerTier.SVIP])
+    if "tag_id" in filters:
+        tickets = tickets.filter(Exists(
+            Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"),
+                                               tag_id=filters["tag_id"])))
+    sort = sort if sort in SORTS else spec.default_sort
+    page = min(max(page, 1), QUEUE_MAX_PAGES)
+    start = (page - 1) * QUEUE_PAGE_SIZE
+    rows = list(
+        tickets.select_related("customer", "team", "assignee").only(*QUEUE_ROW_FIELDS)
+        .order_by(*SORTS[sort])[start:start + QUEUE_PAGE_SIZE + 1]
+    )
+    has_more = len(rows) > QUEUE_PAGE_SIZE
+    rows = rows[:QUEUE_PAGE_SIZE]
+    # Tag names as plain pairs: no Tag objects to build for fifty rows.
+    names: dict[int, list[str]] = {}
+    for ticket_id, name in (Ticket.tags.through.objects.filter(ticket_id__in=[t.pk for t in rows])
+                            .order_by("tag__name").values_list("ticket_id", "tag__name")):
+        names.setdefault(ticket_id, []).append(name)
+    for ticket in rows:
+        ticket.tag_names = names.get(ticket.pk, [])
+    return QueuePage(
+        queue=spec, tickets=rows, number=page,
+        has_next=has_more and page < QUEUE_MAX_PAGES,
+        at_cap=has_more and page >= QUEUE_MAX_PAGES, sort=sort,
+    )
+
+
+# --- the ticket workspace ---------------------------------------------------------------------
+EARLIER_LIMIT = 10
+# Risk signal: this many completed refunds or disputes in 90 days deserve a second look.
+RISK_REFUNDS = 3
+RISK_DISPUTES = 2
+
+
+@dataclass
+class CustomerPanel:
+    order_items: list
+    earlier_tickets: list
+    earlier_refunds: list
+    refunds_90d: int
+    disputes_90d: int
+
+    @property
+    def risk(self) -> str:
+        """Return "high", "watch" or "" from the customer's recent refunds and disputes."""
+        if self.refunds_90d >= RISK_REFUNDS or self.disputes_90d >= RISK_DISPUTES:
+            return "high"
+        if self.refunds_90d or self.disputes_90d:
+            return "watch"
+        return ""
+
+
+def ticket_get_for_workspace(*, user, number: str) -> Ticket:
+    """Return the ticket with its timeline and resolutions if the user may read it."""
+    from tickets.models import Resolution
+
+    tickets = ticket_visible_to(user).select_related(
+        "customer", "order", "order_item", "team", "assignee", "merged_into"
+    ).prefetch_related(
+        "tags",
+        Prefetch("resolutions", queryset=Resolution.objects.select_related(
+            "proposed_by", "approved_by", "order_item").order_by("created_at", "id")),
+    )
+    try:
+        return tickets.get(number=number)
+    except Ticket.DoesNotExist:
+        raise Http404(number) from None
+
+
+def _person(first_name: str, last_name: str, username: str) -> str:
+    """Name a user as User.__str__ does (full name, else username), from plain values."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def ticket_timeline_entries(*, ticket: Ticket) -> tuple[list[dict], list[dict]]:
+    """Return the ticket's messages (each with its attachments) and its loose attachments.
+
+    Plain dicts in two queries: a long conversation (hundreds of messages) would otherwise
+    spend more time building model instances than reading rows.
+    """
+    from django.core.files.storage import default_storage
+
+    files: dict[int | None, list[dict]] = {}
+    for row in Attachment.objects.filter(ticket=ticket).order_by("created_at", "id").values(
+            "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
+        row["url"] = default_storage.url(row["file"])
+        files.setdefault(row["message_id"], []).append(row)
+    messages = list(
+        Message.objects.filter(ticket=ticket).order_by("created_at", "id").values(
+            "id", "kind", "channel", "body", "created_at", "author_id", "author__first_name",
+            "author__last_name", "author__username")
+    )
+    for message in messages:
+        message["author"] = _person(message.pop("author__first_name") or "",
+                                    message.pop("author__last_name") or "",
+                                    message.pop("author__username") or "") if message[
+                                        "author_id"] else ""
+        message["attachments"] = files.get(message["id"], [])
+    return messages, files.get(None, [])
+
+
+def ticket_transition_rows(*, ticket: Ticket) -> list:
+    """Return the ticket's history rows (state changes and actions), oldest first."""
+    return list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
+
+
+def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None = None
+                   ) -> CustomerPanel:
+    """Return what the customer and order panel shows beside the ticket (three to five queries).
+
+    `history` is (refunds, disputes) in the last 90 days where the caller already has them
+    (the policy engine's facts count the same).
+    """
+    from policies.facts import REFUND_KINDS, customer_history
+    from tickets.models import Resolution
+
+    now = now or timezone.now()
+    items = list(ticket.order.items.order_by("id")) if ticket.order_id else []
+    earlier = list(
+        Ticket.objects.filter(customer_id=ticket.customer_id).exclude(pk=ticket.pk)
+        .select_related("order").order_by("-created_at", "-id")[:EARLIER_LIMIT]
+    )
+    refunds = list(
+        Resolution.objects.filter(ticket__customer_id=ticket.customer_id, kind__in=REFUND_KINDS)
+        .exclude(ticket_id=ticket.pk).select_related("ticket")
+        .order_by("-created_at", "-id")[:EARLIER_LIMIT]
+    )
+    refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
+                                                            exclude_ticket=ticket.pk)
+    return CustomerPanel(order_items=items, earlier_tickets=earlier, earlier_refunds=refunds,
+                         refunds_90d=refunds_90d, disputes_90d=disputes_90d)

@@ -204,6 +204,25 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["resolved_at"], name="ticket_resolved_idx",
                 condition=Q(state=TicketState.RESOLVED),
             ),
+            # The console's queues: open tickets in working order (priority, age, id), whole
+            # or per assignee or team, so a page of rows is read off an index without sorting.
+            models.Index(
+                fields=["priority", "created_at", "id"], name="ticket_open_queue_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["assignee", "priority", "created_at", "id"], name="ticket_open_mine_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            models.Index(
+                fields=["team", "priority", "created_at", "id"], name="ticket_open_team_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
+            # The at-risk and breached queues, and "resolution due first" everywhere.
+            models.Index(
+                fields=["resolution_due_at", "id"], name="ticket_open_due_idx",
+                condition=Q(state__in=list(OPEN_STATES)),
+            ),
         ]
 
     def __str__(self) -> str:

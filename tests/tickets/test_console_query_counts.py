@@ -1,0 +1,133 @@
+"""The queue page and the ticket workspace cost a fixed number of queries, whatever the size."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from knowledge.models import Article, ArticleState, ScriptTemplate
+from policies.models import PolicyRule
+from tests.factories import MessageFactory, OrderItemFactory, TicketFactory
+from tickets import services
+from tickets.audit_trail import audit_trail
+from tickets.models import Attachment, Resolution, Tag, TicketState
+
+pytestmark = pytest.mark.django_db
+
+# Session, user, the user's permissions (two), roles, teams, the page's own reads, the unread
+# notification badge. Counted once here so a change shows up as one number to review.
+# Queue: the rows, their tags, the tag filter's choices.
+QUEUE_QUERIES = 10
+# Workspace: the ticket with its tags and resolutions, its messages and attachments; the open
+# resolution check of "resolve"; the policy facts (five) and rule-set version; order items,
+# earlier tickets and refunds; the history rows of the timeline; knowledge-base suggestions
+# (two) and script templates with their tags (two).
+WORKSPACE_QUERIES = 26
+AUDIT_TRAIL_QUERIES = 5
+
+
+def fresh(user):
+    """Return the user as a new request sees it: no permission or role caches yet."""
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def make_queue(team, agent, count):
+    tag = Tag.objects.get_or_create(name="加急")[0]
+    for _ in range(count):
+        ticket = TicketFactory(team=team, assignee=agent, state=TicketState.IN_PROGRESS)
+        ticket.tags.add(tag)
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_queue_page_queries_do_not_grow_with_tickets(client, agent, team, count,
+                                                     django_assert_num_queries):
+    make_queue(team, agent, count)
+    client.force_login(agent)
+    url = reverse("console-queue", args=["mine"])
+
+    with django_assert_num_queries(QUEUE_QUERIES):
+        response = client.get(url)
+
+    assert len(response.context["page"].tickets) == count
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_filtered_queue_page_queries_do_not_grow_with_tickets(client, agent, team, count,
+                                                              django_assert_num_queries):
+    make_queue(team, agent, count)
+    client.force_login(agent)
+    url = reverse("console-queue", args=["team"])
+
+    with django_assert_num_queries(QUEUE_QUERIES):
+        response = client.get(url, {"priority": "2", "tag": "加急", "vip": "", "sort": "due"})
+
+    assert len(response.context["page"].tickets) == count
+
+
+@pytest.fixture
+def worked_ticket(make_ticket, agent, supervisor):
+    """A ticket with an order, policy rules that offer refunds and coupons, and a history."""
+    PolicyRule.objects.all().delete()
+    PolicyRule.objects.create(
+        name="Refund needs a supervisor", kind="refund_only", priority=10,
+        reasons=["quality_defect"], verdict="needs_approval", approval_role="supervisor",
+        refund_rule="item_remaining", source="test")
+    PolicyRule.objects.create(
+        name="Coupon", kind="compensation_coupon", priority=20, reasons=["quality_defect"],
+        verdict="allow", coupon_amount=Decimal("10"), source="test")
+    item = OrderItemFactory()
+    OrderItemFactory(order=item.order, title="耳机充电仓")
+    ticket = make_ticket(customer=item.order.customer, order=item.order, order_item=item,
+                         request_reason="quality_defect")
+    TicketFactory(customer=item.order.customer)  # an earlier ticket of the customer
+    # A knowledge-base article that matches the ticket, and script templates to pick from.
+    Article.objects.create(title="耳机左耳无声", body="耳机左耳没有声音时，先重新配对。",
+                           state=ArticleState.PUBLISHED, author=agent)
+    for title in ("问候", "退款说明"):
+        ScriptTemplate.objects.create(title=title, scenario="greeting", language="en",
+                                      body="{customer_name}，您好！订单 {order_number}。")
+    return ticket
+
+
+def grow(ticket, agent, *, messages, resolutions):
+    for index in range(messages):
+        message = MessageFactory(ticket=ticket, body=f"消息 {index}")
+        Attachment.objects.create(ticket=ticket, message=message, evidence_kind="photo",
+                                  file="evidence/x.png", label="x.png",
+                                  content_type="image/png", size=1, sha256="0" * 64)
+    for _ in range(resolutions):
+        resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+        services.resolution_cancel(resolution=resolution, actor=agent, reason="客户改主意")
+        services.ticket_change_priority(ticket=ticket, actor=agent,
+                                        priority=(ticket.priority + 1) % 4, reason="调整")
+
+
+@pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (40, 6)])
+def test_workspace_queries_do_not_grow_with_messages_or_resolutions(
+        client, agent, worked_ticket, messages, resolutions, django_assert_num_queries):
+    grow(worked_ticket, agent, messages=messages, resolutions=resolutions)
+    services.resolution_propose(ticket=worked_ticket, actor=agent, kind="refund_only")
+    client.force_login(agent)
+    url = reverse("console-ticket", args=[worked_ticket.number])
+
+    with django_assert_num_queries(WORKSPACE_QUERIES):
+        response = client.get(url)
+
+    assert len(response.context["cards"]) == resolutions + 1
+    assert response.context["options"]
+    assert response.context["suggestions"]
+    assert len(response.context["script_templates"]) == 2
+
+
+@pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (30, 5)])
+def test_audit_trail_queries_do_not_grow(agent, worked_ticket, messages, resolutions,
+                                         django_assert_num_queries):
+    grow(worked_ticket, agent, messages=messages, resolutions=resolutions)
+
+    with django_assert_num_queries(AUDIT_TRAIL_QUERIES):
+        entries = audit_trail(ticket=worked_ticket)
+
+    assert {entry["subject"] for entry in entries} >= {"ticket", "message", "resolution"}
+    assert len([e for e in entries if e["subject"] == "resolution"]) == resolutions * 2
+    assert Resolution.objects.filter(ticket=worked_ticket).count() == resolutions

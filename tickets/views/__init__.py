@@ -1,0 +1,1 @@
+"""Console pages of the agent: queues, the ticket workspace and phone intake."""

@@ -229,3 +229,10 @@ AUTO_CLOSE_RESOLVED_AFTER_DAYS = env.int("AUTO_CLOSE_RESOLVED_AFTER_DAYS", defau
 # that many days of shipping; otherwise the customer is reminded or the agent warned.
 RETURN_SHIP_WITHIN_DAYS = env.int("RETURN_SHIP_WITHIN_DAYS", default=7)
 RETURN_ARRIVE_WITHIN_DAYS = env.int("RETURN_ARRIVE_WITHIN_DAYS", default=10)
+
+# --- Quality and performance.
+# Share of each day's closed tickets drawn at random for QA review (complaints and ratings
+# below 3 stars are always reviewed).
+QA_SAMPLE_PERCENT = env.float("QA_SAMPLE_PERCENT", default=5.0)
+# The agent scorecard's response-time part is full at or below this average first response.
+METRICS_FRT_TARGET_MINUTES = env.int("METRICS_FRT_TARGET_MINUTES", default=30)

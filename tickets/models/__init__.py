@@ -16,6 +16,7 @@ from .choices import (
 )
 from .intake import IntakeKey, TicketNumberSequence
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
+from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
@@ -47,6 +48,7 @@ __all__ = [
     "COMPLAINT_LEVEL_RANK",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
+    "QA_SCORES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
     "SURVEY_VALID_FOR",
@@ -77,6 +79,9 @@ __all__ = [
     "PayoutKind",
     "Priority",
     "ProductCategory",
+    "QaReview",
+    "QaSource",
+    "QaState",
     "RequestReason",
     "RequestedResolution",
     "Resolution",

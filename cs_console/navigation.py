@@ -56,6 +56,13 @@ ENTRIES: tuple[NavEntry, ...] = (
         roles=("supervisor", "qa", "risk_legal"),
     ),
     NavEntry(
+        "qa",
+        _("QA reviews"),
+        "qa-queue",
+        _("Sampled, complained-about and low-rated tickets to review"),
+        any_perm=("tickets.view_qareview",),
+    ),
+    NavEntry(
         "api_docs",
         _("API"),
         "api-docs",

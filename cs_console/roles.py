@@ -50,6 +50,10 @@ _WORK_TICKETS = [
     "tickets.approve_resolution",
 ]
 _READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
+# Supervision: QA reviews, major incidents, legal holds and the dashboard's daily figures.
+_READ_SUPERVISION = [
+    "tickets.view_qareview",
+]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
@@ -85,12 +89,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.change_policyrule",
         "policies.add_approvallimit",
         "policies.change_approvallimit",
+        *_READ_SUPERVISION,
     ],
-    # QA reads everything and changes nothing here (their own reviews come later).
+    # QA reads everything and changes nothing but their own reviews (the services check
+    # whose review it is).
     Role.QA: [
-        *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, *_READ_SUPERVISION, "cs_console.view_user",
         "tickets.view_outboxmessage",
         "tickets.view_survey",
+        "tickets.view_payout",
+        "tickets.view_agentprofile",
+        "tickets.view_routingrule",
+        "tickets.view_slapolicy",
+        "django_q.view_schedule",
+        "tickets.change_qareview",
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [

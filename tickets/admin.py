@@ -10,6 +10,7 @@ from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
 from tickets import (
     admin_outbox,  # noqa: F401 - registers the read-only outbox
+    admin_supervision,  # noqa: F401 - QA reviews, incidents and legal holds
     services,
 )
 from tickets.models import (

@@ -36,6 +36,8 @@ _READ_TICKETS = [
     "tickets.view_attachment",
     "tickets.view_resolution",
     "tickets.view_tag",
+    # A legal hold is visible to everyone who reads the ticket.
+    "tickets.view_legalhold",
 ]
 # Working a ticket: open it, change it through its transitions, write to its timeline.
 _WORK_TICKETS = [
@@ -53,7 +55,10 @@ _READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
 # Supervision: QA reviews, major incidents, legal holds and the dashboard's daily figures.
 _READ_SUPERVISION = [
     "tickets.view_qareview",
+    "tickets.view_incident",
+    "tickets.view_incidentbroadcast",
 ]
+_MANAGE_LEGAL_HOLDS = ["tickets.add_legalhold", "tickets.change_legalhold"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY],
@@ -90,6 +95,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.add_approvallimit",
         "policies.change_approvallimit",
         *_READ_SUPERVISION,
+        *_MANAGE_LEGAL_HOLDS,
+        "tickets.add_incident",
+        "tickets.change_incident",
     ],
     # QA reads everything and changes nothing but their own reviews (the services check
     # whose review it is).
@@ -107,6 +115,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        *_MANAGE_LEGAL_HOLDS, "tickets.view_incident", "tickets.view_incidentbroadcast",
     ],
 }
 

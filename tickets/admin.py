@@ -34,6 +34,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
+from tickets.services import legal_holds
 
 
 @admin.register(Customer)
@@ -72,6 +73,17 @@ class OrderAdmin(ReadOnlyHistoryAdmin):
     readonly_fields = ["created_at"]
     show_full_result_count = False
 
+    def has_change_permission(self, request, obj=None):
+        # Frozen by a legal hold: shown read-only (the model guard refuses any write anyway).
+        if obj is not None and legal_holds.is_held(order_id=obj.pk):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.pk):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(OrderItem)
 class OrderItemAdmin(ReadOnlyHistoryAdmin):
@@ -81,6 +93,16 @@ class OrderItemAdmin(ReadOnlyHistoryAdmin):
     search_fields = ["=sku", "title", "=order__number"]
     raw_id_fields = ["order"]
     show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.order_id):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.order_id):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Team)
@@ -145,7 +167,7 @@ TICKET_FIELDS = [
 class TicketAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "number", "subject", "state", "priority", "complaint_level", "team", "assignee",
-        "customer", "created_at", "resolution_due_at",
+        "customer", "created_at", "resolution_due_at", "legal_hold",
     ]
     list_filter = ["state", "priority", "complaint_level", "channel", "category", "ticket_type",
                    "team"]
@@ -160,6 +182,20 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
     filter_horizontal = ["tags"]
     inlines = [MessageInline, AttachmentInline, ResolutionInline]
 
+    def get_queryset(self, request):
+        return legal_holds.with_legal_hold(super().get_queryset(request))
+
+    @admin.display(description=_("legal hold"), boolean=True, ordering="on_legal_hold")
+    def legal_hold(self, obj) -> bool:
+        return obj.on_legal_hold
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None and ticket.on_legal_hold:
+            self.message_user(request, _("Under a legal hold: the order data and resolutions of "
+                                         "this ticket are frozen."), messages.WARNING)
+        return self._change_view_with_transitions(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request):
         return False  # tickets come in through intake (channels, the console), numbered
 
@@ -173,7 +209,8 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
         ]
         return custom + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def _change_view_with_transitions(self, request, object_id, form_url="",
+                                      extra_context=None):
         extra_context = extra_context or {}
         ticket = self.get_object(request, object_id)
         if ticket is not None:

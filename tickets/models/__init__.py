@@ -14,6 +14,7 @@ from .choices import (
     TicketState,
     TicketType,
 )
+from .incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
 from .intake import IntakeKey, TicketNumberSequence
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from .qa import QA_SCORES, QaReview, QaSource, QaState
@@ -63,9 +64,14 @@ __all__ = [
     "Customer",
     "CustomerTier",
     "EvidenceKind",
+    "Incident",
+    "IncidentBroadcast",
+    "IncidentKind",
+    "IncidentState",
     "IntakeKey",
     "ItemCondition",
     "ItemFlag",
+    "LegalHold",
     "Message",
     "MessageKind",
     "Order",

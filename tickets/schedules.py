@@ -13,6 +13,8 @@ SCHEDULES = [
     ("SLA sweep", "tickets.tasks.sla_sweep_task", 5),
     ("Resolution sweep", "tickets.tasks.resolution_sweep_task", 5),
     ("Outbox delivery", "tickets.notifications.deliver_pending", 1),
+    # Keeps today's and yesterday's dashboard figures fresh.
+    ("Metrics roll-up", "tickets.tasks.metrics_rollup_task", 60),
 ]
 
 DAILY_SCHEDULES = [

@@ -39,3 +39,15 @@ def qa_sample_task(day: str | None = None) -> dict:
 
     when = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
     return qa.qa_sample_day(day=when)
+
+
+def metrics_rollup_task(days: int = 2) -> dict:
+    """Roll up the dashboard figures of the last `days` local days, today included."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import metrics
+
+    today = timezone.localdate()
+    return metrics.metrics_rollup(start=today - timedelta(days=days - 1), end=today)

@@ -16,6 +16,7 @@ from .choices import (
 )
 from .incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
 from .intake import IntakeKey, TicketNumberSequence
+from .metrics import DailyAgentMetrics, DailyRuleTotals
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
@@ -63,6 +64,8 @@ __all__ = [
     "ComplaintLevel",
     "Customer",
     "CustomerTier",
+    "DailyAgentMetrics",
+    "DailyRuleTotals",
     "EvidenceKind",
     "Incident",
     "IncidentBroadcast",

@@ -209,6 +209,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["next_update_due_at"], name="ticket_update_due_open_idx",
                 condition=Q(state__in=list(OPEN_STATES)),
             ),
+            # The dashboard's daily roll-up reads one day of first responses and closings.
+            models.Index(fields=["first_response_at"], name="ticket_first_response_idx"),
+            models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
         ]
 
     def __str__(self) -> str:

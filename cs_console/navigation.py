@@ -56,6 +56,13 @@ ENTRIES: tuple[NavEntry, ...] = (
         roles=("supervisor", "qa", "risk_legal"),
     ),
     NavEntry(
+        "dashboard",
+        _("Dashboard"),
+        "dashboard",
+        _("Service figures, trends, backlog and the monthly ranking"),
+        any_perm=("tickets.view_dailyagentmetrics",),
+    ),
+    NavEntry(
         "qa",
         _("QA reviews"),
         "qa-queue",

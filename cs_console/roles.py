@@ -57,6 +57,8 @@ _READ_SUPERVISION = [
     "tickets.view_qareview",
     "tickets.view_incident",
     "tickets.view_incidentbroadcast",
+    "tickets.view_dailyagentmetrics",
+    "tickets.view_dailyruletotals",
 ]
 _MANAGE_LEGAL_HOLDS = ["tickets.add_legalhold", "tickets.change_legalhold"]
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("policies/", include("policies.urls")),
     path("notifications/", include("tickets.urls_notifications")),
     path("qa/", include("tickets.urls_qa")),
+    path("dashboard/", include("tickets.urls_dashboard")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
     path("api/v1/", include("tickets.urls_api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -51,6 +51,7 @@ SUM_FIELDS = (
     "first_contact_resolved", "reopened", "sla_met", "archived_ok", "surveys", "csat_sum",
     "csat_satisfied", "speed_sum", "attitude_sum", "expertise_sum", "promoters", "detractors",
 )
+CENT = Decimal("0.01")
 # The weights of the agent score (DOMAIN.md: quality, satisfaction and performance).
 SCORE_WEIGHTS = {"fcr": 40, "response": 30, "satisfaction": 20, "archiving": 10}
 
@@ -308,8 +309,14 @@ class Backlog:
     counts: dict[tuple[int | None, str], int]
     total: int = 0
 
-    def row(self, team_id) -> list[int]:
-        return [self.counts.get((team_id, state), 0) for state, _label in self.states]
+    @property
+    def table(self) -> list[tuple[str, list[int], int]]:
+        """Return (team name, count per state, team total) rows."""
+        rows = []
+        for team_id, name in self.teams:
+            cells = [self.counts.get((team_id, state), 0) for state, _label in self.states]
+            rows.append((name, cells, sum(cells)))
+        return rows
 
 
 def backlog() -> Backlog:
@@ -343,9 +350,13 @@ def rule_totals(*, start: date, end: date) -> list[RuleTotal]:
                .annotate(n=Sum("resolutions"), refund=Sum("refund_total"),
                          compensation=Sum("compensation_total"), coupon=Sum("coupon_total"))
                .order_by("-refund", "rule_name"))
-    return [RuleTotal(row["rule_name"], row["kind"], row["n"] or 0,
-                      row["refund"] or Decimal("0.00"), row["compensation"] or Decimal("0.00"),
-                      row["coupon"] or Decimal("0.00")) for row in grouped]
+    return [RuleTotal(row["rule_name"], row["kind"], row["n"] or 0, _money(row["refund"]),
+                      _money(row["compensation"]), _money(row["coupon"])) for row in grouped]
+
+
+def _money(value) -> Decimal:
+    # SQLite sums decimals without their scale; amounts always show two places.
+    return Decimal(value or 0).quantize(CENT)
 
 
 # --- the agent scorecard -------------------------------------------------------------------

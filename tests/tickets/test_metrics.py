@@ -1,9 +1,12 @@
 """Dashboard metrics: each formula on a small data set whose answers are worked out by hand."""
 
+import csv
+import io
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import TicketFactory
@@ -192,3 +195,110 @@ def test_the_rollup_task_covers_today_and_is_scheduled(team, agent):
     assert metrics.totals(start=timezone.localdate(), end=timezone.localdate()).closed == 1
     assert Schedule.objects.filter(name="Metrics roll-up",
                                    func="tickets.tasks.metrics_rollup_task").exists()
+
+
+# --- pages and the monthly report ----------------------------------------------------------
+MONTH = "2026-03"
+
+
+def test_the_dashboard_shows_the_months_figures(client, supervisor, known_day):
+    client.force_login(supervisor)
+
+    response = client.get(reverse("dashboard"), {"month": MONTH})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    kpis = response.context["kpis"]
+    assert (kpis["frt"], kpis["fcr"], kpis["sla"], kpis["nps"]) == (20.0, 66.7, 33.3, 0.0)
+    assert 'data-kpi="backlog">1<' in page
+    assert "质量问题退款" in page
+    assert "119.50" in page
+    assert "vendor/chartjs/chart.umd.min.js" in page
+    assert response.context["daily"]["closed"] == [3]
+    assert [row.rank for row in response.context["ranking"]] == [1, 2]
+
+
+def test_the_dashboard_takes_the_same_queries_for_more_data(
+        client, supervisor, known_day, team, django_assert_max_num_queries):
+    client.force_login(supervisor)
+    client.get(reverse("dashboard"), {"month": MONTH})
+    with django_assert_max_num_queries(20) as first:
+        client.get(reverse("dashboard"), {"month": MONTH})
+    for hour in range(8, 12):
+        TicketFactory(team=team, state=TicketState.CLOSED, created_at=at(hour, day=DAY + timedelta(2)),
+                      first_response_at=at(hour, 5, day=DAY + timedelta(2)),
+                      resolved_at=at(hour, 30, day=DAY + timedelta(2)),
+                      closed_at=at(hour, 40, day=DAY + timedelta(2)))
+    metrics.metrics_rollup(start=DAY, end=DAY + timedelta(2))
+
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        client.get(reverse("dashboard"), {"month": MONTH})
+
+
+@pytest.mark.parametrize("role", ["supervisor", "qa"])
+def test_supervisors_and_qa_open_the_dashboard_and_ranking(client, personas, role, known_day):
+    client.force_login(personas[role])
+
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert client.get(reverse("dashboard-scorecard"), {"month": MONTH}).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["agent", "senior_agent", "complaint_specialist"])
+def test_agents_do_not_see_the_dashboard(client, personas, role):
+    client.force_login(personas[role])
+
+    assert client.get(reverse("dashboard")).status_code == 403
+    assert client.get(reverse("dashboard-export")).status_code == 403
+
+
+def test_the_ranking_page_lists_agents_by_score(client, supervisor, known_day, other_agent):
+    client.force_login(supervisor)
+
+    response = client.get(reverse("dashboard-scorecard"), {"month": MONTH})
+
+    ranking = response.context["ranking"]
+    assert ranking[0].agent_id == other_agent.pk
+    assert f'data-agent="{other_agent.pk}"' in response.content.decode()
+
+
+def test_the_csv_report_holds_the_summary_ranking_and_payouts(client, supervisor, known_day,
+                                                              agent, other_agent, settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(supervisor)
+
+    response = client.get(reverse("dashboard-export"), {"month": MONTH, "format": "csv"})
+
+    assert response["Content-Type"].startswith("text/csv")
+    assert 'filename="report-2026-03.csv"' in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    summary = {row[0]: row[1] for row in rows[2:15]}
+    assert summary["Month"] == "2026-03"
+    assert summary["Tickets closed"] == "3"
+    assert summary["First response time (minutes)"] == "20.0"
+    assert summary["Average handling time (hours)"] == "2.33"
+    assert summary["First-contact resolution (per cent)"] == "66.7"
+    assert summary["Reopen rate (per cent)"] == "33.3"
+    assert summary["CSAT (average of 1–5)"] == "3.67"
+    assert summary["NPS"] == "0.0"
+    ranking_at = rows.index(["Agent ranking"])
+    assert rows[ranking_at + 2][:4] == ["1", other_agent.get_full_name() or other_agent.username,
+                                        "85.0", "1"]
+    payouts_at = rows.index(["Refunds and compensation by rule"])
+    assert rows[payouts_at + 2] == ["质量问题退款", "refund_only", "2", "119.50", "0.00", "0.00"]
+
+
+def test_the_xlsx_report_has_a_sheet_per_table(client, supervisor, known_day, settings):
+    from openpyxl import load_workbook
+
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(supervisor)
+
+    response = client.get(reverse("dashboard-export"), {"month": MONTH, "format": "xlsx"})
+
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Summary", "Agent ranking", "Refunds and compensation by rul"]
+    summary = {row[0]: row[1] for row in workbook["Summary"].iter_rows(values_only=True)}
+    assert summary["Tickets closed"] == 3
+    assert summary["SLA compliance (per cent)"] == 33.3
+    payouts = list(workbook.worksheets[2].iter_rows(values_only=True))
+    assert payouts[1][:4] == ("质量问题退款", "refund_only", 2, 119.5)

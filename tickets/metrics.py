@@ -38,6 +38,7 @@ from tickets.models import (
     DailyAgentMetrics,
     DailyRuleTotals,
     Resolution,
+    ResolutionKind,
     ResolutionState,
     Survey,
     Team,
@@ -341,6 +342,10 @@ class RuleTotal:
     refund_total: Decimal
     compensation_total: Decimal
     coupon_total: Decimal
+
+    @property
+    def kind_label(self) -> str:
+        return ResolutionKind(self.kind).label if self.kind in ResolutionKind.values else self.kind
 
 
 def rule_totals(*, start: date, end: date) -> list[RuleTotal]:

@@ -14,7 +14,7 @@
 
   function line(series, key, axis) {
     return { type: "line", label: labels[key], data: series[key], yAxisID: axis,
-             borderColor: colours[key], backgroundColor: colours[key], tension: 0.25,
+             borderColor: colours[key], backgroundColor: colours[key], cubicInterpolationMode: "monotone",
              spanGaps: true, pointRadius: 2 };
   }
 

@@ -5,9 +5,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportMixin
 
 from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
+from policies.admin import ChoiceListWidget
 from tickets import (
     admin_outbox,  # noqa: F401 - registers the read-only outbox
     admin_supervision,  # noqa: F401 - QA reviews, incidents and legal holds
@@ -309,8 +312,51 @@ class RoutingRuleForm(ChoiceListForm):
                   "raise_priority_to"]
 
 
+class HistoryReasonResource(resources.ModelResource):
+    """Rows keyed by id; every imported row is validated and saved with the reason "import"."""
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        instance._change_reason = "import"
+        super().save_instance(instance, is_create, row, **kwargs)
+
+
+class RoutingRuleResource(HistoryReasonResource):
+    team = fields.Field(attribute="team", column_name="team",
+                        widget=widgets.ForeignKeyWidget(Team, field="code"))
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "name", "order", "is_active", "keywords", "categories", "channels",
+                  "customer_tiers", "set_category", "team", "required_skill",
+                  "raise_priority_to"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in ("categories", "channels", "customer_tiers"):
+            self.fields[name] = fields.Field(attribute=name, column_name=name,
+                                             widget=ChoiceListWidget())
+
+
+class SlaPolicyResource(HistoryReasonResource):
+    """One row per priority and complaint level, which is also the row's key."""
+
+    class Meta:
+        model = SlaPolicy
+        import_id_fields = ["priority", "complaint_level"]
+        fields = ["priority", "complaint_level", "first_response_minutes", "resolution_minutes",
+                  "update_interval_minutes", "escalate_after_minutes", "clock", "work_starts",
+                  "work_ends", "source"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(ReadOnlyHistoryAdmin):
+class RoutingRuleAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    resource_classes = [RoutingRuleResource]
     form = RoutingRuleForm
     list_display = ["order", "name", "keywords", "set_category", "team", "required_skill",
                     "raise_priority_to", "is_active"]
@@ -321,10 +367,13 @@ class RoutingRuleAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ReadOnlyHistoryAdmin):
+class SlaPolicyAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    resource_classes = [SlaPolicyResource]
     list_display = ["__str__", "first_response_minutes", "resolution_minutes",
                     "update_interval_minutes", "escalate_after_minutes", "clock"]
     list_filter = ["priority", "complaint_level", "clock"]
+    search_fields = ["source"]
+    ordering = ["priority", "complaint_level"]
 
 
 @admin.register(Survey)

@@ -118,7 +118,7 @@ def _insert_select(model, provided: dict[str, str], source: str) -> int:
             continue
         if model_field.column in provided:
             columns.append(model_field.column)
-            expressions.append(provided[model_field.column])
+            expressions.append(provided[model_field.column].replace("%", "%%"))
             continue
         default = model_field.get_default()
         if default is None and model_field.null:
@@ -128,19 +128,21 @@ def _insert_select(model, provided: dict[str, str], source: str) -> int:
         params.append(model_field.get_db_prep_save(default, connection))
     with connection.cursor() as cursor:
         cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({", ".join(columns)}) '
-                       f'SELECT {", ".join(expressions)} {source}', params)
+                       f'SELECT {", ".join(expressions)} {source.replace("%", "%%")}', params)
         return cursor.rowcount
 
 
 def add_answers_and_payouts() -> None:
     from tickets.models import Resolution, Survey
 
-    if sql("SELECT EXISTS (SELECT 1 FROM tickets_survey)")[0][0]:
-        return
     started = time.perf_counter()
+    # With --reuse they were added before (the demo data has a handful of its own).
+    answers = payouts = 0
+    add_answers = sql("SELECT count(*) FROM tickets_survey")[0][0] < 1000
+    add_payouts = sql("SELECT count(*) FROM tickets_resolution")[0][0] < 1000
     csat = ("(CASE WHEN t.id % 10 < 5 THEN 5 WHEN t.id % 10 < 8 THEN 4 WHEN t.id % 10 < 9 "
             "THEN 3 ELSE 1 + t.id % 2 END)")
-    answers = _insert_select(Survey, {
+    answers = add_answers and _insert_select(Survey, {
         "ticket_id": "t.id",
         "token": "md5(t.id::text || 'bench-survey')",
         "sent_at": "t.closed_at",
@@ -155,8 +157,9 @@ def add_answers_and_payouts() -> None:
     rules = "(ARRAY[" + ", ".join(f"'{name}'" for name in RULES) + "])[1 + t.id % 6]"
     kind = ("(ARRAY['refund_only', 'compensation_cash', 'compensation_coupon'])"
             "[1 + (t.id / 10) % 3]")
-    payouts = _insert_select(Resolution, {
+    payouts = add_payouts and _insert_select(Resolution, {
         "ticket_id": "t.id",
+        "idempotency_key": "gen_random_uuid()",
         "order_item_id": "t.order_item_id",
         "kind": kind,
         "state": "'completed'",
@@ -192,6 +195,7 @@ def timed(label: str, func, repeat: int = 1) -> list[float]:
 
 
 def measure(args: argparse.Namespace) -> None:
+    from django.apps import apps
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.core.management import call_command
@@ -202,9 +206,12 @@ def measure(args: argparse.Namespace) -> None:
     from django.urls import reverse
     from django.utils import timezone
 
+    from cs_console.roles import sync_roles
     from tickets import metrics, tasks
     from tickets.models import DailyAgentMetrics, Survey, Ticket
 
+    # The role groups as the code defines them now (a kept database may predate a change).
+    sync_roles(apps, strict=True)
     add_answers_and_payouts()
     states = dict(Ticket.objects.values_list("state").annotate(n=Count("id")).order_by())
     print(f"{sum(states.values()):,} tickets ({states.get('closed', 0):,} closed, "
@@ -212,9 +219,8 @@ def measure(args: argparse.Namespace) -> None:
           f" open), {Survey.objects.count():,} survey answers", flush=True)
 
     print("\nRoll-ups", flush=True)
-    if not DailyAgentMetrics.objects.exists() or not args.reuse:
-        timed("full roll-up (rollup_metrics, every day since the oldest ticket)",
-              lambda: call_command("rollup_metrics", verbosity=0))
+    timed("full roll-up (rollup_metrics, every day since the oldest ticket)",
+          lambda: call_command("rollup_metrics", verbosity=0))
     sql("VACUUM (ANALYZE) tickets_dailyagentmetrics")
     timed("hourly job (metrics_rollup_task: today and yesterday)", tasks.metrics_rollup_task,
           repeat=3)
@@ -235,6 +241,12 @@ def measure(args: argparse.Namespace) -> None:
     timed(f"live aggregate of one month ({start:%Y-%m}) from the tickets table", live_month,
           repeat=3)
 
+    # Production serves collected static files through a manifest (`collectstatic`); the
+    # throwaway checkout has none, so the plain storage builds the same URLs here.
+    from django.conf import settings
+
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     user, _created = get_user_model().objects.get_or_create(username="bench_supervisor",
                                                              defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name="supervisor"))

@@ -324,7 +324,8 @@ def backlog() -> Backlog:
     """Count the open tickets by team and state in one grouped query."""
     counts = {}
     for row in (Ticket.objects.filter(state__in=list(OPEN_STATES))
-                .values("team_id", "state").annotate(n=Count("id")).order_by()):
+                # COUNT(*): answered from the partial index alone, without the table.
+                .values("team_id", "state").annotate(n=Count("*")).order_by()):
         counts[row["team_id"], row["state"]] = row["n"]
     team_ids = {team_id for team_id, _state in counts}
     names = dict(Team.objects.filter(pk__in=[pk for pk in team_ids if pk is not None])

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods
 from cs_console.exceptions import Conflict
 from tickets import selectors_qa
 from tickets.models import QaSource, QaState
+from tickets.services import legal_holds
 from tickets.services import qa as qa_services
 
 PAGE_SIZE = 50
@@ -76,5 +77,6 @@ def qa_review(request, pk: int):
                 return redirect("qa-queue")
     return render(request, "tickets/qa_review.html", {
         "review": review, "ticket": review.ticket, "form": form, "can_score": can_score,
+        "on_legal_hold": legal_holds.is_held(ticket=review.ticket),
         "nav_active": "qa",
     })

@@ -248,3 +248,14 @@ def test_the_queue_page_takes_the_same_queries_for_many_reviews(
 
     assert first.content.decode().count("data-review=") == 3
     assert second.content.decode().count("data-review=") == 13
+
+
+def test_the_review_page_shows_a_legal_hold(client, qa_inspector, review, risk_officer):
+    from tickets.services import legal_holds
+
+    legal_holds.legal_hold_place(ticket=review.ticket, actor=risk_officer, reason="律师函")
+    client.force_login(qa_inspector)
+
+    page = client.get(reverse("qa-review", args=[review.pk])).content.decode()
+
+    assert 'data-testid="legal-hold"' in page

@@ -247,3 +247,27 @@ def test_the_admin_opens_an_incident_through_the_service(client, supervisor, tea
     incident = Incident.objects.get()
     assert (incident.state, incident.opened_by) == (IncidentState.OPEN, supervisor)
     assert list(incident.tickets.all()) == [ticket]
+
+
+def test_a_payment_made_before_a_hold_is_still_recorded(ticket, agent, risk_officer,
+                                                        coupon_rule, monkeypatch):
+    from tickets import payments
+    from tickets.models import Payout
+
+    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
+    services.resolution_accept(resolution=resolution, actor=agent)
+    assert Resolution.objects.get(pk=resolution.pk).state == ResolutionState.APPROVED
+    real = payments.get_gateway()
+
+    class HeldWhilePaying:
+        def pay(self, request):
+            legal_holds.legal_hold_place(ticket=ticket, actor=risk_officer, reason="律师函")
+            return real.pay(request)
+
+    monkeypatch.setattr("tickets.services.resolutions.get_gateway", HeldWhilePaying)
+    services.resolution_execute(resolution_id=resolution.pk)
+
+    assert Resolution.objects.get(pk=resolution.pk).state == ResolutionState.COMPLETED
+    assert Payout.objects.filter(resolution=resolution).exists()
+    with pytest.raises(Conflict):  # and nothing else changes while held
+        services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")

@@ -6,6 +6,9 @@ the admin are all refused with the same clear error. Placing and releasing a hol
 services with history like every other change.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -58,10 +61,25 @@ def require_not_held(*, ticket: Ticket | None = None, order_id: int | None = Non
         raise _refuse()
 
 
+# Set while a payment the gateway has already made is being recorded: money that has left
+# cannot be frozen, and refusing to record it would only make the books wrong.
+_recording_settlement: ContextVar[bool] = ContextVar("recording_settlement", default=False)
+
+
+@contextmanager
+def recording_settlement():
+    """Let the writes that record an already executed payment through a hold."""
+    token = _recording_settlement.set(True)
+    try:
+        yield
+    finally:
+        _recording_settlement.reset(token)
+
+
 def guard_frozen(sender, instance, **kwargs) -> None:
     """pre_save / pre_delete receiver: refuse changes to held order data and resolutions."""
-    if kwargs.get("raw"):
-        return  # loading fixtures
+    if kwargs.get("raw") or _recording_settlement.get():
+        return  # loading fixtures, or recording a payment that has already happened
     if isinstance(instance, Resolution):
         order_id = Ticket.objects.filter(pk=instance.ticket_id).values_list(
             "order_id", flat=True).first()

@@ -92,6 +92,20 @@ ENTRIES: tuple[NavEntry, ...] = (
         roles=("supervisor", "qa", "risk_legal"),
     ),
     NavEntry(
+        "dashboard",
+        _("Dashboard"),
+        "dashboard",
+        _("Service figures, trends, backlog and the monthly ranking"),
+        any_perm=("tickets.view_dailyagentmetrics",),
+    ),
+    NavEntry(
+        "qa",
+        _("QA reviews"),
+        "qa-queue",
+        _("Sampled, complained-about and low-rated tickets to review"),
+        any_perm=("tickets.view_qareview",),
+    ),
+    NavEntry(
         "api_docs",
         _("API"),
         "api-docs",

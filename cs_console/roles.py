@@ -36,6 +36,8 @@ _READ_TICKETS = [
     "tickets.view_attachment",
     "tickets.view_resolution",
     "tickets.view_tag",
+    # A legal hold is visible to everyone who reads the ticket.
+    "tickets.view_legalhold",
 ]
 # Working a ticket: open it, change it through its transitions, write to its timeline.
 _WORK_TICKETS = [
@@ -73,6 +75,15 @@ _REVIEW_KNOWLEDGE = [
     "knowledge.add_scripttemplate",
     "knowledge.change_scripttemplate",
 ]
+# Supervision: QA reviews, major incidents, legal holds and the dashboard's daily figures.
+_READ_SUPERVISION = [
+    "tickets.view_qareview",
+    "tickets.view_incident",
+    "tickets.view_incidentbroadcast",
+    "tickets.view_dailyagentmetrics",
+    "tickets.view_dailyruletotals",
+]
+_MANAGE_LEGAL_HOLDS = ["tickets.add_legalhold", "tickets.change_legalhold"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE],
@@ -112,18 +123,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "policies.add_approvallimit",
         "policies.change_approvallimit",
         *_REVIEW_KNOWLEDGE,
+        *_READ_SUPERVISION,
+        *_MANAGE_LEGAL_HOLDS,
+        "tickets.add_incident",
+        "tickets.change_incident",
     ],
-    # QA reads everything and changes no ticket; they approve knowledge-base edits.
+    # QA reads everything and changes nothing but their own reviews (the services check
+    # whose review it is); they approve knowledge-base edits.
     Role.QA: [
-        *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, *_READ_SUPERVISION, "cs_console.view_user",
         "tickets.view_outboxmessage",
         "tickets.view_survey",
         *_REVIEW_KNOWLEDGE,
+        "tickets.view_payout",
+        "tickets.view_agentprofile",
+        "tickets.view_routingrule",
+        "tickets.view_slapolicy",
+        "django_q.view_schedule",
+        "tickets.change_qareview",
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
         *_WRITE_KNOWLEDGE,
+        *_MANAGE_LEGAL_HOLDS, "tickets.view_incident", "tickets.view_incidentbroadcast",
     ],
 }
 

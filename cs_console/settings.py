@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from import_export.formats import base_formats
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,10 +193,11 @@ else:
 # --- Import/export of rule tables: CSV and Excel, each import previewed and in one transaction.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_FORMATS = [
-    "import_export.formats.base_formats.CSV",
-    "import_export.formats.base_formats.XLSX",
-]
+# django-import-export 4 wants the format classes themselves, not their dotted paths.
+IMPORT_EXPORT_FORMATS = [base_formats.CSV, base_formats.XLSX]
+# Importing rewrites a rule table, so it takes the change permission; exporting only viewing.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Console-specific settings.
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
@@ -238,3 +240,9 @@ KNOWLEDGE_STALE_AFTER_DAYS = env.int("KNOWLEDGE_STALE_AFTER_DAYS", default=180)
 KNOWLEDGE_SEARCH_CANDIDATES = env.int("KNOWLEDGE_SEARCH_CANDIDATES", default=1000)
 # The shop's name in script templates ({shop_name}).
 KNOWLEDGE_SHOP_NAME = env.str("KNOWLEDGE_SHOP_NAME", default="")
+# --- Quality and performance.
+# Share of each day's closed tickets drawn at random for QA review (complaints and ratings
+# below 3 stars are always reviewed).
+QA_SAMPLE_PERCENT = env.float("QA_SAMPLE_PERCENT", default=5.0)
+# The agent scorecard's response-time part is full at or below this average first response.
+METRICS_FRT_TARGET_MINUTES = env.int("METRICS_FRT_TARGET_MINUTES", default=30)

@@ -30,6 +30,8 @@ urlpatterns = [
     path("notifications/", include("tickets.urls_notifications")),
     path("tickets/", include("tickets.urls")),
     path("knowledge/", include("knowledge.urls")),
+    path("qa/", include("tickets.urls_qa")),
+    path("dashboard/", include("tickets.urls_dashboard")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
     path("api/v1/", include("knowledge.urls_api")),
     path("api/v1/", include("tickets.urls_api")),

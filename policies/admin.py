@@ -135,4 +135,5 @@ class ApprovalLimitResource(resources.ModelResource):
 class ApprovalLimitAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     resource_classes = [ApprovalLimitResource]
     list_display = ["role", "max_amount", "note"]
+    search_fields = ["role", "note"]
     list_editable = ["max_amount"]

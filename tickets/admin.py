@@ -5,11 +5,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources, widgets
+from import_export.admin import ImportExportMixin
 
 from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
+from policies.admin import ChoiceListWidget
 from tickets import (
     admin_outbox,  # noqa: F401 - registers the read-only outbox
+    admin_supervision,  # noqa: F401 - QA reviews, incidents and legal holds
     services,
 )
 from tickets.models import (
@@ -33,6 +37,7 @@ from tickets.models import (
     Team,
     Ticket,
 )
+from tickets.services import legal_holds
 
 
 @admin.register(Customer)
@@ -71,6 +76,17 @@ class OrderAdmin(ReadOnlyHistoryAdmin):
     readonly_fields = ["created_at"]
     show_full_result_count = False
 
+    def has_change_permission(self, request, obj=None):
+        # Frozen by a legal hold: shown read-only (the model guard refuses any write anyway).
+        if obj is not None and legal_holds.is_held(order_id=obj.pk):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.pk):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(OrderItem)
 class OrderItemAdmin(ReadOnlyHistoryAdmin):
@@ -80,6 +96,16 @@ class OrderItemAdmin(ReadOnlyHistoryAdmin):
     search_fields = ["=sku", "title", "=order__number"]
     raw_id_fields = ["order"]
     show_full_result_count = False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.order_id):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and legal_holds.is_held(order_id=obj.order_id):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 @admin.register(Team)
@@ -144,7 +170,7 @@ TICKET_FIELDS = [
 class TicketAdmin(ReadOnlyHistoryAdmin):
     list_display = [
         "number", "subject", "state", "priority", "complaint_level", "team", "assignee",
-        "customer", "created_at", "resolution_due_at",
+        "customer", "created_at", "resolution_due_at", "legal_hold",
     ]
     list_filter = ["state", "priority", "complaint_level", "channel", "category", "ticket_type",
                    "team"]
@@ -159,6 +185,20 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
     filter_horizontal = ["tags"]
     inlines = [MessageInline, AttachmentInline, ResolutionInline]
 
+    def get_queryset(self, request):
+        return legal_holds.with_legal_hold(super().get_queryset(request))
+
+    @admin.display(description=_("legal hold"), boolean=True, ordering="on_legal_hold")
+    def legal_hold(self, obj) -> bool:
+        return obj.on_legal_hold
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        ticket = self.get_object(request, object_id)
+        if ticket is not None and ticket.on_legal_hold:
+            self.message_user(request, _("Under a legal hold: the order data and resolutions of "
+                                         "this ticket are frozen."), messages.WARNING)
+        return self._change_view_with_transitions(request, object_id, form_url, extra_context)
+
     def has_add_permission(self, request):
         return False  # tickets come in through intake (channels, the console), numbered
 
@@ -172,7 +212,8 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
         ]
         return custom + super().get_urls()
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def _change_view_with_transitions(self, request, object_id, form_url="",
+                                      extra_context=None):
         extra_context = extra_context or {}
         ticket = self.get_object(request, object_id)
         if ticket is not None:
@@ -271,8 +312,51 @@ class RoutingRuleForm(ChoiceListForm):
                   "raise_priority_to"]
 
 
+class HistoryReasonResource(resources.ModelResource):
+    """Rows keyed by id; every imported row is validated and saved with the reason "import"."""
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        instance._change_reason = "import"
+        super().save_instance(instance, is_create, row, **kwargs)
+
+
+class RoutingRuleResource(HistoryReasonResource):
+    team = fields.Field(attribute="team", column_name="team",
+                        widget=widgets.ForeignKeyWidget(Team, field="code"))
+
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "name", "order", "is_active", "keywords", "categories", "channels",
+                  "customer_tiers", "set_category", "team", "required_skill",
+                  "raise_priority_to"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        for name in ("categories", "channels", "customer_tiers"):
+            self.fields[name] = fields.Field(attribute=name, column_name=name,
+                                             widget=ChoiceListWidget())
+
+
+class SlaPolicyResource(HistoryReasonResource):
+    """One row per priority and complaint level, which is also the row's key."""
+
+    class Meta:
+        model = SlaPolicy
+        import_id_fields = ["priority", "complaint_level"]
+        fields = ["priority", "complaint_level", "first_response_minutes", "resolution_minutes",
+                  "update_interval_minutes", "escalate_after_minutes", "clock", "work_starts",
+                  "work_ends", "source"]
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+
+
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(ReadOnlyHistoryAdmin):
+class RoutingRuleAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    resource_classes = [RoutingRuleResource]
     form = RoutingRuleForm
     list_display = ["order", "name", "keywords", "set_category", "team", "required_skill",
                     "raise_priority_to", "is_active"]
@@ -283,10 +367,13 @@ class RoutingRuleAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(ReadOnlyHistoryAdmin):
+class SlaPolicyAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
+    resource_classes = [SlaPolicyResource]
     list_display = ["__str__", "first_response_minutes", "resolution_minutes",
                     "update_interval_minutes", "escalate_after_minutes", "clock"]
     list_filter = ["priority", "complaint_level", "clock"]
+    search_fields = ["source"]
+    ordering = ["priority", "complaint_level"]
 
 
 @admin.register(Survey)

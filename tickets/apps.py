@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
@@ -9,5 +9,11 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from tickets.schedules import ensure_schedules
+        from tickets.services.legal_holds import FROZEN_MODELS, guard_frozen
 
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="tickets_schedules")
+        # A legal hold freezes order data and resolutions for every writer, the admin too.
+        for model in FROZEN_MODELS:
+            pre_save.connect(guard_frozen, sender=model, dispatch_uid=f"legal_hold_{model.__name__}")
+            pre_delete.connect(guard_frozen, sender=model,
+                               dispatch_uid=f"legal_hold_delete_{model.__name__}")

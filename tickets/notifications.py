@@ -109,6 +109,12 @@ TEMPLATES: dict[str, NotificationTemplate] = {
                "We will keep you updated until it is closed."),
         channels=CUSTOMER_CHANNELS,
     ),
+    # To every customer of a major incident at once (outage, group complaint, recall).
+    "incident.update": NotificationTemplate(
+        subject=_("%(title)s: news about your ticket %(number)s"),
+        body=_("%(message)s (ticket %(number)s)"),
+        channels=CUSTOMER_CHANNELS,
+    ),
     # To the customer, once the ticket is resolved.
     "survey.invite": NotificationTemplate(
         subject=_("How did we do with ticket %(number)s?"),

@@ -45,7 +45,10 @@ def retry_failed_payments(*, now: datetime) -> int:
     acted = 0
     for resolution in failed:
         if resolution.attempts >= MAX_AUTOMATIC_ATTEMPTS:
-            resolution_services.resolution_review_automatically(resolution_id=resolution.pk)
+            try:
+                resolution_services.resolution_review_automatically(resolution_id=resolution.pk)
+            except Conflict:
+                continue  # frozen by a legal hold: it waits as it is
             if resolution.ticket.assignee:
                 notifications.notify(
                     template="sla.payment_needs_review", channel="internal",

@@ -19,6 +19,7 @@ from tickets.models import (
     TicketState,
     user_team_ids,
 )
+from tickets.services.legal_holds import with_legal_hold
 
 # Roles that may read every ticket: they supervise, review or investigate.
 SEE_ALL_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
@@ -32,7 +33,8 @@ def ticket_visible_to(user) -> QuerySet[Ticket]:
     """
     if not user.has_perm("tickets.view_ticket"):
         return Ticket.objects.none()
-    tickets = Ticket.objects.all()
+    # Everyone who reads a ticket sees whether it is under a legal hold.
+    tickets = with_legal_hold(Ticket.objects.all())
     if user.has_role(*SEE_ALL_ROLES):
         return tickets
     return tickets.filter(

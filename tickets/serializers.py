@@ -71,6 +71,8 @@ class TicketListSerializer(serializers.ModelSerializer):
     priority = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
     next_update_due_at = serializers.DateTimeField(read_only=True)
+    # Under a legal hold the ticket's order data and resolutions are frozen.
+    legal_hold = serializers.BooleanField(source="on_legal_hold", default=False, read_only=True)
 
     class Meta:
         model = Ticket
@@ -78,7 +80,7 @@ class TicketListSerializer(serializers.ModelSerializer):
             "number", "state", "channel", "ticket_type", "category", "priority",
             "complaint_level", "subject", "customer", "order_number", "team", "assignee",
             "tags", "created_at", "first_response_due_at", "first_response_at",
-            "resolution_due_at", "next_update_due_at", "reopened_count",
+            "resolution_due_at", "next_update_due_at", "reopened_count", "legal_hold",
         ]
 
     def get_customer(self, ticket) -> dict:

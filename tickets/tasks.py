@@ -27,3 +27,27 @@ def resolution_sweep_task() -> dict:
     from tickets import resolution_sweeps
 
     return resolution_sweeps.run_all()
+
+
+def qa_sample_task(day: str | None = None) -> dict:
+    """Queue yesterday's QA reviews (or those of `day`, YYYY-MM-DD); idempotent."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from tickets.services import qa
+
+    when = date.fromisoformat(day) if day else timezone.localdate() - timedelta(days=1)
+    return qa.qa_sample_day(day=when)
+
+
+def metrics_rollup_task(days: int = 2) -> dict:
+    """Roll up the dashboard figures of the last `days` local days, today included."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tickets import metrics
+
+    today = timezone.localdate()
+    return metrics.metrics_rollup(start=today - timedelta(days=days - 1), end=today)

@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cs_console.exceptions import Conflict
 from tickets import services, sweeps
-from tickets.models import OutboxMessage, Survey, TicketState
+from tickets.models import OutboxMessage, QaReview, QaSource, QaState, Survey, TicketState
+from tickets.services import surveys
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +81,76 @@ def test_out_of_range_scores_are_refused(client, closed, field, value):
     assert response.status_code == 200
     assert response.context["form"].errors
     assert Survey.objects.get(ticket=closed).answered_at is None
+
+
+def test_the_service_refuses_a_second_answer(closed):
+    survey = Survey.objects.get(ticket=closed)
+    scores = {"csat": 5, "speed": 5, "attitude": 5, "expertise": 5, "nps": 10}
+    surveys.survey_answer(survey=survey, **scores)
+
+    with pytest.raises(Conflict) as refused:
+        surveys.survey_answer(survey=survey, **{**scores, "csat": 1})
+
+    assert refused.value.code == "answered"
+    survey.refresh_from_db()
+    assert survey.csat == 5
+    assert not QaReview.objects.filter(ticket=closed).exists()
+
+
+def test_the_service_refuses_an_expired_link(closed):
+    survey = Survey.objects.get(ticket=closed)
+    Survey.objects.filter(pk=survey.pk).update(expires_at=timezone.now())
+
+    with pytest.raises(Conflict) as refused:
+        surveys.survey_answer(survey=survey, csat=1, speed=1, attitude=1, expertise=1, nps=0)
+
+    assert refused.value.code == "expired"
+    assert Survey.objects.get(pk=survey.pk).answered_at is None
+    assert not QaReview.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["", "x", "A" * 32, "../admin/"])
+def test_made_up_or_altered_tokens_find_no_survey(client, closed, token):
+    real = closed.survey.token
+    forged = token or real[:-1] + ("A" if real[-1] != "A" else "B")
+
+    response = client.post(f"/survey/{forged}/", ANSWER)
+
+    assert response.status_code == 404
+    assert Survey.objects.get(ticket=closed).answered_at is None
+
+
+def test_a_posted_answer_to_an_answered_survey_changes_nothing(client, closed):
+    url = reverse("survey", args=[closed.survey.token])
+    client.post(url, ANSWER)
+
+    client.post(url, {**ANSWER, "csat": "1", "comment": "改一下"})
+
+    survey = Survey.objects.get(ticket=closed)
+    assert (survey.csat, survey.comment) == (4, "处理很快，谢谢")
+    assert not QaReview.objects.filter(ticket=closed).exists()
+
+
+@pytest.mark.parametrize(("csat", "reviewed"), [(1, True), (2, True), (3, False), (5, False)])
+def test_every_rating_below_three_stars_queues_a_qa_review(client, closed, csat, reviewed):
+    client.post(reverse("survey", args=[closed.survey.token]), {**ANSWER, "csat": str(csat)})
+
+    reviews = QaReview.objects.filter(ticket=closed, source=QaSource.LOW_RATING)
+    assert reviews.exists() is reviewed
+    if reviewed:
+        (review,) = reviews
+        assert review.state == QaState.PENDING
+        assert review.survey == closed.survey
+
+
+def test_the_answer_and_its_qa_review_are_one_transaction(closed, monkeypatch):
+    survey = Survey.objects.get(ticket=closed)
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr("tickets.services.surveys.qa_review_for_low_rating", broken)
+    with pytest.raises(RuntimeError):
+        surveys.survey_answer(survey=survey, csat=1, speed=1, attitude=1, expertise=1, nps=0)
+
+    assert Survey.objects.get(pk=survey.pk).answered_at is None

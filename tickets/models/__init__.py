@@ -15,8 +15,11 @@ from .choices import (
     TicketType,
 )
 from .clock import CustomerUpdateClock
+from .incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
 from .intake import IntakeKey, TicketNumberSequence
+from .metrics import DailyAgentMetrics, DailyRuleTotals
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
+from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
@@ -48,6 +51,7 @@ __all__ = [
     "COMPLAINT_LEVEL_RANK",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
+    "QA_SCORES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
     "SURVEY_VALID_FOR",
@@ -62,10 +66,17 @@ __all__ = [
     "Customer",
     "CustomerTier",
     "CustomerUpdateClock",
+    "DailyAgentMetrics",
+    "DailyRuleTotals",
     "EvidenceKind",
+    "Incident",
+    "IncidentBroadcast",
+    "IncidentKind",
+    "IncidentState",
     "IntakeKey",
     "ItemCondition",
     "ItemFlag",
+    "LegalHold",
     "Message",
     "MessageKind",
     "Order",
@@ -79,6 +90,9 @@ __all__ = [
     "PayoutKind",
     "Priority",
     "ProductCategory",
+    "QaReview",
+    "QaSource",
+    "QaState",
     "RequestReason",
     "RequestedResolution",
     "Resolution",

@@ -223,6 +223,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
                 fields=["resolution_due_at", "id"], name="ticket_open_due_idx",
                 condition=Q(state__in=list(OPEN_STATES)),
             ),
+            # The dashboard's daily roll-up reads one day of first responses and closings.
+            models.Index(fields=["first_response_at"], name="ticket_first_response_idx"),
+            models.Index(fields=["closed_at"], name="ticket_closed_at_idx"),
+            # The dashboard's live backlog: an index-only count of open tickets by team/state.
+            models.Index(fields=["team", "state"], name="ticket_backlog_open_idx",
+                         condition=Q(state__in=list(OPEN_STATES))),
         ]
 
     def __str__(self) -> str:

@@ -35,6 +35,7 @@ from tickets.models import (
 )
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
 
+from . import legal_holds
 from .tickets import _require_can_work, transition_reason
 
 RS = ResolutionState
@@ -331,12 +332,13 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
     try:
         results = [(request, gateway.pay(request)) for request in _payment_requests(resolution, order)]
     except PaymentFailed as failure:
-        with transaction.atomic():
+        with transaction.atomic(), legal_holds.recording_settlement():
             resolution.fail(reason=str(failure))
             _save(resolution, actor=actor, reason=transition_reason("fail", str(failure)))
         return resolution
 
-    with transaction.atomic():
+    # A legal hold placed while the gateway was paying does not stop recording what was paid.
+    with transaction.atomic(), legal_holds.recording_settlement():
         for request, result in results:
             Payout.objects.get_or_create(
                 idempotency_key=request.idempotency_key,

@@ -11,6 +11,8 @@ from cs_console.exceptions import Conflict
 from tickets import notifications
 from tickets.models import SURVEY_VALID_FOR, Survey, Ticket
 
+from .qa import qa_review_for_low_rating
+
 SCORES = {"csat": (1, 5), "speed": (1, 5), "attitude": (1, 5), "expertise": (1, 5),
           "nps": (0, 10)}
 
@@ -33,7 +35,11 @@ def survey_send(*, ticket: Ticket) -> Survey | None:
 
 @transaction.atomic
 def survey_answer(*, survey: Survey, comment: str = "", **scores) -> Survey:
-    """Record the customer's answer; a link answers once and only while it is valid."""
+    """Record the customer's answer; a link answers once and only while it is valid.
+
+    A rating below three stars queues a QA review in the same transaction, so no low
+    rating is ever left unreviewed.
+    """
     survey = Survey.objects.select_for_update().get(pk=survey.pk)
     if survey.answered_at is not None:
         raise Conflict(_("This survey has already been answered. Thank you!"), code="answered")
@@ -52,4 +58,5 @@ def survey_answer(*, survey: Survey, comment: str = "", **scores) -> Survey:
     survey.comment = comment.strip()[:2000]
     survey.answered_at = timezone.now()
     survey.save()
+    qa_review_for_low_rating(survey=survey)
     return survey

@@ -1,0 +1,101 @@
+"""Major incidents that group tickets, and legal holds that freeze a ticket's evidence."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .ticket import Ticket
+
+
+class LegalHold(models.Model):
+    """While active, the ticket's order data and its resolutions may not change (法务冻结)."""
+
+    ticket = models.ForeignKey(Ticket, models.PROTECT, related_name="legal_holds",
+                               verbose_name=_("ticket"))
+    reason = models.TextField(_("reason"), max_length=2000)
+    placed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                  related_name="legal_holds_placed", verbose_name=_("placed by"))
+    placed_at = models.DateTimeField(_("placed at"))
+    released_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                    blank=True, related_name="legal_holds_released",
+                                    verbose_name=_("released by"))
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_reason = models.TextField(_("reason for release"), blank=True, max_length=2000)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("legal hold")
+        verbose_name_plural = _("legal holds")
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["ticket"], condition=Q(released_at__isnull=True),
+                                    name="legal_hold_one_active_per_ticket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.number} · {self.placed_at:%Y-%m-%d}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.released_at is None
+
+
+class IncidentKind(models.TextChoices):
+    OUTAGE = "outage", _("Site-wide failure")
+    GROUP_COMPLAINT = "group_complaint", _("Group complaint")
+    PUBLIC_OPINION = "public_opinion", _("Public-opinion event")
+    LEGAL = "legal", _("Legal threat or regulator")
+
+
+class IncidentState(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class Incident(models.Model):
+    """A major incident: many tickets with one cause, handled and answered together."""
+
+    title = models.CharField(_("title"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=IncidentKind.choices)
+    state = models.CharField(_("state"), max_length=8, choices=IncidentState.choices,
+                             default=IncidentState.OPEN, editable=False)
+    description = models.TextField(_("description"), blank=True, max_length=4000)
+    tickets = models.ManyToManyField(Ticket, blank=True, related_name="incidents",
+                                     verbose_name=_("tickets"))
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                  related_name="incidents_opened", verbose_name=_("opened by"))
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[tickets])
+
+    class Meta:
+        verbose_name = _("major incident")
+        verbose_name_plural = _("major incidents")
+        ordering = ["-opened_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentBroadcast(models.Model):
+    """One message sent to every customer affected by an incident, through the outbox."""
+
+    incident = models.ForeignKey(Incident, models.PROTECT, related_name="broadcasts",
+                                 verbose_name=_("incident"))
+    body = models.TextField(_("message"), max_length=500)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                                related_name="incident_broadcasts", verbose_name=_("sent by"))
+    sent_at = models.DateTimeField(_("sent at"))
+    recipients = models.PositiveIntegerField(_("customers messaged"), default=0)
+
+    class Meta:
+        verbose_name = _("incident message")
+        verbose_name_plural = _("incident messages")
+        ordering = ["-sent_at"]
+
+    def __str__(self) -> str:
+        return f"{self.incident} · {self.sent_at:%Y-%m-%d %H:%M}"

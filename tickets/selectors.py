@@ -312,7 +312,7 @@ def ticket_get_for_workspace(*, user, number: str) -> Ticket:
     from tickets.models import Resolution
 
     tickets = ticket_visible_to(user).select_related(
-        "customer", "order", "order_item", "team", "assignee", "merged_into"
+        "customer", "order", "order_item", "team", "assignee", "merged_into", "update_clock"
     ).prefetch_related(
         "tags",
         Prefetch("resolutions", queryset=Resolution.objects.select_related(

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
@@ -43,7 +44,7 @@ class QaReviewAdmin(ReadOnlyHistoryAdmin):
     @admin.display(description=_("QA page"))
     def score_link(self, obj):
         return format_html('<a href="{}">{}</a>', reverse("qa-review", args=[obj.pk]),
-                           _("Open"))
+                           pgettext_lazy("open a page", "Open"))
 
     def has_add_permission(self, request):
         return False  # queued by the sampling job, complaints and low ratings

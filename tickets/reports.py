@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -60,7 +61,7 @@ def monthly_report(*, month: date) -> list[Table]:
         for row in metrics.scorecard(month=month)
     ])
     payouts = Table(_("Refunds and compensation by rule"), [
-        _("Rule"), _("Kind"), _("Resolutions"), _("Refunds (CNY)"), _("Compensation (CNY)"),
+        _("Rule"), _("Kind"), pgettext("count", "Resolutions"), _("Refunds (CNY)"), _("Compensation (CNY)"),
         _("Coupons (CNY)"),
     ], [
         [row.rule_name, row.kind, row.resolutions, row.refund_total, row.compensation_total,

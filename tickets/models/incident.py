@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from .ticket import Ticket
@@ -51,8 +52,8 @@ class IncidentKind(models.TextChoices):
 
 
 class IncidentState(models.TextChoices):
-    OPEN = "open", _("Open")
-    CLOSED = "closed", _("Closed")
+    OPEN = "open", pgettext_lazy("incident state", "Open")
+    CLOSED = "closed", pgettext_lazy("incident state", "Closed")
 
 
 class Incident(models.Model):

@@ -122,15 +122,14 @@ def reason_comment(reason: str) -> str:
     return describe_reason(reason)[1]
 
 
-def _when(value) -> str:
+def _when(value, this_year: int) -> str:
     """Return a compact local time ("11-23 05:22"; the year only when it is not this one).
 
     Numeric and the same in every language, and far cheaper than a localized date format
     repeated for every entry of a long timeline.
     """
     local = timezone.localtime(value)
-    shown = local.strftime("%m-%d %H:%M" if local.year == timezone.localtime().year
-                           else "%Y-%m-%d %H:%M")
+    shown = local.strftime("%m-%d %H:%M" if local.year == this_year else "%Y-%m-%d %H:%M")
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
 
 
@@ -154,6 +153,7 @@ def timeline(items, customer_name: str):
     from django.utils.safestring import mark_safe
 
     system = _("System")
+    this_year = timezone.localtime().year
     parts = []
     for item in items:
         if item["type"] == "message":
@@ -168,14 +168,14 @@ def timeline(items, customer_name: str):
                 'text-secondary"><span class="badge text-bg-{}">{}</span> {}{} · {}</div>'
                 '<div class="message-body">{}</div>{}</li>',
                 kind, kind, _KIND_CSS.get(kind, "secondary"), label(kind, "message_kind"), who,
-                channel, _when(message["created_at"]),
+                channel, _when(message["created_at"], this_year),
                 mark_safe(escape(message["body"]).replace("\n", "<br>")),  # noqa: S308 - escaped
                 mark_safe(files)))  # noqa: S308 - built with format_html
         elif item["type"] == "attachment":
             attachment = item["attachment"]
             parts.append(format_html(
                 '<li class="timeline-item timeline-attachment small">{} · {}</li>',
-                _attachment_link(attachment), _when(attachment["created_at"])))
+                _attachment_link(attachment), _when(attachment["created_at"], this_year)))
         else:
             record = item["record"]
             action, comment = describe_reason(record.history_change_reason or "")
@@ -184,7 +184,7 @@ def timeline(items, customer_name: str):
                 '<span class="fw-semibold text-body">{}</span>{} · {} · {}</li>',
                 record.history_change_reason or "", action,
                 f" — {comment}" if comment else "", record.history_user or system,
-                _when(record.history_date)))
+                _when(record.history_date, this_year)))
     return mark_safe("".join(parts))  # noqa: S308 - every part built with format_html
 
 

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from cs_console.exceptions import Conflict
 from knowledge import selectors, services
 from knowledge.forms import ArticleForm, ScriptFilterForm
-from knowledge.models import ArticleState, ArticleType, Category, Tag, may_publish
+from knowledge.models import ArticleState, ArticleType, Category, MediaKind, Tag, may_publish
 from knowledge.placeholders import PLACEHOLDERS
 from knowledge.rendering import render_markdown
 from tickets.selectors import ticket_visible_to
@@ -69,6 +69,7 @@ def article_detail(request, pk: int):
         "can_submit": article.state == ArticleState.DRAFT and (
             article.author_id == request.user.pk or may_publish(article, request.user)),
         "states": ArticleState,
+        "media_kinds": MediaKind.choices,
         "nav_active": "knowledge",
     })
 
@@ -258,3 +259,31 @@ def script_favourite(request, pk: int):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("knowledge:scripts")
+
+
+@require_POST
+def article_media_add(request, pk: int):
+    """Attach a picture or a video link to an article the user may edit."""
+    _require_reader(request.user)
+    article = selectors.article_get_for_user(user=request.user, pk=pk)
+    try:
+        services.article_media_add(article=article, actor=request.user,
+                                   kind=request.POST.get("kind", ""),
+                                   url=request.POST.get("url", ""),
+                                   caption=request.POST.get("caption", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Added."))
+    return redirect(article.get_absolute_url())
+
+
+def ticket_suggestions(request, number: str):
+    """The suggestions panel for a ticket (loaded by the ticket workspace with htmx)."""
+    _require_reader(request.user)
+    ticket = ticket_visible_to(request.user).filter(number=number).first()
+    if ticket is None:
+        raise Http404(number)
+    articles = selectors.article_suggestions_for_ticket(ticket=ticket, user=request.user)
+    return render(request, "knowledge/_suggestions.html", {"articles": articles,
+                                                           "ticket": ticket})

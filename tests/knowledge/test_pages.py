@@ -171,3 +171,52 @@ def test_navigation_shows_review_only_to_reviewers(client, agent, qa_inspector):
 
     client.force_login(qa_inspector)
     assert 'data-nav="knowledge_review"' in client.get(reverse("home")).content.decode()
+
+
+def test_article_and_history_pages_take_a_fixed_number_of_queries(
+        client, qa_inspector, make_article, django_assert_max_num_queries):
+    from knowledge import services
+    from knowledge.models import Tag
+
+    article = make_article()
+    article.tags.add(Tag.objects.create(name="退货"), Tag.objects.create(name="运费"))
+    client.force_login(qa_inspector)
+    client.get(article.get_absolute_url())
+    counts = {}
+    for edits in (1, 4):
+        while article.version < edits:
+            services.article_update(article=article, actor=qa_inspector, title=article.title,
+                                    body=f"{article.body}\n第{article.version}次修改",
+                                    article_type="faq", category=None)
+            article.refresh_from_db()
+        with django_assert_max_num_queries(10) as article_page:
+            assert client.get(article.get_absolute_url()).status_code == 200
+        with django_assert_max_num_queries(10) as history_page:
+            assert client.get(reverse("knowledge:history", args=[article.pk])).status_code == 200
+        counts[edits] = (len(article_page.captured_queries), len(history_page.captured_queries))
+
+    assert counts[1] == counts[4]
+
+
+def test_the_suggestions_panel_for_a_ticket(client, agent, team, make_article):
+    make_article(title="耳机左耳无声", body="耳机左耳没有声音时先重新配对。")
+    ticket = TicketFactory(team=team, subject="耳机左耳没有声音")
+    client.force_login(agent)
+
+    page = client.get(reverse("knowledge:suggestions", args=[ticket.number])).content.decode()
+
+    assert "耳机左耳无声" in page
+    assert "<mark>" in page
+    assert client.get(reverse("knowledge:suggestions", args=["NOPE"])).status_code == 404
+
+
+def test_an_author_adds_a_video_link_but_not_a_script_url(client, agent, make_article):
+    article = make_article(state=ArticleState.DRAFT)
+    client.force_login(agent)
+    url = reverse("knowledge:media-add", args=[article.pk])
+
+    client.post(url, {"kind": "video", "url": "https://v.example.com/a.mp4", "caption": "教程"})
+    client.post(url, {"kind": "image", "url": "javascript:alert(1)"})
+
+    assert [m.url for m in article.media.all()] == ["https://v.example.com/a.mp4"]
+    assert "https://v.example.com/a.mp4" in client.get(article.get_absolute_url()).content.decode()

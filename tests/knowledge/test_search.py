@@ -194,3 +194,27 @@ def test_rebuild_search_index_catches_up_after_a_bulk_load(agent):
 
     assert _search(agent, "价格保护") == {"價格保護"}
     assert Article.objects.get().search_version > 0
+
+
+def test_search_finds_what_substring_search_misses_or_ranks_badly(agent, make_article):
+    from django.db.models import Q
+
+    from knowledge.models import Article
+
+    best = make_article(title="退货运费", body="七天无理由退货的运费由买家承担。")
+    traditional = make_article(title="退貨須知", body="退貨運費：質量問題由商家承擔。")
+    for n in range(12):
+        make_article(title=f"其他说明{n}", body="如需退货请先申请，运费另行说明。")
+
+    def substring(q):  # what icontains gives: raw text, newest first
+        condition = Q()
+        for word in q.split():
+            condition &= Q(title__icontains=word) | Q(body__icontains=word)
+        return list(Article.objects.filter(condition).order_by("-id")[:10])
+
+    found = selectors.article_search(user=agent, q="退货 运费", limit=10).articles
+
+    assert traditional not in substring("退货 运费")
+    assert best not in substring("退货 运费")  # pushed out by newer body-only mentions
+    assert found[0] in {best, traditional}
+    assert {best, traditional} <= set(found)

@@ -27,6 +27,7 @@ class Command(BaseCommand):
         articles = Article.objects.order_by("pk")
         if not options["all"]:
             articles = articles.exclude(search_version=SEARCH_VERSION)
+        table = connection.ops.quote_name(Article._meta.db_table)
         done = 0
         last_pk = 0
         while True:
@@ -34,13 +35,14 @@ class Command(BaseCommand):
                          .only("pk", "title", "body")[:batch_size])
             if not batch:
                 break
-            for article in batch:
-                article.search_title = index_tokens(article.title)
-                article.search_body = index_tokens(article.body)
-                article.search_version = SEARCH_VERSION
-            with transaction.atomic():
-                Article.objects.bulk_update(
-                    batch, ["search_title", "search_body", "search_version"])
+            rows = [(index_tokens(article.title), index_tokens(article.body), SEARCH_VERSION,
+                     article.pk) for article in batch]
+            # One plain UPDATE per row, sent as a batch: bulk_update's CASE WHEN over a
+            # thousand ids costs quadratic time on the server.
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.executemany(
+                    f"UPDATE {table} SET search_title = %s, search_body = %s, "  # noqa: S608
+                    "search_version = %s WHERE id = %s", rows)
             done += len(batch)
             last_pk = batch[-1].pk
             if options["verbosity"] > 1:

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from knowledge.models import ScriptTemplate
+from knowledge.models import Article, ArticleState, ScriptTemplate
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import OrderItemFactory, TicketFactory
 
@@ -34,6 +34,8 @@ def refund_case(team, agent, supervisor, settings):
     item = OrderItemFactory(order__customer__name="林晓雨", order__number="KS202611150001",
                             title="无线蓝牙耳机", paid_amount=Decimal("259.00"),
                             order__paid_amount=Decimal("259.00"))
+    Article.objects.create(title="耳机单边无声怎么办", state=ArticleState.PUBLISHED, author=agent,
+                           body="耳机左耳没有声音时，先重新配对；仍然无声可申请退款或换货。")
     ScriptTemplate.objects.create(
         title="受理售后问题", scenario="greeting", language="zh-hans",
         body="{customer_name}您好，您的订单{order_number}的售后问题我已收到，"
@@ -85,6 +87,7 @@ def test_an_agent_works_a_refund_from_claim_to_close(page, live_server, agent, s
     page.click("[data-propose=refund_only]")
     card = page.locator(".resolution-card[data-kind=refund_only]")
     card.wait_for()
+    page.wait_for_selector("#kb-suggestions [data-article]")  # loaded beside the workspace
     screenshot("console-workspace-zh-hans")
     card.locator("[data-action=accept] button").click()
     page.wait_for_selector(".resolution-card[data-kind=refund_only][data-state=accepted]")

@@ -417,3 +417,20 @@ def test_bulk_changes_need_a_ticked_ticket(client, supervisor):
                                                      "reason": "x"}, follow=True)
 
     assert "Tick at least one ticket." in response.content.decode()
+
+
+def test_the_workspace_loads_knowledge_suggestions_for_the_ticket(client, agent, make_ticket):
+    from knowledge.models import Article, ArticleState
+
+    ticket = make_ticket(subject="耳机左耳没有声音")
+    Article.objects.create(title="耳机左耳无声", body="耳机左耳没有声音时，先重新配对。",
+                           state=ArticleState.PUBLISHED, author=agent)
+    client.force_login(agent)
+
+    page = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+    url = reverse("knowledge:suggestions", args=[ticket.number])
+    panel = client.get(url, **HTMX).content.decode()
+
+    assert f'hx-get="{url}"' in page
+    assert "耳机左耳无声" in panel
+    assert "<mark>" in panel

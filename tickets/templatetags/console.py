@@ -5,7 +5,7 @@ from functools import cache
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from tickets.audit_trail import describe_reason
@@ -69,9 +69,9 @@ def sla_state(ticket, now=None) -> dict | None:
                 "title": _("The clock waits for the customer")}
     now = now or timezone.now()
     if ticket.first_response_at is None and ticket.first_response_due_at:
-        due, clock = ticket.first_response_due_at, _("First response")
+        due, clock = ticket.first_response_due_at, pgettext("SLA clock", "First response")
     elif ticket.resolution_due_at:
-        due, clock = ticket.resolution_due_at, _("Resolution")
+        due, clock = ticket.resolution_due_at, pgettext("SLA clock", "Resolution")
     else:
         return None
     left = (due - now).total_seconds()

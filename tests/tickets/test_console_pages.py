@@ -434,3 +434,17 @@ def test_the_workspace_loads_knowledge_suggestions_for_the_ticket(client, agent,
     assert f'hx-get="{url}"' in page
     assert "耳机左耳无声" in panel
     assert "<mark>" in panel
+
+
+def test_queue_rows_and_the_timeline_escape_what_customers_wrote(client, agent, make_ticket):
+    ticket = make_ticket(subject='<script>alert("x")</script>')
+    MessageFactory(ticket=ticket, body="<img src=x onerror=alert(1)>\n第二行")
+    client.force_login(agent)
+
+    queue = client.get(reverse("console-queue", args=["mine"])).content.decode()
+    workspace = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+
+    assert "<script>alert" not in queue
+    assert "&lt;script&gt;alert(&quot;x&quot;)" in queue
+    assert "<img src=x" not in workspace
+    assert "&lt;img src=x onerror=alert(1)&gt;<br>第二行" in workspace

@@ -234,7 +234,7 @@ RETURN_ARRIVE_WITHIN_DAYS = env.int("RETURN_ARRIVE_WITHIN_DAYS", default=10)
 # A published article not reviewed for this many days is flagged stale for QA.
 KNOWLEDGE_STALE_AFTER_DAYS = env.int("KNOWLEDGE_STALE_AFTER_DAYS", default=180)
 # Search ranks at most this many matching articles; a common word like 退款 matches most of
-# the base, and ranking every match reads every document vector.
+# the base, and ranking every match reads every document vector (see bench/KNOWLEDGE_SEARCH.md).
 KNOWLEDGE_SEARCH_CANDIDATES = env.int("KNOWLEDGE_SEARCH_CANDIDATES", default=1000)
 # The shop's name in script templates ({shop_name}).
 KNOWLEDGE_SHOP_NAME = env.str("KNOWLEDGE_SHOP_NAME", default="")

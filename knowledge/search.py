@@ -251,13 +251,18 @@ def search_ids(parsed: ParsedQuery, filters: Filters, *, limit: int, offset: int
         )
         args = [tsquery, *params, settings.KNOWLEDGE_SEARCH_CANDIDATES, tsquery, limit, offset]
     elif vendor == "sqlite":
+        # The same cap as on PostgreSQL: bm25 is computed for the first matches only.
+        # CROSS JOIN keeps the FTS table outermost; otherwise the planner may scan the
+        # articles and run the MATCH once per article.
         sql = (
-            "SELECT a.id FROM knowledge_article_fts f"  # noqa: S608 - values are all parameters
-            " JOIN knowledge_article a ON a.id = f.rowid"
+            "SELECT c.id FROM ("  # noqa: S608 - values are all parameters
+            " SELECT a.id AS id, bm25(knowledge_article_fts, 5.0, 1.0) AS score"
+            " FROM knowledge_article_fts CROSS JOIN knowledge_article a"
+            " ON a.id = knowledge_article_fts.rowid"
             " WHERE knowledge_article_fts MATCH %s AND " + where +
-            " ORDER BY bm25(knowledge_article_fts, 5.0, 1.0), a.id DESC LIMIT %s OFFSET %s"
+            " LIMIT %s) c ORDER BY c.score, c.id DESC LIMIT %s OFFSET %s"
         )
-        args = [to_fts5(parsed), *params, limit, offset]
+        args = [to_fts5(parsed), *params, settings.KNOWLEDGE_SEARCH_CANDIDATES, limit, offset]
     else:
         from knowledge.models import Article
 

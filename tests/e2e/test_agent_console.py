@@ -158,3 +158,18 @@ def test_phone_intake_guides_the_agent_through_required_fields(page, live_server
     page.wait_for_selector("#workspace")
     assert "鞋子尺码不合适" in page.inner_text("#workspace header")
     assert page.js_errors == []
+
+
+def test_sla_badges_count_down_in_the_page(page, live_server, agent, make_ticket):
+    ticket = make_ticket("assigned")  # first response due in two hours
+    page.clock.install()
+    log_in(page, live_server, agent.username)
+    page.goto(f"{live_server.url}/tickets/queue/mine/")
+    badge = page.locator(f"tr[data-ticket='{ticket.number}'] .sla-badge")
+    assert badge.get_attribute("data-sla") == "warning"
+
+    page.clock.fast_forward("03:00:00")  # the deadline passes while the page is open
+
+    page.wait_for_selector(f"tr[data-ticket='{ticket.number}'] .sla-badge[data-sla=danger]")
+    assert "已超时 1小时" in badge.inner_text()
+    assert page.js_errors == []

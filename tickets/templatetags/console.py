@@ -266,3 +266,15 @@ def select(bound_field, css: str = "form-select form-select-sm"):
     )
     return format_html('<select name="{}" id="{}" class="{}">{}</select>', bound_field.html_name,
                        bound_field.id_for_label, css, mark_safe(options))  # noqa: S308
+
+
+@register.simple_tag
+def sla_texts():
+    """The SLA badge's wording for console.js, which keeps the countdowns running."""
+    from django.utils.html import json_script
+
+    return json_script({
+        "left": _("%(span)s left"), "overdue": _("%(span)s overdue"),
+        "days": _("%(days)sd %(hours)sh"), "hours": _("%(hours)sh %(minutes)sm"),
+        "minutes": _("%(minutes)sm"), "soon": SOON_SECONDS,
+    }, "sla-texts")

@@ -41,8 +41,44 @@
     }
   });
 
+  // SLA countdowns: the server renders each badge; this keeps its time left current.
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_match, name) {
+      return String(values[name]);
+    });
+  }
+
+  function span(texts, seconds) {
+    seconds = Math.abs(Math.floor(seconds));
+    var days = Math.floor(seconds / 86400);
+    var hours = Math.floor((seconds % 86400) / 3600);
+    var minutes = Math.floor((seconds % 3600) / 60);
+    if (days) { return fill(texts.days, {days: days, hours: hours}); }
+    if (hours) { return fill(texts.hours, {hours: hours, minutes: minutes}); }
+    return fill(texts.minutes, {minutes: minutes});
+  }
+
+  function tick() {
+    var source = document.getElementById("sla-texts");
+    if (!source) { return; }
+    var texts = JSON.parse(source.textContent);
+    document.querySelectorAll(".sla-badge[data-due]").forEach(function (badge) {
+      var left = (Date.parse(badge.dataset.due) - Date.now()) / 1000;
+      if (isNaN(left)) { return; }
+      var css = left < 0 ? "danger" : (left < texts.soon ? "warning" : "success");
+      var text = badge.querySelector(".sla-left");
+      if (text) { text.textContent = fill(left < 0 ? texts.overdue : texts.left, {span: span(texts, left)}); }
+      badge.classList.remove("text-bg-danger", "text-bg-warning", "text-bg-success");
+      badge.classList.add("text-bg-" + css);
+      badge.dataset.sla = css;
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var select = document.querySelector("[data-type-select]");
     if (select) { markRequired(select); }
+    tick();
+    window.setInterval(tick, 30000);
   });
+  // htmx swaps in a fresh workspace; its badges are current already, the interval goes on.
 })();

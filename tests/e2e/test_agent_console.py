@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from knowledge.models import ScriptTemplate
+from knowledge.models import Article, ArticleState, ScriptTemplate
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import OrderItemFactory, TicketFactory
 
@@ -34,6 +34,8 @@ def refund_case(team, agent, supervisor, settings):
     item = OrderItemFactory(order__customer__name="林晓雨", order__number="KS202611150001",
                             title="无线蓝牙耳机", paid_amount=Decimal("259.00"),
                             order__paid_amount=Decimal("259.00"))
+    Article.objects.create(title="耳机单边无声怎么办", state=ArticleState.PUBLISHED, author=agent,
+                           body="耳机左耳没有声音时，先重新配对；仍然无声可申请退款或换货。")
     ScriptTemplate.objects.create(
         title="受理售后问题", scenario="greeting", language="zh-hans",
         body="{customer_name}您好，您的订单{order_number}的售后问题我已收到，"
@@ -85,6 +87,7 @@ def test_an_agent_works_a_refund_from_claim_to_close(page, live_server, agent, s
     page.click("[data-propose=refund_only]")
     card = page.locator(".resolution-card[data-kind=refund_only]")
     card.wait_for()
+    page.wait_for_selector("#kb-suggestions [data-article]")  # loaded beside the workspace
     screenshot("console-workspace-zh-hans")
     card.locator("[data-action=accept] button").click()
     page.wait_for_selector(".resolution-card[data-kind=refund_only][data-state=accepted]")
@@ -154,4 +157,19 @@ def test_phone_intake_guides_the_agent_through_required_fields(page, live_server
     page.click("[data-testid=create-ticket]")
     page.wait_for_selector("#workspace")
     assert "鞋子尺码不合适" in page.inner_text("#workspace header")
+    assert page.js_errors == []
+
+
+def test_sla_badges_count_down_in_the_page(page, live_server, agent, make_ticket):
+    ticket = make_ticket("assigned")  # first response due in two hours
+    page.clock.install()
+    log_in(page, live_server, agent.username)
+    page.goto(f"{live_server.url}/tickets/queue/mine/")
+    badge = page.locator(f"tr[data-ticket='{ticket.number}'] .sla-badge")
+    assert badge.get_attribute("data-sla") == "warning"
+
+    page.clock.fast_forward("03:00:00")  # the deadline passes while the page is open
+
+    page.wait_for_selector(f"tr[data-ticket='{ticket.number}'] .sla-badge[data-sla=danger]")
+    assert "已超时 1小时" in badge.inner_text()
     assert page.js_errors == []

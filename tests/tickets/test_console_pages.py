@@ -417,3 +417,34 @@ def test_bulk_changes_need_a_ticked_ticket(client, supervisor):
                                                      "reason": "x"}, follow=True)
 
     assert "Tick at least one ticket." in response.content.decode()
+
+
+def test_the_workspace_loads_knowledge_suggestions_for_the_ticket(client, agent, make_ticket):
+    from knowledge.models import Article, ArticleState
+
+    ticket = make_ticket(subject="耳机左耳没有声音")
+    Article.objects.create(title="耳机左耳无声", body="耳机左耳没有声音时，先重新配对。",
+                           state=ArticleState.PUBLISHED, author=agent)
+    client.force_login(agent)
+
+    page = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+    url = reverse("knowledge:suggestions", args=[ticket.number])
+    panel = client.get(url, **HTMX).content.decode()
+
+    assert f'hx-get="{url}"' in page
+    assert "耳机左耳无声" in panel
+    assert "<mark>" in panel
+
+
+def test_queue_rows_and_the_timeline_escape_what_customers_wrote(client, agent, make_ticket):
+    ticket = make_ticket(subject='<script>alert("x")</script>')
+    MessageFactory(ticket=ticket, body="<img src=x onerror=alert(1)>\n第二行")
+    client.force_login(agent)
+
+    queue = client.get(reverse("console-queue", args=["mine"])).content.decode()
+    workspace = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+
+    assert "<script>alert" not in queue
+    assert "&lt;script&gt;alert(&quot;x&quot;)" in queue
+    assert "<img src=x" not in workspace
+    assert "&lt;img src=x onerror=alert(1)&gt;<br>第二行" in workspace

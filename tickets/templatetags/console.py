@@ -1,11 +1,13 @@
 """Template helpers of the agent console: SLA countdown badges, choice labels, reasons."""
 
+import html
 from functools import cache
 
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from tickets.audit_trail import describe_reason
@@ -24,6 +26,11 @@ from tickets.models import (
 )
 
 register = template.Library()
+
+
+def _escape(value) -> str:
+    """Escape text for HTML (the standard library's escape: no lazy-string bookkeeping)."""
+    return html.escape(str(value), quote=True)
 SOON_SECONDS = 2 * 3600
 CHOICES = {
     "state": TicketState, "category": Category, "channel": Channel,
@@ -69,9 +76,9 @@ def sla_state(ticket, now=None) -> dict | None:
                 "title": _("The clock waits for the customer")}
     now = now or timezone.now()
     if ticket.first_response_at is None and ticket.first_response_due_at:
-        due, clock = ticket.first_response_due_at, _("First response")
+        due, clock = ticket.first_response_due_at, pgettext("SLA clock", "First response")
     elif ticket.resolution_due_at:
-        due, clock = ticket.resolution_due_at, _("Resolution")
+        due, clock = ticket.resolution_due_at, pgettext("SLA clock", "Resolution")
     else:
         return None
     left = (due - now).total_seconds()
@@ -84,21 +91,25 @@ def sla_state(ticket, now=None) -> dict | None:
     return {"label": label, "css": css, "due": due, "title": clock}
 
 
-@register.simple_tag
-def sla_badge(ticket, now=None):
-    """Render the SLA countdown badge (no template include: it is drawn on every queue row)."""
+def _sla_html(ticket, now=None) -> str:
+    """Return the SLA badge's HTML; every text in it is escaped here."""
     sla = sla_state(ticket, now)
     if sla is None:
         return ""
+    css, title, text = sla["css"], _escape(sla["title"]), _escape(sla["label"])
     if sla["due"] is None:
-        return format_html('<span class="badge text-bg-{} sla-badge" data-sla="{}" title="{}">{}</span>',
-                           sla["css"], sla["css"], sla["title"], sla["label"])
+        return (f'<span class="badge text-bg-{css} sla-badge" data-sla="{css}" title="{title}">'
+                f"{text}</span>")
     due = timezone.localtime(sla["due"])
-    return format_html(
-        '<span class="badge text-bg-{} sla-badge" data-sla="{}" data-due="{}" title="{} · {}">'
-        '{} · <span class="sla-left">{}</span></span>',
-        sla["css"], sla["css"], due.isoformat(), sla["title"], due.strftime("%Y-%m-%d %H:%M"),
-        sla["title"], sla["label"])
+    return (f'<span class="badge text-bg-{css} sla-badge" data-sla="{css}" '
+            f'data-due="{due.isoformat()}" title="{title} · {due:%Y-%m-%d %H:%M}">'
+            f'{title} · <span class="sla-left">{text}</span></span>')
+
+
+@register.simple_tag
+def sla_badge(ticket, now=None):
+    """Render the SLA countdown badge (no template include: it is drawn on every queue row)."""
+    return mark_safe(_sla_html(ticket, now))  # noqa: S308 - _sla_html escapes every text
 
 
 @register.inclusion_tag("tickets/console/_due.html")
@@ -122,25 +133,23 @@ def reason_comment(reason: str) -> str:
     return describe_reason(reason)[1]
 
 
-def _when(value) -> str:
+def _when(value, this_year: int) -> str:
     """Return a compact local time ("11-23 05:22"; the year only when it is not this one).
 
     Numeric and the same in every language, and far cheaper than a localized date format
     repeated for every entry of a long timeline.
     """
     local = timezone.localtime(value)
-    shown = local.strftime("%m-%d %H:%M" if local.year == timezone.localtime().year
-                           else "%Y-%m-%d %H:%M")
-    return format_html('<time datetime="{}">{}</time>', local.isoformat(), shown)
+    shown = local.strftime("%m-%d %H:%M" if local.year == this_year else "%Y-%m-%d %H:%M")
+    return f'<time datetime="{local.isoformat()}">{shown}</time>'
 
 
 def _attachment_link(attachment: dict) -> str:
     from django.template.defaultfilters import filesizeformat
 
-    return format_html('<a href="{}">{}</a> <span class="text-secondary">{} · {}</span>',
-                       attachment["url"], attachment["label"],
-                       label(attachment["evidence_kind"], "evidence"),
-                       filesizeformat(attachment["size"]))
+    return (f'<a href="{_escape(attachment["url"])}">{_escape(attachment["label"])}</a> '
+            f'<span class="text-secondary">{_escape(label(attachment["evidence_kind"], "evidence"))}'
+            f' · {_escape(filesizeformat(attachment["size"]))}</span>')
 
 
 _KIND_CSS = {"inbound": "info", "note": "warning", "reply": "success"}
@@ -148,44 +157,47 @@ _KIND_CSS = {"inbound": "info", "note": "warning", "reply": "success"}
 
 @register.simple_tag
 def timeline(items, customer_name: str):
-    """Render the timeline's entries in Python: a workspace may hold hundreds of messages,
-    and a template include per entry would cost more than the rest of the page."""
-    from django.utils.html import escape
-    from django.utils.safestring import mark_safe
+    """Render the timeline's entries in Python.
 
+    A workspace may hold hundreds of messages; a template node (or format_html) per entry
+    would cost more than the rest of the page, so these are f-strings with every text
+    passed through _escape.
+    """
+    e = _escape
     system = _("System")
+    this_year = timezone.localtime().year
     parts = []
     for item in items:
         if item["type"] == "message":
             message = item["message"]
             kind = message["kind"]
             who = message["author"] or (customer_name if kind == "inbound" else "")
-            channel = f" · {label(message['channel'], 'channel')}" if message["channel"] else ""
-            files = "".join(format_html('<div class="small">{}</div>', _attachment_link(a))
+            channel = f" · {e(label(message['channel'], 'channel'))}" if message["channel"] else ""
+            files = "".join(f'<div class="small">{_attachment_link(a)}</div>'
                             for a in message["attachments"])
-            parts.append(format_html(
-                '<li class="timeline-item message-{}" data-kind="{}"><div class="small '
-                'text-secondary"><span class="badge text-bg-{}">{}</span> {}{} · {}</div>'
-                '<div class="message-body">{}</div>{}</li>',
-                kind, kind, _KIND_CSS.get(kind, "secondary"), label(kind, "message_kind"), who,
-                channel, _when(message["created_at"]),
-                mark_safe(escape(message["body"]).replace("\n", "<br>")),  # noqa: S308 - escaped
-                mark_safe(files)))  # noqa: S308 - built with format_html
+            body = e(message["body"]).replace("\n", "<br>")
+            parts.append(
+                f'<li class="timeline-item message-{e(kind)}" data-kind="{e(kind)}">'
+                f'<div class="small text-secondary"><span class="badge text-bg-'
+                f'{_KIND_CSS.get(kind, "secondary")}">{e(label(kind, "message_kind"))}</span> '
+                f'{e(who)}{channel} · {_when(message["created_at"], this_year)}</div>'
+                f'<div class="message-body">{body}</div>{files}</li>')
         elif item["type"] == "attachment":
             attachment = item["attachment"]
-            parts.append(format_html(
-                '<li class="timeline-item timeline-attachment small">{} · {}</li>',
-                _attachment_link(attachment), _when(attachment["created_at"])))
+            parts.append(f'<li class="timeline-item timeline-attachment small">'
+                         f'{_attachment_link(attachment)} · '
+                         f'{_when(attachment["created_at"], this_year)}</li>')
         else:
             record = item["record"]
-            action, comment = describe_reason(record.history_change_reason or "")
-            parts.append(format_html(
-                '<li class="timeline-item timeline-event small text-secondary" data-reason="{}">'
-                '<span class="fw-semibold text-body">{}</span>{} · {} · {}</li>',
-                record.history_change_reason or "", action,
-                f" — {comment}" if comment else "", record.history_user or system,
-                _when(record.history_date)))
-    return mark_safe("".join(parts))  # noqa: S308 - every part built with format_html
+            reason = record.history_change_reason or ""
+            action, comment = describe_reason(reason)
+            comment = f" — {e(comment)}" if comment else ""
+            parts.append(
+                f'<li class="timeline-item timeline-event small text-secondary" '
+                f'data-reason="{e(reason)}"><span class="fw-semibold text-body">{e(action)}</span>'
+                f'{comment} · {e(record.history_user or system)} · '
+                f'{_when(record.history_date, this_year)}</li>')
+    return mark_safe("".join(parts))  # noqa: S308 - every text above went through _escape
 
 
 @register.simple_tag
@@ -193,11 +205,11 @@ def queue_rows(tickets, with_checkboxes: bool):
     """Render a queue page's rows in Python.
 
     Fifty rows of a dozen cells each are most of a queue page's cost when every cell goes
-    through the template engine; these rows are the console's hottest markup.
+    through the template engine (or format_html); these rows are the console's hottest
+    markup, so they are plain f-strings with every text passed through _escape.
     """
     from django.template.defaultfilters import truncatechars
     from django.urls import reverse
-    from django.utils.safestring import mark_safe
 
     if not tickets:
         return format_html('<tr><td colspan="10" class="text-secondary p-3" '
@@ -205,41 +217,39 @@ def queue_rows(tickets, with_checkboxes: bool):
     # One reverse() for the pattern; the numbers are filled in per row.
     url_pattern = reverse("console-ticket", args=["NUMBER"])
     now = timezone.now()
+    e = _escape
     rows = []
     for ticket in tickets:
-        box = format_html('<td><input type="checkbox" class="form-check-input" name="ticket" '
-                          'value="{}" aria-label="{}"></td>', ticket.number, ticket.number
-                          ) if with_checkboxes else ""
-        badges = format_html(' <span class="badge text-bg-danger">{}</span>',
-                             label(ticket.complaint_level, "complaint_level")
-                             ) if ticket.complaint_level != "none" else ""
-        tags = "".join(format_html(' <span class="badge text-bg-light border">{}</span>', tag)
+        number = e(ticket.number)
+        priority = int(ticket.priority)
+        box = (f'<td><input type="checkbox" class="form-check-input" name="ticket" '
+               f'value="{number}" aria-label="{number}"></td>') if with_checkboxes else ""
+        level = (f' <span class="badge text-bg-danger">'
+                 f'{e(label(ticket.complaint_level, "complaint_level"))}</span>'
+                 ) if ticket.complaint_level != "none" else ""
+        tags = "".join(f' <span class="badge text-bg-light border">{e(tag)}</span>'
                        for tag in ticket.tag_names)
         customer = ticket.customer
-        vip = format_html(' <span class="badge text-bg-warning">{}</span>',
-                          label(customer.tier, "tier")) if customer.is_vip else ""
-        team = format_html('<div class="text-secondary">{}</div>', ticket.team.name
-                           ) if ticket.team_id else ""
-        rows.append(format_html(
-            '<tr data-ticket="{number}" class="priority-{priority}">{box}'
-            '<td class="text-nowrap"><a href="{url}">{number}</a></td>'
-            '<td class="subject-cell">{subject}{badges}{tags}</td>'
-            '<td class="text-nowrap">{customer}{vip}</td>'
-            '<td class="text-nowrap"><span class="badge priority-badge p{priority}">'
-            'P{priority}</span></td>'
-            '<td class="text-nowrap">{state}</td><td class="text-nowrap">{sla}</td>'
-            '<td class="text-nowrap small">{category}</td>'
-            '<td class="text-nowrap small">{channel}</td>'
-            '<td class="text-nowrap small">{assignee}{team}</td></tr>',
-            number=ticket.number, priority=ticket.priority, box=box,
-            url=url_pattern.replace("NUMBER", ticket.number), subject=truncatechars(
-                ticket.subject, 48), badges=badges, tags=mark_safe(tags),  # noqa: S308
-            customer=customer.name, vip=vip, state=label(ticket.state, "state"),
-            sla=sla_badge(ticket, now), category=label(ticket.category, "category"),
-            channel=label(ticket.channel, "channel"),
-            assignee=ticket.assignee if ticket.assignee_id else "—", team=team,
-        ))
-    return mark_safe("".join(rows))  # noqa: S308 - every row built with format_html
+        vip = (f' <span class="badge text-bg-warning">{e(label(customer.tier, "tier"))}</span>'
+               ) if customer.is_vip else ""
+        team = (f'<div class="text-secondary">{e(ticket.team.name)}</div>'
+                ) if ticket.team_id else ""
+        assignee = e(str(ticket.assignee)) if ticket.assignee_id else "—"
+        rows.append(
+            f'<tr data-ticket="{number}" class="priority-{priority}">{box}'
+            f'<td class="text-nowrap"><a href="{e(url_pattern.replace("NUMBER", ticket.number))}">'
+            f'{number}</a></td>'
+            f'<td class="subject-cell">{e(truncatechars(ticket.subject, 48))}{level}{tags}</td>'
+            f'<td class="text-nowrap">{e(customer.name)}{vip}</td>'
+            f'<td class="text-nowrap"><span class="badge priority-badge p{priority}">'
+            f'P{priority}</span></td>'
+            f'<td class="text-nowrap">{e(label(ticket.state, "state"))}</td>'
+            f'<td class="text-nowrap">{_sla_html(ticket, now)}</td>'
+            f'<td class="text-nowrap small">{e(label(ticket.category, "category"))}</td>'
+            f'<td class="text-nowrap small">{e(label(ticket.channel, "channel"))}</td>'
+            f'<td class="text-nowrap small">{assignee}{team}</td></tr>'
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every text above went through _escape
 
 
 @register.simple_tag
@@ -256,3 +266,15 @@ def select(bound_field, css: str = "form-select form-select-sm"):
     )
     return format_html('<select name="{}" id="{}" class="{}">{}</select>', bound_field.html_name,
                        bound_field.id_for_label, css, mark_safe(options))  # noqa: S308
+
+
+@register.simple_tag
+def sla_texts():
+    """The SLA badge's wording for console.js, which keeps the countdowns running."""
+    from django.utils.html import json_script
+
+    return json_script({
+        "left": _("%(span)s left"), "overdue": _("%(span)s overdue"),
+        "days": _("%(days)sd %(hours)sh"), "hours": _("%(hours)sh %(minutes)sm"),
+        "minutes": _("%(minutes)sm"), "soon": SOON_SECONDS,
+    }, "sla-texts")

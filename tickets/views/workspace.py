@@ -143,17 +143,19 @@ SCRIPT_PICKER_LIMIT = 40
 
 
 def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
-    """Return the knowledge base's suggestions and, for who may reply, the script templates.
+    """Return the knowledge-base panels: suggestions and, for who may reply, script templates.
 
     Each template comes filled for this ticket (customer name, order number, deadline,
     agent name) as plain text; picking one puts that text into the reply box, where the
     agent may still edit it. A use is counted when the reply is sent.
     """
     from knowledge.models import ScriptScenario
-    from knowledge.selectors import article_suggestions_for_ticket, script_template_list
+    from knowledge.selectors import can_read_knowledge, script_template_list
     from knowledge.services import script_context_for_ticket, script_render
 
-    context = {"suggestions": article_suggestions_for_ticket(ticket=ticket, user=user)}
+    # The suggestions panel loads on its own (knowledge:suggestions, with htmx) so a search
+    # over the articles never holds up the workspace.
+    context = {"show_suggestions": can_read_knowledge(user)}
     if not can_work:
         return context
     values = script_context_for_ticket(ticket=ticket, agent=user)

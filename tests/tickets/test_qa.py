@@ -259,3 +259,37 @@ def test_the_review_page_shows_a_legal_hold(client, qa_inspector, review, risk_o
     page = client.get(reverse("qa-review", args=[review.pk])).content.decode()
 
     assert 'data-testid="legal-hold"' in page
+
+
+def test_qa_reads_the_audit_trail_of_any_ticket_filtered_by_user_and_day(
+        client, qa_inspector, agent, supervisor, make_ticket, time_machine):
+    ticket = make_ticket()
+    services.ticket_change_priority(ticket=ticket, actor=agent, priority=1, reason="客户催促")
+    time_machine.move_to(timezone.now() + timedelta(days=2), tick=False)
+    services.ticket_change_priority(ticket=ticket, actor=supervisor, priority=0, reason="升级")
+    review = QaReview.objects.create(ticket=ticket, source=QaSource.COMPLAINT,
+                                     created_at=timezone.now())
+    client.force_login(qa_inspector)
+    page = client.get(reverse("qa-review", args=[review.pk])).content.decode()
+    url = reverse("console-audit", args=[ticket.number])
+    assert url in page  # the review links to the trail
+
+    everyone = client.get(url).context["entries"]
+    by_supervisor = client.get(url, {"actor": supervisor.pk}).context["entries"]
+    today = timezone.localdate().isoformat()
+    on_the_day = client.get(url, {"since": today, "until": today}).context["entries"]
+
+    assert len(everyone) > len(by_supervisor) >= 1
+    assert {entry["actor_id"] for entry in by_supervisor} == {supervisor.pk}
+    assert on_the_day
+    assert all(timezone.localdate(entry["at"]) == timezone.localdate() for entry in on_the_day)
+    assert len(on_the_day) < len(everyone)
+
+
+def test_qa_sees_no_action_in_the_ticket_workspace(client, qa_inspector, review):
+    client.force_login(qa_inspector)
+
+    response = client.get(reverse("console-ticket", args=[review.ticket.number]))
+
+    assert response.status_code == 200
+    assert response.context["transitions"] == []

@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
@@ -40,8 +41,21 @@ def _supervisors():
 
 
 def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
+    """Save the batch's own values of `fields` (one CASE per field), with history."""
     bulk_update_with_history(tickets, Ticket, fields, batch_size=BATCH,
                              default_change_reason=reason)
+
+
+def _save_batch_alike(tickets: list[Ticket], reason: str, **columns) -> None:
+    """Save what the whole batch shares with one plain UPDATE, with history.
+
+    The caller has set the same values on the tickets in memory; `columns` says them in
+    SQL (a value or an expression), which costs far less than a CASE per ticket.
+    """
+    with transaction.atomic(savepoint=False):
+        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**columns)
+        Ticket.history.bulk_history_create(tickets, update=True,
+                                           default_change_reason=reason)
 
 
 def _each_due_batch(due: QuerySet, order_by: str, handle) -> int:
@@ -130,8 +144,9 @@ def remind_first_response(*, now: datetime) -> int:
             ticket.first_response_reminded_at = now
             ticket.first_response_breached_at = ticket.first_response_breached_at or now
         notifications.notify_many(reminders)
-        _save_batch(tickets, ["first_response_reminded_at", "first_response_breached_at"],
-                    "sla:first_response_reminder")
+        _save_batch_alike(
+            tickets, "sla:first_response_reminder", first_response_reminded_at=now,
+            first_response_breached_at=Coalesce("first_response_breached_at", Value(now)))
 
     due = Ticket.objects.filter(
         state__in=OPEN_STATES, first_response_at__isnull=True,
@@ -152,7 +167,7 @@ def flag_resolution_breaches(*, now: datetime) -> int:
             )
             for ticket in tickets if ticket.assignee_id
         )
-        _save_batch(tickets, ["resolution_breached_at"], "sla:resolution_breached")
+        _save_batch_alike(tickets, "sla:resolution_breached", resolution_breached_at=now)
 
     due = Ticket.objects.filter(
         state__in=OPEN_STATES, resolution_breached_at__isnull=True, resolution_due_at__lte=now,

@@ -181,14 +181,15 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["assignee", "state", "priority", "created_at"], name="ticket_mine_idx"),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
             models.Index(fields=["state", "priority", "created_at"], name="ticket_state_idx"),
-            # SLA sweeps look only at open tickets; partial indexes on PostgreSQL and SQLite.
+            # SLA sweeps look only at open tickets not yet acted on, in due order with the id
+            # as tie-breaker (their ORDER BY): partial indexes on PostgreSQL and SQLite.
             models.Index(
-                fields=["first_response_due_at"], name="ticket_frt_due_open_idx",
+                fields=["first_response_due_at", "id"], name="ticket_frt_due_open_idx",
                 condition=Q(first_response_at__isnull=True, first_response_reminded_at__isnull=True,
                             state__in=list(OPEN_STATES)),
             ),
             models.Index(
-                fields=["resolution_due_at"], name="ticket_res_due_open_idx",
+                fields=["resolution_due_at", "id"], name="ticket_res_due_open_idx",
                 condition=Q(resolution_breached_at__isnull=True, state__in=list(OPEN_STATES)),
             ),
             models.Index(

@@ -31,19 +31,11 @@ three resolutions and their history. The 200 messages are added once, on the fir
 
 import argparse
 import os
-import re
-import secrets
 import statistics
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from benchdb import bench_database, environment, load, manage, setup_django
 
-ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = 200
 MARK = "bench:workspace"  # the subject prefix of the benchmark's workspace ticket
 
@@ -58,57 +50,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--explain", action="store_true",
                         help="print the PostgreSQL plan of each queue's main query")
     return parser.parse_args()
-
-
-@contextmanager
-def bench_database(keep: bool, reuse: str | None):
-    server = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = reuse or f"cs_bench_{os.getpid()}"
-    if not re.fullmatch(r"cs_bench_\w+", name):
-        raise SystemExit("--reuse takes a database a benchmark made (cs_bench_...).")
-    if not reuse:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        if keep or reuse:
-            print(f"Kept the database {name}.")
-        else:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"Dropped the database {name}.")
-
-
-def environment(url: str) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": url, "DEBUG": "false", "LOG_LEVEL": "WARNING",
-        "SECRET_KEY": env.get("SECRET_KEY") or secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "testserver,127.0.0.1,localhost", "SECURE_COOKIES": "false",
-        "DJANGO_SETTINGS_MODULE": "cs_console.settings",
-    })
-    return env
-
-
-def load(env: dict, tickets: int) -> None:
-    started = time.perf_counter()
-    for args in (["migrate", "--no-input", "-v", "0"],
-                 ["seed_demo", "--tickets", str(tickets), "--seed", "1"]):
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                       check=True)
-    print(f"Loaded {tickets:,} tickets in {time.perf_counter() - started:.0f} s.")
-
-
-def setup_django(env: dict) -> None:
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def prepare_workspace(agent):
@@ -203,8 +144,7 @@ def main() -> None:
         if not args.reuse:
             load(env, args.tickets)
         # DEBUG is off, so static URLs come from the manifest, as in production.
-        subprocess.run([sys.executable, str(ROOT / "manage.py"), "collectstatic", "--no-input",
-                        "-v", "0"], env=env, cwd=ROOT, check=True)
+        manage(env, "collectstatic", "--no-input", "-v", "0")
         setup_django(env)
         from django.contrib.auth import get_user_model
         from django.db import connection

@@ -32,19 +32,12 @@ Then it times, in this process with DEBUG off:
 
 import argparse
 import os
-import re
-import secrets
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from benchdb import bench_database, environment, load, setup_django, sql
 
-ROOT = Path(__file__).resolve().parent.parent
 RULES = ("七天无理由退货", "质量问题退款", "物流延误补偿", "破损补发", "价保补差", "客诉安抚券")
 
 
@@ -57,55 +50,6 @@ def parse_args() -> argparse.Namespace:
                         help="measure again on a database kept with --keep (no load)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args()
-
-
-@contextmanager
-def bench_database(keep: bool, reuse: str | None):
-    server = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = reuse or f"cs_bench_{os.getpid()}"
-    if not re.fullmatch(r"cs_bench_\w+", name):
-        raise SystemExit("--reuse takes a database this script made (cs_bench_...).")
-    if not reuse:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        if keep or reuse:
-            print(f"Kept the database {name}.")
-        else:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"Dropped the database {name}.")
-
-
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                   check=True)
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-    os.environ["ALLOWED_HOSTS"] = "testserver"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_console.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def sql(query: str, params=None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 def _insert_select(model, provided: dict[str, str], source: str) -> int:
@@ -276,16 +220,10 @@ def measure(args: argparse.Namespace) -> None:
 def main() -> None:
     args = parse_args()
     with bench_database(args.keep, args.reuse) as url:
+        env = environment(url)
         if not args.reuse:
-            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
-            env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-            manage(env, "migrate", "--no-input", "--verbosity", "0")
-            command = ["seed_demo", "--tickets", str(args.tickets), "--seed", str(args.seed)]
-            print("$ python manage.py " + " ".join(command), flush=True)
-            started = time.perf_counter()
-            manage(env, *command)
-            print(f"Loaded in {time.perf_counter() - started:.0f} s.", flush=True)
-        setup_django(url)
+            load(env, args.tickets, seed=args.seed)
+        setup_django(env)
         from django.db import connection
 
         with connection.cursor() as cursor:

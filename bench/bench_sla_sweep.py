@@ -48,19 +48,13 @@ import cProfile
 import os
 import pstats
 import re
-import secrets
 import statistics
-import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
+from benchdb import bench_database, environment, load, setup_django, sql
 
-ROOT = Path(__file__).resolve().parent.parent
 TICK = timedelta(minutes=5)  # the schedule "SLA sweep" runs every 5 minutes
 DOWN = timedelta(hours=1)  # worst case: the scheduler was down this long
 SPREAD = timedelta(days=4)  # open tickets were created over this many days before `now`
@@ -85,54 +79,6 @@ def parse_args() -> argparse.Namespace:
                         help="measure again on a database kept with --keep (no load)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args()
-
-
-@contextmanager
-def bench_database(keep: bool, reuse: str | None):
-    server = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432/postgres")
-    name = reuse or f"cs_bench_{os.getpid()}"
-    if not re.fullmatch(r"cs_bench_\w+", name):
-        raise SystemExit("--reuse takes a database this script made (cs_bench_...).")
-    if not reuse:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        if keep or reuse:
-            print(f"Kept the database {name}.")
-        else:
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            print(f"Dropped the database {name}.")
-
-
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
-                   check=True)
-
-
-def setup_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ["DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # django-q logs a line per queued task
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cs_console.settings")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-
-
-def sql(query: str, params=None) -> list[tuple]:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall() if cursor.description else []
 
 
 # --- Laying out the clocks -------------------------------------------------------------------
@@ -554,16 +500,10 @@ def measure(args: argparse.Namespace) -> None:
 def main() -> None:
     args = parse_args()
     with bench_database(args.keep, args.reuse) as url:
+        env = environment(url)
         if not args.reuse:
-            env = {**os.environ, "DATABASE_URL": url, "DEBUG": "false"}
-            env.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-            manage(env, "migrate", "--no-input", "--verbosity", "0")
-            command = ["seed_demo", "--tickets", str(args.tickets), "--seed", str(args.seed)]
-            print("$ python manage.py " + " ".join(command), flush=True)
-            started = time.perf_counter()
-            manage(env, *command)
-            print(f"Loaded in {time.perf_counter() - started:.0f} s.", flush=True)
-        setup_django(url)
+            load(env, args.tickets, seed=args.seed)
+        setup_django(env)
         from django.db import connection
 
         with connection.cursor() as cursor:

@@ -9,8 +9,8 @@ Run it alone, from the project root:
     .venv/bin/python bench/bench_sla_sweep.py --keep          # keep the database afterwards
     .venv/bin/python bench/bench_sla_sweep.py --reuse cs_bench_123   # measure a kept one again
 
-It takes about 40 minutes for 1,000,000 tickets on 2 cores: 7 to load them, 8 to open them,
-the rest for the sweeps (the worst case alone takes 10 or more).
+It takes about 30 minutes for 1,000,000 tickets on 2 cores: 7 to load them, 8 to open them,
+the rest for the sweeps and for putting the state back after each one.
 
 It creates a throwaway database, `cs_bench_<pid>`, on the server of BENCH_PG_SERVER (default
 postgres://postgres@127.0.0.1:5432/postgres), runs `manage.py migrate` and loads N tickets with

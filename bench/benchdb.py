@@ -36,9 +36,12 @@ def bench_database(keep: bool, reuse: str | None):
         if keep or reuse:
             print(f"Kept the database {name}.")
         else:
-            from django.db import connections
+            from django.conf import settings
 
-            connections.close_all()
+            if settings.configured:  # a failure before setup_django has nothing to close
+                from django.db import connections
+
+                connections.close_all()
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             print(f"Dropped the database {name}.")

@@ -9,7 +9,8 @@ def _label(choices, value: str) -> str:
 
 def _code_labels() -> dict[str, str]:
     """Return the display label of every code the engine may quote (reasons, flags, ...)."""
-    from policies.models import OrderStage, PolicyItemFlag, Verdict
+    from cs_console.roles import Role
+    from policies.models import OrderStage, Payer, PolicyItemFlag, Verdict
     from tickets.models import (
         CustomerTier,
         EvidenceKind,
@@ -21,7 +22,7 @@ def _code_labels() -> dict[str, str]:
 
     labels = {}
     for choices in (OrderStage, PolicyItemFlag, Verdict, CustomerTier, EvidenceKind,
-                    ItemCondition, ProductCategory, RequestReason, ResolutionKind):
+                    ItemCondition, ProductCategory, RequestReason, ResolutionKind, Role, Payer):
         labels.update({value: str(label) for value, label in choices.choices})
     return labels
 

@@ -14,7 +14,7 @@ from knowledge.models import (
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(ReadOnlyHistoryAdmin):
     list_display = ["name", "parent", "position"]
     list_filter = ["parent"]
     search_fields = ["name"]

@@ -30,6 +30,9 @@ class Category(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
+    # Supervisors and QA rearrange the tree in admin; history shows who moved what.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("knowledge category")
         verbose_name_plural = _("knowledge categories")

@@ -62,8 +62,21 @@ def _refusal_text(error) -> str:
     return getattr(error, "message", "") or str(error) or _("You may not do that.")
 
 
+class ServiceRefusalsAsMessages:
+    """Save the whole change form in one transaction; a service's refusal undoes it all and
+    comes back as an error message on the same page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, Conflict, PermissionDenied) as error:
+            self.message_user(request, _refusal_text(error), messages.ERROR)
+            return redirect(request.get_full_path())
+
+
 @admin.register(LegalHold)
-class LegalHoldAdmin(ReadOnlyHistoryAdmin):
+class LegalHoldAdmin(ServiceRefusalsAsMessages, ReadOnlyHistoryAdmin):
     """Place a hold by adding one; release it by giving a reason for release."""
 
     list_display = ["ticket", "placed_by", "placed_at", "is_active_display", "released_by",
@@ -99,14 +112,6 @@ class LegalHoldAdmin(ReadOnlyHistoryAdmin):
             legal_holds.legal_hold_release(hold=obj, actor=request.user,
                                            reason=form.cleaned_data["release_reason"])
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, Conflict, PermissionDenied) as error:
-            self.message_user(request, _refusal_text(error), messages.ERROR)
-            return redirect(request.get_full_path())
-
     def has_delete_permission(self, request, obj=None):
         return False  # a hold is evidence too: released, never deleted
 
@@ -128,7 +133,7 @@ class IncidentBroadcastForm(forms.Form):
 
 
 @admin.register(Incident)
-class IncidentAdmin(ReadOnlyHistoryAdmin):
+class IncidentAdmin(ServiceRefusalsAsMessages, ReadOnlyHistoryAdmin):
     """Open an incident, group tickets under it, message their customers, close it."""
 
     list_display = ["title", "kind", "state", "opened_by", "opened_at", "ticket_count",
@@ -173,14 +178,6 @@ class IncidentAdmin(ReadOnlyHistoryAdmin):
         if "tickets" in form.changed_data:
             incidents.incident_add_tickets(incident=form.instance, actor=request.user,
                                            tickets=form.cleaned_data["tickets"])
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            with transaction.atomic():
-                return super().changeform_view(request, object_id, form_url, extra_context)
-        except (ValidationError, Conflict, PermissionDenied) as error:
-            self.message_user(request, _refusal_text(error), messages.ERROR)
-            return redirect(request.get_full_path())
 
     def has_delete_permission(self, request, obj=None):
         return False

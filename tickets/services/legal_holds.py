@@ -81,9 +81,8 @@ def guard_frozen(sender, instance, **kwargs) -> None:
     if kwargs.get("raw") or _recording_settlement.get():
         return  # loading fixtures, or recording a payment that has already happened
     if isinstance(instance, Resolution):
-        order_id = Ticket.objects.filter(pk=instance.ticket_id).values_list(
-            "order_id", flat=True).first()
-        require_not_held(ticket=Ticket(pk=instance.ticket_id, order_id=order_id))
+        # The services have the ticket at hand already; reading it costs nothing then.
+        require_not_held(ticket=instance.ticket)
     elif isinstance(instance, Payout):
         require_not_held(order_id=instance.order_id)
     elif isinstance(instance, Order) and instance.pk is not None:

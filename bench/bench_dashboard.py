@@ -31,12 +31,10 @@ Then it times, in this process with DEBUG off:
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
 
-from benchdb import bench_database, environment, load, setup_django, sql
+from benchdb import bench_database, environment, load, print_versions, setup_django, sql
 
 RULES = ("七天无理由退货", "质量问题退款", "物流延误补偿", "破损补发", "价保补差", "客诉安抚券")
 
@@ -224,12 +222,7 @@ def main() -> None:
         if not args.reuse:
             load(env, args.tickets, seed=args.seed)
         setup_django(env)
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        print(f"PostgreSQL {version}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print_versions()
         measure(args)
 
 

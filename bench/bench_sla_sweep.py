@@ -45,7 +45,6 @@ an hour, everything due in the last 60 minutes (12 times as much).
 
 import argparse
 import cProfile
-import os
 import pstats
 import re
 import statistics
@@ -53,7 +52,7 @@ import sys
 import time
 from datetime import timedelta
 
-from benchdb import bench_database, environment, load, setup_django, sql
+from benchdb import bench_database, environment, load, print_versions, setup_django, sql
 
 TICK = timedelta(minutes=5)  # the schedule "SLA sweep" runs every 5 minutes
 DOWN = timedelta(hours=1)  # worst case: the scheduler was down this long
@@ -504,12 +503,7 @@ def main() -> None:
         if not args.reuse:
             load(env, args.tickets, seed=args.seed)
         setup_django(env)
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            version = cursor.fetchone()[0]
-        print(f"PostgreSQL {version}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+        print_versions()
         measure(args)
 
 

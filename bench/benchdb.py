@@ -88,3 +88,9 @@ def sql(query: str, params=None) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(query, params)
         return cursor.fetchall() if cursor.description else []
+
+
+def print_versions() -> None:
+    """Print the database server, CPU and Python versions the figures were measured on."""
+    print(f"PostgreSQL {sql('SHOW server_version')[0][0]}, {os.cpu_count()} CPUs, "
+          f"Python {sys.version.split()[0]}")

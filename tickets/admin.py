@@ -119,7 +119,9 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}),
-                         "can_reveal_contact": privacy.can_reveal_contact(request.user)}
+                         "can_reveal_contact": privacy.can_reveal_contact(request.user),
+                         "can_read_reveal_log": request.user.has_perm(
+                             "tickets.view_contactreveal")}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def reveal_view(self, request, pk):

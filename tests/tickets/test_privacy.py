@@ -188,6 +188,21 @@ def test_the_reveal_log_filters_by_customer_and_date(client, qa_inspector, agent
     assert "回电一" not in last_year
 
 
+def test_the_customer_page_links_to_that_customers_reveals(client, qa_inspector, agent,
+                                                           customer):
+    privacy.customer_contact_reveal(actor=agent, customer=customer, reason="回电一")
+    privacy.customer_contact_reveal(actor=agent, customer=CustomerFactory(), reason="回电二")
+    client.force_login(qa_inspector)
+    change = client.get(reverse("admin:tickets_customer_change", args=[customer.pk]))
+    link = f"{reverse('admin:tickets_contactreveal_changelist')}?customer__id__exact={customer.pk}"
+    assert link in change.content.decode()
+
+    page = client.get(link).content.decode()
+
+    assert "回电一" in page
+    assert "回电二" not in page
+
+
 def test_the_reveal_log_is_read_only_in_admin(client, supervisor, agent, customer):
     reveal = privacy.customer_contact_reveal(actor=agent, customer=customer, reason="回电").reveal
     client.force_login(supervisor)

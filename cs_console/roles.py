@@ -84,15 +84,23 @@ _READ_SUPERVISION = [
     "tickets.view_dailyruletotals",
 ]
 _MANAGE_LEGAL_HOLDS = ["tickets.add_legalhold", "tickets.change_legalhold"]
+# Customers' full phone numbers: everyone who calls customers back may reveal one, with a
+# logged reason. QA never calls customers; they audit the reveal log instead.
+_REVEAL_CONTACT = ["tickets.reveal_customer_contact"]
+_READ_REVEAL_LOG = ["tickets.view_contactreveal"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.AGENT: [*_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE],
+    Role.AGENT: [
+        *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE,
+        *_REVEAL_CONTACT,
+    ],
     Role.SENIOR_AGENT: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "tickets.assign_ticket",
-        *_WRITE_KNOWLEDGE,
+        *_WRITE_KNOWLEDGE, *_REVEAL_CONTACT,
     ],
     Role.COMPLAINT_SPECIALIST: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, *_WRITE_KNOWLEDGE,
+        *_REVEAL_CONTACT,
     ],
     Role.SUPERVISOR: [
         *_READ_SHOP,
@@ -127,6 +135,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_MANAGE_LEGAL_HOLDS,
         "tickets.add_incident",
         "tickets.change_incident",
+        *_REVEAL_CONTACT,
+        *_READ_REVEAL_LOG,
     ],
     # QA reads everything and changes nothing but their own reviews (the services check
     # whose review it is); they approve knowledge-base edits.
@@ -141,12 +151,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.view_slapolicy",
         "django_q.view_schedule",
         "tickets.change_qareview",
+        *_READ_REVEAL_LOG,
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
         *_WRITE_KNOWLEDGE,
         *_MANAGE_LEGAL_HOLDS, "tickets.view_incident", "tickets.view_incidentbroadcast",
+        *_REVEAL_CONTACT, *_READ_REVEAL_LOG,
     ],
 }
 

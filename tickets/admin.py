@@ -3,10 +3,12 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from cs_console.admin_history import ReadOnlyHistoryAdmin
 from cs_console.exceptions import Conflict
@@ -17,12 +19,14 @@ from tickets import (
     services,
 )
 from tickets.models import (
+    REVEAL_REASON_MAX_LENGTH,
     AgentProfile,
     Attachment,
     CancelReason,
     Category,
     Channel,
     Collaborator,
+    ContactReveal,
     Customer,
     CustomerTier,
     Message,
@@ -36,20 +40,151 @@ from tickets.models import (
     Tag,
     Team,
     Ticket,
+    mask_contact,
 )
-from tickets.services import legal_holds
+from tickets.services import legal_holds, privacy
+
+
+class CustomerAdminForm(forms.ModelForm):
+    """The stored phone number is never put into the page: a new one may be typed instead."""
+
+    new_phone = forms.RegexField(
+        regex=r"^\+?[0-9\- ]{5,20}$", required=False, max_length=32,
+        label=_("New phone number"),
+        help_text=_("Leave blank to keep the number on file."),
+        error_messages={"invalid": _("Enter a valid phone number.")},
+    )
+
+    class Meta:
+        model = Customer
+        fields = ["external_id", "name", "tier"]
+
+    def save(self, commit=True):
+        new_phone = self.cleaned_data.get("new_phone", "").strip()
+        if new_phone:
+            self.instance.phone = new_phone
+        return super().save(commit=commit)
+
+
+class ContactRevealForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=REVEAL_REASON_MAX_LENGTH,
+        help_text=_("Why you need the full number. Your name, the time and this reason are "
+                    "logged."))
+    ticket = forms.CharField(label=_("For ticket (number, optional)"), required=False,
+                             max_length=40)
+
+
+class MaskedContactHistoryHelper(HistoricalRecordContextHelper):
+    """Shows contact fields masked in the history page's "old → new" column."""
+
+    def prepare_delta_change_value(self, change, value):
+        return mask_contact(change.field, super().prepare_delta_change_value(change, value))
 
 
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyHistoryAdmin):
+    form = CustomerAdminForm
+    change_form_template = "admin/tickets/customer/change_form.html"
     list_display = ["name", "external_id", "masked_phone_display", "tier", "created_at"]
     list_filter = ["tier"]
+    # Finding a caller by the full number is fine: the number is typed, never shown.
     search_fields = ["name", "external_id", "=phone"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["masked_phone_display", "created_at", "updated_at"]
 
     @admin.display(description=_("phone"), ordering="phone")
     def masked_phone_display(self, obj: Customer) -> str:
-        return obj.masked_phone
+        return obj.masked_phone or "—"
+
+    def get_fields(self, request, obj=None):
+        # The new-number input only where the user may change the customer; view-only pages
+        # show every field read-only, and the stored number is no field at all.
+        if obj is None:
+            return ["external_id", "name", "new_phone", "tier"]
+        editable = self.has_change_permission(request, obj)
+        return [
+            "external_id", "name", "masked_phone_display", *(["new_phone"] if editable else []),
+            "tier", "created_at", "updated_at",
+        ]
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return MaskedContactHistoryHelper(self.model, historical_record)
+
+    def get_urls(self):
+        custom = [
+            path("<int:pk>/reveal/", self.admin_site.admin_view(self.reveal_view),
+                 name="tickets_customer_reveal"),
+        ]
+        return custom + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_reveal_contact": privacy.can_reveal_contact(request.user),
+                         "can_read_reveal_log": request.user.has_perm(
+                             "tickets.view_contactreveal")}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def reveal_view(self, request, pk):
+        """Ask for a reason, then show this one customer's full number (logged)."""
+        customer = get_object_or_404(Customer, pk=pk)
+        if not self.has_view_permission(request, customer):
+            raise PermissionDenied
+        if not privacy.can_reveal_contact(request.user):
+            raise PermissionDenied
+        form = ContactRevealForm(request.POST or None)
+        revealed = None
+        if request.method == "POST" and form.is_valid():
+            ticket = None
+            number = form.cleaned_data["ticket"].strip()
+            try:
+                if number:
+                    ticket = Ticket.objects.get(number=number)
+                revealed = privacy.customer_contact_reveal(
+                    actor=request.user, customer=customer, reason=form.cleaned_data["reason"],
+                    ticket=ticket)
+            except Ticket.DoesNotExist:
+                form.add_error("ticket", _("No such ticket."))
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reveal contact details"),
+            "opts": self.model._meta,
+            "original": customer,
+            "form": form,
+            "revealed": revealed,
+        }
+        response = TemplateResponse(request, "admin/tickets/customer/reveal.html", context,
+                                    status=400 if form.errors else 200)
+        # A revealed number must not linger in shared or browser caches.
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(ContactReveal)
+class ContactRevealAdmin(admin.ModelAdmin):
+    """The reveal log: read by QA and risk/legal, written only by the reveal service."""
+
+    list_display = ["revealed_at", "revealed_by", "customer", "ticket", "reason"]
+    list_filter = [("revealed_by", admin.RelatedOnlyFieldListFilter), "revealed_at"]
+    list_select_related = ["revealed_by", "customer", "ticket"]
+    search_fields = ["=customer__external_id", "customer__name", "=ticket__number",
+                     "=revealed_by__username"]
+    date_hierarchy = "revealed_at"
+    raw_id_fields = ["customer", "ticket"]
+    show_full_result_count = False
+    fields = ["revealed_at", "revealed_by", "customer", "ticket", "reason"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class OrderItemInline(admin.TabularInline):

@@ -17,6 +17,8 @@ from tickets import selectors, services
 from tickets.serializers import (
     AttachmentInSerializer,
     AttachmentSerializer,
+    ContactRevealInSerializer,
+    ContactRevealOutSerializer,
     EscalateInSerializer,
     HistoryEntrySerializer,
     IntakeSerializer,
@@ -193,6 +195,23 @@ class TicketPriorityView(APIView):
         serializer.is_valid(raise_exception=True)
         services.ticket_change_priority(ticket=ticket, actor=request.user, **serializer.validated_data)
         return Response(_result(request, ticket))
+
+
+class TicketContactRevealView(APIView):
+    @extend_schema(request=ContactRevealInSerializer, responses=ContactRevealOutSerializer)
+    def post(self, request, number):
+        """Reveal the ticket's customer's full phone number, with a reason; the reveal is logged."""
+        from tickets.services import privacy
+
+        ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        serializer = ContactRevealInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        revealed = privacy.customer_contact_reveal(
+            actor=request.user, customer=ticket.customer, ticket=ticket,
+            reason=serializer.validated_data.get("reason", ""))
+        response = Response(ContactRevealOutSerializer(revealed).data)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class TicketHistoryView(APIView):

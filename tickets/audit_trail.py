@@ -10,7 +10,16 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tickets.models import Attachment, ComplaintLevel, Message, Payout, Resolution, Ticket
+from tickets.models import (
+    CONTACT_FIELDS,
+    Attachment,
+    ComplaintLevel,
+    Message,
+    Payout,
+    Resolution,
+    Ticket,
+    mask_contact,
+)
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
 _SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file"}
@@ -63,6 +72,8 @@ def _display(model, name: str, value):
     """Return a field value as a reader sees it: choice labels instead of codes."""
     if value is None or value == "":
         return "—"
+    if name in CONTACT_FIELDS:
+        return mask_contact(name, value)  # contact details never appear in full in a diff
     if name in _USER_FIELDS or name in _TEAM_FIELDS:
         return value  # an id, named in _name_references
     field = model._meta.get_field(name)

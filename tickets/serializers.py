@@ -155,6 +155,19 @@ class PriorityInSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
+class ContactRevealInSerializer(serializers.Serializer):
+    # Blank or overlong reasons are refused by the reveal service (400), after its
+    # permission check, so a caller without the permission always gets 403.
+    reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class ContactRevealOutSerializer(serializers.Serializer):
+    customer = serializers.CharField(source="reveal.customer.external_id")
+    phone = serializers.CharField()
+    revealed_at = serializers.DateTimeField(source="reveal.revealed_at")
+    reveal_id = serializers.IntegerField(source="reveal.pk")
+
+
 class HistoryChangeSerializer(serializers.Serializer):
     field = serializers.CharField()
     old = serializers.JSONField()

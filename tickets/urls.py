@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from tickets.views import intake, queues, workspace
+from tickets.views import intake, privacy, queues, workspace
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console-queue", permanent=False),
@@ -21,4 +21,5 @@ urlpatterns = [
     path("<str:number>/resolutions/<int:pk>/", workspace.resolution_action,
          name="console-resolution-action"),
     path("<str:number>/audit/", workspace.audit, name="console-audit"),
+    path("<str:number>/reveal-contact/", privacy.reveal_contact, name="console-reveal-contact"),
 ]

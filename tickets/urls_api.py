@@ -15,6 +15,8 @@ urlpatterns = [
          api.TicketAttachmentDownloadView.as_view(), name="ticket-attachment-download"),
     path("tickets/<str:number>/escalate/", api.TicketEscalateView.as_view(), name="ticket-escalate"),
     path("tickets/<str:number>/priority/", api.TicketPriorityView.as_view(), name="ticket-priority"),
+    path("tickets/<str:number>/reveal-contact/", api.TicketContactRevealView.as_view(),
+         name="ticket-reveal-contact"),
     path("tickets/<str:number>/history/", api.TicketHistoryView.as_view(), name="ticket-history"),
     path("tickets/<str:number>/options/", api.TicketOptionsView.as_view(), name="ticket-options"),
     path("tickets/<str:number>/resolutions/", api.TicketResolutionsView.as_view(),

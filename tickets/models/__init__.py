@@ -19,6 +19,7 @@ from .incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, 
 from .intake import IntakeKey, TicketNumberSequence
 from .metrics import DailyAgentMetrics, DailyRuleTotals
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
+from .privacy import REVEAL_REASON_MAX_LENGTH, AppendOnlyError, ContactReveal
 from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
     RESOLUTION_OPEN_STATES,
@@ -32,6 +33,7 @@ from .resolution import (
 )
 from .routing import AgentProfile, RoutingRule, Skill, SlaClock, SlaPolicy
 from .shop import (
+    CONTACT_FIELDS,
     Customer,
     CustomerTier,
     ItemFlag,
@@ -40,6 +42,7 @@ from .shop import (
     OrderStatus,
     PaymentChannel,
     ProductCategory,
+    mask_contact,
     mask_phone,
 )
 from .survey import SURVEY_VALID_FOR, Survey
@@ -49,20 +52,24 @@ from .timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
+    "CONTACT_FIELDS",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
     "QA_SCORES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
+    "REVEAL_REASON_MAX_LENGTH",
     "SURVEY_VALID_FOR",
     "TERMINAL_STATES",
     "AgentProfile",
+    "AppendOnlyError",
     "Attachment",
     "CancelReason",
     "Category",
     "Channel",
     "Collaborator",
     "ComplaintLevel",
+    "ContactReveal",
     "Customer",
     "CustomerTier",
     "CustomerUpdateClock",
@@ -111,6 +118,7 @@ __all__ = [
     "TicketState",
     "TicketType",
     "can_work_on",
+    "mask_contact",
     "mask_phone",
     "user_team_ids",
 ]

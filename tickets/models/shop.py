@@ -29,10 +29,23 @@ def mask_phone(phone: str) -> str:
     return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
 
 
+# Customer fields that hold contact details: shown masked wherever a value is displayed
+# (pages, exports, API, history diffs) unless revealed through tickets.services.privacy.
+CONTACT_FIELDS = frozenset({"phone"})
+
+
+def mask_contact(field: str, value):
+    """Return value masked when field holds contact details, else unchanged."""
+    if field in CONTACT_FIELDS and value:
+        return mask_phone(str(value))
+    return value
+
+
 class Customer(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    # Stored in full so agents can call back; shown masked everywhere (see masked_phone).
+    # Stored in full so agents can call back; shown masked everywhere (see masked_phone) and
+    # only revealed, with a logged reason, by tickets.services.privacy.
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     tier = models.CharField(
         _("tier"), max_length=8, choices=CustomerTier.choices, default=CustomerTier.NORMAL
@@ -47,6 +60,10 @@ class Customer(models.Model):
         verbose_name_plural = _("customers")
         ordering = ["name"]
         indexes = [models.Index(fields=["phone"], name="customer_phone_idx")]
+        permissions = [
+            # Seeing the full number is logged, with a reason (tickets.services.privacy).
+            ("reveal_customer_contact", _("Can reveal a customer's full contact details")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.external_id})"

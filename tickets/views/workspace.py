@@ -40,6 +40,7 @@ from tickets.selectors import (
     ticket_transition_rows,
     ticket_visible_to,
 )
+from tickets.selectors_privacy import with_contact_reveals
 
 from .common import require_working_role, run_service
 
@@ -319,6 +320,8 @@ def audit(request, number: str):
         user = form.cleaned_data.get("actor")
         since, until = form.bounds()
     entries = audit_trail(ticket=ticket, user=user, since=since, until=until)
+    entries = with_contact_reveals(entries, viewer=request.user, ticket=ticket, user=user,
+                                   since=since, until=until)
     template = ("tickets/console/_audit_trail.html" if request.htmx
                 else "tickets/console/audit_page.html")
     return render(request, template, {"ticket": ticket, "entries": entries, "form": form,

@@ -1,3 +1,4 @@
+from .audit import AuditPurge
 from .choices import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -58,6 +59,7 @@ __all__ = [
     "TERMINAL_STATES",
     "AgentProfile",
     "Attachment",
+    "AuditPurge",
     "CancelReason",
     "Category",
     "Channel",

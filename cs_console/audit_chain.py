@@ -37,8 +37,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
+from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
@@ -81,6 +83,27 @@ class ChainedHistory(models.Model):
 def _seal_history_row(sender, history_instance, using=None, **kwargs):
     if isinstance(history_instance, ChainedHistory):
         seal([history_instance], using=using)
+
+
+def first_row_naming(user):
+    """A chained history row that names `user` as its actor, or None (one query per table)."""
+    for model in chained_history_models():
+        row = model._default_manager.filter(history_user_id=user.pk).order_by().first()
+        if row is not None:
+            return row
+    return None
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def _refuse_deleting_actors(sender, instance, **kwargs):
+    """Deleting a user would set history_user to NULL in the rows that name them: an
+    UPDATE of history, which the trigger refuses (and which would break the chain where
+    there is no trigger). Refuse it here, clearly: users are deactivated, not deleted."""
+    row = first_row_naming(instance)
+    if row is not None:
+        raise ProtectedError(
+            f"{instance} is named by audit history ({row._meta.db_table}); deactivate the "
+            "account instead of deleting it.", {row})
 
 
 # --- content and hash ----------------------------------------------------------------------
@@ -258,6 +281,17 @@ def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -
             broken = True
             yield Break(table, row["history_id"], object_id, row["history_date"], problem)
         expected = row["chain_hash"]
+
+
+def first_break(model, rows: Iterable) -> Break | None:
+    """Check history rows already read (model instances, any order): the first break or None.
+
+    For pages that hold an object's whole history anyway (the audit trail): no query,
+    unless a chain starts at a purged row and the purge records must be read.
+    """
+    ordered = sorted(rows, key=lambda row: (getattr(row, OBJECT_ID), row.history_id))
+    rows_as_values = (_RowValues(row) for row in ordered)
+    return next(walk(model, rows_as_values, anchor_ok=purge_anchor_check(model)), None)
 
 
 def _column_names(model) -> list[str]:

@@ -256,8 +256,8 @@ def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -
     """Check rows of `model` given in chain order (object id, then history_id).
 
     Yields at most one Break per object: after a break the rest of that object's chain
-    says nothing new. `anchor_ok(history_date)` says whether an object's first row may
-    point at a row that was purged (see the purge command).
+    says nothing new. `anchor_ok(object_id, prev)` says whether an object's first row may
+    point at a row that was purged (see PurgeAnchors and the purge command).
     """
     table = model._meta.db_table
     current, expected, broken = _NO_DEFAULT, "", False
@@ -269,7 +269,7 @@ def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -
             continue
         prev = row["chain_prev"]
         if expected is None:  # the object's first remaining row
-            linked = prev == "" or (anchor_ok is not None and anchor_ok(row["history_date"]))
+            linked = prev == "" or (anchor_ok is not None and anchor_ok(object_id, prev))
         else:
             linked = prev == expected
         problem = None
@@ -291,7 +291,8 @@ def first_break(model, rows: Iterable) -> Break | None:
     """
     ordered = sorted(rows, key=lambda row: (getattr(row, OBJECT_ID), row.history_id))
     rows_as_values = (_RowValues(row) for row in ordered)
-    return next(walk(model, rows_as_values, anchor_ok=purge_anchor_check(model)), None)
+    anchors = PurgeAnchors(model, object_ids={getattr(row, OBJECT_ID) for row in ordered})
+    return next(walk(model, rows_as_values, anchor_ok=anchors), None)
 
 
 def _column_names(model) -> list[str]:
@@ -310,23 +311,49 @@ def verify(model, *, object_id=None, chunk_size: int = 2000) -> Iterator[Break]:
         rows = rows.filter(**{OBJECT_ID: object_id})
     stream = (dict(zip(names, values, strict=True))
               for values in rows.values_list(*names).iterator(chunk_size=chunk_size))
-    yield from walk(model, stream, anchor_ok=purge_anchor_check(model))
+    anchors = PurgeAnchors(model, chunk_size=chunk_size)
+    if object_id is not None:
+        anchors.object_ids = [object_id]
+    yield from walk(model, stream, anchor_ok=anchors)
 
 
-def purge_anchor_check(model) -> Callable:
-    """anchor_ok for walk(): a first row pointing at a purged row is fine if a recorded
-    purge of the table removed the rows before it. Reads the purges once, when needed."""
-    cutoffs: list = []
+class PurgeAnchors:
+    """anchor_ok for walk(): an object's first remaining row may point at a purged row
+    only if the purge recorded that row's hash for that object (AuditPurgeAnchor).
 
-    def anchor_ok(history_date) -> bool:
-        if not cutoffs:
-            from tickets.models import AuditPurge
+    Asked in object-id order (as verify() walks), it reads the table's anchors alongside,
+    in the same order, so memory stays bounded; asked about a few objects (the audit page,
+    `object_ids`), it reads theirs in one query. Nothing is read until a row needs it.
+    """
 
-            cutoffs.append(list(AuditPurge.objects.filter(
-                table=model._meta.db_table).values_list("before", flat=True)))
-        return any(before <= history_date for before in cutoffs[0])
+    def __init__(self, model, *, object_ids=None, chunk_size: int = 2000):
+        self.table = model._meta.db_table
+        self.object_ids = object_ids
+        self.chunk_size = chunk_size
+        self._stream = None
+        self._pending = None
+        self._known: dict = {}
 
-    return anchor_ok
+    def _anchors(self):
+        from tickets.models import AuditPurgeAnchor
+
+        anchors = AuditPurgeAnchor.objects.filter(purge__table=self.table)
+        if self.object_ids is not None:
+            anchors = anchors.filter(object_id__in=self.object_ids)
+        return (anchors.order_by("object_id", "chain_hash").values_list("object_id", "chain_hash")
+                .iterator(chunk_size=self.chunk_size))
+
+    def __call__(self, object_id, prev: str) -> bool:
+        if self._stream is None:
+            self._stream = self._anchors()
+            self._pending = next(self._stream, None)
+        # Skip the anchors of objects before this one, collect this one's.
+        while self._pending is not None and self._pending[0] <= object_id:
+            anchored_id, chain_hash = self._pending
+            if anchored_id == object_id:
+                self._known.setdefault(object_id, set()).add(chain_hash)
+            self._pending = next(self._stream, None)
+        return prev in self._known.pop(object_id, set())
 
 
 # --- append-only triggers --------------------------------------------------------------------

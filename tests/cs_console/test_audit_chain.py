@@ -337,8 +337,18 @@ def test_a_recorded_purge_keeps_the_chain_verifiable(make_ticket, agent, time_ma
     assert Ticket.history.model.objects.filter(id=young.pk).count() == 3
     purge = AuditPurge.objects.get()
     assert (purge.table, purge.rows, purge.reason) == (TICKET_HISTORY, 1, "两年保留期")
+    assert list(purge.anchors.values_list("object_id", "chain_hash")) == [
+        (old.pk, remaining.get().chain_prev)]
     verified, output = verify()
     assert verified, output
+
+    # A purge is no cover for removing other rows of the table afterwards.
+    young_first = Ticket.history.model.objects.filter(id=young.pk).order_by("history_id")[0]
+    tamper("DELETE FROM tickets_historicalticket WHERE history_id = %s",
+           [young_first.history_id])
+    verified, output = verify()
+    assert not verified
+    assert f"object_id={young.pk} " in output
 
 
 @pytest.mark.django_db

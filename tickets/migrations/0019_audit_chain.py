@@ -2,7 +2,8 @@
 
 Adds the chain fields, gives payouts a history (a "+" row per existing payout, dated at its
 creation), records retention purges, seals the existing rows so an upgraded database
-verifies clean, then makes the history tables append-only (PostgreSQL triggers).
+verifies clean, then makes the history tables (and the purge records) append-only
+(PostgreSQL triggers).
 """
 
 import django.db.models.deletion
@@ -16,7 +17,7 @@ from cs_console import audit_chain
 CHAINED = ["HistoricalTicket", "HistoricalMessage", "HistoricalResolution", "HistoricalPayout"]
 PROTECTED_TABLES = ["tickets_historicalticket", "tickets_historicalmessage",
                     "tickets_historicalresolution", "tickets_historicalpayout",
-                    "tickets_auditpurge"]
+                    "tickets_auditpurge", "tickets_auditpurgeanchor"]
 
 
 def give_payouts_history(apps, schema_editor):
@@ -130,6 +131,20 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'history purges',
                 'ordering': ['purged_at', 'id'],
                 'indexes': [models.Index(fields=['table', 'before'], name='audit_purge_table_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='AuditPurgeAnchor',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('object_id', models.BigIntegerField(verbose_name='object id')),
+                ('chain_hash', models.CharField(max_length=64, verbose_name='row hash')),
+                ('purge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='anchors', to='tickets.auditpurge', verbose_name='history purge')),
+            ],
+            options={
+                'verbose_name': 'history purge anchor',
+                'verbose_name_plural': 'history purge anchors',
+                'indexes': [models.Index(fields=['object_id', 'chain_hash'], name='audit_anchor_object_idx')],
             },
         ),
         migrations.RunPython(give_payouts_history, migrations.RunPython.noop),

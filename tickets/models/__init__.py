@@ -1,4 +1,4 @@
-from .audit import AuditPurge
+from .audit import AuditPurge, AuditPurgeAnchor
 from .choices import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -60,6 +60,7 @@ __all__ = [
     "AgentProfile",
     "Attachment",
     "AuditPurge",
+    "AuditPurgeAnchor",
     "CancelReason",
     "Category",
     "Channel",

@@ -11,8 +11,8 @@ class AuditPurge(models.Model):
 
     Written by `purge_audit_history` in the transaction that deletes the rows; append-only
     like the history itself (a trigger refuses UPDATE and DELETE on PostgreSQL). An
-    object's first remaining history row may point at a purged row when its table has a
-    purge whose `before` is not later than that row's date.
+    object's first remaining history row may point at a purged row when the purge
+    recorded that row's hash as an anchor (AuditPurgeAnchor).
     """
 
     table = models.CharField(_("history table"), max_length=100)
@@ -31,3 +31,26 @@ class AuditPurge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table} < {self.before:%Y-%m-%d}"
+
+
+class AuditPurgeAnchor(models.Model):
+    """The hash of the newest row a purge deleted for one object.
+
+    The object's first remaining history row points at exactly that hash; the check
+    accepts such a row only when it finds it here, so deleting rows of an object outside
+    a purge stays visible even after a purge of the same table.
+    """
+
+    purge = models.ForeignKey(AuditPurge, models.PROTECT, related_name="anchors",
+                              verbose_name=_("history purge"))
+    object_id = models.BigIntegerField(_("object id"))
+    chain_hash = models.CharField(_("row hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("history purge anchor")
+        verbose_name_plural = _("history purge anchors")
+        indexes = [models.Index(fields=["object_id", "chain_hash"],
+                                name="audit_anchor_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.object_id}:{self.chain_hash[:12]}"

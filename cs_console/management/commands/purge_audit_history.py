@@ -6,9 +6,10 @@
 In one transaction: `SET LOCAL cs_console.audit_maintenance = 'on'` (the triggers let
 UPDATE and DELETE through while it is set, and SET LOCAL ends with the transaction), delete
 the chained history rows dated before the cutoff, and write an `AuditPurge` row per table
-with the cutoff, the reason, who and how many. `verify_audit` then accepts an object's
-first remaining row as the start of its chain because that purge is recorded. Rows of
-tickets under an active legal hold are kept.
+with the cutoff, the reason, who and how many, and for each object that keeps rows the
+hash of its newest deleted row (`AuditPurgeAnchor`). `verify_audit` then accepts an
+object's first remaining row as the start of its chain because it points at a recorded
+anchor. Rows of tickets under an active legal hold are kept.
 """
 
 from datetime import datetime, time
@@ -16,12 +17,12 @@ from datetime import datetime, time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cs_console import audit_chain
-from tickets.models import AuditPurge, LegalHold, Resolution
+from tickets.models import AuditPurge, AuditPurgeAnchor, LegalHold, Resolution
 
 
 def _held_rows(model) -> Q:
@@ -35,6 +36,24 @@ def _held_rows(model) -> Q:
     if "resolution_id" in names:
         return Q(resolution_id__in=Resolution.objects.filter(ticket_id__in=held).values("id"))
     return Q(pk__in=[])
+
+
+def _record_anchors(purge: AuditPurge, model, doomed, batch_size: int = 2000) -> None:
+    """For each object that keeps rows, the hash of the newest row about to go: its first
+    remaining row points at it, and the check accepts it only because it is recorded."""
+    manager = model._default_manager
+    newest = (doomed.order_by().values("id").annotate(newest=Max("history_id"))
+              .values("newest"))
+    kept = manager.filter(history_date__gte=purge.before).values("id")
+    hashes = (manager.filter(history_id__in=newest, id__in=kept).order_by()
+              .values_list("id", "chain_hash").iterator(chunk_size=batch_size))
+    batch = []
+    for object_id, chain_hash in hashes:
+        batch.append(AuditPurgeAnchor(purge=purge, object_id=object_id, chain_hash=chain_hash))
+        if len(batch) >= batch_size:
+            AuditPurgeAnchor.objects.bulk_create(batch)
+            batch = []
+    AuditPurgeAnchor.objects.bulk_create(batch)
 
 
 def _cutoff(text: str) -> datetime:
@@ -91,13 +110,18 @@ class Command(BaseCommand):
                 rows = (model._default_manager.filter(history_date__lt=cutoff)
                         .exclude(_held_rows(model)))
                 db_table = model._meta.db_table
+                count = rows.count()
                 if dry_run:
-                    self.stdout.write(f"{db_table}: {rows.count()} rows would be deleted")
+                    self.stdout.write(f"{db_table}: {count} rows would be deleted")
                     continue
+                purge = AuditPurge.objects.create(table=db_table, before=cutoff,
+                                                  reason=reason, rows=count,
+                                                  purged_by=purged_by)
+                _record_anchors(purge, model, rows)
                 _total, per_model = rows.delete()
-                count = per_model.get(model._meta.label, 0)
-                AuditPurge.objects.create(table=db_table, before=cutoff, reason=reason,
-                                          rows=count, purged_by=purged_by)
+                if per_model.get(model._meta.label, 0) != count:
+                    raise CommandError(f"{db_table}: rows changed while purging; nothing "
+                                       "was deleted, try again.")
                 self.stdout.write(f"{db_table}: {count} rows deleted")
         if not dry_run:
             self.stdout.write(self.style.SUCCESS(

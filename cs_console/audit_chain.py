@@ -147,8 +147,21 @@ def _plain(field: models.Field, value):
     return str(value)
 
 
-def _content_fields(model) -> list[tuple[str, models.Field, object]]:
-    """(attname, field, plain default or _NO_DEFAULT) of the model's content fields."""
+def _stored_type(field: models.Field):
+    """The Python type the database gives back for the field, where that is str, int or
+    bool: a value already of that type needs no conversion (the bulk loader's hot path)."""
+    target = field.target_field if field.is_relation else field
+    if isinstance(target, models.BooleanField):
+        return bool
+    if isinstance(target, models.IntegerField):
+        return int
+    if isinstance(target, models.CharField | models.TextField):
+        return str
+    return None
+
+
+def _content_fields(model) -> list[tuple[str, models.Field, object, type | None]]:
+    """(attname, field, plain default or _NO_DEFAULT, stored type) of the content fields."""
     cached = model.__dict__.get("_chain_content_fields")
     if cached is None:
         cached = []
@@ -159,7 +172,7 @@ def _content_fields(model) -> list[tuple[str, models.Field, object]]:
                 default = _NO_DEFAULT  # a fresh value each time: always hashed
             else:
                 default = _plain(field, field.get_default())
-            cached.append((field.attname, field, default))
+            cached.append((field.attname, field, default, _stored_type(field)))
         model._chain_content_fields = cached
     return cached
 
@@ -167,8 +180,11 @@ def _content_fields(model) -> list[tuple[str, models.Field, object]]:
 def content_hash(model, values: Mapping, prev: str) -> str:
     """sha256 (hex) of a history row's content, given by attname in `values`, and `prev`."""
     content = {}
-    for attname, field, default in _content_fields(model):
-        value = _plain(field, values.get(attname))
+    get = values.get
+    for attname, field, default, stored_type in _content_fields(model):
+        value = get(attname)
+        if type(value) is not stored_type:
+            value = _plain(field, value)
         if value != default or default is _NO_DEFAULT:
             content[attname] = value
     payload = json.dumps([prev, content], sort_keys=True, separators=(",", ":"),

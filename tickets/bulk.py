@@ -33,7 +33,8 @@ What stays true while the generator writes next to normal traffic:
   seconds); the tickets are written oldest first, so only the last batches touch today.
 * Every ticket, message, tag link, customer, order and order item gets a "+" history row
   dated at its creation, by no user, with the reason `BULK_REASON`, like the rows the
-  services write.
+  services write; ticket and message rows carry their hash-chain fields
+  (cs_console.audit_chain), computed as the rows are built.
 
 The content is drawn from a seeded `random.Random`: the same seed against the same
 database state and clock gives the same data.

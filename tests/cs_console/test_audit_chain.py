@@ -15,6 +15,7 @@ from simple_history.utils import bulk_update_with_history
 from cs_console import audit_chain
 from cs_console.audit import save_with_history
 from cs_console.demo.people import load_people
+from policies import rulebook
 from policies.models import ApprovalLimit, PolicyRule
 from tests.concurrency import run_together
 from tests.factories import OrderItemFactory
@@ -86,8 +87,11 @@ def test_payouts_have_history():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_normal_life_verifies_clean(settings, make_ticket, agent, supervisor):
+def test_a_normal_life_verifies_clean(settings, monkeypatch, make_ticket, agent, supervisor):
     settings.TASKS_RUN_INLINE = True
+    # The compiled rules are cached by the newest rule-history id, which an emptied test
+    # database can hand out again: start without another test's rules.
+    monkeypatch.setattr(rulebook, "_compiled", {})
     PolicyRule.objects.all().delete()
     rule = PolicyRule.objects.create(
         name="Small refund", kind="refund_only", priority=30, reasons=["quality_defect"],

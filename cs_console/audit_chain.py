@@ -46,6 +46,7 @@ from django.db import models
 from django.db.models import Max, ProtectedError
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
@@ -126,8 +127,8 @@ def _plain(field: models.Field, value):
     if isinstance(value, bool | int | str):
         return value
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=datetime.UTC)
+        if timezone.is_naive(value):  # as Django stores it: in the default time zone
+            value = timezone.make_aware(value, timezone.get_default_timezone())
         return value.astimezone(datetime.UTC).isoformat(timespec="microseconds")
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()

@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from cs_console import audit_chain
+
 
 def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=None) -> None:
     """Save obj so its history row records the acting user and a stable reason key.
@@ -22,5 +24,8 @@ def initial_history_row(historical_model, instance, *, when, reason: str):
     """
     values = {field.attname: getattr(instance, field.attname)
               for field in instance._meta.concrete_fields}
-    return historical_model(**values, history_date=when, history_type="+",
-                            history_change_reason=reason)
+    row = historical_model(**values, history_date=when, history_type="+",
+                           history_change_reason=reason)
+    if audit_chain.is_chained(historical_model):
+        audit_chain.seal_first(row)  # chained history (see audit_chain): its first link
+    return row

@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cs_console.audit_chain import ChainedHistory
 from cs_console.roles import Role
 from tickets.models import (
     CustomerTier,
@@ -181,7 +182,7 @@ class PolicyRule(models.Model):
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("policy rule")
@@ -265,7 +266,7 @@ class ApprovalLimit(models.Model):
         help_text=_("Leave empty for no limit."))
     note = models.CharField(_("note"), max_length=200, blank=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("approval limit")

@@ -2,7 +2,9 @@
 
 The ticket workspace's audit-trail tab and the QA audit-trail viewer read the same list.
 Every history row says who acted, when, why (a stable reason key, translated when shown)
-and which fields changed against the object's previous version.
+and which fields changed against the object's previous version. The trail also says
+whether the hash chains of the ticket, its messages, resolutions and payouts still verify
+(cs_console.audit_chain), from the rows it reads anyway plus the payouts' history.
 """
 
 from datetime import datetime
@@ -10,6 +12,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cs_console import audit_chain
 from tickets.models import (
     CONTACT_FIELDS,
     Attachment,
@@ -193,30 +196,61 @@ def _name_references(entries: list[dict]) -> None:
                         change[side] = names[group].get(change[side], str(change[side]))
 
 
-def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> list[dict]:
+class AuditTrail(list):
+    """The trail's entries, and `verification`: whether its history chains are intact.
+
+    A list, so every reader of the entries stays as it was; the page shows the
+    verification above them.
+    """
+
+    verification: dict
+
+
+def _verify(chains: list[tuple[str, type, list]]) -> dict:
+    """{"ok": True} or the first broken row: {"ok": False, "subject_label", "history_id",
+    "object_id", "at", "problem"} (see cs_console.audit_chain.walk)."""
+    for subject, model, records in chains:
+        broken = audit_chain.first_break(model.history.model, records)
+        if broken is not None:
+            return {"ok": False, "subject": subject, "subject_label": str(SUBJECTS[subject]),
+                    "history_id": broken.history_id, "object_id": broken.object_id,
+                    "at": broken.history_date, "problem": broken.problem}
+    return {"ok": True}
+
+
+def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTrail:
     """Return every recorded change of the ticket and what belongs to it, oldest first.
 
     `user` keeps the changes that user made; `since` and `until` (aware datetimes, both
     inclusive) keep a time range. Diffs compare each version with the object's previous
-    version, whether or not that one passes the filters. At most seven queries, whatever
-    the size (five, plus one each to name the people and teams that changes refer to).
+    version, whether or not that one passes the filters. The chains are checked on every
+    row, whatever the filters. At most eight queries, whatever the size (six, plus one
+    each to name the people and teams that changes refer to; one more only when a chain
+    starts after a retention purge).
     """
     def rows(history_model, **lookup):
-        return history_model.objects.filter(**lookup).select_related("history_user").order_by(
-            "history_date", "history_id")
+        return list(history_model.objects.filter(**lookup).select_related("history_user")
+                    .order_by("history_date", "history_id"))
+
+    ticket_rows = rows(Ticket.history.model, id=ticket.pk)
+    message_rows = rows(Message.history.model, ticket_id=ticket.pk)
+    resolution_rows = rows(Resolution.history.model, ticket_id=ticket.pk)
+    payout_rows = Payout.history.model.objects.filter(resolution__ticket_id=ticket.pk)
+    verification = _verify([
+        ("ticket", Ticket, ticket_rows), ("message", Message, message_rows),
+        ("resolution", Resolution, resolution_rows), ("payout", Payout, list(payout_rows)),
+    ])
 
     entries = []
     entries += _history_entries(
-        "ticket", Ticket, rows(Ticket.history.model, id=ticket.pk),
-        title_of=lambda record: record.number)
+        "ticket", Ticket, ticket_rows, title_of=lambda record: record.number)
     entries += _history_entries(
-        "message", Message, rows(Message.history.model, ticket_id=ticket.pk),
-        title_of=lambda record: record.get_kind_display())
+        "message", Message, message_rows, title_of=lambda record: record.get_kind_display())
     entries += _history_entries(
         "attachment", Attachment, rows(Attachment.history.model, ticket_id=ticket.pk),
         title_of=lambda record: record.label)
     entries += _history_entries(
-        "resolution", Resolution, rows(Resolution.history.model, ticket_id=ticket.pk),
+        "resolution", Resolution, resolution_rows,
         title_of=lambda record: record.get_kind_display())
     # Payouts are a ledger written once by the payment step; each row is its own entry.
     for payout in Payout.objects.filter(resolution__ticket_id=ticket.pk).order_by("created_at", "id"):
@@ -246,4 +280,6 @@ def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> list[di
     if until is not None:
         entries = [entry for entry in entries if entry["at"] <= until]
     entries.sort(key=lambda entry: entry["at"])
-    return entries
+    trail = AuditTrail(entries)
+    trail.verification = verification
+    return trail

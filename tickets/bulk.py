@@ -33,7 +33,8 @@ What stays true while the generator writes next to normal traffic:
   seconds); the tickets are written oldest first, so only the last batches touch today.
 * Every ticket, message, tag link, customer, order and order item gets a "+" history row
   dated at its creation, by no user, with the reason `BULK_REASON`, like the rows the
-  services write.
+  services write; ticket and message rows carry their hash-chain fields
+  (cs_console.audit_chain), computed as the rows are built.
 
 The content is drawn from a seeded `random.Random`: the same seed against the same
 database state and clock gives the same data.
@@ -59,6 +60,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from cs_console import audit_chain
 from cs_console.roles import WORKING_ROLES, Role
 from tickets import sla
 from tickets.models import (
@@ -452,19 +454,33 @@ class Table:
 
 
 class HistoryTable(Table):
-    """A simple_history table: the tracked columns, then when, why, how and by whom."""
+    """A simple_history table: the tracked columns, then when, why, how and by whom.
+
+    A chained history table (cs_console.audit_chain) also gets each row's chain fields,
+    computed here as the row is built. Every object the generator writes is new (its id
+    just taken from the sequence) and gets exactly one history row, so each row starts
+    its object's chain: no previous hash to look up.
+    """
 
     def __init__(self, model: type[models.Model], *, keep_history_id: bool = False):
-        skip = set(HISTORY_FIELDS)
+        self.chained = audit_chain.is_chained(model)
+        tail = HISTORY_FIELDS + (audit_chain.CHAIN_FIELDS if self.chained else ())
+        skip = set(tail)
         if not keep_history_id:
             skip.add(model._meta.pk.attname)
         super().__init__(model, skip=skip)
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        self.fields += [by_attname[name] for name in HISTORY_FIELDS]
-        self.attnames += HISTORY_FIELDS
+        self.fields += [by_attname[name] for name in tail]
+        self.attnames += tail
+        self._tracked = self.attnames[: len(self.attnames) - len(tail)]
 
     def row_at(self, values: dict, at: datetime) -> tuple:
-        return (*self._getter(values), at, BULK_REASON, "+", None)
+        row = (*self._getter(values), at, BULK_REASON, "+", None)
+        if not self.chained:
+            return row
+        content = dict(zip(self._tracked, row, strict=False))
+        content.update(zip(HISTORY_FIELDS, (at, BULK_REASON, "+", None), strict=True))
+        return (*row, "", audit_chain.content_hash(self.model, content, ""))
 
 
 class CopyWriter:

@@ -1,3 +1,4 @@
+from .audit import AuditPurge, AuditPurgeAnchor
 from .choices import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -64,6 +65,8 @@ __all__ = [
     "AgentProfile",
     "AppendOnlyError",
     "Attachment",
+    "AuditPurge",
+    "AuditPurgeAnchor",
     "CancelReason",
     "Category",
     "Channel",

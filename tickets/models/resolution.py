@@ -20,6 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from cs_console.audit_chain import ChainedHistory
+
 from .shop import MONEY, Order, OrderItem
 from .ticket import Ticket
 
@@ -124,7 +126,7 @@ class Resolution(ConcurrentTransitionMixin, models.Model):
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True,
                                        editable=False)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("resolution")
@@ -236,6 +238,8 @@ class Payout(models.Model):
     gateway_reference = models.CharField(_("gateway reference"), max_length=80)
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("payout")

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from cs_console.audit_chain import ChainedHistory
 from cs_console.roles import WORKING_ROLES, Role
 
 from .choices import (
@@ -165,7 +166,8 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags])
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags],
+                                bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("ticket")

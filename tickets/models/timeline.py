@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from cs_console.audit_chain import ChainedHistory
+
 from .choices import Channel
 from .ticket import Ticket
 
@@ -31,7 +33,7 @@ class Message(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[ChainedHistory])
 
     class Meta:
         verbose_name = _("message")

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0016_outbox_dedupe_constraint'),
+        ('tickets', '0019_audit_chain'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from cs_console.accounts import is_system_user
 from tickets.models import Attachment, ComplaintLevel, Message, Payout, Resolution, Ticket
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
@@ -138,7 +139,8 @@ def _history_entries(subject: str, model, records, *, title_of) -> list[dict]:
             "key": f"{subject}:{record.history_id}",
             "at": record.history_date,
             "actor": record.history_user,
-            "actor_name": str(record.history_user) if record.history_user else _("System"),
+            "actor_name": (_("System") if record.history_user is None
+                           or is_system_user(record.history_user) else str(record.history_user)),
             "actor_id": record.history_user_id,
             "subject": subject,
             "subject_label": str(SUBJECTS[subject]),

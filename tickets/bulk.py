@@ -59,7 +59,8 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cs_console.roles import WORKING_ROLES, Role
+from cs_console.accounts import DEMO_CHANNEL_USERNAME, integration_account, system_user
+from cs_console.roles import WORKING_ROLES, Integration, Role
 from tickets import sla
 from tickets.models import (
     OPEN_STATES,
@@ -454,7 +455,9 @@ class Table:
 class HistoryTable(Table):
     """A simple_history table: the tracked columns, then when, why, how and by whom."""
 
-    def __init__(self, model: type[models.Model], *, keep_history_id: bool = False):
+    def __init__(self, model: type[models.Model], *, user_id: int,
+                 keep_history_id: bool = False):
+        self.user_id = user_id
         skip = set(HISTORY_FIELDS)
         if not keep_history_id:
             skip.add(model._meta.pk.attname)
@@ -464,7 +467,7 @@ class HistoryTable(Table):
         self.attnames += HISTORY_FIELDS
 
     def row_at(self, values: dict, at: datetime) -> tuple:
-        return (*self._getter(values), at, BULK_REASON, "+", None)
+        return (*self._getter(values), at, BULK_REASON, "+", self.user_id)
 
 
 class CopyWriter:
@@ -673,17 +676,23 @@ class Generator:
         self.writer = _writer_for(connection)
         self.ids = self.writer  # where the builder takes row ids; see run()
 
+        # The loader is the system acting: its history rows name the system account, and the
+        # customers' words arrive through the demo channel integration, as live ones do.
+        system_id = system_user().pk
+        self.channel_account_id = integration_account(
+            username=DEMO_CHANNEL_USERNAME, integration=Integration.CHANNEL).pk
         self.customers_t = Table(Customer)
-        self.customers_h = HistoryTable(Customer.history.model)
+        self.customers_h = HistoryTable(Customer.history.model, user_id=system_id)
         self.orders_t = Table(Order)
-        self.orders_h = HistoryTable(Order.history.model)
+        self.orders_h = HistoryTable(Order.history.model, user_id=system_id)
         self.items_t = Table(OrderItem)
-        self.items_h = HistoryTable(OrderItem.history.model)
+        self.items_h = HistoryTable(OrderItem.history.model, user_id=system_id)
         self.tickets_t = Table(Ticket)
-        self.tickets_h = HistoryTable(Ticket.history.model, keep_history_id=True)
+        self.tickets_h = HistoryTable(Ticket.history.model, user_id=system_id,
+                                      keep_history_id=True)
         self.clocks_t = Table(CustomerUpdateClock)
         self.messages_t = Table(Message)
-        self.messages_h = HistoryTable(Message.history.model)
+        self.messages_h = HistoryTable(Message.history.model, user_id=system_id)
         tags_field = Ticket._meta.get_field("tags")
         self.tags_t = Table(tags_field.remote_field.through)
         tags_history = HistoricalRecords.m2m_models[tags_field]
@@ -1084,7 +1093,8 @@ class Generator:
 
         # The timeline: the customer's words, the first answer, then a note or the outcome.
         description = rng.choice(template.inbound).format(**words)
-        ticket_messages = [(MessageKind.INBOUND, channel, description, None, created)]
+        ticket_messages = [(MessageKind.INBOUND, channel, description, self.channel_account_id,
+                            created)]
         if responded_to:
             body = rng.choice(GREETINGS) + template.reply
             ticket_messages.append((MessageKind.REPLY, channel, body, assignee, responded))

@@ -81,8 +81,11 @@ class QueueFilterForm(StyledForm):
 class ReplyForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), initial=MessageKind.REPLY,
+        # No "customer message": customers write through the channels, and what they say on
+        # the phone is the agent's phone call summary.
         choices=[(MessageKind.REPLY, MessageKind.REPLY.label),
-                 (MessageKind.NOTE, MessageKind.NOTE.label)],
+                 (MessageKind.NOTE, MessageKind.NOTE.label),
+                 (MessageKind.PHONE_SUMMARY, MessageKind.PHONE_SUMMARY.label)],
         widget=forms.RadioSelect,
     )
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}),

@@ -28,14 +28,15 @@ SEE_ALL_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
 def ticket_visible_to(user) -> QuerySet[Ticket]:
     """Return the tickets the user may read.
 
-    Supervisors, QA and risk/legal read everything; others read their teams' tickets,
-    tickets assigned to them and tickets not yet routed to a team.
+    Supervisors, QA and risk/legal read everything, and so does a channel integration (a
+    customer may write on any of their tickets); others read their teams' tickets, tickets
+    assigned to them and tickets not yet routed to a team.
     """
     if not user.has_perm("tickets.view_ticket"):
         return Ticket.objects.none()
     # Everyone who reads a ticket sees whether it is under a legal hold.
     tickets = with_legal_hold(Ticket.objects.all())
-    if user.has_role(*SEE_ALL_ROLES):
+    if user.has_role(*SEE_ALL_ROLES) or user.has_perm("tickets.record_inbound_message"):
         return tickets
     return tickets.filter(
         Q(team__in=list(user_team_ids(user))) | Q(assignee=user) | Q(team__isnull=True)

@@ -22,6 +22,7 @@ from tickets.models import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
     CancelReason,
+    Channel,
     Collaborator,
     ComplaintLevel,
     Message,
@@ -156,9 +157,10 @@ def ticket_create(
     _save(ticket, actor=actor, reason=reason)
     customer_update_plan_next(ticket=ticket, after=ticket.created_at)
     if ticket.description:
-        message = Message(ticket=ticket, kind=MessageKind.INBOUND, channel=channel,
-                          body=ticket.description, created_at=now)
-        save_with_history(message, actor=actor, reason="message:inbound")
+        kind = _description_kind(actor, channel)
+        message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
+                          channel="" if kind == MessageKind.NOTE else channel, created_at=now)
+        save_with_history(message, actor=actor, reason=f"message:{kind}")
     if auto_assign and ticket.team_id:
         agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
         if agent is not None:
@@ -166,6 +168,17 @@ def ticket_create(
             ticket.assign()
             _save(ticket, actor=None, reason=transition_reason("assign", "routing"))
     return ticket
+
+
+def _description_kind(actor, channel: str) -> str:
+    """Return how the opening description enters the timeline, named after who wrote it.
+
+    A channel integration passes on the customer's own words; staff who open a ticket write
+    down what the customer told them, which is their phone call summary or their note.
+    """
+    if actor is not None and actor.has_perm("tickets.record_inbound_message"):
+        return MessageKind.INBOUND
+    return MessageKind.PHONE_SUMMARY if channel == Channel.PHONE else MessageKind.NOTE
 
 
 def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False) -> None:

@@ -213,8 +213,9 @@ def reply(request, number: str):
         body=form.cleaned_data["body"]))
     if not errors and form.cleaned_data.get("script_template"):
         _record_script_use(ticket, request.user, form.cleaned_data["script_template"])
-    done = (_("Reply sent.") if form.cleaned_data["kind"] == MessageKind.REPLY
-            else _("Note added."))
+    done = {MessageKind.REPLY: _("Reply sent."),
+            MessageKind.PHONE_SUMMARY: _("Phone call summary added.")}.get(
+                form.cleaned_data["kind"], _("Note added."))
     return _respond(request, number, errors=errors, forms={"reply": form} if errors else None,
                     success=done)
 

@@ -118,6 +118,11 @@ class TicketTransitionsView(APIView):
         serializer = TransitionInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = dict(serializer.validated_data)
+        if params.get("merged_into"):
+            params["merged_into"] = selectors.ticket_target_for_user(
+                user=request.user, number=params["merged_into"], field_name="merged_into")
+        else:
+            params.pop("merged_into", None)
         services.ticket_transition(
             ticket=ticket, actor=request.user, name=params.pop("name"),
             comment=params.pop("comment", ""), **params,

@@ -96,6 +96,21 @@ def ticket_get_for_user(*, user, number: str, with_timeline: bool = False) -> Ti
         raise Http404(number) from None
 
 
+def ticket_target_for_user(*, user, number: str, field_name: str) -> Ticket:
+    """Return a ticket named in a request's input (a merge target) if the user may read it.
+
+    A missing ticket and one the user may not read answer with the same field error.
+    """
+    from django.core.exceptions import ValidationError
+
+    from tickets.services.tickets import NO_SUCH_TICKET
+
+    ticket = ticket_visible_to(user).filter(number=number).first()
+    if ticket is None:
+        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": number}})
+    return ticket
+
+
 def ticket_get_with_timeline(*, number: str) -> Ticket:
     """Return the ticket with its timeline, for answering the user who just changed it.
 

@@ -122,9 +122,8 @@ class TransitionInSerializer(serializers.Serializer):
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
         required=False,
     )
-    merged_into = serializers.SlugRelatedField(
-        slug_field="number", queryset=Ticket.objects.all(), required=False
-    )
+    # A ticket number, looked up among the tickets the caller may read (see the view).
+    merged_into = serializers.CharField(required=False, allow_blank=True, max_length=24)
 
 
 class TransitionOutSerializer(serializers.Serializer):

@@ -86,6 +86,28 @@ def _require_can_work(ticket: Ticket, actor) -> None:
         raise PermissionDenied(_("You may not act on this ticket."))
 
 
+# The same words for a ticket that does not exist and one the user may not read, so an
+# error never tells the two apart.
+NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
+
+
+def require_can_work_target(target: Ticket, actor, *, field_name: str) -> None:
+    """Check another ticket the caller names (a merge target, ...) by the same rules.
+
+    A ticket the actor may not read is refused exactly like a missing one (a field error);
+    one they read but may not work on is forbidden. Call it before any other check of the
+    target, so no message describes a ticket the actor may not see.
+    """
+    from tickets.selectors import ticket_visible_to  # the selectors import the services
+
+    if not ticket_visible_to(actor).filter(pk=target.pk).exists():
+        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": target.number}})
+    if not can_work_on(target, actor):
+        raise PermissionDenied(
+            _("You may not act on ticket %(number)s.") % {"number": target.number}
+        )
+
+
 def _require_reason(reason: str, field_name: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -362,6 +384,8 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -
     _require_can_work(duplicate, actor)
     if into.pk == duplicate.pk:
         raise ValidationError({"merged_into": _("A ticket cannot duplicate itself.")})
+    # The messages move into the target: writing there needs the right to work on it.
+    require_can_work_target(into, actor, field_name="merged_into")
     if into.customer_id != duplicate.customer_id:
         raise ValidationError(
             {"merged_into": _("Only tickets of the same customer can be merged.")}

@@ -36,9 +36,9 @@ from tickets.models import (
 from tickets.selectors import (
     customer_panel,
     ticket_get_for_workspace,
+    ticket_target_for_user,
     ticket_timeline_entries,
     ticket_transition_rows,
-    ticket_visible_to,
 )
 
 from .common import require_working_role, run_service
@@ -251,10 +251,10 @@ def transition(request, number: str):
     elif name == "cancel":
         params["reason"] = data["reason"]
         if data["merged_into"]:
-            into = ticket_visible_to(request.user).filter(number=data["merged_into"]).first()
-            if into is None:
-                return _respond(request, number, errors=[
-                    _("No ticket %(number)s that you may read.") % {"number": data["merged_into"]}])
+            into, errors = run_service(lambda: ticket_target_for_user(
+                user=request.user, number=data["merged_into"], field_name="merged_into"))
+            if errors:
+                return _respond(request, number, errors=errors)
             params["merged_into"] = into
     _ticket, errors = run_service(lambda: services.ticket_transition(
         ticket=ticket, actor=request.user, name=name, comment=data["comment"], **params))

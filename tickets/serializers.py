@@ -101,10 +101,13 @@ class TicketDetailSerializer(TicketListSerializer):
     attachments = AttachmentSerializer(source="loose_attachments", many=True, read_only=True)
     merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True)
     order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    # What the caller said about themselves where it differs from the customer record.
+    reported_phone = serializers.CharField(source="masked_reported_phone", read_only=True)
 
     class Meta(TicketListSerializer.Meta):
         fields = [
             *TicketListSerializer.Meta.fields,
+            "reported_name", "reported_phone", "reported_tier",
             "description", "order_item_sku", "request_reason", "item_condition",
             "requested_resolution", "waiting_on", "resolution_summary", "cancel_reason",
             "merged_into", "paused_seconds", "resolved_at", "closed_at", "messages",

@@ -136,11 +136,14 @@ def ticket_create(
     requested_resolution: str = "",
     created_at=None,
     auto_assign: bool = True,
+    reported_contact: dict | None = None,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
 
     An explicit team (a team's own phone intake) wins over the routing table; `auto_assign`
     hands the ticket to the least-loaded available agent of the team who has the skill.
+    `reported_contact` holds what the caller said about themselves that differs from the
+    customer record (reported_name, reported_phone, reported_tier).
     """
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
@@ -171,6 +174,10 @@ def ticket_create(
     )
     if ticket_type:
         ticket.ticket_type = ticket_type
+    for name, value in (reported_contact or {}).items():
+        if name not in ("reported_name", "reported_phone", "reported_tier"):
+            raise ValueError(name)
+        setattr(ticket, name, value)
     _stamp_due_times(ticket)
     ticket.full_clean(exclude=["state", "number"])
     reason = f"create:{channel}"

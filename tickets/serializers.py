@@ -31,6 +31,23 @@ class CustomerInSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
 
 
+class CustomerUpdateInSerializer(serializers.Serializer):
+    """A change to the customer master data (the shop sync, or a holder of change_customer)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    phone = serializers.RegexField(r"^\+?[0-9\- ]{5,20}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+    reason = serializers.CharField(max_length=200)
+
+
+class CustomerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(source="masked_phone")
+    tier = serializers.CharField()
+
+
 class IntakeSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     customer = CustomerInSerializer()

@@ -107,3 +107,31 @@ def test_a_customer_change_is_in_the_customers_history(supervisor, customer, who
     assert latest.phone == "13999999999"
     assert latest.history_user == actor
     assert latest.history_change_reason == "customer:update — 实名认证更新"
+
+
+def test_the_shop_sync_changes_a_customer_through_the_api(customer):
+    from cs_console.accounts import integration_token
+
+    shop_sync = integration_account(username="shop_sync", integration=Integration.SHOP_SYNC)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {integration_token(shop_sync)}")
+
+    response = api.patch(reverse("customer-update", args=["KS90001"]),
+                         {"tier": "svip", "reason": "年度消费达标"}, format="json")
+
+    assert response.status_code == 200, response.data
+    customer.refresh_from_db()
+    assert customer.tier == "svip"
+    assert customer.history.latest().history_user == shop_sync
+
+
+def test_an_agent_cannot_change_a_customer_through_the_api(agent, customer):
+    api = APIClient()
+    api.force_authenticate(agent)
+
+    response = api.patch(reverse("customer-update", args=["KS90001"]),
+                         {"name": "Mallory", "reason": "客户说的"}, format="json")
+
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.name == "林晓雨"

@@ -170,7 +170,7 @@ class Integration(models.TextChoices):
 INTEGRATION_PERMISSIONS: dict[str, list[str]] = {
     Integration.CHANNEL: [
         "tickets.view_customer", "tickets.view_ticket", "tickets.add_ticket",
-        "tickets.view_message", "tickets.record_inbound_message",
+        "tickets.view_message", "tickets.record_inbound_message", "tickets.add_attachment",
     ],
     Integration.SHOP_SYNC: ["tickets.view_customer", "tickets.change_customer"],
 }

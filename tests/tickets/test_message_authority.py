@@ -117,6 +117,24 @@ def test_a_channel_integration_does_not_work_tickets(channel_gateway, make_ticke
     assert not ticket.messages.exists()
 
 
+def test_a_channel_integration_passes_on_the_customers_evidence(
+    channel_gateway, other_agent, make_ticket
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.tickets.test_attachments import PNG
+
+    ticket = make_ticket(S.IN_PROGRESS, assignee=other_agent)
+
+    response = _token_client(channel_gateway).post(
+        reverse("ticket-attachments", args=[ticket.number]),
+        {"file": SimpleUploadedFile("破损.png", PNG), "evidence_kind": "photo"},
+        format="multipart")
+
+    assert response.status_code == 201, response.data
+    assert ticket.attachments.get().uploaded_by == channel_gateway
+
+
 def test_the_integration_account_command_prints_a_working_token(capsys):
     from django.core.management import call_command
 

@@ -1,4 +1,5 @@
-"""The ticket timeline: customer messages, replies (with their channel) and internal notes."""
+"""The ticket timeline: customer messages, replies (with their channel), phone call summaries
+and internal notes."""
 
 
 from django.core.exceptions import PermissionDenied, ValidationError

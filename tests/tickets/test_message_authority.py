@@ -223,3 +223,19 @@ def test_what_the_system_does_is_recorded_under_the_system_account(team):
     assert actor.username == SYSTEM_USERNAME
     assert not actor.is_active
     assert not actor.has_usable_password()
+
+
+def test_the_audit_tab_shows_the_system_account_as_system(client, supervisor, team):
+    from django.utils import timezone
+
+    ticket = TicketFactory(team=team, state=S.RESOLVED)
+    services.ticket_close_automatically(ticket_id=ticket.pk, at=timezone.now())
+    client.force_login(supervisor)
+
+    response = client.get(reverse("console-audit", args=[ticket.number]), **HTMX)
+
+    closed = [entry for entry in response.context["entries"]
+              if entry["reason"].startswith("transition:close")]
+    assert [entry["actor_name"] for entry in closed] == ["System"]
+    choices = [label for _value, label in response.context["form"].fields["actor"].choices]
+    assert "System" in choices

@@ -14,7 +14,9 @@ from cs_console.accounts import is_system_user
 from tickets.models import Attachment, ComplaintLevel, Message, Payout, Resolution, Ticket
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
-_SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file"}
+# A phone number a caller reported is shown masked only, never in the trail.
+_SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file",
+                   "reported_phone"}
 
 SUBJECTS = {
     "ticket": gettext_lazy("Ticket"),

@@ -123,9 +123,10 @@ def ticket_get_with_timeline(*, number: str) -> Ticket:
 # Compare only the ticket's own editable, audited columns; tags (many-to-many) would cost a
 # query per history row.
 _AUDITED = {field.name for field in Ticket.history.model._meta.concrete_fields}
+# A phone number a caller reported is shown masked only; it never appears in the trail.
 _HISTORY_FIELDS = [
     field.name for field in Ticket._meta.concrete_fields
-    if field.editable and field.name != "id" and field.name in _AUDITED
+    if field.editable and field.name not in ("id", "reported_phone") and field.name in _AUDITED
 ]
 
 

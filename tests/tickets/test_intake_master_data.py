@@ -135,3 +135,47 @@ def test_an_agent_cannot_change_a_customer_through_the_api(agent, customer):
     assert response.status_code == 403
     customer.refresh_from_db()
     assert customer.name == "林晓雨"
+
+
+def _reported_ticket(agent, customer):
+    _intake(agent, external_id="KS90001", name="Mallory", phone="13000000000", tier="svip")
+    return Ticket.objects.get()
+
+
+def test_a_supervisor_takes_the_reported_contact_into_the_record_from_the_workspace(
+    client, agent, supervisor, team, customer
+):
+    ticket = _reported_ticket(agent, customer)
+    client.force_login(supervisor)
+    page = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+
+    client.post(reverse("console-adopt-reported", args=[ticket.number]),
+                {"reason": "已核实身份"}, HTTP_HX_REQUEST="true")
+
+    assert 'id="adopt-reported-form"' in page
+    customer.refresh_from_db()
+    assert (customer.name, customer.phone, customer.tier) == ("Mallory", "13000000000", "svip")
+    latest = customer.history.latest()
+    assert latest.history_user == supervisor
+    assert latest.history_change_reason == f"customer:update — 已核实身份 ({ticket.number})"
+    ticket.refresh_from_db()
+    assert not ticket.has_reported_contact
+    assert ticket.history.latest().history_user == supervisor
+
+
+def test_an_agent_cannot_take_the_reported_contact_into_the_record(client, agent, team, customer):
+    ticket = _reported_ticket(agent, customer)
+    ticket.assignee = agent
+    ticket.save()
+    client.force_login(agent)
+    page = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
+
+    response = client.post(reverse("console-adopt-reported", args=[ticket.number]),
+                           {"reason": "客户说的"}, HTTP_HX_REQUEST="true")
+
+    assert 'id="adopt-reported-form"' not in page
+    assert response.status_code == 403
+    customer.refresh_from_db()
+    assert customer.name == "林晓雨"
+    ticket.refresh_from_db()
+    assert ticket.reported_name == "Mallory"

@@ -121,6 +121,7 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
         "timeline": _timeline(ticket, ticket_transition_rows(ticket=ticket)),
         "transitions": transitions,
         "can_work": can_work,
+        "can_change_customer": user.has_perm("tickets.change_customer"),
         "can_reply": can_work and ticket.state in (*OPEN_STATES, "resolved"),
         "can_escalate": (can_work and ticket.state in OPEN_STATES
                          and user.has_perm("tickets.escalate_ticket")),
@@ -275,6 +276,16 @@ def escalate(request, number: str):
         ticket=ticket, actor=request.user, level=form.cleaned_data["level"],
         reason=form.cleaned_data["reason"]))
     return _respond(request, number, errors=errors, success=_("Escalated."))
+
+
+@require_POST
+def adopt_reported(request, number: str):
+    """Take the contact the caller reported into the customer record (change_customer)."""
+    ticket = _ticket_for_action(request, number)
+    _customer, errors = run_service(lambda: services.customer_adopt_reported(
+        ticket=ticket, actor=request.user, reason=request.POST.get("reason", "")))
+    return _respond(request, number, errors=errors,
+                    success=_("The customer record now has the reported contact."))
 
 
 @require_POST

@@ -8,9 +8,14 @@ from cs_console import audit_chain
 def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=None) -> None:
     """Save obj so its history row records the acting user and a stable reason key.
 
-    `actor` is None for the system (sweeps, tasks). `reason` is a stable key such as
+    `actor` is None for the system (sweeps, tasks); the row then names the system account,
+    so no history row is ever anonymous. `reason` is a stable key such as
     "transition:resolve" or "escalate:L2", translated only when shown.
     """
+    if actor is None:
+        from cs_console.accounts import system_user
+
+        actor = system_user()
     obj._history_user = actor
     obj._change_reason = reason
     obj.save(update_fields=update_fields)

@@ -1,7 +1,8 @@
 """The console's roles, as Django groups, and the model permissions each one holds.
 
-ROLE_PERMISSIONS is the single source of truth: a data migration creates the groups and
-`sync_roles` (run after every `migrate`) makes each group's permissions equal to it.
+ROLE_PERMISSIONS (staff) and INTEGRATION_PERMISSIONS (service accounts) are the single source
+of truth: a data migration creates the groups and `sync_roles` (run after every `migrate`)
+makes each group's permissions equal to them.
 Object-level rules (only the assignee may work an assigned ticket, maker-checker, ...)
 live in the services; these are the coarse model permissions.
 """
@@ -162,6 +163,30 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+
+
+class Integration(models.TextChoices):
+    """Service accounts of the systems that talk to the console, kept apart from staff roles.
+
+    They are groups too, synced like the roles, but nobody works tickets as one: they have
+    no queues, cannot be assigned and are not offered where staff roles are listed.
+    """
+
+    # The chat, app and phone-system gateways: they open tickets and record what customers
+    # write, the only way a customer message gets onto a timeline.
+    CHANNEL = "integration_channel", _("Channel integration")
+    # The shop's customer master data: the only writer of customers besides change_customer.
+    SHOP_SYNC = "integration_shop_sync", _("Shop sync integration")
+
+
+INTEGRATION_PERMISSIONS: dict[str, list[str]] = {
+    Integration.CHANNEL: [
+        "tickets.view_customer", "tickets.view_ticket", "tickets.add_ticket",
+        "tickets.view_message", "tickets.record_inbound_message", "tickets.add_attachment",
+    ],
+    Integration.SHOP_SYNC: ["tickets.view_customer", "tickets.change_customer"],
+}
+
 # Roles whose members may open Django admin (their permissions decide what they see there).
 STAFF_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
 
@@ -191,7 +216,8 @@ def sync_roles(apps, *, strict: bool) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
 
-    wanted = {perm for perms in ROLE_PERMISSIONS.values() for perm in perms}
+    groups = {**ROLE_PERMISSIONS, **INTEGRATION_PERMISSIONS}
+    wanted = {perm for perms in groups.values() for perm in perms}
     by_key = {}
     for perm in permission_model.objects.select_related("content_type"):
         by_key[f"{perm.content_type.app_label}.{perm.codename}"] = perm
@@ -199,7 +225,7 @@ def sync_roles(apps, *, strict: bool) -> None:
     if missing and strict:
         raise LookupError(f"Unknown permissions in ROLE_PERMISSIONS: {', '.join(missing)}")
 
-    for role, perms in ROLE_PERMISSIONS.items():
+    for role, perms in groups.items():
         group, _created = group_model.objects.get_or_create(name=str(role))
         group.permissions.set([by_key[p] for p in perms if p in by_key])
 

@@ -1,6 +1,6 @@
 """REST API for channels and integrations: intake, reads, transitions, timeline, history."""
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -14,11 +14,14 @@ from rest_framework.views import APIView
 from cs_console.uploads import StrictMultiPartParser
 from policies.presentation import decision_as_dict
 from tickets import selectors, services
+from tickets.models import Customer
 from tickets.serializers import (
     AttachmentInSerializer,
     AttachmentSerializer,
     ContactRevealInSerializer,
     ContactRevealOutSerializer,
+    CustomerOutSerializer,
+    CustomerUpdateInSerializer,
     EscalateInSerializer,
     HistoryEntrySerializer,
     IntakeSerializer,
@@ -120,6 +123,11 @@ class TicketTransitionsView(APIView):
         serializer = TransitionInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         params = dict(serializer.validated_data)
+        if params.get("merged_into"):
+            params["merged_into"] = selectors.ticket_target_for_user(
+                user=request.user, number=params["merged_into"], field_name="merged_into")
+        else:
+            params.pop("merged_into", None)
         services.ticket_transition(
             ticket=ticket, actor=request.user, name=params.pop("name"),
             comment=params.pop("comment", ""), **params,
@@ -291,3 +299,18 @@ class ResolutionTransitionsView(APIView):
                                        name=params.pop("name"), **params)
         resolution.refresh_from_db()
         return Response(ResolutionSerializer(resolution).data)
+
+
+class CustomerUpdateView(APIView):
+    @extend_schema(request=CustomerUpdateInSerializer, responses=CustomerOutSerializer)
+    def patch(self, request, external_id):
+        """Change a customer's name, phone or tier, with a reason (the shop sync; supervisors)."""
+        if not request.user.has_perm("tickets.view_customer"):
+            raise Http404(external_id)
+        customer = get_object_or_404(Customer, external_id=external_id)
+        serializer = CustomerUpdateInSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        customer = services.customer_update(customer=customer, actor=request.user,
+                                            reason=changes.pop("reason"), **changes)
+        return Response(CustomerOutSerializer(customer).data)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cs_console import audit_chain
+from cs_console.accounts import is_system_user
 from tickets.models import (
     CONTACT_FIELDS,
     Attachment,
@@ -25,7 +26,9 @@ from tickets.models import (
 )
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
-_SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file"}
+# A phone number a caller reported is shown masked only, never in the trail.
+_SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file",
+                   "reported_phone"}
 
 SUBJECTS = {
     "ticket": gettext_lazy("Ticket"),
@@ -152,7 +155,8 @@ def _history_entries(subject: str, model, records, *, title_of) -> list[dict]:
             "key": f"{subject}:{record.history_id}",
             "at": record.history_date,
             "actor": record.history_user,
-            "actor_name": str(record.history_user) if record.history_user else _("System"),
+            "actor_name": (_("System") if record.history_user is None
+                           or is_system_user(record.history_user) else str(record.history_user)),
             "actor_id": record.history_user_id,
             "subject": subject,
             "subject_label": str(SUBJECTS[subject]),

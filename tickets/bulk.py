@@ -61,7 +61,8 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from cs_console import audit_chain
-from cs_console.roles import WORKING_ROLES, Role
+from cs_console.accounts import DEMO_CHANNEL_USERNAME, integration_account, system_user
+from cs_console.roles import WORKING_ROLES, Integration, Role
 from tickets import sla
 from tickets.models import (
     OPEN_STATES,
@@ -462,7 +463,9 @@ class HistoryTable(Table):
     its object's chain: no previous hash to look up.
     """
 
-    def __init__(self, model: type[models.Model], *, keep_history_id: bool = False):
+    def __init__(self, model: type[models.Model], *, user_id: int,
+                 keep_history_id: bool = False):
+        self.user_id = user_id
         self.chained = audit_chain.is_chained(model)
         tail = HISTORY_FIELDS + (audit_chain.CHAIN_FIELDS if self.chained else ())
         skip = set(tail)
@@ -475,11 +478,11 @@ class HistoryTable(Table):
         self._tracked = self.attnames[: len(self.attnames) - len(tail)]
 
     def row_at(self, values: dict, at: datetime) -> tuple:
-        row = (*self._getter(values), at, BULK_REASON, "+", None)
+        row = (*self._getter(values), at, BULK_REASON, "+", self.user_id)
         if not self.chained:
             return row
         content = dict(zip(self._tracked, row, strict=False))
-        content.update(zip(HISTORY_FIELDS, (at, BULK_REASON, "+", None), strict=True))
+        content.update(zip(HISTORY_FIELDS, (at, BULK_REASON, "+", self.user_id), strict=True))
         return (*row, "", audit_chain.content_hash(self.model, content, ""))
 
 
@@ -689,17 +692,23 @@ class Generator:
         self.writer = _writer_for(connection)
         self.ids = self.writer  # where the builder takes row ids; see run()
 
+        # The loader is the system acting: its history rows name the system account, and the
+        # customers' words arrive through the demo channel integration, as live ones do.
+        system_id = system_user().pk
+        self.channel_account_id = integration_account(
+            username=DEMO_CHANNEL_USERNAME, integration=Integration.CHANNEL).pk
         self.customers_t = Table(Customer)
-        self.customers_h = HistoryTable(Customer.history.model)
+        self.customers_h = HistoryTable(Customer.history.model, user_id=system_id)
         self.orders_t = Table(Order)
-        self.orders_h = HistoryTable(Order.history.model)
+        self.orders_h = HistoryTable(Order.history.model, user_id=system_id)
         self.items_t = Table(OrderItem)
-        self.items_h = HistoryTable(OrderItem.history.model)
+        self.items_h = HistoryTable(OrderItem.history.model, user_id=system_id)
         self.tickets_t = Table(Ticket)
-        self.tickets_h = HistoryTable(Ticket.history.model, keep_history_id=True)
+        self.tickets_h = HistoryTable(Ticket.history.model, user_id=system_id,
+                                      keep_history_id=True)
         self.clocks_t = Table(CustomerUpdateClock)
         self.messages_t = Table(Message)
-        self.messages_h = HistoryTable(Message.history.model)
+        self.messages_h = HistoryTable(Message.history.model, user_id=system_id)
         tags_field = Ticket._meta.get_field("tags")
         self.tags_t = Table(tags_field.remote_field.through)
         tags_history = HistoricalRecords.m2m_models[tags_field]
@@ -1100,7 +1109,8 @@ class Generator:
 
         # The timeline: the customer's words, the first answer, then a note or the outcome.
         description = rng.choice(template.inbound).format(**words)
-        ticket_messages = [(MessageKind.INBOUND, channel, description, None, created)]
+        ticket_messages = [(MessageKind.INBOUND, channel, description, self.channel_account_id,
+                            created)]
         if responded_to:
             body = rng.choice(GREETINGS) + template.reply
             ticket_messages.append((MessageKind.REPLY, channel, body, assignee, responded))

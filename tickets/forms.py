@@ -81,8 +81,11 @@ class QueueFilterForm(StyledForm):
 class ReplyForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), initial=MessageKind.REPLY,
+        # No "customer message": customers write through the channels, and what they say on
+        # the phone is the agent's phone call summary.
         choices=[(MessageKind.REPLY, MessageKind.REPLY.label),
-                 (MessageKind.NOTE, MessageKind.NOTE.label)],
+                 (MessageKind.NOTE, MessageKind.NOTE.label),
+                 (MessageKind.PHONE_SUMMARY, MessageKind.PHONE_SUMMARY.label)],
         widget=forms.RadioSelect,
     )
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}),
@@ -133,6 +136,12 @@ class ResolutionActionForm(forms.Form):
     tracking_number = forms.CharField(label=_("Tracking number"), required=False, max_length=64)
 
 
+def _actor_label(user) -> str:
+    from cs_console.accounts import is_system_user
+
+    return str(_("System")) if is_system_user(user) else str(user)
+
+
 class AuditFilterForm(StyledForm):
     actor = forms.ModelChoiceField(label=_("Acting user"), required=False,
                                    queryset=User.objects.none(), empty_label=_("Everyone"))
@@ -145,6 +154,7 @@ class AuditFilterForm(StyledForm):
         super().__init__(*args, **kwargs)
         if actors is not None:
             self.fields["actor"].queryset = actors
+        self.fields["actor"].label_from_instance = _actor_label
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """Return the chosen days as an aware range, from the first to the last moment."""

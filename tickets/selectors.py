@@ -28,14 +28,15 @@ SEE_ALL_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
 def ticket_visible_to(user) -> QuerySet[Ticket]:
     """Return the tickets the user may read.
 
-    Supervisors, QA and risk/legal read everything; others read their teams' tickets,
-    tickets assigned to them and tickets not yet routed to a team.
+    Supervisors, QA and risk/legal read everything, and so does a channel integration (a
+    customer may write on any of their tickets); others read their teams' tickets, tickets
+    assigned to them and tickets not yet routed to a team.
     """
     if not user.has_perm("tickets.view_ticket"):
         return Ticket.objects.none()
     # Everyone who reads a ticket sees whether it is under a legal hold.
     tickets = with_legal_hold(Ticket.objects.all())
-    if user.has_role(*SEE_ALL_ROLES):
+    if user.has_role(*SEE_ALL_ROLES) or user.has_perm("tickets.record_inbound_message"):
         return tickets
     return tickets.filter(
         Q(team__in=list(user_team_ids(user))) | Q(assignee=user) | Q(team__isnull=True)
@@ -95,6 +96,21 @@ def ticket_get_for_user(*, user, number: str, with_timeline: bool = False) -> Ti
         raise Http404(number) from None
 
 
+def ticket_target_for_user(*, user, number: str, field_name: str) -> Ticket:
+    """Return a ticket named in a request's input (a merge target) if the user may read it.
+
+    A missing ticket and one the user may not read answer with the same field error.
+    """
+    from django.core.exceptions import ValidationError
+
+    from tickets.services.tickets import NO_SUCH_TICKET
+
+    ticket = ticket_visible_to(user).filter(number=number).first()
+    if ticket is None:
+        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": number}})
+    return ticket
+
+
 def ticket_get_with_timeline(*, number: str) -> Ticket:
     """Return the ticket with its timeline, for answering the user who just changed it.
 
@@ -107,9 +123,10 @@ def ticket_get_with_timeline(*, number: str) -> Ticket:
 # Compare only the ticket's own editable, audited columns; tags (many-to-many) would cost a
 # query per history row.
 _AUDITED = {field.name for field in Ticket.history.model._meta.concrete_fields}
+# A phone number a caller reported is shown masked only; it never appears in the trail.
 _HISTORY_FIELDS = [
     field.name for field in Ticket._meta.concrete_fields
-    if field.editable and field.name != "id" and field.name in _AUDITED
+    if field.editable and field.name not in ("id", "reported_phone") and field.name in _AUDITED
 ]
 
 

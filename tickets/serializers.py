@@ -31,6 +31,23 @@ class CustomerInSerializer(serializers.Serializer):
     tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
 
 
+class CustomerUpdateInSerializer(serializers.Serializer):
+    """A change to the customer master data (the shop sync, or a holder of change_customer)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    phone = serializers.RegexField(r"^\+?[0-9\- ]{5,20}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+    reason = serializers.CharField(max_length=200)
+
+
+class CustomerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(source="masked_phone")
+    tier = serializers.CharField()
+
+
 class IntakeSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     customer = CustomerInSerializer()
@@ -101,10 +118,13 @@ class TicketDetailSerializer(TicketListSerializer):
     attachments = AttachmentSerializer(source="loose_attachments", many=True, read_only=True)
     merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True)
     order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    # What the caller said about themselves where it differs from the customer record.
+    reported_phone = serializers.CharField(source="masked_reported_phone", read_only=True)
 
     class Meta(TicketListSerializer.Meta):
         fields = [
             *TicketListSerializer.Meta.fields,
+            "reported_name", "reported_phone", "reported_tier",
             "description", "order_item_sku", "request_reason", "item_condition",
             "requested_resolution", "waiting_on", "resolution_summary", "cancel_reason",
             "merged_into", "paused_seconds", "resolved_at", "closed_at", "messages",
@@ -122,9 +142,8 @@ class TransitionInSerializer(serializers.Serializer):
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
         required=False,
     )
-    merged_into = serializers.SlugRelatedField(
-        slug_field="number", queryset=Ticket.objects.all(), required=False
-    )
+    # A ticket number, looked up among the tickets the caller may read (see the view).
+    merged_into = serializers.CharField(required=False, allow_blank=True, max_length=24)
 
 
 class TransitionOutSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
+from cs_console.accounts import system_user
 from cs_console.roles import Role
 from tickets import notifications, sla
 from tickets.models import (
@@ -43,7 +44,7 @@ def _supervisors():
 def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
     """Save the batch's own values of `fields` (one CASE per field), with history."""
     bulk_update_with_history(tickets, Ticket, fields, batch_size=BATCH,
-                             default_change_reason=reason)
+                             default_user=system_user(), default_change_reason=reason)
 
 
 def _save_batch_alike(tickets: list[Ticket], reason: str, **columns) -> None:
@@ -54,7 +55,7 @@ def _save_batch_alike(tickets: list[Ticket], reason: str, **columns) -> None:
     """
     with transaction.atomic(savepoint=False):
         Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**columns)
-        Ticket.history.bulk_history_create(tickets, update=True,
+        Ticket.history.bulk_history_create(tickets, update=True, default_user=system_user(),
                                            default_change_reason=reason)
 
 

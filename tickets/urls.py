@@ -17,6 +17,8 @@ urlpatterns = [
     path("<str:number>/reply/", workspace.reply, name="console-reply"),
     path("<str:number>/transition/", workspace.transition, name="console-transition"),
     path("<str:number>/escalate/", workspace.escalate, name="console-escalate"),
+    path("<str:number>/adopt-reported/", workspace.adopt_reported,
+         name="console-adopt-reported"),
     path("<str:number>/propose/", workspace.propose, name="console-propose"),
     path("<str:number>/resolutions/<int:pk>/", workspace.resolution_action,
          name="console-resolution-action"),

@@ -23,5 +23,7 @@ urlpatterns = [
          name="ticket-resolutions"),
     path("tickets/<str:number>/resolutions/<int:resolution_id>/transitions/",
          api.ResolutionTransitionsView.as_view(), name="resolution-transitions"),
+    path("customers/<str:external_id>/", api.CustomerUpdateView.as_view(),
+         name="customer-update"),
     path("policies/evaluate/", policies_api.EvaluateView.as_view(), name="policy-evaluate"),
 ]

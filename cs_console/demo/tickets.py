@@ -211,6 +211,13 @@ def _user(username):
     return get_user_model().objects.get(username=username)
 
 
+def _channel_gateway():
+    from cs_console.accounts import DEMO_CHANNEL_USERNAME, integration_account
+    from cs_console.roles import Integration
+
+    return integration_account(username=DEMO_CHANNEL_USERNAME, integration=Integration.CHANNEL)
+
+
 @transaction.atomic
 def load_tickets() -> dict[str, int]:
     """Create the demo tickets that do not exist yet; return how many were created."""
@@ -265,7 +272,11 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
             else:
                 services.ticket_transition(ticket=ticket, actor=worker, name=name,
                                            comment=comment, **params)
-        elif kind in ("reply", "note", "inbound"):
+        elif kind == "inbound":
+            # Customers write through a channel; its integration records their words.
+            services.message_add(ticket=ticket, actor=_channel_gateway(), kind=MessageKind.INBOUND,
+                                 body=step[1])
+        elif kind in ("reply", "note"):
             services.message_add(ticket=ticket, actor=worker, kind=MessageKind(kind), body=step[1])
         elif kind == "escalate":
             services.ticket_escalate(ticket=ticket, actor=worker, level=step[1], reason=step[2])

@@ -52,7 +52,8 @@ def test_intake_creates_the_customer_and_the_ticket(api, agent):
     assert body["state"] == S.NEW
     assert body["priority"] == "P1"
     assert body["customer"]["phone"] == "138****5678"
-    assert body["messages"][0]["kind"] == "inbound"
+    # Staff write down what the customer said as their own note; only channels relay it.
+    assert (body["messages"][0]["kind"], body["messages"][0]["author"]) == ("note", "agent_wang")
     customer = Customer.objects.get(external_id="KS90001")
     assert customer.phone == "13812345678"
     assert customer.tier == "vip"
@@ -333,9 +334,13 @@ def test_an_internal_note_is_not_a_response(api, agent, make_ticket):
     assert ticket.state == S.ASSIGNED
 
 
-def test_a_customer_message_resumes_a_ticket_waiting_for_the_customer(api, agent, make_ticket):
+def test_a_customer_message_resumes_a_ticket_waiting_for_the_customer(api, make_ticket):
+    from cs_console.accounts import integration_account
+    from cs_console.roles import Integration
+
     ticket = make_ticket(S.PENDING_CUSTOMER, paused_at=None)
-    api.force_authenticate(agent)
+    api.force_authenticate(integration_account(username="app_gateway",
+                                               integration=Integration.CHANNEL))
 
     api.post(reverse("ticket-messages", args=[ticket.number]),
              {"kind": "inbound", "body": "照片已经上传了"}, format="json")

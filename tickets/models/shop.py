@@ -31,7 +31,8 @@ def mask_phone(phone: str) -> str:
 
 # Customer fields that hold contact details: shown masked wherever a value is displayed
 # (pages, exports, API, history diffs) unless revealed through tickets.services.privacy.
-CONTACT_FIELDS = frozenset({"phone"})
+# A phone number a caller reported at intake (Ticket.reported_phone) is contact data too.
+CONTACT_FIELDS = frozenset({"phone", "reported_phone"})
 
 
 def mask_contact(field: str, value):

@@ -24,7 +24,7 @@ from .choices import (
     TicketState,
     TicketType,
 )
-from .shop import Customer, Order, OrderItem
+from .shop import Customer, CustomerTier, Order, OrderItem, mask_phone
 from .team import Team
 
 
@@ -129,6 +129,14 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     requested_resolution = models.CharField(
         _("requested resolution"), max_length=16, choices=RequestedResolution.choices,
         blank=True,
+    )
+
+    # What the caller said about themselves where it differs from the customer record. Intake
+    # matches an existing customer but never rewrites it; the agent sees the difference.
+    reported_name = models.CharField(_("reported name"), max_length=100, blank=True)
+    reported_phone = models.CharField(_("reported phone"), max_length=32, blank=True)
+    reported_tier = models.CharField(
+        _("reported tier"), max_length=8, choices=CustomerTier.choices, blank=True
     )
 
     waiting_on = models.CharField(
@@ -236,6 +244,15 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
+
+    @property
+    def has_reported_contact(self) -> bool:
+        """Whether the caller described themselves differently from the customer record."""
+        return bool(self.reported_name or self.reported_phone or self.reported_tier)
+
+    @property
+    def masked_reported_phone(self) -> str:
+        return mask_phone(self.reported_phone) if self.reported_phone else ""
 
     @property
     def next_update_due_at(self):

@@ -15,16 +15,19 @@ from .ticket import Ticket
 
 
 class MessageKind(models.TextChoices):
+    # Only a channel integration records the customer's own words (record_inbound_message).
     INBOUND = "inbound", _("Customer message")
     REPLY = "reply", _("Reply to the customer")
     NOTE = "note", _("Internal note")
+    # What the customer said on the phone, written down by the agent who took the call.
+    PHONE_SUMMARY = "phone_summary", _("Phone call summary")
 
 
 class Message(models.Model):
     ticket = models.ForeignKey(
         Ticket, models.CASCADE, related_name="messages", verbose_name=_("ticket")
     )
-    kind = models.CharField(_("kind"), max_length=8, choices=MessageKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     body = models.TextField(_("text"))
     author = models.ForeignKey(
@@ -40,13 +43,16 @@ class Message(models.Model):
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+        permissions = [
+            ("record_inbound_message", _("Can record customer messages arriving from a channel")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.body[:40]}"
 
     @property
     def is_customer_visible(self) -> bool:
-        return self.kind != MessageKind.NOTE
+        return self.kind in (MessageKind.INBOUND, MessageKind.REPLY)
 
 
 class EvidenceKind(models.TextChoices):

@@ -1,6 +1,7 @@
 """Every write to tickets and their timeline. Views, the API and admin call only these."""
 
 from .attachments import attachment_add
+from .customers import customer_adopt_reported, customer_update
 from .intake import ticket_intake
 from .messages import message_add
 from .resolutions import (
@@ -42,6 +43,8 @@ __all__ = [
     "approval_limit",
     "attachment_add",
     "can_approve",
+    "customer_adopt_reported",
+    "customer_update",
     "message_add",
     "resolution_accept",
     "resolution_approve",

@@ -78,7 +78,10 @@ def attachment_add(
         )
     if not actor.has_perm("tickets.add_attachment"):
         raise PermissionDenied(_("You may not add evidence."))
-    _require_can_work(ticket, actor)
+    # A channel integration passes on the customer's photos and videos with their messages;
+    # it works no ticket, staff need the right to work this one.
+    if not actor.has_perm("tickets.record_inbound_message"):
+        _require_can_work(ticket, actor)
     if evidence_kind not in EvidenceKind.values:
         raise ValidationError({"evidence_kind": _("Choose what kind of evidence this is.")})
     if message is not None and message.ticket_id != ticket.pk:

@@ -24,8 +24,19 @@ def request_fingerprint(payload: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def customer_upsert(*, actor, external_id: str, name: str, phone: str = "", tier: str = "") -> Customer:
-    """Return the customer with this external id, created or brought up to date."""
+def _normalised_phone(phone: str) -> str:
+    return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def customer_match_or_create(*, actor, external_id: str, name: str, phone: str = "",
+                             tier: str = "") -> tuple[Customer, dict]:
+    """Return the customer with this external id and what the caller said differently.
+
+    A new customer is created from what the caller says. An existing one is matched, never
+    changed: its name, phone and tier feed routing, VIP handling and text messages, and
+    only the shop sync or a holder of change_customer may change them (customer_update).
+    The differences come back as the ticket's reported_* fields, for the agent to see.
+    """
     customer = Customer.objects.filter(external_id=external_id).first()
     if customer is None:
         customer = Customer(external_id=external_id, name=name, phone=phone)
@@ -33,15 +44,15 @@ def customer_upsert(*, actor, external_id: str, name: str, phone: str = "", tier
             customer.tier = tier
         customer.full_clean()
         save_with_history(customer, actor=actor, reason="intake:create_customer")
-        return customer
-    changes = {"name": name, "phone": phone, "tier": tier}
-    changed = [field for field, value in changes.items() if value and getattr(customer, field) != value]
-    if changed:
-        for field in changed:
-            setattr(customer, field, changes[field])
-        customer.full_clean()
-        save_with_history(customer, actor=actor, reason="intake:update_customer")
-    return customer
+        return customer, {}
+    reported = {}
+    if name and name.strip() != customer.name:
+        reported["reported_name"] = name.strip()
+    if phone and _normalised_phone(phone) != _normalised_phone(customer.phone):
+        reported["reported_phone"] = phone.strip()
+    if tier and tier != customer.tier:
+        reported["reported_tier"] = tier
+    return customer, reported
 
 
 def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
@@ -83,7 +94,7 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
 
 def _open_ticket(actor, payload: dict) -> Ticket:
     customer_data = payload["customer"]
-    customer = customer_upsert(
+    customer, reported = customer_match_or_create(
         actor=actor,
         external_id=customer_data["external_id"],
         name=customer_data["name"],
@@ -115,4 +126,5 @@ def _open_ticket(actor, payload: dict) -> Ticket:
         request_reason=payload.get("request_reason", ""),
         item_condition=payload.get("item_condition", ""),
         requested_resolution=payload.get("requested_resolution", ""),
+        reported_contact=reported,
     )

@@ -1,4 +1,5 @@
-"""The ticket timeline: customer messages, replies (with their channel) and internal notes."""
+"""The ticket timeline: customer messages, replies (with their channel), phone call summaries
+and internal notes."""
 
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -31,10 +32,17 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
 
     A reply to the customer is the first response if none was given yet (an unassigned
     ticket is claimed by whoever answers it), and it restarts the customer-update clock.
-    A customer message on a ticket that waits for the customer resumes it.
+    A customer message (only a channel integration records one) or an agent's summary of
+    the customer's phone call resumes a ticket that waits for the customer. Every message
+    names its author: the integration or the agent.
     """
     if kind not in MessageKind.values:
         raise ValidationError({"kind": _("Unknown message kind.")})
+    if kind == MessageKind.INBOUND and not actor.has_perm("tickets.record_inbound_message"):
+        # Staff never speak for the customer: what a customer said on the phone is the
+        # agent's phone call summary, with the agent as its author.
+        raise PermissionDenied(_("Customer messages come only from the channels. Record what "
+                                 "the customer said on the phone as a phone call summary."))
     if ticket.state not in OPEN_STATES and ticket.state != TicketState.RESOLVED:
         raise ValidationError(
             {"ticket": _("The ticket is %(state)s; messages can no longer be added.")
@@ -43,18 +51,20 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
     now = timezone.now()
 
     if kind == MessageKind.INBOUND:
-        if not actor.has_perm("tickets.add_message"):
-            raise PermissionDenied(_("You may not record customer messages."))
         message = _new_message(ticket, kind=kind, body=body, channel=channel or ticket.channel,
-                               author=None, at=now)
-        if ticket.state == TicketState.PENDING_CUSTOMER:
-            ticket.resume(at=now)
-            _save(ticket, actor=actor, reason=transition_reason("resume", "customer replied"))
+                               author=actor, at=now)
+        _resume_if_waiting(ticket, actor=actor, now=now, why="customer replied")
         return message
 
     _require_can_work(ticket, actor)
     if kind == MessageKind.NOTE:
         return _new_message(ticket, kind=kind, body=body, channel="", author=actor, at=now)
+    if kind == MessageKind.PHONE_SUMMARY:
+        message = _new_message(ticket, kind=kind, body=body, channel=Channel.PHONE,
+                               author=actor, at=now)
+        # The customer did call: the wait for them is over, and the agent is who says so.
+        _resume_if_waiting(ticket, actor=actor, now=now, why="customer called")
+        return message
 
     message = _new_message(ticket, kind=kind, body=body, channel=channel or ticket.channel,
                            author=actor, at=now)
@@ -74,3 +84,9 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
     if ticket.state in OPEN_STATES:
         customer_update_plan_next(ticket=ticket, after=now)
     return message
+
+
+def _resume_if_waiting(ticket: Ticket, *, actor, now, why: str) -> None:
+    if ticket.state == TicketState.PENDING_CUSTOMER:
+        ticket.resume(at=now)
+        _save(ticket, actor=actor, reason=transition_reason("resume", why))

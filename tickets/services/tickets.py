@@ -22,6 +22,7 @@ from tickets.models import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
     CancelReason,
+    Channel,
     Collaborator,
     ComplaintLevel,
     Message,
@@ -85,6 +86,28 @@ def _require_can_work(ticket: Ticket, actor) -> None:
         raise PermissionDenied(_("You may not act on this ticket."))
 
 
+# The same words for a ticket that does not exist and one the user may not read, so an
+# error never tells the two apart.
+NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
+
+
+def require_can_work_target(target: Ticket, actor, *, field_name: str) -> None:
+    """Check another ticket the caller names (a merge target, ...) by the same rules.
+
+    A ticket the actor may not read is refused exactly like a missing one (a field error);
+    one they read but may not work on is forbidden. Call it before any other check of the
+    target, so no message describes a ticket the actor may not see.
+    """
+    from tickets.selectors import ticket_visible_to  # the selectors import the services
+
+    if not ticket_visible_to(actor).filter(pk=target.pk).exists():
+        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": target.number}})
+    if not can_work_on(target, actor):
+        raise PermissionDenied(
+            _("You may not act on ticket %(number)s.") % {"number": target.number}
+        )
+
+
 def _require_reason(reason: str, field_name: str = "reason") -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -113,11 +136,14 @@ def ticket_create(
     requested_resolution: str = "",
     created_at=None,
     auto_assign: bool = True,
+    reported_contact: dict | None = None,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
 
     An explicit team (a team's own phone intake) wins over the routing table; `auto_assign`
     hands the ticket to the least-loaded available agent of the team who has the skill.
+    `reported_contact` holds what the caller said about themselves that differs from the
+    customer record (reported_name, reported_phone, reported_tier).
     """
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
@@ -148,6 +174,10 @@ def ticket_create(
     )
     if ticket_type:
         ticket.ticket_type = ticket_type
+    for name, value in (reported_contact or {}).items():
+        if name not in ("reported_name", "reported_phone", "reported_tier"):
+            raise ValueError(name)
+        setattr(ticket, name, value)
     _stamp_due_times(ticket)
     ticket.full_clean(exclude=["state", "number"])
     reason = f"create:{channel}"
@@ -156,9 +186,10 @@ def ticket_create(
     _save(ticket, actor=actor, reason=reason)
     customer_update_plan_next(ticket=ticket, after=ticket.created_at)
     if ticket.description:
-        message = Message(ticket=ticket, kind=MessageKind.INBOUND, channel=channel,
-                          body=ticket.description, created_at=now)
-        save_with_history(message, actor=actor, reason="message:inbound")
+        kind = _description_kind(actor, channel)
+        message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
+                          channel="" if kind == MessageKind.NOTE else channel, created_at=now)
+        save_with_history(message, actor=actor, reason=f"message:{kind}")
     if auto_assign and ticket.team_id:
         agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
         if agent is not None:
@@ -166,6 +197,17 @@ def ticket_create(
             ticket.assign()
             _save(ticket, actor=None, reason=transition_reason("assign", "routing"))
     return ticket
+
+
+def _description_kind(actor, channel: str) -> str:
+    """Return how the opening description enters the timeline, named after who wrote it.
+
+    A channel integration passes on the customer's own words; staff who open a ticket write
+    down what the customer told them, which is their phone call summary or their note.
+    """
+    if actor is not None and actor.has_perm("tickets.record_inbound_message"):
+        return MessageKind.INBOUND
+    return MessageKind.PHONE_SUMMARY if channel == Channel.PHONE else MessageKind.NOTE
 
 
 def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False) -> None:
@@ -349,6 +391,8 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -
     _require_can_work(duplicate, actor)
     if into.pk == duplicate.pk:
         raise ValidationError({"merged_into": _("A ticket cannot duplicate itself.")})
+    # The messages move into the target: writing there needs the right to work on it.
+    require_can_work_target(into, actor, field_name="merged_into")
     if into.customer_id != duplicate.customer_id:
         raise ValidationError(
             {"merged_into": _("Only tickets of the same customer can be merged.")}

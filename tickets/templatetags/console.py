@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
+from cs_console.accounts import is_system_user
 from tickets.audit_trail import describe_reason
 from tickets.models import (
     OPEN_STATES,
@@ -152,7 +153,11 @@ def _attachment_link(attachment: dict) -> str:
             f' · {_escape(filesizeformat(attachment["size"]))}</span>')
 
 
-_KIND_CSS = {"inbound": "info", "note": "warning", "reply": "success"}
+_KIND_CSS = {"inbound": "info", "note": "warning", "reply": "success", "phone_summary": "primary"}
+
+
+def _actor_name(user, system: str) -> str:
+    return system if user is None or is_system_user(user) else str(user)
 
 
 @register.simple_tag
@@ -171,7 +176,9 @@ def timeline(items, customer_name: str):
         if item["type"] == "message":
             message = item["message"]
             kind = message["kind"]
-            who = message["author"] or (customer_name if kind == "inbound" else "")
+            # A customer message names the customer; the integration that relayed it is in
+            # the message's history.
+            who = customer_name if kind == "inbound" else message["author"]
             channel = f" · {e(label(message['channel'], 'channel'))}" if message["channel"] else ""
             files = "".join(f'<div class="small">{_attachment_link(a)}</div>'
                             for a in message["attachments"])
@@ -195,7 +202,7 @@ def timeline(items, customer_name: str):
             parts.append(
                 f'<li class="timeline-item timeline-event small text-secondary" '
                 f'data-reason="{e(reason)}"><span class="fw-semibold text-body">{e(action)}</span>'
-                f'{comment} · {e(record.history_user or system)} · '
+                f'{comment} · {e(_actor_name(record.history_user, system))} · '
                 f'{_when(record.history_date, this_year)}</li>')
     return mark_safe("".join(parts))  # noqa: S308 - every text above went through _escape
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET
 from tickets import services
 from tickets.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
 from tickets.models import Channel, Customer, Order, TicketType
-from tickets.services.intake import customer_upsert
+from tickets.services.intake import customer_match_or_create
 
 from .common import require_working_role, run_service
 
@@ -27,15 +27,18 @@ def _require_intake(user) -> None:
 
 def _create(request, data):
     with transaction.atomic():
-        customer = data["customer"] or customer_upsert(
-            actor=request.user, external_id=data["external_id"].strip(),
-            name=data["name"].strip(), phone=data["phone"].strip())
+        customer, reported = data["customer"], {}
+        if customer is None:
+            customer, reported = customer_match_or_create(
+                actor=request.user, external_id=data["external_id"].strip(),
+                name=data["name"].strip(), phone=data["phone"].strip())
         return services.ticket_create(
             actor=request.user, channel=Channel.PHONE, customer=customer,
             order=data["order"], subject=data["subject"], description=data["description"],
             ticket_type=data["ticket_type"], category=data["category"],
             request_reason=data["request_reason"], item_condition=data["item_condition"],
             requested_resolution=data["requested_resolution"],
+            reported_contact=reported,
         )
 
 

@@ -36,9 +36,9 @@ from tickets.models import (
 from tickets.selectors import (
     customer_panel,
     ticket_get_for_workspace,
+    ticket_target_for_user,
     ticket_timeline_entries,
     ticket_transition_rows,
-    ticket_visible_to,
 )
 from tickets.selectors_privacy import with_contact_reveals
 
@@ -122,6 +122,7 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
         "timeline": _timeline(ticket, ticket_transition_rows(ticket=ticket)),
         "transitions": transitions,
         "can_work": can_work,
+        "can_change_customer": user.has_perm("tickets.change_customer"),
         "can_reply": can_work and ticket.state in (*OPEN_STATES, "resolved"),
         "can_escalate": (can_work and ticket.state in OPEN_STATES
                          and user.has_perm("tickets.escalate_ticket")),
@@ -214,8 +215,9 @@ def reply(request, number: str):
         body=form.cleaned_data["body"]))
     if not errors and form.cleaned_data.get("script_template"):
         _record_script_use(ticket, request.user, form.cleaned_data["script_template"])
-    done = (_("Reply sent.") if form.cleaned_data["kind"] == MessageKind.REPLY
-            else _("Note added."))
+    done = {MessageKind.REPLY: _("Reply sent."),
+            MessageKind.PHONE_SUMMARY: _("Phone call summary added.")}.get(
+                form.cleaned_data["kind"], _("Note added."))
     return _respond(request, number, errors=errors, forms={"reply": form} if errors else None,
                     success=done)
 
@@ -251,10 +253,10 @@ def transition(request, number: str):
     elif name == "cancel":
         params["reason"] = data["reason"]
         if data["merged_into"]:
-            into = ticket_visible_to(request.user).filter(number=data["merged_into"]).first()
-            if into is None:
-                return _respond(request, number, errors=[
-                    _("No ticket %(number)s that you may read.") % {"number": data["merged_into"]}])
+            into, errors = run_service(lambda: ticket_target_for_user(
+                user=request.user, number=data["merged_into"], field_name="merged_into"))
+            if errors:
+                return _respond(request, number, errors=errors)
             params["merged_into"] = into
     _ticket, errors = run_service(lambda: services.ticket_transition(
         ticket=ticket, actor=request.user, name=name, comment=data["comment"], **params))
@@ -275,6 +277,16 @@ def escalate(request, number: str):
         ticket=ticket, actor=request.user, level=form.cleaned_data["level"],
         reason=form.cleaned_data["reason"]))
     return _respond(request, number, errors=errors, success=_("Escalated."))
+
+
+@require_POST
+def adopt_reported(request, number: str):
+    """Take the contact the caller reported into the customer record (change_customer)."""
+    ticket = _ticket_for_action(request, number)
+    _customer, errors = run_service(lambda: services.customer_adopt_reported(
+        ticket=ticket, actor=request.user, reason=request.POST.get("reason", "")))
+    return _respond(request, number, errors=errors,
+                    success=_("The customer record now has the reported contact."))
 
 
 @require_POST

@@ -51,7 +51,7 @@ def unprotect(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0016_outbox_dedupe_constraint'),
+        ('tickets', '0018_authority'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

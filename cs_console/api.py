@@ -6,7 +6,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cs_console.exceptions import Conflict
+from cs_console.exceptions import Conflict, NotFound
 
 
 def validation_error_detail(error: DjangoValidationError) -> dict:
@@ -18,11 +18,13 @@ def validation_error_detail(error: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
-    """Answer service errors: bad input 400, forbidden 403 (DRF), state conflicts 409."""
+    """Answer service errors: bad input 400, forbidden 403 (DRF), not found 404, conflicts 409."""
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotFound):
+        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
     return drf_exception_handler(exc, context)
 
 

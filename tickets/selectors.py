@@ -8,6 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from cs_console.exceptions import NotFound
 from cs_console.roles import Role
 from tickets.models import (
     OPEN_STATES,
@@ -99,15 +100,13 @@ def ticket_get_for_user(*, user, number: str, with_timeline: bool = False) -> Ti
 def ticket_target_for_user(*, user, number: str, field_name: str) -> Ticket:
     """Return a ticket named in a request's input (a merge target) if the user may read it.
 
-    A missing ticket and one the user may not read answer with the same field error.
+    A missing ticket and one the user may not read answer alike (NotFound, HTTP 404).
     """
-    from django.core.exceptions import ValidationError
-
     from tickets.services.tickets import NO_SUCH_TICKET
 
     ticket = ticket_visible_to(user).filter(number=number).first()
     if ticket is None:
-        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": number}})
+        raise NotFound(NO_SUCH_TICKET % {"number": number}, field=field_name)
     return ticket
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
+from cs_console.exceptions import Conflict, NotFound
 from cs_console.roles import WORKING_ROLES, Role
 from tickets import routing, sla
 from tickets.models import (
@@ -94,14 +94,14 @@ NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
 def require_can_work_target(target: Ticket, actor, *, field_name: str) -> None:
     """Check another ticket the caller names (a merge target, ...) by the same rules.
 
-    A ticket the actor may not read is refused exactly like a missing one (a field error);
+    A ticket the actor may not read is refused exactly like a missing one (NotFound, 404);
     one they read but may not work on is forbidden. Call it before any other check of the
     target, so no message describes a ticket the actor may not see.
     """
     from tickets.selectors import ticket_visible_to  # the selectors import the services
 
     if not ticket_visible_to(actor).filter(pk=target.pk).exists():
-        raise ValidationError({field_name: NO_SUCH_TICKET % {"number": target.number}})
+        raise NotFound(NO_SUCH_TICKET % {"number": target.number}, field=field_name)
     if not can_work_on(target, actor):
         raise PermissionDenied(
             _("You may not act on ticket %(number)s.") % {"number": target.number}

@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from cs_console.exceptions import Conflict
+from cs_console.exceptions import Conflict, NotFound
 from cs_console.roles import WORKING_ROLES
 
 
@@ -14,8 +14,8 @@ def require_working_role(user) -> None:
 
 
 def error_texts(error: Exception) -> list[str]:
-    """Return the readable messages of a service's ValidationError or Conflict."""
-    if isinstance(error, Conflict):
+    """Return the readable messages of a service's ValidationError, Conflict or NotFound."""
+    if isinstance(error, Conflict | NotFound):
         return [error.message]
     if isinstance(error, ValidationError):
         return [str(message) for message in error.messages]
@@ -29,7 +29,7 @@ def run_service(call) -> tuple[object, list[str]]:
     """
     try:
         return call(), []
-    except (ValidationError, Conflict) as error:
+    except (ValidationError, Conflict, NotFound) as error:
         return None, error_texts(error)
 
 

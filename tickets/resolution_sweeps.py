@@ -57,11 +57,12 @@ def retry_failed_payments(*, now: datetime) -> int:
                 )
             acted += 1
         elif resolution.executed_at + retry_delay(resolution.attempts) <= now:
-            try:
-                resolution_services.resolution_execute(resolution_id=resolution.pk)
-            except Conflict:
-                continue  # someone acted on it meanwhile
-            acted += 1
+            # As the worker does: a refund that no longer fits goes to manual review and the
+            # people who must act are told; a hold or someone acting meanwhile skips it.
+            outcome = resolution_services.resolution_execute_for_worker(
+                resolution_id=resolution.pk)
+            if outcome in RS.values:
+                acted += 1
     return acted
 
 

@@ -21,10 +21,12 @@ from .metrics import DailyAgentMetrics, DailyRuleTotals
 from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
+    PAYOUT_ACTIVE_STATES,
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
     Payout,
     PayoutKind,
+    PayoutState,
     Resolution,
     ResolutionKind,
     ResolutionState,
@@ -51,6 +53,7 @@ __all__ = [
     "COMPLAINT_LEVEL_RANK",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
+    "PAYOUT_ACTIVE_STATES",
     "QA_SCORES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
@@ -88,6 +91,7 @@ __all__ = [
     "PaymentChannel",
     "Payout",
     "PayoutKind",
+    "PayoutState",
     "Priority",
     "ProductCategory",
     "QaReview",

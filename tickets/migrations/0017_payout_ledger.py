@@ -15,8 +15,11 @@ DECLARE
     refunded numeric;
 BEGIN
     -- Lock the order row, so two commits touching the same order are checked one after
-    -- the other and each sees what the other committed.
-    SELECT paid_amount INTO paid FROM tickets_order WHERE id = NEW.order_id FOR UPDATE;
+    -- the other and each sees what the other committed. NO KEY UPDATE, not UPDATE: it
+    -- does not wait for the key-share locks that inserting payouts takes on the order,
+    -- which would deadlock two writers that did not lock the order first.
+    SELECT paid_amount INTO paid FROM tickets_order WHERE id = NEW.order_id
+        FOR NO KEY UPDATE;
     SELECT COALESCE(SUM(amount), 0) INTO refunded FROM tickets_payout
      WHERE order_id = NEW.order_id AND kind = 'refund' AND state IN ('reserved', 'paid');
     IF refunded > paid THEN

@@ -57,12 +57,6 @@ def _save(resolution: Resolution, *, actor, reason: str) -> None:
         ) from exc
 
 
-def _lock(resolution: Resolution) -> None:
-    """Take the resolution's row lock and reload it, so what follows sees its latest state."""
-    Resolution.objects.select_for_update().filter(pk=resolution.pk).values_list("pk").get()
-    resolution.refresh_from_db()
-
-
 def _require(resolution: Resolution, transition_name: str) -> None:
     if not can_proceed(getattr(resolution, transition_name), check_conditions=False):
         raise Conflict(
@@ -386,7 +380,10 @@ def resolution_complete_manually(*, resolution: Resolution, actor, note: str) ->
         _check_approver(resolution, actor, check_limit=True)
     else:
         _require_can_work(resolution.ticket, actor)
-    _lock(resolution)
+    # A fresh, locked copy rather than refresh_from_db(), which unprotects the state field
+    # for every thread of the process while it runs.
+    resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
+        "ticket", "order_item").get(pk=resolution.pk)
     _require(resolution, "complete_manually")
     order = Order.objects.select_for_update().get(pk=resolution.ticket.order_id)
     ledger.record_manual(resolution=resolution, order=order,

@@ -373,3 +373,20 @@ def test_a_role_without_an_approval_limit_row_may_approve_nothing(
     with pytest.raises(PermissionDenied, match="limit"):
         services.resolution_approve(resolution=resolution, actor=complaint_specialist)
 
+
+
+def test_the_audit_trail_shows_what_was_paid_not_what_was_released(make_ticket, agent,
+                                                                    settings):
+    from tickets.audit_trail import audit_trail
+
+    order, (item,) = order_with_items("120.00")
+    ticket = ticket_about(make_ticket, item)
+    resolution = ready_resolution(ticket, refund="120.00")
+    settings.SIMULATED_GATEWAY_FAILURES = {order.number}
+    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    assert not [e for e in audit_trail(ticket=ticket) if e["subject"] == "payout"]
+
+    settings.SIMULATED_GATEWAY_FAILURES = set()
+    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    (paid,) = [e for e in audit_trail(ticket=ticket) if e["subject"] == "payout"]
+    assert "120.00" in paid["action"]

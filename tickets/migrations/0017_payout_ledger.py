@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='payout',
             name='state',
-            field=models.CharField(choices=[('reserved', 'Reserved'), ('paid', 'Paid'), ('released', 'Released')], default='reserved', max_length=10, verbose_name='state'),
+            field=models.CharField(choices=[('reserved', 'Reserved'), ('paid', 'Paid out'), ('released', 'Released')], default='reserved', max_length=10, verbose_name='state'),
         ),
         migrations.AlterField(
             model_name='payout',

@@ -232,7 +232,7 @@ class PayoutKind(models.TextChoices):
 
 class PayoutState(models.TextChoices):
     RESERVED = "reserved", _("Reserved")
-    PAID = "paid", _("Paid")
+    PAID = "paid", _("Paid out")
     RELEASED = "released", _("Released")
 
 

@@ -390,3 +390,26 @@ def test_the_audit_trail_shows_what_was_paid_not_what_was_released(make_ticket, 
     services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     (paid,) = [e for e in audit_trail(ticket=ticket) if e["subject"] == "payout"]
     assert "120.00" in paid["action"]
+
+
+def test_the_api_refuses_a_proposal_promising_money_already_promised_with_a_clear_409(
+    make_ticket, agent, rules
+):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    _order, (item,) = order_with_items("199.00")
+    first, second = ticket_about(make_ticket, item), ticket_about(make_ticket, item)
+    client = APIClient()
+    client.force_authenticate(agent)
+
+    created = client.post(reverse("ticket-resolutions", args=[first.number]),
+                          {"kind": "refund_only"}, format="json")
+    refused = client.post(reverse("ticket-resolutions", args=[second.number]),
+                          {"kind": "refund_only"}, format="json")
+
+    assert created.status_code == 201
+    assert refused.status_code == 409
+    assert refused.data["code"] == "refund_exceeds_paid"
+    assert ("above what was paid (199.00): 0.00 is refunded, 0.00 is reserved by refunds "
+            "being paid and 199.00 is promised") in refused.data["detail"]

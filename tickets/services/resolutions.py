@@ -545,8 +545,11 @@ def resolution_execute_for_worker(*, resolution_id: int) -> str:
         return resolution_execute(resolution_id=resolution_id).state
     except Conflict as refusal:
         if refusal.code in REFERRED_REFUSALS:
-            return resolution_refer_for_review(resolution_id=resolution_id,
-                                               reason=refusal.message).state
+            try:
+                return resolution_refer_for_review(resolution_id=resolution_id,
+                                                   reason=refusal.message).state
+            except Conflict as frozen:  # held meanwhile: it cannot move, so only tell
+                refusal = frozen
         if refusal.code == "legal_hold":
             with transaction.atomic():
                 resolution = Resolution.objects.select_related("ticket__assignee").get(

@@ -125,3 +125,44 @@ def test_a_failed_payment_whose_retry_no_longer_fits_goes_to_manual_review(
     assert "above what was paid" in failed.failure_reason
     assert agent.username in recipients()
     assert refunded(order=order) == Decimal("100.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_django_q_worker_lands_the_refusal_in_manual_review(
+    make_ticket, refunded_order, agent, settings
+):
+    """The job goes through the ORM broker and django-q2's own worker loop, as in production."""
+    import queue
+    from multiprocessing import Value
+
+    from django_q.brokers import get_broker
+    from django_q.models import Task
+    from django_q.monitor import save_task
+    from django_q.signing import SignedPackage
+    from django_q.worker import worker
+
+    settings.TASKS_RUN_INLINE = False
+    _order, item = refunded_order
+    late = ready_resolution(ticket_about(make_ticket, item), refund="100.00",
+                            kind="return_refund", state=RS.AWAITING_RETURN)
+    services.resolution_receive_return(resolution=late, actor=agent, note="仓库已签收")
+    late.refresh_from_db()
+    assert late.state == RS.RETURN_RECEIVED  # queued, not run: there is no inline shortcut
+
+    broker = get_broker()
+    tasks_to_run, results = queue.Queue(), queue.Queue()
+    for ack_id, packed in broker.dequeue():
+        task = SignedPackage.loads(packed)
+        task["ack_id"] = ack_id
+        tasks_to_run.put(task)
+    tasks_to_run.put("STOP")
+    worker(tasks_to_run, results, Value("f", -1))
+    done = results.get_nowait()
+    save_task(done, broker)
+
+    late.refresh_from_db()
+    assert (done["success"], done["result"]) == (True, RS.MANUAL_REVIEW)
+    assert Task.objects.get().func == "tickets.tasks.resolution_execute_task"
+    assert late.state == RS.MANUAL_REVIEW
+    assert "above what was paid" in late.failure_reason
+    assert agent.username in recipients()

@@ -127,6 +127,34 @@ def test_a_failed_payment_whose_retry_no_longer_fits_goes_to_manual_review(
     assert refunded(order=order) == Decimal("100.00")
 
 
+def test_an_execution_that_died_after_reserving_is_finished_by_the_sweep(
+    make_ticket, agent, monkeypatch
+):
+    order, (item,) = order_with_items("100.00")
+    resolution = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
+
+    class TimesOut:
+        def pay(self, request):
+            raise TimeoutError("gateway did not answer")
+
+    monkeypatch.setattr("tickets.services.resolutions.get_gateway", TimesOut)
+    with pytest.raises(TimeoutError):
+        tasks.resolution_execute_task(resolution.pk)
+    resolution.refresh_from_db()
+    assert resolution.state == RS.EXECUTING
+    assert refunded(order=order) == Decimal("100.00")  # still reserved: nobody else takes it
+    monkeypatch.undo()
+
+    started = resolution.executed_at
+    assert resolution_sweeps.finish_stalled_executions(now=started + timedelta(minutes=14)) == 0
+    assert resolution_sweeps.finish_stalled_executions(now=started + timedelta(minutes=15)) == 1
+
+    resolution.refresh_from_db()
+    assert resolution.state == RS.COMPLETED
+    assert Payout.objects.get().state == "paid"
+    assert refunded(order=order) == Decimal("100.00")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_real_django_q_worker_lands_the_refusal_in_manual_review(
     make_ticket, refunded_order, agent, settings

@@ -333,6 +333,11 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
     the resolution completed, or what was not paid released and the resolution failed.
     """
     resolution, requests = _begin_execution(resolution_id=resolution_id, actor=actor)
+    return _pay_and_record(resolution, requests, actor=actor)
+
+
+def _pay_and_record(resolution: Resolution, requests: list[PaymentRequest], *,
+                    actor) -> Resolution:
     gateway = get_gateway()
     paid, failure = [], None
     for request in requests:
@@ -344,6 +349,10 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
 
     # A legal hold placed while the gateway was paying does not stop recording what was paid.
     with transaction.atomic(), legal_holds.recording_settlement():
+        current = Resolution.objects.select_for_update().filter(pk=resolution.pk).values_list(
+            "state", flat=True).get()
+        if current != RS.EXECUTING:
+            return resolution  # recorded by another run (the stalled-execution sweep)
         ledger.mark_paid(resolution=resolution, paid=paid, actor=actor)
         if failure is not None:
             ledger.release_reserved(resolution=resolution, actor=actor)
@@ -353,6 +362,20 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
             resolution.complete(at=timezone.now())
             _save(resolution, actor=actor, reason=transition_reason("complete"))
     return resolution
+
+
+def resolution_finish_stalled(*, resolution_id: int) -> Resolution:
+    """Finish an execution whose run died after reserving (a crash, a gateway timeout).
+
+    The gateway is asked again with the same idempotency keys, so what it already paid is
+    only replayed; the answer is recorded as usual and the reservation never stays behind.
+    """
+    resolution = Resolution.objects.select_related("ticket__order", "order_item").get(
+        pk=resolution_id)
+    if resolution.state != RS.EXECUTING:
+        return resolution
+    return _pay_and_record(resolution, _payment_requests(resolution, resolution.ticket.order),
+                           actor=None)
 
 
 @transaction.atomic

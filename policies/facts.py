@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from policies import engine
 from tickets.models import (
+    PAYOUT_ACTIVE_STATES,
     Collaborator,
     ComplaintLevel,
     OrderItem,
@@ -70,8 +71,10 @@ def customer_history(customer_id: int, *, at: datetime, exclude_ticket: int | No
 
 
 def already_refunded(item: OrderItem) -> Decimal:
-    total = Payout.objects.filter(resolution__order_item=item, kind=PayoutKind.REFUND).aggregate(
-        total=Sum("amount"))["total"]
+    """Return the item's refunds paid or reserved (being paid right now), settled by hand too."""
+    total = Payout.objects.filter(
+        order_item=item, kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES,
+    ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal("0.00")
 
 

@@ -297,7 +297,9 @@ class ResolutionTransitionsView(APIView):
         params = dict(serializer.validated_data)
         services.resolution_transition(resolution=resolution, actor=request.user,
                                        name=params.pop("name"), **params)
-        resolution.refresh_from_db()
+        # Read it again rather than refresh_from_db(): django-fsm unprotects the state field
+        # class-wide during a refresh, which races with other threads doing the same.
+        resolution = _resolution(request, number, resolution_id)
         return Response(ResolutionSerializer(resolution).data)
 
 

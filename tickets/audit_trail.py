@@ -20,6 +20,7 @@ from tickets.models import (
     ComplaintLevel,
     Message,
     Payout,
+    PayoutState,
     Resolution,
     Ticket,
     mask_contact,
@@ -55,6 +56,7 @@ RESOLUTION_ACTIONS = {
     "review": gettext_lazy("Take into manual review"),
     "retry": gettext_lazy("Try the payment again"),
     "complete_manually": gettext_lazy("Settled manually"),
+    "refer_for_review": gettext_lazy("Refused before paying: handed to a person"),
 }
 
 
@@ -256,12 +258,14 @@ def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTr
     entries += _history_entries(
         "resolution", Resolution, resolution_rows,
         title_of=lambda record: record.get_kind_display())
-    # Payouts are a ledger written once by the payment step; each row is its own entry.
-    for payout in Payout.objects.filter(resolution__ticket_id=ticket.pk).order_by("created_at", "id"):
+    # Payouts are a ledger; each paid row is its own entry (a reservation that was released
+    # paid nothing, and one being paid shows up once the gateway has answered).
+    for payout in Payout.objects.filter(resolution__ticket_id=ticket.pk,
+                                        state=PayoutState.PAID).order_by("created_at", "id"):
         amount = str(payout.points) if payout.kind == "points" else f"¥{payout.amount}"
         entries.append({
             "key": f"payout:{payout.pk}",
-            "at": payout.created_at,
+            "at": payout.paid_at or payout.created_at,
             "actor": None,
             "actor_name": _("System"),
             "actor_id": None,

@@ -102,6 +102,14 @@ TEMPLATES: dict[str, NotificationTemplate] = {
                "times. Contact the customer for another way to pay."),
         channels=STAFF_CHANNELS,
     ),
+    # To the assignee (or the team), the team's senior agents and the supervisors: the worker
+    # refused to execute a resolution (it would refund more than was paid, a legal hold).
+    "resolution.execution_refused": NotificationTemplate(
+        subject=_("Resolution on ticket %(number)s was not executed"),
+        body=_("The resolution of ticket %(number)s (%(subject)s) was not executed: "
+               "%(reason)s Decide how to go on."),
+        channels=STAFF_CHANNELS,
+    ),
     # To the customer, every 8 hours while the ticket is open.
     "customer.progress_update": NotificationTemplate(
         subject=_("Progress on your ticket %(number)s"),

@@ -30,6 +30,9 @@ RS = ResolutionState
 MAX_AUTOMATIC_ATTEMPTS = 3
 FIRST_RETRY_AFTER = timedelta(minutes=5)  # then 10, 20 minutes: doubling each time
 MERCHANT_SILENCE = timedelta(hours=48)  # [000] the platform steps in after 48 h
+# Far longer than a worker may run (Q_CLUSTER timeout): an execution still going after this
+# died between reserving its money and recording the gateway's answer.
+EXECUTION_STALLED_AFTER = timedelta(minutes=15)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -57,12 +60,29 @@ def retry_failed_payments(*, now: datetime) -> int:
                 )
             acted += 1
         elif resolution.executed_at + retry_delay(resolution.attempts) <= now:
-            try:
-                resolution_services.resolution_execute(resolution_id=resolution.pk)
-            except Conflict:
-                continue  # someone acted on it meanwhile
-            acted += 1
+            # As the worker does: a refund that no longer fits goes to manual review and the
+            # people who must act are told; a hold or someone acting meanwhile skips it.
+            outcome = resolution_services.resolution_execute_for_worker(
+                resolution_id=resolution.pk)
+            if outcome in RS.values:
+                acted += 1
     return acted
+
+
+def finish_stalled_executions(*, now: datetime) -> int:
+    """Finish executions whose run died after reserving, so no reservation stays behind."""
+    stalled = Resolution.objects.filter(
+        state=RS.EXECUTING, executed_at__lte=now - EXECUTION_STALLED_AFTER,
+    ).values_list("id", flat=True)
+    finished = 0
+    for resolution_id in list(stalled):
+        try:
+            resolution_services.resolution_finish_stalled(resolution_id=resolution_id)
+        except Exception:  # one broken gateway answer must not stop the others
+            logger.exception("Could not finish the stalled execution %s.", resolution_id)
+            continue
+        finished += 1
+    return finished
 
 
 def warn_about_return_parcels(*, now: datetime) -> int:
@@ -123,7 +143,8 @@ def step_in_for_silent_merchants(*, now: datetime) -> int:
     return paid
 
 
-SWEEPS = (retry_failed_payments, warn_about_return_parcels, step_in_for_silent_merchants)
+SWEEPS = (finish_stalled_executions, retry_failed_payments, warn_about_return_parcels,
+          step_in_for_silent_merchants)
 
 
 def run_all(*, now: datetime | None = None) -> dict[str, int]:

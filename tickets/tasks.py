@@ -8,11 +8,11 @@ EXECUTABLE = (ResolutionState.APPROVED, ResolutionState.RETURN_RECEIVED,
 
 
 def resolution_execute_task(resolution_id: int) -> str:
-    """Execute an approved resolution; a second run of the same job does nothing."""
+    """Execute an approved resolution; a second run does nothing, a refusal is never silent."""
     state = Resolution.objects.filter(pk=resolution_id).values_list("state", flat=True).first()
     if state not in EXECUTABLE:
         return f"skipped: {state}"
-    return resolutions.resolution_execute(resolution_id=resolution_id).state
+    return resolutions.resolution_execute_for_worker(resolution_id=resolution_id)
 
 
 def sla_sweep_task() -> dict:

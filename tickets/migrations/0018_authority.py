@@ -22,7 +22,7 @@ def create_system_account(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0016_outbox_dedupe_constraint'),
+        ('tickets', '0017_payout_ledger'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -23,10 +23,12 @@ from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatu
 from .privacy import REVEAL_REASON_MAX_LENGTH, AppendOnlyError, ContactReveal
 from .qa import QA_SCORES, QaReview, QaSource, QaState
 from .resolution import (
+    PAYOUT_ACTIVE_STATES,
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
     Payout,
     PayoutKind,
+    PayoutState,
     Resolution,
     ResolutionKind,
     ResolutionState,
@@ -56,6 +58,7 @@ __all__ = [
     "CONTACT_FIELDS",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
+    "PAYOUT_ACTIVE_STATES",
     "QA_SCORES",
     "RESOLUTION_OPEN_STATES",
     "RETURN_KINDS",
@@ -98,6 +101,7 @@ __all__ = [
     "PaymentChannel",
     "Payout",
     "PayoutKind",
+    "PayoutState",
     "Priority",
     "ProductCategory",
     "QaReview",

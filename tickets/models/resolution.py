@@ -4,6 +4,8 @@ proposed ─▶ accepted (the customer agreed) ─▶ approved (within policy, o
   ─▶ [awaiting_return ─▶ return_received]   (kinds that need the goods back)
   ─▶ executing ─▶ completed
 failures: executing ─▶ failed ─▶ manual_review ─▶ executing | completed
+refused by the money check before paying: approved | awaiting_return | return_received | failed
+  ─▶ manual_review
 any open state except executing ─▶ rejected | cancelled
 
 Each resolution keeps the decision that allowed it: the rule and its history version, the
@@ -198,6 +200,12 @@ class Resolution(ConcurrentTransitionMixin, models.Model):
     def review(self) -> None:
         """Hand a failed execution to a person (closed account, frozen card, ...)."""
 
+    @transition(field=state, target=RS.MANUAL_REVIEW,
+                source=[RS.APPROVED, RS.AWAITING_RETURN, RS.RETURN_RECEIVED, RS.FAILED])
+    def refer_for_review(self, *, reason: str) -> None:
+        """Hand to a person an execution the money check refused before anything was paid."""
+        self.failure_reason = reason
+
     @transition(field=state, source=RS.MANUAL_REVIEW, target=RS.EXECUTING)
     def retry(self, *, at) -> None:
         self.executed_at = at
@@ -224,20 +232,47 @@ class PayoutKind(models.TextChoices):
     POINTS = "points", _("Points")
 
 
+class PayoutState(models.TextChoices):
+    RESERVED = "reserved", _("Reserved")
+    PAID = "paid", _("Paid out")
+    RELEASED = "released", _("Released")
+
+
+# Payout states that count against what was paid: reserved money may be leaving right now.
+PAYOUT_ACTIVE_STATES = (PayoutState.RESERVED, PayoutState.PAID)
+
+
 class Payout(models.Model):
-    """Money (or coupons, points) that actually went to the customer: the ledger."""
+    """The ledger of what goes to the customer: money, coupons or points, one row per payment.
+
+    A row is reserved under the order lock before the gateway is called, then marked paid
+    (with the gateway's reference) or released when the payment failed; a retry reserves
+    the released row again. Reserved and paid refunds together never exceed what the order
+    and the item were paid.
+    """
 
     resolution = models.ForeignKey(Resolution, models.PROTECT, related_name="payouts",
                                    verbose_name=_("resolution"))
     order = models.ForeignKey(Order, models.PROTECT, related_name="payouts",
                               verbose_name=_("order"))
+    order_item = models.ForeignKey(
+        OrderItem, models.PROTECT, null=True, blank=True, related_name="payouts",
+        verbose_name=_("order item"),
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=PayoutKind.choices)
+    state = models.CharField(_("state"), max_length=10, choices=PayoutState.choices,
+                             default=PayoutState.RESERVED)
     amount = models.DecimalField(_("amount"), **MONEY)
     points = models.PositiveIntegerField(_("points"), default=0)
     payer = models.CharField(_("who bears the money"), max_length=10)
-    gateway_reference = models.CharField(_("gateway reference"), max_length=80)
+    gateway_reference = models.CharField(_("gateway reference"), max_length=80, blank=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=80, unique=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+        related_name="recorded_payouts", verbose_name=_("recorded by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
 
     history = HistoricalRecords(bases=[ChainedHistory])
 
@@ -246,9 +281,17 @@ class Payout(models.Model):
         verbose_name_plural = _("payouts")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "kind"], name="payout_order_kind_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gte=0),
+                                   name="payout_amount_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(state="paid", paid_at__isnull=False)
+                | ~models.Q(state="paid"),
+                name="payout_paid_has_time"),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount}"
+        return f"{self.get_kind_display()} {self.amount} ({self.get_state_display()})"
 
 
 class SimulatedGatewayRecord(models.Model):

@@ -1,17 +1,20 @@
 """Resolutions (售后单): propose from a policy option, accept, approve, return, execute.
 
 Amounts are never taken from the caller: a proposal decides the ticket's facts again with
-the current rule table and keeps that decision. Execution goes through the payment gateway
-with the resolution's idempotency key, under a lock on the order, so nothing is paid twice
-and an order is never refunded more than was paid.
+the current rule table and keeps that decision. Money is kept in the payout ledger
+(`ledger.py`): a proposal may not promise more than remains of the order and the item, and
+an execution reserves its amounts under the order lock before the gateway is called with
+the resolution's idempotency keys, so nothing is paid twice and an order is never refunded
+more than was paid, whatever the interleaving.
 """
 
 from dataclasses import asdict
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -23,11 +26,11 @@ from cs_console.tasks import enqueue_on_commit
 from policies import rulebook
 from policies.facts import facts_for_ticket, item_for_ticket
 from policies.models import ApprovalLimit
+from tickets import notifications
 from tickets.models import (
     OPEN_STATES,
     RESOLUTION_OPEN_STATES,
     Order,
-    Payout,
     PayoutKind,
     Resolution,
     ResolutionState,
@@ -35,7 +38,7 @@ from tickets.models import (
 )
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
 
-from . import legal_holds
+from . import ledger, legal_holds
 from .tickets import _require_can_work, transition_reason
 
 RS = ResolutionState
@@ -107,6 +110,12 @@ def resolution_propose(*, ticket: Ticket, actor, kind: str, order_item=None) -> 
     if ticket.resolutions.filter(kind=kind, state__in=RESOLUTION_OPEN_STATES).exists():
         raise Conflict(_("A resolution of this kind is already open on the ticket."),
                        code="duplicate_resolution")
+    # Under the order lock, so two proposals on the order (from two tickets, say) cannot both
+    # promise the same money: what is refunded, reserved and promised by other open
+    # resolutions is counted, per order and per item.
+    order = Order.objects.select_for_update().get(pk=item.order_id)
+    ledger.require_refund_fits(order=order, item=item, amount=option.refund_amount,
+                               count_promises=True)
 
     resolution = Resolution(
         ticket=ticket, order_item=item, kind=kind, verdict=option.verdict,
@@ -289,26 +298,11 @@ def _payment_requests(resolution: Resolution, order: Order) -> list[PaymentReque
     ]
 
 
-def _check_refund_fits(resolution: Resolution, order: Order) -> None:
-    if resolution.refund_amount <= 0:
-        return
-    refunded = Payout.objects.filter(order=order, kind=PayoutKind.REFUND).exclude(
-        resolution=resolution).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-    if refunded + resolution.refund_amount > order.paid_amount:
-        raise Conflict(
-            _("Refunding %(amount)s would take the order above what was paid (%(paid)s, of which "
-              "%(refunded)s is already refunded).")
-            % {"amount": resolution.refund_amount, "paid": order.paid_amount,
-               "refunded": refunded},
-            code="refund_exceeds_paid",
-        )
-
-
-def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
-    """Pay out (or send) what was granted; a second call never pays twice."""
+def _begin_execution(*, resolution_id: int, actor) -> tuple[Resolution, list[PaymentRequest]]:
+    """Reserve what will be paid and move to executing, in one transaction under the order lock."""
     with transaction.atomic():
         resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
-            "ticket__order").get(pk=resolution_id)
+            "ticket__order", "order_item").get(pk=resolution_id)
         if resolution.state == RS.MANUAL_REVIEW:
             name = "retry"
         elif resolution.state == RS.FAILED:
@@ -321,34 +315,67 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
                 raise Conflict(_("Wait until the returned goods are received."),
                                code="awaiting_return")
         _require(resolution, name)
-        # The order row lock serialises every payout of the order, so two resolutions can
-        # never both fit under the paid amount and together exceed it.
+        # The order row lock serialises every reservation of the order: the second of two
+        # executions sees the first one's reserved rows, so together they cannot exceed it.
         order = Order.objects.select_for_update().get(pk=resolution.ticket.order_id)
-        _check_refund_fits(resolution, order)
+        requests = _payment_requests(resolution, order)
+        ledger.reserve(resolution=resolution, order=order, requests=requests, actor=actor)
         getattr(resolution, name)(at=timezone.now())
         _save(resolution, actor=actor, reason=transition_reason(name))
+    return resolution, requests
 
+
+def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
+    """Pay out (or send) what was granted; a second call never pays twice.
+
+    The amounts are reserved in the ledger before the gateway is called and the gateway is
+    called outside any transaction; its answer is recorded afterwards: the rows paid and
+    the resolution completed, or what was not paid released and the resolution failed.
+    """
+    resolution, requests = _begin_execution(resolution_id=resolution_id, actor=actor)
+    return _pay_and_record(resolution, requests, actor=actor)
+
+
+def _pay_and_record(resolution: Resolution, requests: list[PaymentRequest], *,
+                    actor) -> Resolution:
     gateway = get_gateway()
-    try:
-        results = [(request, gateway.pay(request)) for request in _payment_requests(resolution, order)]
-    except PaymentFailed as failure:
-        with transaction.atomic(), legal_holds.recording_settlement():
-            resolution.fail(reason=str(failure))
-            _save(resolution, actor=actor, reason=transition_reason("fail", str(failure)))
-        return resolution
+    paid, failure = [], None
+    for request in requests:
+        try:
+            paid.append((request, gateway.pay(request)))
+        except PaymentFailed as refusal:
+            failure = refusal
+            break
 
     # A legal hold placed while the gateway was paying does not stop recording what was paid.
     with transaction.atomic(), legal_holds.recording_settlement():
-        for request, result in results:
-            Payout.objects.get_or_create(
-                idempotency_key=request.idempotency_key,
-                defaults={"resolution": resolution, "order": order, "kind": request.kind,
-                          "amount": request.amount, "points": request.points,
-                          "payer": resolution.payer, "gateway_reference": result.reference},
-            )
-        resolution.complete(at=timezone.now())
-        _save(resolution, actor=actor, reason=transition_reason("complete"))
+        current = Resolution.objects.select_for_update().filter(pk=resolution.pk).values_list(
+            "state", flat=True).get()
+        if current != RS.EXECUTING:
+            return resolution  # recorded by another run (the stalled-execution sweep)
+        ledger.mark_paid(resolution=resolution, paid=paid, actor=actor)
+        if failure is not None:
+            ledger.release_reserved(resolution=resolution, actor=actor)
+            resolution.fail(reason=str(failure))
+            _save(resolution, actor=actor, reason=transition_reason("fail", str(failure)))
+        else:
+            resolution.complete(at=timezone.now())
+            _save(resolution, actor=actor, reason=transition_reason("complete"))
     return resolution
+
+
+def resolution_finish_stalled(*, resolution_id: int) -> Resolution:
+    """Finish an execution whose run died after reserving (a crash, a gateway timeout).
+
+    The gateway is asked again with the same idempotency keys, so what it already paid is
+    only replayed; the answer is recorded as usual and the reservation never stays behind.
+    """
+    resolution = Resolution.objects.select_related("ticket__order", "order_item").get(
+        pk=resolution_id)
+    if resolution.state != RS.EXECUTING:
+        return resolution
+    return _pay_and_record(resolution, _payment_requests(resolution, resolution.ticket.order),
+                           actor=None)
 
 
 @transaction.atomic
@@ -363,14 +390,28 @@ def resolution_review(*, resolution: Resolution, actor, note: str = "") -> Resol
 
 @transaction.atomic
 def resolution_complete_manually(*, resolution: Resolution, actor, note: str) -> Resolution:
-    """Record a resolution settled outside the gateway, after manual review."""
+    """Record a resolution settled outside the gateway, after manual review.
+
+    What was settled goes into the ledger as paid payouts (reference "manual:" and the
+    note), under the order lock and the same refund checks as a gateway payment.
+    """
     _require(resolution, "complete_manually")
-    if not note.strip():
+    note = note.strip()
+    if not note:
         raise ValidationError({"note": _("Say how it was settled.")})
     if resolution.approval_role:
         _check_approver(resolution, actor, check_limit=True)
     else:
         _require_can_work(resolution.ticket, actor)
+    # A fresh, locked copy rather than refresh_from_db(), which unprotects the state field
+    # for every thread of the process while it runs.
+    resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
+        "ticket", "order_item").get(pk=resolution.pk)
+    _require(resolution, "complete_manually")
+    order = Order.objects.select_for_update().get(pk=resolution.ticket.order_id)
+    ledger.record_manual(resolution=resolution, order=order,
+                         requests=_payment_requests(resolution, order), actor=actor,
+                         reference=f"manual:{note}")
     resolution.complete_manually(at=timezone.now())
     _save(resolution, actor=actor, reason=transition_reason("complete_manually", note))
     return resolution
@@ -470,3 +511,72 @@ def resolution_review_automatically(*, resolution_id: int) -> Resolution:
         resolution.review()
         _save(resolution, actor=None, reason=transition_reason("review", "automatic retries used up"))
     return resolution
+
+
+# --- refusals the worker meets -----------------------------------------------------------------
+# Codes of refusals that no later run of the same job can overcome: a person must decide.
+REFERRED_REFUSALS = ("refund_exceeds_paid",)
+
+
+def _people_to_tell(ticket: Ticket) -> list:
+    """Return the assignee (or the team), the team's senior agents and the supervisors."""
+    users = get_user_model().objects.filter(is_active=True)
+    people = [ticket.assignee] if ticket.assignee_id else []
+    if ticket.team_id:
+        leads = Q(teams=ticket.team_id, groups__name=Role.SENIOR_AGENT)
+        if not ticket.assignee_id:
+            leads |= Q(teams=ticket.team_id, groups__name__in=[Role.AGENT,
+                                                               Role.COMPLAINT_SPECIALIST])
+        people += list(users.filter(leads))
+    people += list(users.filter(groups__name=Role.SUPERVISOR))
+    return list({user.pk: user for user in people if user is not None}.values())
+
+
+def _tell_about_refusal(resolution: Resolution, reason: str) -> None:
+    ticket = resolution.ticket
+    notifications.notify_many([
+        notifications.Notification(
+            template="resolution.execution_refused", channel="internal", ticket=ticket,
+            user=user, context={"reason": reason},
+            dedupe_key=f"execution-refused:{resolution.pk}:{resolution.attempts}:{user.pk}",
+        )
+        for user in _people_to_tell(ticket)
+    ])
+
+
+@transaction.atomic
+def resolution_refer_for_review(*, resolution_id: int, reason: str) -> Resolution:
+    """Put an execution the money check refused into manual review and tell who must act."""
+    resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
+        "ticket__assignee").get(pk=resolution_id)
+    if can_proceed(resolution.refer_for_review):
+        resolution.refer_for_review(reason=reason)
+        _save(resolution, actor=None, reason=transition_reason("refer_for_review", reason))
+        _tell_about_refusal(resolution, reason)
+    return resolution
+
+
+def resolution_execute_for_worker(*, resolution_id: int) -> str:
+    """Execute as the worker does: a refusal lands somewhere visible, never silently.
+
+    A refund that no longer fits goes to manual review with the reason in failure_reason
+    and the history, and the people who must act are notified. A legal hold freezes the
+    resolution as it is (nothing may change it), so they are only notified. Any other
+    refusal means someone acted on the resolution meanwhile. Return what happened.
+    """
+    try:
+        return resolution_execute(resolution_id=resolution_id).state
+    except Conflict as refusal:
+        if refusal.code in REFERRED_REFUSALS:
+            try:
+                return resolution_refer_for_review(resolution_id=resolution_id,
+                                                   reason=refusal.message).state
+            except Conflict as frozen:  # held meanwhile: it cannot move, so only tell
+                refusal = frozen
+        if refusal.code == "legal_hold":
+            with transaction.atomic():
+                resolution = Resolution.objects.select_related("ticket__assignee").get(
+                    pk=resolution_id)
+                _tell_about_refusal(resolution, refusal.message)
+            return f"held: {resolution.state}"
+        return f"skipped: {refusal.code}"

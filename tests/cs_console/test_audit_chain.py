@@ -120,7 +120,9 @@ def test_a_normal_life_verifies_clean(settings, monkeypatch, make_ticket, agent,
 
     resolution.refresh_from_db()
     payout = Payout.objects.get(resolution=resolution)
-    assert payout.history.count() == 1
+    # Reserved under the order lock, then marked paid once the gateway answered.
+    assert list(payout.history.order_by("history_id").values_list("state", flat=True)) == [
+        "reserved", "paid"]
     assert Resolution.history.model.objects.filter(id=resolution.pk).count() >= 2
     assert Message.history.model.objects.filter(ticket_id=ticket.pk).count() == 2
     assert PolicyRule.history.model.objects.filter(id=rule.pk).count() == 2

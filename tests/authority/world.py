@@ -55,6 +55,7 @@ class World:
     proposer: object = None
     article_author: object = None
     reviewer: object = None
+    script_template: object = None
 
     def user(self, role):
         return self.personas[role]
@@ -103,8 +104,8 @@ class World:
                                       author=author, state=state)
 
     def script(self):
-        return ScriptTemplate.objects.create(title="致歉", scenario="apology",
-                                             body="您好，{customer_name}，非常抱歉。")
+        """The one script template (made with the world, so its id is the same in every cell)."""
+        return self.script_template
 
     def notification(self, role, relation: str):
         recipient = self.user(role) if relation == "own" else self.proposer
@@ -139,6 +140,8 @@ def build_world(personas, team, escalation_teams, other_agent) -> World:
     world.proposer = _member(Role.AGENT, "agent_proposer", team)
     world.article_author = _member(Role.AGENT, "agent_writer", team)
     world.reviewer = _member(Role.QA, "qa_other")
+    world.script_template = ScriptTemplate.objects.create(
+        title="致歉", scenario="apology", body="您好，{customer_name}，非常抱歉。")
     # The one option the propose rows ask for, whatever the shipped rule table says.
     PolicyRule.objects.create(name="Sorry coupon", kind="compensation_coupon", priority=1,
                               reasons=["quality_defect"], verdict="allow",

@@ -156,6 +156,16 @@ def approves(ok, *, console=False):
     return expected
 
 
+def reveals(ok):
+    """Revealing the customer's number: every working role on a ticket it reads (the reveal
+    is logged with its reason); QA audits the log but never reveals."""
+    def expected(role, relation):
+        if relation not in SEES[role]:
+            return 404
+        return ok if role in WORKING_ROLES else 403
+    return expected
+
+
 def merge_into_unseen(ok: int, *, console: bool = False):
     """Cancelling as a duplicate of a ticket the user cannot see answers exactly as if that
     ticket did not exist (the target is looked up as the user before anything else)."""
@@ -270,6 +280,10 @@ API = [
         ticket(), lambda cell: {"level": "special", "reason": "老客户投诉"}),
     Row("change priority", "api", "post", "ticket-priority", at("ticket-priority"), acts(200), T,
         ticket(), lambda cell: {"priority": 1, "reason": "大促期间"}),
+    # A customer's full phone number: whoever reads the ticket and calls customers back.
+    Row("reveal the customer's contact", "api", "post", "ticket-reveal-contact",
+        at("ticket-reveal-contact"), reveals(200), T, ticket(),
+        lambda cell: {"reason": "客户要求回电"}),
     # Resolutions.
     Row("list", "api", "get", "ticket-resolutions", at("ticket-resolutions"), reads(200), T,
         ticket(with_order=True, resolution="proposed")),
@@ -374,6 +388,9 @@ CONSOLE = [
     Row("escalate", "console", "post", "console-escalate", at("console-escalate"),
         console(acts(302)), T,
         ticket(), lambda cell: {"level": "special", "reason": "老客户投诉"}),
+    Row("reveal the customer's contact", "console", "post", "console-reveal-contact",
+        at("console-reveal-contact"), console(reveals(200)), T, ticket(),
+        lambda cell: {"reason": "客户要求回电"}),
     Row("propose", "console", "post", "console-propose", at("console-propose"),
         console(acts(302)), T,
         ticket(with_order=True), lambda cell: {"kind": "compensation_coupon"}),

@@ -79,7 +79,8 @@ def colleague(cell):
 
 
 def duplicate_of(team_of_into):
-    """Payload: cancel as a duplicate of a ticket of the same customer in another ticket."""
+    """Payload: cancel as a duplicate of a new ticket of the same customer, in the user's
+    home team ("home") or in another team ("logistics")."""
     def payload(cell):
         team = cell.world.home[cell.role] if team_of_into == "home" else cell.world.teams["logistics"]
         into = TicketFactory(team=team, customer=cell.obj.customer, state=S.NEW)
@@ -100,9 +101,9 @@ def intake(customer=None):
 
 
 def existing_customer(cell):
+    """Setup: a customer the shop already knows (the row acts on no ticket)."""
     cell.extra["customer"] = CustomerFactory(external_id="TB-KNOWN", name="吴佳怡",
                                              phone="13800000001", tier=CustomerTier.NORMAL)
-    return
 
 
 def customer_unchanged(cell, response):
@@ -122,16 +123,9 @@ def script(cell):
 
 
 # --- statuses that are not plain acts()/reads() -------------------------------------------
-def refused_by_state(status: int, *, console: bool = False):
-    """The ticket's state refuses the action whoever asks (after the visibility check).
-
-    The console refuses QA before it looks at the ticket (QA has no agent console).
-    """
-    def expected(role, relation):
-        if relation not in SEES[role]:
-            return 404
-        return 403 if console and role == QA else status
-    return expected
+def refused_by_state(status: int):
+    """The ticket's state refuses the action whoever asks (after the visibility check)."""
+    return lambda role, relation: status if relation in SEES[role] else 404
 
 
 def hands_over(ok):
@@ -143,7 +137,7 @@ def hands_over(ok):
                     else ok if role in (SENIOR, SUPERVISOR) else 403))
 
 
-def approves(ok, *, console=False):
+def approves(ok):
     """Approving a senior-agent-level resolution someone else proposed: the approval ladder
     (senior agent, complaint specialist, supervisor) and risk/legal, on any ticket they see;
     within the role's approval limit; never the proposer; QA never."""
@@ -166,14 +160,12 @@ def reveals(ok):
     return expected
 
 
-def merge_into_unseen(ok: int, *, console: bool = False):
+def merge_into_unseen(ok: int):
     """Cancelling as a duplicate of a ticket the user cannot see answers exactly as if that
     ticket did not exist (the target is looked up as the user before anything else)."""
     def expected(role, relation):
         if relation not in SEES[role]:
             return 404
-        if console and role == QA:
-            return 403
         if SEES[role] != SEES[SUPERVISOR]:
             return LIKE_MISSING
         return ok if relation in WORKS[role] else 403
@@ -451,7 +443,7 @@ PENDING_FIXES = {
     "intake overwrites customer": "fixed on branch authority: intake with an existing "
         "customer's external_id must not change that customer's name, phone or tier",
     "merge into unseen ticket": "fixed on branch authority: cancelling as a duplicate of a "
-        "ticket the user may not see answers 404, as for a missing ticket",
+        "ticket the user may not see answers exactly as for a missing ticket",
     "staff record inbound message": "fixed on branch authority: customer messages come from "
         "channel integrations only; staff get 403",
 }

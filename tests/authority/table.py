@@ -161,14 +161,19 @@ def reveals(ok):
 
 
 def merge_into_unseen(ok: int):
-    """Cancelling as a duplicate of a ticket the user cannot see answers exactly as if that
-    ticket did not exist (the target is looked up as the user before anything else)."""
+    """Cancelling as a duplicate of another team's new ticket.
+
+    Who cannot see the target is answered exactly as if it did not exist (the target is
+    looked up as the user before anything else). Who sees it must also be allowed to work
+    on it, since the duplicate's messages move there: of the roles that see every ticket,
+    only supervisors work on another team's ticket.
+    """
     def expected(role, relation):
         if relation not in SEES[role]:
             return 404
         if SEES[role] != SEES[SUPERVISOR]:
             return LIKE_MISSING
-        return ok if relation in WORKS[role] else 403
+        return ok if relation in WORKS[role] and role == SUPERVISOR else 403
     return expected
 
 
@@ -376,7 +381,8 @@ CONSOLE = [
         T, ticket(), transition("resolve", summary="已补发")),
     Row("cancel as a duplicate of another team's ticket", "console", "post",
         "console-transition", at("console-transition"), console(merge_into_unseen(302)), T,
-        ticket(), duplicate_of("logistics"), missing_payload=naming_target),
+        ticket(), duplicate_of("logistics"), missing_payload=naming_target,
+        id="console merge into unworkable ticket"),
     Row("escalate", "console", "post", "console-escalate", at("console-escalate"),
         console(acts(302)), T,
         ticket(), lambda cell: {"level": "special", "reason": "老客户投诉"}),
@@ -443,7 +449,10 @@ PENDING_FIXES = {
     "intake overwrites customer": "fixed on branch authority: intake with an existing "
         "customer's external_id must not change that customer's name, phone or tier",
     "merge into unseen ticket": "fixed on branch authority: cancelling as a duplicate of a "
-        "ticket the user may not see answers exactly as for a missing ticket",
+        "ticket the user may not see answers exactly as for a missing ticket, and of one "
+        "the user may not work on (risk/legal, another team's ticket) 403",
+    "console merge into unworkable ticket": "fixed on branch authority: the console refuses "
+        "to merge into a ticket the user may not work on (risk/legal, another team's ticket)",
     "staff record inbound message": "fixed on branch authority: customer messages come from "
         "channel integrations only; staff get 403",
 }

@@ -8,7 +8,7 @@ unassigned ticket the working roles of its team. QA only reads.
 """
 
 from cs_console.roles import Role
-from tests.authority.world import NO_ROLE, TICKET_RELATIONS
+from tests.authority.world import CHANNEL, NO_ROLE, SHOP_SYNC, TICKET_RELATIONS
 
 ALL = frozenset(TICKET_RELATIONS)
 
@@ -20,6 +20,9 @@ SEES = {
     Role.QA: ALL,
     Role.RISK_LEGAL: ALL,
     NO_ROLE: set(),
+    # A customer may write on any of their tickets, so the channel gateway reads them all.
+    CHANNEL: ALL,
+    SHOP_SYNC: set(),
 }
 
 WORKS = {
@@ -30,6 +33,8 @@ WORKS = {
     Role.QA: set(),
     Role.RISK_LEGAL: {"own", "unassigned"},
     NO_ROLE: set(),
+    CHANNEL: set(),
+    SHOP_SYNC: set(),
 }
 
 WORKING_ROLES = {Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR,

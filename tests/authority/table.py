@@ -27,7 +27,7 @@ from tests.authority.rules import (
     table,
     workers,
 )
-from tests.authority.world import NO_ROLE, TICKET_RELATIONS
+from tests.authority.world import CHANNEL, NO_ROLE, SHOP_SYNC, TICKET_RELATIONS
 from tests.factories import CustomerFactory, TicketFactory
 from tickets.models import Attachment, Customer, CustomerTier, TicketState
 
@@ -192,15 +192,23 @@ def console(expected):
 
 
 REVIEWERS = (SUPERVISOR, QA)
+# Accounts that are no member of staff: none of them reads the knowledge base.
+NOT_STAFF = (NO_ROLE, CHANNEL, SHOP_SYNC)
+
+
+def staff(ok, *, others: int):
+    """Every staff role gets `ok`; the accounts without a staff role `others`."""
+    return lambda role, relation: others if role in NOT_STAFF else ok
 
 
 def articles(own_draft, others_draft, published, *, reviewers: dict, no_role: int):
     """Knowledge-base statuses: for writers (every role but the reviewers) per relation;
-    `reviewers` replaces some for QA and supervisors; `no_role` for every relation."""
+    `reviewers` replaces some for QA and supervisors; `no_role` for every relation of
+    the accounts without a staff role."""
     writer = {"own_draft": own_draft, "others_draft": others_draft, "published": published}
 
     def expected(role, relation):
-        if role == NO_ROLE:
+        if role in NOT_STAFF:
             return no_role
         if role in REVIEWERS:
             return reviewers.get(relation, writer[relation])
@@ -215,16 +223,18 @@ def transition(name, **fields):
 EVALUATE = {"order": {"paid_amount": "199.00"}, "reason": "quality_defect",
             "item": {"category": "electronics", "paid_amount": "199.00"}}
 STAFF = (AGENT, SENIOR, COMPLAINTS, SUPERVISOR, QA, RISK)
+# Working roles open tickets from the phone; the channel gateway from chats, apps and mail.
+INTAKE = by_role({**dict.fromkeys(WORKING_ROLES, 201), CHANNEL: 201}, default=403)
 
 
 # --- the table ---------------------------------------------------------------------------
 API = [
     # Tickets: intake, list and reads.
     Row("list", "api", "get", "ticket-list", fixed("ticket-list"), everyone(200)),
-    Row("intake a new customer", "api", "post", "ticket-list", fixed("ticket-list"), workers(201),
+    Row("intake a new customer", "api", "post", "ticket-list", fixed("ticket-list"), INTAKE,
         payload=intake()),
     Row("intake an existing customer with another name, phone and tier", "api", "post",
-        "ticket-list", fixed("ticket-list"), workers(201), setup=existing_customer,
+        "ticket-list", fixed("ticket-list"), INTAKE, setup=existing_customer,
         payload=intake({"external_id": "TB-KNOWN", "name": "假冒者", "phone": "13900000000",
                         "tier": CustomerTier.VIP}),
         check=customer_unchanged, id="intake overwrites customer"),
@@ -273,10 +283,11 @@ API = [
     Row("internal note", "api", "post", "ticket-messages", at("ticket-messages"), acts(201), T,
         ticket(), lambda cell: {"kind": "note", "body": "仓库确认缺货"}),
     Row("customer message", "api", "post", "ticket-messages", at("ticket-messages"),
-        reads(403), T, ticket(), lambda cell: {"kind": "inbound", "body": "什么时候发货？"},
+        lambda role, relation: 201 if role == CHANNEL else reads(403)(role, relation), T, ticket(), lambda cell: {"kind": "inbound", "body": "什么时候发货？"},
         id="staff record inbound message"),
+    # The channel gateway passes the customer's evidence on, on any of their tickets.
     Row("upload evidence", "api", "post", "ticket-attachments", at("ticket-attachments"),
-        acts(201), T, ticket(),
+        lambda role, relation: 201 if role == CHANNEL else acts(201)(role, relation), T, ticket(),
         lambda cell: {"file": SimpleUploadedFile("签收照片.png", PNG), "evidence_kind": "photo"},
         format="multipart"),
     Row("download evidence", "api", "get", "ticket-attachment-download",
@@ -292,7 +303,8 @@ API = [
     # The customer master data: the shop sync and holders of change_customer (supervisors).
     Row("change a customer", "api", "patch", "customer-update",
         lambda cell: reverse("customer-update", args=[cell.extra["customer"].external_id]),
-        by_role({SUPERVISOR: 200, NO_ROLE: 404}, default=403), setup=existing_customer,
+        by_role({SUPERVISOR: 200, SHOP_SYNC: 200, NO_ROLE: 404}, default=403),
+        setup=existing_customer,
         payload=lambda cell: {"phone": "13800000002", "reason": "客户更正手机号"}),
     # Resolutions.
     Row("list", "api", "get", "ticket-resolutions", at("ticket-resolutions"), reads(200), T,
@@ -318,17 +330,17 @@ API = [
     Row("evaluate", "api", "post", "policy-evaluate", fixed("policy-evaluate"), everyone(200),
         payload=lambda cell: EVALUATE, roles=STAFF),
     Row("evaluate without a role", "api", "post", "policy-evaluate", fixed("policy-evaluate"),
-        everyone(403), payload=lambda cell: EVALUATE, roles=(NO_ROLE,),
+        everyone(403), payload=lambda cell: EVALUATE, roles=NOT_STAFF,
         id="evaluate without view_policyrule"),
     # Knowledge base.
     Row("search", "api", "get", "knowledge-search", fixed("knowledge-search"),
-        by_role({NO_ROLE: 403}, default=200)),
+        staff(200, others=403)),
     Row("suggestions for a ticket", "api", "get", "knowledge-suggestions",
         lambda cell: reverse("knowledge-suggestions") + f"?ticket={cell.obj.number}",
-        lambda role, relation: 403 if role == NO_ROLE else reads(200)(role, relation),
+        lambda role, relation: 403 if role in NOT_STAFF else reads(200)(role, relation),
         T, ticket()),
     Row("write a draft", "api", "post", "knowledge-article-list",
-        fixed("knowledge-article-list"), by_role({NO_ROLE: 403}, default=201),
+        fixed("knowledge-article-list"), staff(201, others=403),
         payload=lambda cell: {"title": "退货地址", "body": "寄回仓库地址见订单。", "article_type": "faq"}),
     Row("read", "api", "get", "knowledge-article-detail", by_pk("knowledge-article-detail"),
         articles(200, 404, 200, reviewers={"others_draft": 200}, no_role=403),
@@ -353,16 +365,16 @@ API = [
         ARTICLES, article(), lambda cell: {"name": "archive"}),
     Row("list scripts", "api", "get", "knowledge-script-list", fixed("knowledge-script-list"),
         everyone(200)),
-    # Without a role the script itself is not found (404 for the script, not the ticket).
+    # Without a staff role the script itself is not found (404 for the script, not the ticket).
     Row("fill a script for a ticket", "api", "post", "knowledge-script-render",
         lambda cell: reverse("knowledge-script-render", args=[cell.extra["script"].pk]),
-        reads(200), T,
+        lambda role, relation: 404 if role in NOT_STAFF else reads(200)(role, relation), T,
         lambda cell: cell.extra.update(script=cell.world.script()) or ticket()(cell),
         lambda cell: {"ticket": cell.obj.number}),
     Row("favourite", "api", "put", "knowledge-script-favourite",
-        by_pk("knowledge-script-favourite"), by_role({NO_ROLE: 404}, default=204), setup=script),
+        by_pk("knowledge-script-favourite"), staff(204, others=404), setup=script),
     Row("unfavourite", "api", "delete", "knowledge-script-favourite",
-        by_pk("knowledge-script-favourite"), by_role({NO_ROLE: 404}, default=204), setup=script),
+        by_pk("knowledge-script-favourite"), staff(204, others=404), setup=script),
 ]
 
 CONSOLE = [
@@ -426,11 +438,11 @@ CONSOLE = [
         MINE_OR_NOT, lambda cell: cell.world.qa_review(cell.role, cell.relation),
         lambda cell: {"attitude": 5, "accuracy": 4, "policy_compliance": 5, "archiving": 4}),
     Row("write an article", "console", "post", "knowledge:article-new",
-        fixed("knowledge:article-new"), by_role({NO_ROLE: 403}, default=302),
+        fixed("knowledge:article-new"), staff(302, others=403),
         payload=lambda cell: {"title": "退货地址", "body": "寄回仓库地址见订单。",
                               "article_type": "faq"}),
     Row("preview", "console", "post", "knowledge:preview", fixed("knowledge:preview"),
-        by_role({NO_ROLE: 403}, default=200), payload=lambda cell: {"body": "**加粗**"}),
+        staff(200, others=403), payload=lambda cell: {"body": "**加粗**"}),
     Row("edit an article", "console", "post", "knowledge:article-edit",
         by_pk("knowledge:article-edit"),
         articles(302, 404, 403, reviewers={"others_draft": 302, "published": 302}, no_role=403),
@@ -450,9 +462,9 @@ CONSOLE = [
         articles(302, 404, REFUSED_ON_PAGE, reviewers={"others_draft": 302}, no_role=403),
         ARTICLES, article()),
     Row("use a script", "console", "post", "knowledge:script-use", by_pk("knowledge:script-use"),
-        by_role({NO_ROLE: 404}, default=200), setup=script, payload=lambda cell: {"ticket": ""}),
+        staff(200, others=404), setup=script, payload=lambda cell: {"ticket": ""}),
     Row("favourite a script", "console", "post", "knowledge:script-favourite",
-        by_pk("knowledge:script-favourite"), by_role({NO_ROLE: 404}, default=302), setup=script,
+        by_pk("knowledge:script-favourite"), staff(302, others=404), setup=script,
         payload=lambda cell: {"favourite": "1"}),
 ]
 

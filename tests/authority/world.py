@@ -9,6 +9,8 @@ Each role acts from a home team. The relations between the acting user and a tic
 - l3: a level-3 complaint held by risk/legal (its team, assigned to a risk/legal colleague).
 
 Supervisors and QA inspectors belong to no team; their "home" team is the after-sales team.
+Besides the six staff roles the matrix acts as an account without any role and as the two
+integration accounts (the channel gateway and the shop sync).
 """
 
 from dataclasses import dataclass, field
@@ -16,7 +18,8 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 
-from cs_console.roles import Role
+from cs_console.accounts import integration_account
+from cs_console.roles import Integration, Role
 from knowledge.models import Article, ArticleState, ScriptTemplate
 from policies.models import PolicyRule
 from tests.factories import OrderItemFactory, TeamFactory, TicketFactory, UserFactory
@@ -33,8 +36,10 @@ from tickets.models import (
 # A signed-in account that holds no role (a new hire before their role is set, an account
 # whose role was taken away): least privilege says it gets nothing.
 NO_ROLE = "no_role"
+# The service accounts of the channel gateways and of the shop's customer master data.
+CHANNEL, SHOP_SYNC = Integration.CHANNEL, Integration.SHOP_SYNC
 ROLES = (Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR, Role.QA,
-         Role.RISK_LEGAL, NO_ROLE)
+         Role.RISK_LEGAL, NO_ROLE, CHANNEL, SHOP_SYNC)
 TICKET_RELATIONS = ("own", "team", "other", "unassigned", "l3")
 
 
@@ -130,12 +135,17 @@ def build_world(personas, team, escalation_teams, other_agent) -> World:
         "risk_legal": _member(Role.RISK_LEGAL, "risk_qian", teams["risk_legal"]),
         "logistics": _member(Role.AGENT, "logistics_he", teams["logistics"]),
     }
-    personas = {**personas, NO_ROLE: UserFactory(username="no_role_yet")}
+    personas = {
+        **personas,
+        NO_ROLE: UserFactory(username="no_role_yet"),
+        CHANNEL: integration_account(username="chat_gateway", integration=CHANNEL),
+        SHOP_SYNC: integration_account(username="shop_sync", integration=SHOP_SYNC),
+    }
     world = World(personas=personas, teams=teams, colleagues=colleagues)
     world.home = {
         Role.AGENT: team, Role.SENIOR_AGENT: team, Role.SUPERVISOR: team, Role.QA: team,
         Role.COMPLAINT_SPECIALIST: teams["complaints"], Role.RISK_LEGAL: teams["risk_legal"],
-        NO_ROLE: team,
+        NO_ROLE: team, CHANNEL: team, SHOP_SYNC: team,
     }
     world.proposer = _member(Role.AGENT, "agent_proposer", team)
     world.article_author = _member(Role.AGENT, "agent_writer", team)

@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from cs_console import roles
-from cs_console.roles import ROLE_PERMISSIONS, Role
+from cs_console.roles import ROLE_PERMISSIONS, Integration, Role
 
 EXPECTED = {
     Role.AGENT: {
@@ -107,6 +107,14 @@ EXPECTED = {
         "tickets.view_tag", "tickets.view_team", "tickets.view_ticket",
     },
 }
+# The service accounts' groups: what the channel gateways and the shop sync may do.
+INTEGRATION_EXPECTED = {
+    Integration.CHANNEL: {
+        "tickets.add_attachment", "tickets.add_ticket", "tickets.record_inbound_message",
+        "tickets.view_customer", "tickets.view_message", "tickets.view_ticket",
+    },
+    Integration.SHOP_SYNC: {"tickets.change_customer", "tickets.view_customer"},
+}
 WORKING_ROLES = {Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR,
                  Role.RISK_LEGAL}
 
@@ -137,6 +145,22 @@ def test_every_role_has_exactly_the_permissions_written_here(role):
 
 def test_every_role_is_written_out():
     assert set(EXPECTED) == set(Role)
+    assert set(INTEGRATION_EXPECTED) == set(Integration)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("integration", list(Integration))
+def test_every_integration_has_exactly_the_permissions_written_here(integration):
+    held = _permission_keys(Group.objects.get(name=integration.value))
+
+    assert held == INTEGRATION_EXPECTED[integration], (
+        f"{integration}: unexpected {sorted(held - INTEGRATION_EXPECTED[integration])}, "
+        f"missing {sorted(INTEGRATION_EXPECTED[integration] - held)}")
+
+
+@pytest.mark.django_db
+def test_only_channel_integrations_record_customer_messages(personas):
+    assert _holders(personas, "tickets.record_inbound_message") == set()
 
 
 # --- what must never be granted --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +11,16 @@ from policies.presentation import decision_as_dict
 from policies.serializers import FactsSerializer
 
 
+class ReadsPolicyRules(BasePermission):
+    """The rule table's decisions are for those who may read the rule table."""
+
+    def has_permission(self, request, view) -> bool:
+        return request.user.has_perm("policies.view_policyrule")
+
+
 class EvaluateView(APIView):
+    permission_classes = [IsAuthenticated, ReadsPolicyRules]
+
     @extend_schema(request=FactsSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request):
         """Decide the case with the current rule table: options, amounts and the full trace."""

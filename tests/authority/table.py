@@ -472,11 +472,7 @@ ROWS = API + CONSOLE
 
 # Rows whose TARGET status differs from today's main; each is fixed on another branch. The
 # lead removes an entry after merging that branch (strict: a fixed row fails until then).
-PENDING_FIXES = {
-    "evaluate without view_policyrule": "not fixed yet: POST /api/v1/policies/evaluate/ "
-        "checks no permission, so an account without policies.view_policyrule (no role, or "
-        "an integration account) reads the rule table's decisions",
-}
+PENDING_FIXES: dict[str, str] = {}
 
 # Not in the table on purpose; the completeness test accepts these URL names and nothing else.
 EXCLUDED = {

@@ -260,15 +260,18 @@ def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTr
         title_of=lambda record: record.get_kind_display())
     # Payouts are a ledger; each paid row is its own entry (a reservation that was released
     # paid nothing, and one being paid shows up once the gateway has answered).
-    for payout in Payout.objects.filter(resolution__ticket_id=ticket.pk,
-                                        state=PayoutState.PAID).order_by("created_at", "id"):
+    # Who recorded it: the person who executed or settled it by hand, else the system.
+    for payout in (Payout.objects.filter(resolution__ticket_id=ticket.pk, state=PayoutState.PAID)
+                   .select_related("recorded_by").order_by("created_at", "id")):
         amount = str(payout.points) if payout.kind == "points" else f"¥{payout.amount}"
+        recorder = payout.recorded_by
+        named = recorder is not None and not is_system_user(recorder)
         entries.append({
             "key": f"payout:{payout.pk}",
             "at": payout.paid_at or payout.created_at,
-            "actor": None,
-            "actor_name": _("System"),
-            "actor_id": None,
+            "actor": recorder if named else None,
+            "actor_name": str(recorder) if named else _("System"),
+            "actor_id": recorder.pk if named else None,
             "subject": "payout",
             "subject_label": str(SUBJECTS["payout"]),
             "object_id": payout.pk,

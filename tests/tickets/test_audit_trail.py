@@ -84,3 +84,20 @@ def test_reasons_read_as_actions(reason, label, comment, settings):
     settings.LANGUAGE_CODE = "en"
 
     assert describe_reason(reason) == (label, comment)
+
+
+def test_a_payout_settled_by_a_person_names_them(make_ticket, agent):
+    from tests.tickets.money import order_with_items, ready_resolution, ticket_about
+    from tickets.models import ResolutionState
+
+    _order, (item,) = order_with_items("150.00")
+    ticket = ticket_about(make_ticket, item)
+    resolution = ready_resolution(ticket, refund="150.00", state=ResolutionState.MANUAL_REVIEW,
+                                  attempts=1)
+    services.resolution_transition(resolution=resolution, actor=agent, name="complete_manually",
+                                   note="银行转账")
+
+    payout = next(e for e in audit_trail(ticket=ticket) if e["subject"] == "payout")
+    assert (payout["actor"], payout["actor_id"]) == (agent, agent.pk)
+    assert payout["actor_name"] == str(agent)
+    assert "150.00" in payout["action"]

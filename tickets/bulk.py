@@ -555,11 +555,18 @@ class CopyWriter:
         return types
 
     def finish(self, tables: Iterable[Table]) -> None:
-        """Refresh the planner's statistics so the first queries after the load use indexes."""
+        """Vacuum and analyse what was loaded, so the first queries after it are fast.
+
+        ANALYZE gives the planner its statistics; VACUUM sets the visibility map, without
+        which index-only scans still visit the heap (a fresh million-ticket load answered the
+        dashboard 2–3 times slower until autovacuum came round). VACUUM cannot run inside a
+        transaction, so a load wrapped in one (a test) only analyses.
+        """
         quote = self.connection.ops.quote_name
         names = ", ".join(sorted({quote(t.model._meta.db_table) for t in tables}))
+        command = "ANALYZE" if self.connection.in_atomic_block else "VACUUM (ANALYZE)"
         with self.connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {names}")
+            cursor.execute(f"{command} {names}")
 
 
 class InsertWriter:

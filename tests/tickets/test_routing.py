@@ -193,3 +193,44 @@ def test_calendar_hours_are_the_default(agent):
     ticket = create(agent, "请问发票怎么开")
 
     assert ticket.first_response_due_at - ticket.created_at == timedelta(hours=2)
+
+
+def _rows_read_from_tickets(plan: dict) -> int:
+    """Sum the rows every node on the ticket table produced or threw away, all loops."""
+    rows = 0
+    if plan.get("Relation Name") == Ticket._meta.db_table:
+        loops = plan.get("Actual Loops", 1)
+        rows += (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
+                 + plan.get("Rows Removed by Index Recheck", 0)) * loops
+    for child in plan.get("Plans", []):
+        rows += _rows_read_from_tickets(child)
+    return rows
+
+
+@pytest.mark.postgres
+def test_least_loaded_assignment_never_reads_closed_history(agent, senior_agent, quality_team):
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.models import OPEN_STATES
+    from tickets.routing import pick_agent
+
+    customer = CustomerFactory()
+    closed = [TicketFactory.build(customer=customer, team=quality_team, assignee=person,
+                                  state=TicketState.CLOSED)
+              for person in (agent, senior_agent) for _ in range(2500)]
+    Ticket.objects.bulk_create(closed, batch_size=1000)
+    TicketFactory(team=quality_team, assignee=agent, state=TicketState.IN_PROGRESS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Ticket._meta.db_table}")
+
+    with CaptureQueriesContext(connection) as queries:
+        chosen = pick_agent(team=quality_team, skill="quality")
+    routing_sql = next(q["sql"] for q in queries.captured_queries if "tickets_ticket" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {routing_sql}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    assert chosen == senior_agent  # fewer open tickets, however much closed history
+    open_count = Ticket.objects.filter(state__in=OPEN_STATES).count()
+    # Only open tickets are touched, not the 5,000 closed ones the two agents hold.
+    assert _rows_read_from_tickets(plan) <= open_count + 2, plan

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from cs_console.accounts import is_system_user
 from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
 from tickets import resolution_sweeps, services, tasks
 from tickets.models import OutboxMessage, Payout, ResolutionState
@@ -47,7 +48,7 @@ def test_a_refund_refused_after_the_goods_came_back_waits_in_manual_review(
     assert "above what was paid" in late.failure_reason
     entry = late.history.latest()
     assert entry.history_change_reason.startswith("transition:refer_for_review — Refunding")
-    assert entry.history_user is None  # the system acted
+    assert is_system_user(entry.history_user)  # the system acted, under its own account
     assert not Payout.objects.filter(resolution=late).exists()
     assert refunded(order=order) == Decimal("100.00")
     # The assignee, the team's senior agent and the supervisors are told, once each.

@@ -312,7 +312,7 @@ def test_review_retry_and_manual_settlement_through_the_entry_point(make_ticket,
 def test_execute_through_the_entry_point_checks_the_ticket_and_the_return(make_ticket, agent,
                                                                           other_agent):
     waiting = resolution_needing(make_ticket, "", state=RS.APPROVED, kind="return_refund")
-    with pytest.raises(Conflict) as refused:
+    with pytest.raises(Conflict, match="Wait until the returned goods are received") as refused:
         resolution_transition(resolution=waiting, actor=agent, name="execute")
     assert refused.value.code == "awaiting_return"
 

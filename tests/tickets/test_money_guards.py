@@ -548,3 +548,23 @@ def test_an_unassigned_refusal_tells_the_working_members_of_the_team(
     refuse_a_refund(make_ticket, agent, assignee=None)
     assert told() == {agent.username, other_agent.username, senior_agent.username,
                       supervisor.username}
+
+
+def test_a_held_resolution_tells_each_person_once_however_often_the_job_is_delivered(
+    make_ticket, agent, senior_agent, supervisor, risk_officer
+):
+    from tickets import tasks
+    from tickets.models import OutboxMessage
+    from tickets.services import legal_holds
+
+    _order, (item,) = order_with_items("100.00")
+    ticket = ticket_about(make_ticket, item)
+    resolution = ready_resolution(ticket, refund="100.00")
+    legal_holds.legal_hold_place(ticket=ticket, actor=risk_officer, reason="律师函")
+
+    assert tasks.resolution_execute_task(resolution.pk) == "held: approved"
+    assert tasks.resolution_execute_task(resolution.pk) == "held: approved"
+
+    assert told() == {agent.username, senior_agent.username, supervisor.username}
+    assert OutboxMessage.objects.filter(template="resolution.execution_refused").count() == 3
+    assert not Payout.objects.exists()

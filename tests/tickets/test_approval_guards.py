@@ -173,6 +173,17 @@ def test_a_wrong_role_is_refused_naming_the_role_needed(make_ticket, agent, othe
         services.resolution_approve(resolution=resolution, actor=agent)
 
 
+def test_refusing_one_that_names_no_role_is_for_supervisors_and_a_clean_403(
+    make_ticket, agent, other_agent, senior_agent, supervisor
+):
+    resolution = resolution_needing(make_ticket, "", proposed_by=agent)
+    for outsider in (other_agent, senior_agent):
+        with pytest.raises(PermissionDenied, match="needs the role"):
+            services.resolution_reject(resolution=resolution, actor=outsider, reason="不合规")
+    services.resolution_reject(resolution=resolution, actor=supervisor, reason="不合规")
+    assert resolution.state == RS.REJECTED
+
+
 def test_the_proposer_may_not_approve_even_as_a_supervisor(make_ticket, supervisor, limits):
     resolution = resolution_needing(make_ticket, Role.AGENT, proposed_by=supervisor)
     with pytest.raises(PermissionDenied, match="proposed"):
@@ -232,7 +243,10 @@ def test_the_transitions_record_their_inputs_and_the_actor(make_ticket, agent, s
     resolution_transition(resolution=resolution, actor=agent, name="accept",
                           note="  顾客电话同意  ")
     assert resolution.state == RS.ACCEPTED
-    assert resolution.history.latest().history_change_reason == "transition:accept — 顾客电话同意"
+    assert resolution.accepted_at is not None  # when the customer agreed
+    entry = resolution.history.latest()
+    assert (entry.history_user, entry.history_change_reason) == (
+        agent, "transition:accept — 顾客电话同意")
     resolution_transition(resolution=resolution, actor=senior_agent, name="approve",
                           comment=" 质量问题属实 ")
     assert (resolution.state, resolution.approved_by) == (RS.AWAITING_RETURN, senior_agent)

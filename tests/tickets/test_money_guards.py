@@ -139,6 +139,24 @@ def test_a_refused_payment_releases_every_unpaid_part_and_says_why(make_ticket, 
         agent, f"transition:fail — account for order {order.number} is frozen (simulated)")
 
 
+def test_a_failed_payment_releases_only_its_own_reservation(make_ticket, agent, settings):
+    order, (item,) = order_with_items("100.00")
+    in_flight = ready_resolution(ticket_about(make_ticket, item), refund="60.00")
+    ledger.reserve(resolution=in_flight, order=order, actor=agent,
+                   requests=[payments.PaymentRequest(
+                       idempotency_key=f"{in_flight.idempotency_key}:refund", kind="refund",
+                       amount=Decimal("60.00"), points=0, order_number=order.number,
+                       payment_channel=order.payment_channel)])
+    failing = ready_resolution(ticket_about(make_ticket, item), refund="40.00")
+    settings.SIMULATED_GATEWAY_FAILURES = {order.number}
+
+    services.resolution_execute(resolution_id=failing.pk, actor=agent)
+
+    assert Payout.objects.get(resolution=in_flight).state == PayoutState.RESERVED
+    assert Payout.objects.get(resolution=failing).state == PayoutState.RELEASED
+    assert refunded(item=item) == Decimal("60.00")
+
+
 def test_a_retry_after_a_failure_reserves_again_for_whoever_retries(
     make_ticket, agent, senior_agent, settings
 ):

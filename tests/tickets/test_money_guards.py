@@ -481,6 +481,9 @@ def test_an_approved_return_waits_for_the_parcel_and_pays_nothing_yet(
     resolution.refresh_from_db()
     assert resolution.state == RS.AWAITING_RETURN
     assert callbacks == []
+    waiting = resolution.history.latest()
+    assert waiting.history_change_reason == "transition:await_return"
+    assert is_system_user(waiting.history_user)  # the system moved it on, not the approver
     assert refunded(item=item) == Decimal("0.00")
 
     # Refund on shipment is for rules that trust the tracking number only.

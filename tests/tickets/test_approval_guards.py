@@ -391,3 +391,15 @@ def test_the_sync_waits_for_the_last_app_and_the_default_database():
 
     roles.sync_roles_after_migrate(last)
     assert _keys(group) == set(roles.ROLE_PERMISSIONS[Role.AGENT])
+
+
+def test_the_sync_after_migrate_refuses_an_unknown_permission(monkeypatch):
+    # A typo in ROLE_PERMISSIONS must stop `migrate`, not leave a role short of a permission.
+    from django.apps import apps
+
+    from cs_console import roles
+
+    last = [config for config in apps.get_app_configs() if config.models_module][-1]
+    monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.AGENT, ["tickets.fly_to_the_moon"])
+    with pytest.raises(LookupError, match=r"tickets\.fly_to_the_moon"):
+        roles.sync_roles_after_migrate(last)

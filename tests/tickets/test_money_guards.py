@@ -589,3 +589,47 @@ def test_a_held_resolution_tells_each_person_once_however_often_the_job_is_deliv
     assert told() == {agent.username, senior_agent.username, supervisor.username}
     assert OutboxMessage.objects.filter(template="resolution.execution_refused").count() == 3
     assert not Payout.objects.exists()
+
+
+def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
+    from tests.tickets.money import money_rules
+
+    money_rules()
+    order, (item,) = order_with_items("100.00")
+    order.freight_insured = True
+    order.save()
+    item.no_return_confirmed = True
+    item.save()
+
+    resolution = services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+                                             kind="refund_only")
+
+    resolution.refresh_from_db()
+    flags = resolution.facts["item_flags"]  # a set of names, kept as a sorted list
+    assert flags == sorted(flags)
+    assert {"freight_insured", "no_return_confirmed"} <= set(flags)
+    assert resolution.facts["paid_amount"] == "100.00"
+    assert resolution.refund_amount == Decimal("100.00")
+    assert resolution.proposed_by == agent
+
+
+def test_a_refund_that_no_longer_fits_on_a_held_ticket_only_tells(
+    make_ticket, agent, senior_agent, supervisor, risk_officer
+):
+    from tickets import tasks
+    from tickets.services import legal_holds
+
+    _order, (item,) = order_with_items("100.00")
+    services.resolution_execute(
+        resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="100.00").pk,
+        actor=agent)
+    ticket = ticket_about(make_ticket, item)
+    late = ready_resolution(ticket, refund="100.00")
+    legal_holds.legal_hold_place(ticket=ticket, actor=risk_officer, reason="律师函")
+
+    assert tasks.resolution_execute_task(late.pk) == "held: approved"
+
+    late.refresh_from_db()
+    assert late.state == RS.APPROVED  # frozen: not even referred for review
+    assert told() == {agent.username, senior_agent.username, supervisor.username}
+    assert refunded(item=item) == Decimal("100.00")

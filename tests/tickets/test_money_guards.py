@@ -608,7 +608,7 @@ def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
     flags = resolution.facts["item_flags"]  # a set of names, kept as a sorted list
     assert flags == sorted(flags)
     assert {"freight_insured", "no_return_confirmed"} <= set(flags)
-    assert resolution.facts["paid_amount"] == "100.00"
+    assert resolution.facts["item_paid_amount"] == "100.00"  # money as a string, exactly
     assert resolution.refund_amount == Decimal("100.00")
     assert resolution.proposed_by == agent
 

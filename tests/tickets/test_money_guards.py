@@ -609,6 +609,11 @@ def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
     assert flags == sorted(flags)
     assert {"freight_insured", "no_return_confirmed"} <= set(flags)
     assert resolution.facts["item_paid_amount"] == "100.00"  # money as a string, exactly
+    assert resolution.facts["item_quantity"] == item.quantity  # numbers stay numbers
+    assert resolution.facts["promised_delivery_at"] is None  # and nothing stays nothing
+    # The explanation shown to agents: message keys with their parameters.
+    assert resolution.explanation
+    assert all(set(entry) == {"key", "params"} for entry in resolution.explanation)
     assert resolution.refund_amount == Decimal("100.00")
     assert resolution.proposed_by == agent
 

@@ -346,6 +346,36 @@ def test_the_simulated_gateway_pays_a_key_once_and_replays_it(settings):
     assert gateway.pay(payment(key="K-2")).reference != first.reference
 
 
+def test_a_key_already_paid_is_replayed_even_if_the_account_is_frozen_since(settings):
+    gateway = payments.SimulatedGateway()
+    paid = gateway.pay(payment())
+    settings.SIMULATED_GATEWAY_FAILURES = {"TB1"}
+
+    again = gateway.pay(payment())
+
+    assert (again.reference, again.replayed) == (paid.reference, True)
+
+
+def test_a_concurrent_attempt_with_the_same_key_gets_the_winners_payment(monkeypatch):
+    # The other attempt pays between this one's look-up and its insert (injected where the
+    # reference is drawn): the unique key refuses the second payment and its answer is returned.
+    real_uuid4 = payments.uuid.uuid4
+    winner = []
+
+    def other_attempt_pays_first():
+        winner.append(SimulatedGatewayRecord.objects.create(
+            idempotency_key="K-1", amount=Decimal("12.50"), reference="SIM-WINNER"))
+        return real_uuid4()
+
+    monkeypatch.setattr(payments.uuid, "uuid4", other_attempt_pays_first)
+
+    result = payments.SimulatedGateway().pay(payment())
+
+    assert winner
+    assert (result.reference, result.replayed) == ("SIM-WINNER", True)
+    assert SimulatedGatewayRecord.objects.count() == 1
+
+
 def test_the_simulated_gateway_refuses_listed_orders_or_all_of_them(settings):
     gateway = payments.SimulatedGateway()
     settings.SIMULATED_GATEWAY_FAILURES = {"TB1"}

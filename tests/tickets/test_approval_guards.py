@@ -403,3 +403,21 @@ def test_the_sync_after_migrate_refuses_an_unknown_permission(monkeypatch):
     monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.AGENT, ["tickets.fly_to_the_moon"])
     with pytest.raises(LookupError, match=r"tickets\.fly_to_the_moon"):
         roles.sync_roles_after_migrate(last)
+
+
+def test_the_migration_sync_creates_permissions_that_do_not_exist_yet():
+    # Inside a data migration the app configs are historical stubs without a models module;
+    # the sync must still create the permissions before it hands them to the groups.
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from cs_console import roles
+
+    Permission.objects.filter(codename="change_team").delete()
+    historical = MigrationExecutor(connection).loader.project_state().apps
+
+    roles.sync_roles(historical, strict=False)
+
+    assert Permission.objects.filter(codename="change_team").exists()
+    assert "tickets.change_team" in _keys(Group.objects.get(name=Role.SUPERVISOR))

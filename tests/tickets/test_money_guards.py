@@ -169,9 +169,49 @@ def test_a_retry_after_a_failure_reserves_again_for_whoever_retries(
 
     resolution.refresh_from_db()
     assert (resolution.state, resolution.attempts) == (RS.COMPLETED, 2)
+    assert resolution.completed_at is not None
     rows = Payout.objects.filter(resolution=resolution)
     assert rows.count() == 4  # the released rows are reserved again, not added
     assert {(row.state, row.recorded_by) for row in rows} == {(PayoutState.PAID, senior_agent)}
+    for row in rows:
+        reserved_again = row.history.filter(history_change_reason="payout:reserve").latest()
+        assert reserved_again.history_user == senior_agent
+
+
+def test_a_retry_after_a_partial_payment_does_not_count_the_paid_part_twice(
+    make_ticket, agent, monkeypatch
+):
+    # The whole item was refunded before the coupon failed: the retry pays only the rest.
+    _order, item, resolution = everything_granted(make_ticket, refund="200.00")
+
+    class CouponsDown:
+        def pay(self, request):
+            if request.kind == PayoutKind.COUPON:
+                raise payments.PaymentFailed("coupon service down")
+            return payments.SimulatedGateway().pay(request)
+
+    monkeypatch.setattr("tickets.services.resolutions.get_gateway", CouponsDown)
+    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    monkeypatch.undo()
+
+    retried = services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+
+    assert retried.state == RS.COMPLETED
+    assert refunded(item=item) == Decimal("200.00")
+    assert set(Payout.objects.filter(resolution=resolution).values_list("state", flat=True)) == {
+        PayoutState.PAID}
+
+
+def test_a_decision_is_taken_at_the_moment_asked_for(make_ticket):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    _order, (item,) = order_with_items("100.00")
+    then = timezone.now() - timedelta(days=3)
+    _version, _decision, facts, decided_item = resolution_services.ticket_decision(
+        ticket=ticket_about(make_ticket, item), at=then)
+    assert (facts.at, decided_item) == (then, item)
 
 
 def test_a_manual_settlement_keeps_what_the_gateway_already_paid(make_ticket, agent, monkeypatch):

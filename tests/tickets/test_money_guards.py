@@ -473,8 +473,8 @@ def test_a_return_executes_early_only_when_the_rule_refunds_on_shipment(make_tic
     waiting = ready_resolution(ticket_about(make_ticket, item), refund="40.00",
                                kind="return_refund", state=RS.AWAITING_RETURN,
                                auto_execute=True)
-    with pytest.raises(Conflict) as refused:  # no tracking number yet
-        services.resolution_execute(resolution_id=waiting.pk, actor=agent)
+    with pytest.raises(Conflict, match="Wait until the returned goods are received") as refused:
+        services.resolution_execute(resolution_id=waiting.pk, actor=agent)  # no tracking yet
     assert refused.value.code == "awaiting_return"
     not_trusted = ready_resolution(ticket_about(make_ticket, item), refund="40.00",
                                    kind="return_refund", state=RS.AWAITING_RETURN,

@@ -276,7 +276,27 @@ def test_a_manual_settlement_of_a_never_attempted_part_records_it_in_full(make_t
     }
 
 
+def test_a_single_point_is_still_paid(make_ticket, agent, gateway):
+    _order, (item,) = order_with_items("200.00")
+    one_point = ready_resolution(ticket_about(make_ticket, item), points=1,
+                                 kind="compensation_points")
+    services.resolution_execute(resolution_id=one_point.pk, actor=agent)
+    assert [(r.kind, r.points) for r in gateway.requests] == [("points", 1)]
+
+
 # --- refunds stay within what was paid, to the cent --------------------------------------------
+def test_compensation_does_not_count_against_what_was_paid(make_ticket, agent):
+    # Statutory compensation may exceed the price; only refunds are bounded by the paid amount.
+    _order, (item,) = order_with_items("100.00")
+    cash = ready_resolution(ticket_about(make_ticket, item), compensation="300.00",
+                            coupon_amount=Decimal("50.00"), kind="compensation_cash")
+    services.resolution_execute(resolution_id=cash.pk, actor=agent)
+
+    refund = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
+    assert services.resolution_execute(resolution_id=refund.pk, actor=agent).state == RS.COMPLETED
+    assert refunded(item=item) == Decimal("100.00")
+
+
 def test_a_refund_of_exactly_what_remains_fits_and_a_cent_more_does_not(make_ticket, agent):
     order, (item, other) = order_with_items("100.00", "60.00")
     first = ready_resolution(ticket_about(make_ticket, item), refund="70.00")

@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup setup-dev messages makemessages lint bench clean
+.PHONY: run test setup setup-dev messages makemessages lint bench mutation clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,17 @@ bench: setup-dev
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_knowledge_search.py
 
+# Mutation testing of the money and permission code (on demand, not part of `make test` or CI;
+# docs/MUTATION_TESTING.md). Needs PostgreSQL: MUTATION_DATABASE_URL names a database of its own.
+# One mutant at a time: the transactional tests of the selection flush tables, which would
+# collide between parallel runs sharing one test database.
+MUTATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_mutation
+mutation: setup-dev
+	rm -rf mutants
+	DATABASE_URL=$(MUTATION_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider -q --reuse-db --create-db \
+		tests/cs_console/test_roles.py
+	DEBUG=true DATABASE_URL=$(MUTATION_DATABASE_URL) $(VENV)/bin/mutmut run --max-children 1
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache mutants

@@ -470,8 +470,8 @@ CONSOLE = [
 
 ROWS = API + CONSOLE
 
-# Rows whose TARGET status differs from today's main; each is fixed on another branch. The
-# lead removes an entry after merging that branch (strict: a fixed row fails until then).
+# Rows whose expected status is not yet the console's behaviour (a known hole awaiting its
+# fix), run as strict xfail: remove the entry with the fix, since a fixed row fails until then.
 PENDING_FIXES: dict[str, str] = {}
 
 # Not in the table on purpose; the completeness test accepts these URL names and nothing else.

@@ -193,3 +193,22 @@ def test_the_same_seed_gives_the_same_content(people):
 def test_needs_someone_to_assign_tickets_to(db):
     with pytest.raises(ImproperlyConfigured):
         generate_tickets(5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_ends_vacuumed_and_analysed_on_postgresql():
+    """Right after a load the planner has statistics and index-only scans skip the heap."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
+    load_people()
+    generate_tickets(N, batch_size=70, seed=7)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.last_vacuum IS NOT NULL, s.last_analyze IS NOT NULL, c.relallvisible"
+            " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+            " WHERE s.relname = %s", [Ticket._meta.db_table])
+        vacuumed, analysed, all_visible_pages = cursor.fetchone()
+    assert vacuumed and analysed
+    assert all_visible_pages > 0

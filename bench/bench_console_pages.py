@@ -22,10 +22,11 @@ time of this process (the Django side alone: less disturbed by other work on a s
 machine, and without the database's time) and the number of queries. The load average
 before and after tells how busy the machine was.
 
-Cases: the demo agent's queues (mine, my teams, unassigned, at risk, breached, escalated,
+Cases: the REST ticket list (`GET /api/v1/tickets/`) as the agent and as the supervisor, page
+1 and page 50 (reached through the `next` links); the demo agent's queues (mine, my teams, unassigned, at risk, breached, escalated,
 waiting on the customer), the same with filters (priority, category, channel, VIP, tag, due
-first, page 20), the supervisor's team queue (every open ticket), and the workspace of an
-open ticket of the demo agent with 200 messages (each with an attachment on every tenth),
+first, page 20), the supervisor's team queue (every open ticket), the workspace of an open
+ticket of the demo agent with 3 messages (as most have), and one with 200 messages (each with an attachment on every tenth),
 three resolutions and their history. The 200 messages are added once, on the first run.
 """
 
@@ -97,6 +98,28 @@ def prepare_workspace(agent):
     return ticket
 
 
+def small_ticket(agent, messages: int = 3):
+    """Return an open ticket of the agent with exactly `messages` messages, as most are."""
+    from django.db.models import Count
+
+    from tickets.models import OPEN_STATES, Ticket
+
+    candidates = (Ticket.objects.filter(assignee=agent, state__in=OPEN_STATES,
+                                        order_item__isnull=False)
+                  .exclude(subject__startswith=MARK).order_by("-created_at")
+                  .values_list("pk", flat=True)[:500])
+    return (Ticket.objects.filter(pk__in=list(candidates))
+            .annotate(message_count=Count("messages")).filter(message_count=messages)
+            .order_by("-created_at").first())
+
+
+def page_url(client, url: str, pages: int) -> str:
+    """Follow the API list's `next` link to page `pages`; return that page's URL."""
+    for _ in range(pages - 1):
+        url = client.get(url).json()["next"]
+    return url
+
+
 def measure(client, url: str, params: dict, repeat: int) -> tuple[float, float, float, int]:
     from django.db import connection, reset_queries
 
@@ -158,6 +181,7 @@ def main() -> None:
         users = get_user_model().objects
         agent, supervisor = users.get(username="agent"), users.get(username="supervisor")
         ticket = prepare_workspace(agent)
+        small = small_ticket(agent)
         tag = Tag.objects.order_by("id").values_list("name", flat=True).first()
         count = get_user_model()._meta.apps.get_model("tickets", "Ticket").objects.count()
         print(f"{count:,} tickets; PostgreSQL {connection.pg_version}; "
@@ -185,6 +209,8 @@ def main() -> None:
             ("supervisor", "queue: all teams (supervisor)", queue("team"), {}),
             ("supervisor", "queue: all teams, complaint L2", queue("team"),
              {"complaint_level": "l2"}),
+            ("agent", "workspace: 3 messages",
+             reverse("console-ticket", args=[small.number]), {}),
             ("agent", f"workspace: {MESSAGES} messages, 3 resolutions",
              reverse("console-ticket", args=[ticket.number]), {}),
         ]
@@ -192,6 +218,12 @@ def main() -> None:
         for name, user in (("agent", agent), ("supervisor", supervisor)):
             clients[name] = Client()
             clients[name].force_login(user)
+        # The REST list, page 1 and page 50, following the `next` links as a client would.
+        api_list = reverse("ticket-list")
+        for who in ("agent", "supervisor"):
+            cases.append((who, f"api list: page 1 ({who})", api_list, {}))
+            cases.append((who, f"api list: page 50 ({who})",
+                          page_url(clients[who], api_list, 50), {}))
         print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         print("| case | median ms | p90 ms | median CPU ms (Django) | queries |\n"
               "|---|---:|---:|---:|---:|")

@@ -37,7 +37,8 @@ def test_the_workspace_shows_the_latest_page_and_offers_earlier_messages(client,
     response = client.get(reverse("console-ticket", args=[ticket.number]))
 
     page = response.content.decode()
-    assert "消息 34" in page and "消息 5" in page
+    assert "消息 34" in page
+    assert "消息 5" in page
     assert "消息 4<" not in page
     assert response.context["timeline_earlier"] == messages[5].pk
     assert 'data-testid="load-earlier"' in page
@@ -80,7 +81,8 @@ def test_actions_and_loose_files_show_once_on_the_page_of_their_time(make_ticket
     def loose(page):
         return [item for item in page.items if item["type"] == "attachment"]
 
-    assert len(loose(first)) == 1 and not loose(latest)
+    assert len(loose(first)) == 1
+    assert not loose(latest)
     # The ticket's creation is recorded now, after the (backdated) messages: latest page only.
     assert [item["type"] for item in latest.items][-1] == "event"
     assert not [item for item in first.items if item["type"] == "event"]
@@ -98,7 +100,9 @@ def test_earlier_messages_come_as_a_fragment_that_ends_before_the_given_message(
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "消息 0" in page and "消息 2" in page and "消息 3" not in page
+    assert "消息 0" in page
+    assert "消息 2" in page
+    assert "消息 3" not in page
     assert 'data-testid="load-earlier"' not in page
     assert "<html" not in page
 

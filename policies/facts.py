@@ -4,14 +4,26 @@ import calendar
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import (
+    DecimalField,
+    Exists,
+    Func,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from policies import engine
+from policies import engine, rulebook
 from tickets.models import (
     PAYOUT_ACTIVE_STATES,
+    Attachment,
     Collaborator,
     ComplaintLevel,
+    EvidenceKind,
     OrderItem,
     Payout,
     PayoutKind,
@@ -56,26 +68,68 @@ def item_flags(item: OrderItem, *, freight_insured: bool) -> frozenset[str]:
     return frozenset(flags)
 
 
+def _completed_refunds(customer_id: int, *, since: datetime):
+    return Resolution.objects.filter(
+        ticket__customer_id=customer_id, kind__in=REFUND_KINDS, state=ResolutionState.COMPLETED,
+        completed_at__gte=since,
+    )
+
+
+def _disputes(customer_id: int, *, since: datetime, exclude_ticket: int | None):
+    return Ticket.objects.filter(
+        customer_id=customer_id, created_at__gte=since,
+        complaint_level__in=[ComplaintLevel.L2, ComplaintLevel.L3],
+    ).exclude(pk=exclude_ticket)
+
+
+def _refund_payouts(item: OrderItem):
+    """The item's refunds paid or reserved (being paid right now), settled by hand too."""
+    return Payout.objects.filter(
+        order_item=item, kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES)
+
+
 def customer_history(customer_id: int, *, at: datetime, exclude_ticket: int | None = None):
     """Return (refunds, disputes) of the customer in the last 90 days."""
     since = at - HISTORY_WINDOW
-    refunds = Resolution.objects.filter(
-        ticket__customer_id=customer_id, kind__in=REFUND_KINDS, state=ResolutionState.COMPLETED,
-        completed_at__gte=since,
-    ).count()
-    disputes = Ticket.objects.filter(
-        customer_id=customer_id, created_at__gte=since,
-        complaint_level__in=[ComplaintLevel.L2, ComplaintLevel.L3],
-    ).exclude(pk=exclude_ticket).count()
-    return refunds, disputes
+    return (_completed_refunds(customer_id, since=since).count(),
+            _disputes(customer_id, since=since, exclude_ticket=exclude_ticket).count())
 
 
 def already_refunded(item: OrderItem) -> Decimal:
     """Return the item's refunds paid or reserved (being paid right now), settled by hand too."""
-    total = Payout.objects.filter(
-        order_item=item, kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES,
-    ).aggregate(total=Sum("amount"))["total"]
-    return total or Decimal("0.00")
+    return _refund_payouts(item).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def _scalar(queryset, function: str, column: str, output_field, empty=0):
+    """Return a subquery of one aggregate over the queryset (one row, no GROUP BY)."""
+    aggregate = Func(column, function=function, output_field=output_field)
+    return Coalesce(Subquery(queryset.order_by().values(value=aggregate)[:1]),
+                    Value(empty), output_field=output_field)
+
+
+def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict:
+    """Read what the facts need from the database, and the rule set's version, in one query.
+
+    Five reads (refunds and disputes of 90 days, evidence kinds, what the item has been
+    refunded, the rule set's version) are each a scalar subquery of one SELECT: the
+    workspace pays a round trip per query, and these are small indexed lookups.
+    """
+    since = at - HISTORY_WINDOW
+    money = DecimalField(max_digits=12, decimal_places=2)
+    numbers = {
+        "refunds": _scalar(_completed_refunds(ticket.customer_id, since=since),
+                           "COUNT", "id", IntegerField()),
+        "disputes": _scalar(_disputes(ticket.customer_id, since=since, exclude_ticket=ticket.pk),
+                            "COUNT", "id", IntegerField()),
+        "refunded": _scalar(_refund_payouts(item), "SUM", "amount", money, Decimal("0.00")),
+        "version": _scalar(rulebook.rule_history(), "MAX", "history_id", IntegerField()),
+    }
+    # One EXISTS per evidence kind: the kinds are few and fixed, and this stays portable SQL.
+    evidence = {f"evidence_{kind}": Exists(Attachment.objects.filter(
+        ticket_id=OuterRef("pk"), evidence_kind=kind)) for kind in EvidenceKind.values}
+    row = Ticket.objects.filter(pk=ticket.pk).values(**numbers, **evidence).get()
+    row["evidence"] = frozenset(kind for kind in EvidenceKind.values if row[f"evidence_{kind}"])
+    return row
 
 
 def merchant_silent_hours(ticket: Ticket, *, at: datetime) -> Decimal:
@@ -95,13 +149,14 @@ def item_for_ticket(ticket: Ticket) -> OrderItem | None:
     return ticket.order.items.order_by("id").first()
 
 
-def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = None) -> engine.Facts:
-    """Return the facts to decide the ticket's request about `item` on."""
+def facts_and_ruleset_version(ticket: Ticket, item: OrderItem, *,
+                              at: datetime | None = None) -> tuple[engine.Facts, int]:
+    """Return the facts to decide the ticket's request about `item` on, and the rule set's
+    version read in the same query (so the decision uses the rules current with the facts)."""
     at = at or timezone.now()
     order = item.order
-    refunds, disputes = customer_history(ticket.customer_id, at=at, exclude_ticket=ticket.pk)
-    evidence = frozenset(ticket.attachments.values_list("evidence_kind", flat=True).distinct())
-    return engine.Facts(
+    stored = _stored_numbers(ticket, item, at=at)
+    facts = engine.Facts(
         at=at,
         order_paid_amount=order.paid_amount,
         paid_at=order.paid_at,
@@ -113,13 +168,19 @@ def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = N
         item_flags=item_flags(item, freight_insured=order.freight_insured),
         item_paid_amount=item.paid_amount,
         item_quantity=item.quantity,
-        already_refunded=already_refunded(item),
+        already_refunded=stored["refunded"],
         warranty_days=warranty_days(item, order.signed_at),
         reason=ticket.request_reason,
         item_condition=ticket.item_condition,
-        evidence=evidence,
-        refunds_90d=refunds,
-        disputes_90d=disputes,
+        evidence=stored["evidence"],
+        refunds_90d=stored["refunds"],
+        disputes_90d=stored["disputes"],
         merchant_silent_hours=merchant_silent_hours(ticket, at=at),
         time_zone=timezone.get_current_timezone_name(),
     )
+    return facts, stored["version"]
+
+
+def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = None) -> engine.Facts:
+    """Return the facts to decide the ticket's request about `item` on."""
+    return facts_and_ruleset_version(ticket, item, at=at)[0]

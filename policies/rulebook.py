@@ -25,9 +25,14 @@ _lock = threading.Lock()
 _compiled: dict[str, tuple[int, object]] = {}
 
 
+def rule_history():
+    """Return the rule table's history rows; the newest id is the rule set's version."""
+    return PolicyRule.history.all()
+
+
 def ruleset_version() -> int:
     """Return the version of the rule table: its newest history id (0 when empty)."""
-    return PolicyRule.history.aggregate(version=Max("history_id"))["version"] or 0
+    return rule_history().aggregate(version=Max("history_id"))["version"] or 0
 
 
 def rule_from_row(row: PolicyRule, version: int) -> engine.Rule:
@@ -50,9 +55,15 @@ def load_rules() -> list[engine.Rule]:
     return [rule_from_row(row, row.version or 0) for row in rows]
 
 
-def current_rules() -> tuple[int, object]:
-    """Return (version, compiled rules), compiling again only when the table has changed."""
-    version = ruleset_version()
+def current_rules(version: int | None = None) -> tuple[int, object]:
+    """Return (version, compiled rules), compiling again only when the table has changed.
+
+    `version` is the table's version where the caller has just read it (with a ticket's
+    facts, in the same query); otherwise it is read here. Either way it is read for every
+    decision, so a rule change is seen by the next one.
+    """
+    if version is None:
+        version = ruleset_version()
     cached = _compiled.get("rules")
     if cached is not None and cached[0] == version:
         return cached
@@ -70,7 +81,10 @@ def platform_cap_percent() -> Decimal:
     return Decimal(settings.POLICY_PLATFORM_CAP_PERCENT)
 
 
-def decide(facts: engine.Facts) -> tuple[int, engine.Decision]:
-    """Decide on the facts with the current rule table; return (rule set version, decision)."""
-    version, compiled = current_rules()
+def decide(facts: engine.Facts, *, version: int | None = None) -> tuple[int, engine.Decision]:
+    """Decide on the facts with the current rule table; return (rule set version, decision).
+
+    `version`: the rule table's version as read with the facts (see current_rules).
+    """
+    version, compiled = current_rules(version)
     return version, engine.decide(facts, compiled, platform_cap_percent=platform_cap_percent())

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -308,8 +308,6 @@ RISK_DISPUTES = 2
 @dataclass
 class CustomerPanel:
     order_items: list
-    earlier_tickets: list
-    earlier_refunds: list
     refunds_90d: int
     disputes_90d: int
 
@@ -345,50 +343,103 @@ def _person(first_name: str, last_name: str, username: str) -> str:
     return f"{first_name} {last_name}".strip() or username
 
 
-def ticket_timeline_entries(*, ticket: Ticket) -> tuple[list[dict], list[dict]]:
-    """Return the ticket's messages (each with its attachments) and its loose attachments.
+# The workspace shows this many of the latest messages; earlier ones load a page at a time.
+TIMELINE_PAGE_SIZE = 30
+# Ticket history reasons that the timeline already shows as a message.
+_SHOWN_AS_MESSAGE = ("reply", "first_response")
 
-    Plain dicts in two queries: a long conversation (hundreds of messages) would otherwise
-    spend more time building model instances than reading rows.
+
+def _within(field: str, since, until) -> Q:
+    """Return the lookup of `since <= field < until`, either bound left out when None."""
+    span = Q()
+    if since is not None:
+        span &= Q(**{f"{field}__gte": since})
+    if until is not None:
+        span &= Q(**{f"{field}__lt": until})
+    return span
+
+
+@dataclass
+class TimelinePage:
+    items: list[dict]  # messages, loose attachments and recorded actions, oldest first
+    earlier: int | None  # the `before` of the previous page, None when this one is the first
+
+
+def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
+                         size: int = TIMELINE_PAGE_SIZE) -> TimelinePage:
+    """Return a page of the ticket's timeline: `size` messages before message `before`
+    (the latest without it), with the attachments and recorded actions of their time span.
+
+    Messages page by keyset on their id (ids grow with time: messages are only appended).
+    A page spans from its oldest message (the beginning of time on the first page) to the
+    oldest message of the page after it, so each loose attachment and recorded action
+    shows on exactly one page. Three queries, plain dicts: a long conversation would
+    otherwise spend more time building model instances than reading rows.
     """
     from django.core.files.storage import default_storage
 
+    messages = Message.objects.filter(ticket=ticket)
+    if before is not None:
+        messages = messages.filter(id__lt=before)
+    rows = list(messages.order_by("-id").values(
+        "id", "kind", "channel", "body", "created_at", "author_id", "author__first_name",
+        "author__last_name", "author__username")[:size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    # The page's span: from its oldest message (if earlier ones exist) to the next page's.
+    since = rows[-1]["created_at"] if more else None
+    until = Subquery(Message.objects.filter(ticket=ticket, id=before).values("created_at")[:1]
+                     ) if before is not None else None
     files: dict[int | None, list[dict]] = {}
-    for row in Attachment.objects.filter(ticket=ticket).order_by("created_at", "id").values(
+    attachments = Attachment.objects.filter(ticket=ticket).filter(
+        Q(message_id__in=[row["id"] for row in rows])
+        | (Q(message__isnull=True) & _within("created_at", since, until)))
+    for row in attachments.order_by("created_at", "id").values(
             "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
         row["url"] = default_storage.url(row["file"])
         files.setdefault(row["message_id"], []).append(row)
-    messages = list(
-        Message.objects.filter(ticket=ticket).order_by("created_at", "id").values(
-            "id", "kind", "channel", "body", "created_at", "author_id", "author__first_name",
-            "author__last_name", "author__username")
-    )
-    for message in messages:
+    items = []
+    for message in reversed(rows):
         message["author"] = _person(message.pop("author__first_name") or "",
                                     message.pop("author__last_name") or "",
                                     message.pop("author__username") or "") if message[
                                         "author_id"] else ""
         message["attachments"] = files.get(message["id"], [])
-    return messages, files.get(None, [])
-
-
-def ticket_transition_rows(*, ticket: Ticket) -> list:
-    """Return the ticket's history rows (state changes and actions), oldest first."""
-    return list(ticket.history.select_related("history_user").order_by("history_date", "history_id"))
+        items.append({"type": "message", "at": message["created_at"], "message": message})
+    items += [{"type": "attachment", "at": attachment["created_at"], "attachment": attachment}
+              for attachment in files.get(None, [])]
+    history = ticket.history.filter(_within("history_date", since, until))
+    for record in history.select_related("history_user").order_by("history_date", "history_id"):
+        reason = record.history_change_reason or ""
+        if reason.split(" — ")[0] not in _SHOWN_AS_MESSAGE:
+            items.append({"type": "event", "at": record.history_date, "record": record})
+    # A stable sort: messages keep their id order where two entries share a time.
+    items.sort(key=lambda item: item["at"])
+    return TimelinePage(items=items, earlier=rows[-1]["id"] if more else None)
 
 
 def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None = None
                    ) -> CustomerPanel:
-    """Return what the customer and order panel shows beside the ticket (three to five queries).
+    """Return what the customer and order panel shows beside the ticket (one to three queries).
 
     `history` is (refunds, disputes) in the last 90 days where the caller already has them
-    (the policy engine's facts count the same).
+    (the policy engine's facts count the same). The customer's earlier tickets and refunds
+    load when asked for (customer_earlier).
     """
-    from policies.facts import REFUND_KINDS, customer_history
-    from tickets.models import Resolution
+    from policies.facts import customer_history
 
     now = now or timezone.now()
     items = list(ticket.order.items.order_by("id")) if ticket.order_id else []
+    refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
+                                                            exclude_ticket=ticket.pk)
+    return CustomerPanel(order_items=items, refunds_90d=refunds_90d, disputes_90d=disputes_90d)
+
+
+def customer_earlier(*, ticket: Ticket) -> tuple[list, list]:
+    """Return the customer's latest other tickets and refunds (two queries)."""
+    from policies.facts import REFUND_KINDS
+    from tickets.models import Resolution
+
     earlier = list(
         Ticket.objects.filter(customer_id=ticket.customer_id).exclude(pk=ticket.pk)
         .select_related("order").order_by("-created_at", "-id")[:EARLIER_LIMIT]
@@ -398,7 +449,4 @@ def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None 
         .exclude(ticket_id=ticket.pk).select_related("ticket")
         .order_by("-created_at", "-id")[:EARLIER_LIMIT]
     )
-    refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
-                                                            exclude_ticket=ticket.pk)
-    return CustomerPanel(order_items=items, earlier_tickets=earlier, earlier_refunds=refunds,
-                         refunds_90d=refunds_90d, disputes_90d=disputes_90d)
+    return earlier, refunds

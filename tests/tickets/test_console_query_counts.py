@@ -19,11 +19,20 @@ pytestmark = pytest.mark.django_db
 # notification badge. Counted once here so a change shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices.
 QUEUE_QUERIES = 10
-# Workspace: the ticket with its tags and resolutions, its messages and attachments; the open
-# resolution check of "resolve"; the policy facts (five) and rule-set version; order items,
-# earlier tickets and refunds; the history rows of the timeline; script templates with
-# their tags (two). The knowledge-base suggestions load separately.
-WORKSPACE_QUERIES = 24
+# Workspace: the ticket with its tags and resolutions; the policy facts with the rule set's
+# version (one); the latest messages, their attachments and the history rows of their time
+# span; the order items. The knowledge-base suggestions, the script picker, the customer's
+# earlier tickets and refunds and earlier messages load separately (fragments below).
+WORKSPACE_QUERIES = 15
+# Fragments beside the workspace: the session, user, permissions (two), roles, teams and the
+# ticket (with its tags and resolutions prefetched) are the fixed part of each.
+FRAGMENT_BASE_QUERIES = 9
+# Earlier messages: the page's messages, their attachments, the history rows of their span.
+TIMELINE_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 3
+# Script picker: the templates with the user's favourites, their tags.
+SCRIPTS_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 2
+# The customer's earlier tickets, earlier refunds.
+CUSTOMER_HISTORY_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 2
 # Audit trail: history of the ticket, messages, attachments, resolutions; the payouts; and
 # (one more since the hash chains) the payouts' history, read to verify their chains.
 AUDIT_TRAIL_QUERIES = 6
@@ -119,7 +128,43 @@ def test_workspace_queries_do_not_grow_with_messages_or_resolutions(
     assert len(response.context["cards"]) == resolutions + 1
     assert response.context["options"]
     assert response.context["show_suggestions"]
+    assert response.context["show_script_picker"]
+
+
+@pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (70, 6)])
+def test_earlier_messages_cost_a_fixed_number_of_queries(
+        client, agent, worked_ticket, messages, resolutions, django_assert_num_queries):
+    grow(worked_ticket, agent, messages=messages, resolutions=resolutions)
+    newest = worked_ticket.messages.order_by("-id").first()
+    client.force_login(agent)
+    url = reverse("console-timeline", args=[worked_ticket.number])
+
+    with django_assert_num_queries(TIMELINE_FRAGMENT_QUERIES):
+        response = client.get(url, {"before": newest.pk}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 200
+
+
+def test_script_picker_costs_a_fixed_number_of_queries(client, agent, worked_ticket,
+                                                       django_assert_num_queries):
+    client.force_login(agent)
+    url = reverse("console-scripts", args=[worked_ticket.number])
+
+    with django_assert_num_queries(SCRIPTS_FRAGMENT_QUERIES):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+
     assert len(response.context["script_templates"]) == 2
+
+
+def test_customer_history_costs_a_fixed_number_of_queries(client, agent, worked_ticket,
+                                                          django_assert_num_queries):
+    client.force_login(agent)
+    url = reverse("console-customer-history", args=[worked_ticket.number])
+
+    with django_assert_num_queries(CUSTOMER_HISTORY_FRAGMENT_QUERIES):
+        response = client.get(url, HTTP_HX_REQUEST="true")
+
+    assert len(response.context["earlier_tickets"]) == 1
 
 
 @pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (30, 5)])

@@ -24,7 +24,7 @@ from cs_console.exceptions import Conflict
 from cs_console.roles import Role
 from cs_console.tasks import enqueue_on_commit
 from policies import rulebook
-from policies.facts import facts_for_ticket, item_for_ticket
+from policies.facts import facts_and_ruleset_version, item_for_ticket
 from policies.models import ApprovalLimit
 from tickets import notifications
 from tickets.models import (
@@ -83,8 +83,8 @@ def ticket_decision(*, ticket: Ticket, at=None, order_item=None):
     item = order_item or item_for_ticket(ticket)
     if item is None:
         return None
-    facts = facts_for_ticket(ticket, item, at=at or timezone.now())
-    version, decision = rulebook.decide(facts)
+    facts, version = facts_and_ruleset_version(ticket, item, at=at or timezone.now())
+    version, decision = rulebook.decide(facts, version=version)
     return version, decision, facts, item
 
 

@@ -301,10 +301,21 @@ def ticket_available_transitions(*, ticket: Ticket, user) -> list[TransitionSpec
             user.has_perm("tickets.assign_ticket") or ticket.assignee_id is None
         ):
             continue
-        if name == "resolve" and not ticket.has_no_open_resolutions():
+        if name == "resolve" and _shows_open_resolutions(ticket):
             continue
         available.append(spec)
     return available
+
+
+def _shows_open_resolutions(ticket: Ticket) -> bool:
+    """Whether the ticket has an open resolution, from its loaded resolutions if it has them.
+
+    Only for offering "resolve": taking it checks the database again (has_no_open_resolutions).
+    """
+    loaded = getattr(ticket, "_prefetched_objects_cache", {}).get("resolutions")
+    if loaded is None:
+        return not ticket.has_no_open_resolutions()
+    return any(resolution.is_open() for resolution in loaded)
 
 
 def _refuse_unknown_or_wrong_state(ticket: Ticket, name: str):

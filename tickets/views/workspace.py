@@ -6,7 +6,8 @@ Each action calls one service. With htmx the answer is the refreshed workspace f
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.http import Http404
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -34,37 +35,17 @@ from tickets.models import (
     can_work_on,
 )
 from tickets.selectors import (
+    customer_earlier,
     customer_panel,
     ticket_get_for_workspace,
     ticket_target_for_user,
-    ticket_timeline_entries,
-    ticket_transition_rows,
+    ticket_timeline_page,
 )
 from tickets.selectors_privacy import with_contact_reveals
 
 from .common import require_working_role, run_service
 
 User = get_user_model()
-# Ticket history reasons that the timeline already shows as a message.
-_SHOWN_AS_MESSAGE = ("reply", "first_response")
-
-
-def _timeline(ticket: Ticket, history: list) -> list[dict]:
-    """Merge messages, loose attachments and recorded actions into one list, oldest first."""
-    messages, loose = ticket_timeline_entries(ticket=ticket)
-    items = [{"type": "message", "at": message["created_at"], "message": message}
-             for message in messages]
-    items += [{"type": "attachment", "at": attachment["created_at"], "attachment": attachment}
-              for attachment in loose]
-    for record in history:
-        reason = record.history_change_reason or ""
-        if reason.split(" — ")[0] in _SHOWN_AS_MESSAGE:
-            continue
-        items.append({"type": "event", "at": record.history_date, "record": record})
-    items.sort(key=lambda item: item["at"])
-    return items
-
-
 def _resolution_cards(ticket: Ticket, user) -> list[dict]:
     cards = []
     for resolution in ticket.resolutions.all():
@@ -116,10 +97,13 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
     options, ruleset_version, history = _options(ticket, user)
     forms = forms or {}
     can_work = can_work_on(ticket, user)
+    # The latest messages only; earlier ones load on demand (timeline view).
+    timeline_page = ticket_timeline_page(ticket=ticket)
     context = {
         "ticket": ticket,
         "panel": customer_panel(ticket=ticket, history=history),
-        "timeline": _timeline(ticket, ticket_transition_rows(ticket=ticket)),
+        "timeline": timeline_page.items,
+        "timeline_earlier": timeline_page.earlier,
         "transitions": transitions,
         "can_work": can_work,
         "can_change_customer": user.has_perm("tickets.change_customer"),
@@ -145,21 +129,28 @@ SCRIPT_PICKER_LIMIT = 40
 
 
 def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
-    """Return the knowledge-base panels: suggestions and, for who may reply, script templates.
+    """Return which knowledge-base panels the workspace shows.
 
-    Each template comes filled for this ticket (customer name, order number, deadline,
-    agent name) as plain text; picking one puts that text into the reply box, where the
-    agent may still edit it. A use is counted when the reply is sent.
+    Both load on their own with htmx, so neither holds up the workspace: the suggestions
+    (knowledge:suggestions, a search over the articles) and, for who may reply, the script
+    picker (scripts).
+    """
+    from knowledge.selectors import can_read_knowledge
+
+    return {"show_suggestions": can_read_knowledge(user), "show_script_picker": can_work}
+
+
+def _script_templates(ticket: Ticket, user) -> list:
+    """Return the script templates for this ticket's channel, each filled for the ticket.
+
+    Each template comes filled (customer name, order number, deadline, agent name) as plain
+    text; picking one puts that text into the reply box, where the agent may still edit it.
+    A use is counted when the reply is sent.
     """
     from knowledge.models import ScriptScenario
-    from knowledge.selectors import can_read_knowledge, script_template_list
+    from knowledge.selectors import script_template_list
     from knowledge.services import script_context_for_ticket, script_render
 
-    # The suggestions panel loads on its own (knowledge:suggestions, with htmx) so a search
-    # over the articles never holds up the workspace.
-    context = {"show_suggestions": can_read_knowledge(user)}
-    if not can_work:
-        return context
     values = script_context_for_ticket(ticket=ticket, agent=user)
     templates = list(script_template_list(user=user, language=get_language(),
                                           channel=ticket.channel)[:SCRIPT_PICKER_LIMIT])
@@ -167,8 +158,7 @@ def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
     for template in templates:
         template.filled = script_render(template=template, context=values)
         template.scenario_label = scenarios.get(template.scenario, template.scenario)
-    context["script_templates"] = templates
-    return context
+    return templates
 
 
 def _respond(request, number: str, *, errors=None, forms=None, success: str = ""):
@@ -200,6 +190,40 @@ def workspace(request, number: str):
     """Show the ticket workspace."""
     ticket = ticket_get_for_workspace(user=request.user, number=number)
     return render(request, "tickets/console/workspace.html", workspace_context(request, ticket))
+
+
+@require_GET
+def timeline(request, number: str):
+    """Show the timeline's page before message `before`: "load earlier messages"."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    before = request.GET.get("before", "")
+    if not before.isdigit() or not (0 < int(before) < 2**63):
+        return HttpResponseBadRequest(_("Say which message the page ends before."))
+    page = ticket_timeline_page(ticket=ticket, before=int(before))
+    template = ("tickets/console/_timeline_page.html" if request.htmx
+                else "tickets/console/timeline_page.html")
+    return render(request, template, {"ticket": ticket, "timeline": page.items,
+                                      "timeline_earlier": page.earlier, "nav_active": "queues"})
+
+
+@require_GET
+def scripts(request, number: str):
+    """Show the script picker of the reply box, its templates filled for the ticket."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    if not (can_work_on(ticket, request.user) and ticket.state in (*OPEN_STATES, "resolved")):
+        raise PermissionDenied
+    return render(request, "tickets/console/_script_picker.html",
+                  {"ticket": ticket, "script_templates": _script_templates(ticket, request.user)})
+
+
+@require_GET
+def customer_history(request, number: str):
+    """Show the customer's earlier tickets and refunds (opened from the customer panel)."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    earlier_tickets, earlier_refunds = customer_earlier(ticket=ticket)
+    return render(request, "tickets/console/_customer_earlier.html",
+                  {"ticket": ticket, "earlier_tickets": earlier_tickets,
+                   "earlier_refunds": earlier_refunds})
 
 
 @require_POST

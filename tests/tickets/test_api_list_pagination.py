@@ -350,3 +350,18 @@ def test_the_schema_documents_the_cursor_contract(supervisor):
     envelope_ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
     envelope = schema["components"]["schemas"][envelope_ref.rsplit("/", 1)[1]]
     assert set(envelope["required"]) == {"count", "count_is_exact", "next", "previous", "results"}
+
+
+def test_filters_by_code_name_or_number_match_exactly_and_unknown_ones_match_nothing(
+        supervisor, agent, team):
+    ticket = TicketFactory(team=team, assignee=agent, state=TicketState.ASSIGNED)
+    TicketFactory(team=TeamFactory(code="finance"))
+    client = client_for(supervisor)
+
+    for params in ({"team": "after_sales"}, {"assignee": agent.username},
+                   {"customer": ticket.customer.external_id}):
+        body = client.get(URL, params).data
+        assert [row["number"] for row in body["results"]] == [ticket.number], params
+    for params in ({"team": "nobody"}, {"assignee": "nobody"}, {"customer": "nobody"}):
+        body = client.get(URL, params).data
+        assert (body["count"], body["results"], body["next"]) == (0, [], None), params

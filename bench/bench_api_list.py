@@ -47,6 +47,8 @@ FILTERS = [
     ({"ordering": "-created"}, "ordering=-created"),
     ({"ordering": "-created", "team": "after_sales"}, "ordering=-created, team=after_sales"),
     ({"ordering": "created", "complaint_level": "l3"}, "ordering=created, complaint_level=l3"),
+    ({"ordering": "created", "state": "new"}, "ordering=created, state=new"),
+    ({"team": "payment"}, "team=payment"),
 ]
 
 

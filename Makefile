@@ -54,6 +54,7 @@ bench: setup-dev
 	$(PY) bench/bench_bulk_seed.py $(BENCH_ARGS)
 	$(PY) bench/bench_sla_sweep.py
 	$(PY) bench/bench_console_pages.py
+	$(PY) bench/bench_api_list.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_knowledge_search.py
 

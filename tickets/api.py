@@ -15,6 +15,7 @@ from cs_console.uploads import StrictMultiPartParser
 from policies.presentation import decision_as_dict
 from tickets import selectors, services
 from tickets.models import Customer
+from tickets.pagination import TicketListPagination
 from tickets.serializers import (
     AttachmentInSerializer,
     AttachmentSerializer,
@@ -55,6 +56,8 @@ def _result(request, ticket) -> dict:
 
 class TicketListCreateView(generics.ListAPIView):
     serializer_class = TicketListSerializer
+    # Cursor pages and a capped count: page 1 and page 1,000 cost the same at any size.
+    pagination_class = TicketListPagination
 
     def get_queryset(self):
         filters = {key: self.request.query_params.get(key) for key in LIST_FILTERS}
@@ -71,7 +74,11 @@ class TicketListCreateView(generics.ListAPIView):
         responses=TicketListSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
-        """List the tickets you may read, most urgent and oldest first."""
+        """List the tickets you may read, most urgent and oldest first (or by creation time).
+
+        Pages by cursor: follow `next` and `previous`. `count` is exact up to 1,000; above
+        that it says 1,000 and `count_is_exact` is false.
+        """
         return super().get(request, *args, **kwargs)
 
     @extend_schema(

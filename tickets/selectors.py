@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
@@ -14,8 +15,10 @@ from tickets.models import (
     OPEN_STATES,
     Attachment,
     ComplaintLevel,
+    Customer,
     CustomerTier,
     Message,
+    Team,
     Ticket,
     TicketState,
     user_team_ids,
@@ -44,22 +47,40 @@ def ticket_visible_to(user) -> QuerySet[Ticket]:
     )
 
 
+# The list's filters that name a related row by its key (a team's code, a user's name, a
+# customer's number) rather than by id.
+_LIST_FILTERS_BY_KEY = {
+    "team": ("team", Team, "code"),
+    "assignee": ("assignee", get_user_model(), "username"),
+    "customer": ("customer", Customer, "external_id"),
+}
+_LIST_FILTERS = {
+    "state": "state",
+    "priority": "priority",
+    "category": "category",
+    "channel": "channel",
+    "complaint_level": "complaint_level",
+}
+
+
 def ticket_list(*, user, filters: dict | None = None) -> QuerySet[Ticket]:
     """Return the user's visible tickets with what a list row shows, most urgent first."""
     filters = filters or {}
     tickets = ticket_visible_to(user).select_related("customer", "order", "team", "assignee",
                                                      "update_clock")
-    lookups = {
-        "state": "state",
-        "team": "team__code",
-        "assignee": "assignee__username",
-        "priority": "priority",
-        "category": "category",
-        "customer": "customer__external_id",
-        "channel": "channel",
-        "complaint_level": "complaint_level",
-    }
-    for key, lookup in lookups.items():
+    for key, (field, model, key_field) in _LIST_FILTERS_BY_KEY.items():
+        value = filters.get(key)
+        if value not in (None, ""):
+            # Look the id up first (one small query) and filter on it, rather than join on
+            # the code: with the id in hand the database knows how many tickets match and
+            # seeks the index led by that column, instead of guessing and walking every
+            # visible ticket to find the few of a small team.
+            the_id = model._default_manager.filter(**{key_field: value}).values_list(
+                "pk", flat=True).first()
+            if the_id is None:
+                return Ticket.objects.none()
+            tickets = tickets.filter(**{field: the_id})
+    for key, lookup in _LIST_FILTERS.items():
         value = filters.get(key)
         if value not in (None, ""):
             tickets = tickets.filter(**{lookup: value})

@@ -93,8 +93,13 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     subject = models.CharField(_("subject"), max_length=200)
     description = models.TextField(_("description"), blank=True)
 
+    # The foreign keys of customer, team and assignee need no index of their own: an index
+    # led by the column (ticket_customer_idx, ticket_team_urgency_idx,
+    # ticket_assignee_urgency_idx) serves the same lookups, and one index fewer to write
+    # keeps intake quicker.
     customer = models.ForeignKey(
-        Customer, models.PROTECT, related_name="tickets", verbose_name=_("customer")
+        Customer, models.PROTECT, related_name="tickets", verbose_name=_("customer"),
+        db_index=False,
     )
     order = models.ForeignKey(
         Order, models.PROTECT, null=True, blank=True, related_name="tickets",
@@ -106,11 +111,11 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     )
     team = models.ForeignKey(
         Team, models.PROTECT, null=True, blank=True, related_name="tickets",
-        verbose_name=_("team"),
+        verbose_name=_("team"), db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-        related_name="assigned_tickets", verbose_name=_("assignee"),
+        related_name="assigned_tickets", verbose_name=_("assignee"), db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
@@ -171,7 +176,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     priority_raised_at = models.DateTimeField(_("priority raised by the SLA at"), null=True,
                                               blank=True)
 
-    created_at = models.DateTimeField(_("created at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"))  # indexed with the id: ticket_created_idx
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags],
@@ -186,11 +191,35 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
             ("escalate_ticket", _("Can escalate tickets")),
         ]
         indexes = [
-            # Queues: a team's or an agent's open work, most urgent and oldest first.
-            models.Index(fields=["team", "state", "priority", "created_at"], name="ticket_team_queue_idx"),
-            models.Index(fields=["assignee", "state", "priority", "created_at"], name="ticket_mine_idx"),
+            # The REST list pages by cursor over (priority, created_at, id) ("urgency") or
+            # (created_at, id): each ordering has an index on exactly its key, so every page
+            # is an index range read. Its filters that are selective enough to matter lead an
+            # index that ends in the urgency key, so that filter and order are one range read
+            # too: state, team, assignee, category, and the rare complaint levels. The
+            # others (priority leads the urgency key itself; channel and complaint level
+            # "none" match a large share of tickets) read the ordering's index and skip the
+            # rows that do not match; a customer's few tickets are sorted in memory.
+            models.Index(fields=["priority", "created_at", "id"], name="ticket_urgency_idx"),
+            models.Index(fields=["created_at", "id"], name="ticket_created_idx"),
+            models.Index(fields=["state", "priority", "created_at", "id"],
+                         name="ticket_state_urgency_idx"),
+            models.Index(fields=["team", "priority", "created_at", "id"],
+                         name="ticket_team_urgency_idx"),
+            models.Index(fields=["assignee", "priority", "created_at", "id"],
+                         name="ticket_assignee_urgency_idx"),
+            models.Index(fields=["category", "priority", "created_at", "id"],
+                         name="ticket_category_urgency_idx"),
+            # Tickets still being worked on are the newest, so "oldest first" filtered by one
+            # of their states would walk past every closed ticket in ticket_created_idx; this
+            # index reads them in creation order at once. Closed and cancelled tickets, the
+            # bulk of the table, are left out: they spread over all time.
+            models.Index(fields=["state", "created_at", "id"], name="ticket_live_created_idx",
+                         condition=Q(state__in=[*OPEN_STATES, TicketState.RESOLVED])),
+            # Complaints are about one ticket in ten: the index leaves the rest out.
+            models.Index(fields=["complaint_level", "priority", "created_at", "id"],
+                         name="ticket_complaint_urgency_idx",
+                         condition=~Q(complaint_level=ComplaintLevel.NONE)),
             models.Index(fields=["customer", "-created_at"], name="ticket_customer_idx"),
-            models.Index(fields=["state", "priority", "created_at"], name="ticket_state_idx"),
             # SLA sweeps look only at open tickets not yet acted on, in due order with the id
             # as tie-breaker (their ORDER BY): partial indexes on PostgreSQL and SQLite.
             models.Index(

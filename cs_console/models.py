@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.utils.translation import gettext_lazy as _
 
+from cs_console.access import load_roles_and_permissions
 from cs_console.roles import Role
 
 
@@ -25,8 +26,10 @@ class User(AbstractUser):
         """Return the role groups the user belongs to, in the order roles are declared."""
         cached = getattr(self, "_role_names", None)
         if cached is None:
-            mine = set(self.groups.values_list("name", flat=True))
-            cached = [role.value for role in Role if role.value in mine]
+            if getattr(self, "_group_names", None) is None:
+                # With the permissions, in one query (the first permission check needs them).
+                load_roles_and_permissions(self)
+            cached = [role.value for role in Role if role.value in self._group_names]
             self._role_names = cached
         return cached
 

@@ -15,18 +15,18 @@ from tickets.models import Attachment, Resolution, Tag, TicketState
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the user's permissions (two), roles, teams, the page's own reads, the unread
-# notification badge. Counted once here so a change shows up as one number to review.
+# Session, user, the user's roles with their permissions (one), teams, the page's own reads,
+# the unread notification badge. Counted once here so a change shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices.
-QUEUE_QUERIES = 10
+QUEUE_QUERIES = 8
 # Workspace: the ticket with its tags and resolutions; the policy facts with the rule set's
 # version (one); the latest messages, their attachments and the history rows of their time
 # span; the order items. The knowledge-base suggestions, the script picker, the customer's
 # earlier tickets and refunds and earlier messages load separately (fragments below).
-WORKSPACE_QUERIES = 15
-# Fragments beside the workspace: the session, user, permissions (two), roles, teams and the
-# ticket (with its tags and resolutions prefetched) are the fixed part of each.
-FRAGMENT_BASE_QUERIES = 9
+WORKSPACE_QUERIES = 13
+# Fragments beside the workspace: the session, user, roles with permissions (one), teams and
+# the ticket (with its tags and resolutions prefetched) are the fixed part of each.
+FRAGMENT_BASE_QUERIES = 7
 # Earlier messages: the page's messages, their attachments, the history rows of their span.
 TIMELINE_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 3
 # Script picker: the templates with the user's favourites, their tags.

@@ -9,13 +9,13 @@ the team queue.
 
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 
 from cs_console.roles import WORKING_ROLES
-from tickets.models import OPEN_STATES, AgentProfile, Category, RoutingRule, Team, Ticket
+from tickets.models import OPEN_STATES, Category, RoutingRule, Team, Ticket
+from tickets.routing_config import RoutingConfig, routing_config
 
 DEFAULT_CAPACITY = 20
 
@@ -40,12 +40,17 @@ def rule_matches(rule: RoutingRule, *, text: str, category: str, channel: str, t
 
 
 def classify(*, subject: str, description: str, category: str, channel: str, tier: str,
-             priority: int) -> Routing:
-    """Return the category, team, skill and priority the routing table gives a request."""
+             priority: int, config: RoutingConfig | None = None) -> Routing:
+    """Return the category, team, skill and priority the routing table gives a request.
+
+    The table comes from `config`, else from tickets.routing_config (kept in memory while
+    its version holds).
+    """
+    config = config or routing_config()
     text = f"{subject}\n{description}".lower()
     result = Routing(category=category or Category.OTHER, priority=priority)
     decided = False
-    for rule in RoutingRule.objects.filter(is_active=True).select_related("team"):
+    for rule in config.rules:
         if not rule_matches(rule, text=text, category=result.category, channel=channel,
                             tier=tier):
             continue
@@ -60,8 +65,7 @@ def classify(*, subject: str, description: str, category: str, channel: str, tie
         result.team = rule.team
         result.skill = rule.required_skill
     if result.team is None:
-        result.team = Team.objects.filter(code=settings.ROUTING_DEFAULT_TEAM,
-                                          is_active=True).first()
+        result.team = config.default_team
     return result
 
 
@@ -76,15 +80,15 @@ def pick_agent(*, team: Team, skill: str = ""):
         Ticket.objects.filter(assignee=OuterRef("pk"), state__in=OPEN_STATES)
         .order_by().values("assignee").annotate(count=Count("*")).values("count")
     )
+    # The profile (skills, capacity, availability) comes in the same query.
     members = (
         team.members.filter(is_active=True, pk__in=workers)
+        .select_related("agent_profile")
         .annotate(open_tickets=Coalesce(Subquery(open_tickets), 0))
         .order_by("open_tickets", "id")
     )
-    profiles = {profile.user_id: profile
-                for profile in AgentProfile.objects.filter(user__in=[m.pk for m in members])}
     for member in members:
-        profile = profiles.get(member.pk)
+        profile = getattr(member, "agent_profile", None)  # None: no profile row
         if profile is not None and not profile.is_available:
             continue
         capacity = profile.capacity if profile else DEFAULT_CAPACITY

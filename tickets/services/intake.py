@@ -56,15 +56,17 @@ def customer_match_or_create(*, actor, external_id: str, name: str, phone: str =
 
 
 def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
-    existing = IntakeKey.objects.select_related("ticket").filter(user=actor, key=key).first()
+    # Two columns only: nearly every key is new, and the ticket is read only for a retry.
+    existing = (IntakeKey.objects.filter(user=actor, key=key)
+                .values_list("fingerprint", "ticket_id").first())
     if existing is None:
         return None
-    if existing.fingerprint != fingerprint:
+    if existing[0] != fingerprint:
         raise Conflict(
             _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
-    return existing.ticket
+    return Ticket.objects.get(pk=existing[1])
 
 
 def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:
@@ -127,4 +129,5 @@ def _open_ticket(actor, payload: dict) -> Ticket:
         item_condition=payload.get("item_condition", ""),
         requested_resolution=payload.get("requested_resolution", ""),
         reported_contact=reported,
+        savepoint=False,  # ticket_intake's transaction is rolled back whole on any error
     )

@@ -108,6 +108,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"
+# Permissions from one query (API intake asks on every ticket); logging in stays with
+# ModelBackend, which answers from the same cached set (cs_console/permissions_backend.py).
+AUTHENTICATION_BACKENDS = [
+    "cs_console.permissions_backend.OneQueryPermissionsBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -6,7 +6,9 @@ reads the same set (the user's permissions and their groups', superusers excepte
 fixed statement and keeps it where ModelBackend keeps it (`_perm_cache` on the user), so
 ModelBackend, listed after it, answers from the same set without a query of its own.
 
-It does not authenticate: logging in stays with ModelBackend, so sessions keep naming it.
+It does not check passwords: logging in stays with ModelBackend, so sessions keep naming it
+(a session naming this backend, as the test client's force_login does, loads its user the
+same way).
 """
 
 import functools
@@ -20,10 +22,7 @@ from django.db import connection
 
 class OneQueryPermissionsBackend(ModelBackend):
     def authenticate(self, request, **credentials):
-        return None
-
-    def get_user(self, user_id):
-        return None
+        return None  # passwords are ModelBackend's; it loads session users too (get_user)
 
     def get_all_permissions(self, user_obj, obj=None):
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

@@ -74,10 +74,10 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
     if not actor.has_perm("tickets.add_ticket"):
         raise PermissionDenied(_("You may not open tickets."))
     fingerprint = request_fingerprint(payload)
-    if idempotency_key:
-        existing = _find_existing(actor, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
+    # Nearly every key is new, so the key is not looked up first: its INSERT, last in the
+    # transaction, meets the unique constraint when the key was used before (or is being
+    # used by a concurrent retry, whose COMMIT it waits for). Then everything is rolled back
+    # (the ticket number too, so numbers stay gap-free) and the earlier ticket answers.
     try:
         with transaction.atomic():
             ticket = _open_ticket(actor, payload)
@@ -86,7 +86,6 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
                     user=actor, key=idempotency_key, fingerprint=fingerprint, ticket=ticket
                 )
     except IntegrityError:
-        # A concurrent retry with the same key won the race; answer with its ticket.
         existing = _find_existing(actor, idempotency_key, fingerprint) if idempotency_key else None
         if existing is None:
             raise

@@ -15,15 +15,15 @@ from tickets.models import Attachment, Resolution, Tag, TicketState
 
 pytestmark = pytest.mark.django_db
 
-# Session, user, the user's permissions (two), roles, teams, the page's own reads, the unread
+# Session, user, the user's permissions (one), roles, teams, the page's own reads, the unread
 # notification badge. Counted once here so a change shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices.
-QUEUE_QUERIES = 10
+QUEUE_QUERIES = 9
 # Workspace: the ticket with its tags and resolutions, its messages and attachments; the open
 # resolution check of "resolve"; the policy facts (five) and rule-set version; order items,
 # earlier tickets and refunds; the history rows of the timeline; script templates with
 # their tags (two). The knowledge-base suggestions load separately.
-WORKSPACE_QUERIES = 24
+WORKSPACE_QUERIES = 23
 # Audit trail: history of the ticket, messages, attachments, resolutions; the payouts; and
 # (one more since the hash chains) the payouts' history, read to verify their chains.
 AUDIT_TRAIL_QUERIES = 6

@@ -175,3 +175,18 @@ def test_any_write_to_the_routing_tables_is_seen_by_the_next_ticket(change):
                    for (priority, _level), p in after.sla_policies.items() if priority == 2)
     else:
         assert after.default_team is None
+
+
+def test_intake_serializers_share_no_state_between_requests():
+    from tickets.serializers import IntakeSerializer
+
+    bad = IntakeSerializer(data=payload(channel="carrier_pigeon", customer={"name": "甲"}))
+    good = IntakeSerializer(data=payload())
+
+    assert not bad.is_valid()
+    assert good.is_valid(), good.errors
+    assert set(bad.errors) == {"channel", "customer"}
+    assert good.validated_data["customer"]["external_id"] == "KS90001"
+    # The declared fields stay unbound prototypes; each instance binds its own copies.
+    assert all(field.parent is None for field in IntakeSerializer._declared_fields.values())
+    assert bad.fields["channel"] is not good.fields["channel"]

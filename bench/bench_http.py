@@ -171,8 +171,9 @@ def main() -> None:
         users = get_user_model().objects
         agent, supervisor = users.get(username="agent"), users.get(username="supervisor")
         if not users.filter(username="bench_channel").exists():
-            call_command("create_integration_account", "bench_channel", "--kind", "channel",
-                         stdout=open(os.devnull, "w"))
+            with open(os.devnull, "w") as quiet:
+                call_command("create_integration_account", "bench_channel", "--kind",
+                             "channel", stdout=quiet)
         channel = users.get(username="bench_channel")
         count = Ticket.objects.count()
         cases = {

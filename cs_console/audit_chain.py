@@ -62,11 +62,13 @@ MAINTENANCE_SETTING = "cs_console.audit_maintenance"
 
 
 class ChainedHistoryQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, **kwargs):
+    def bulk_create(self, objs, *args, sealed: bool = False, **kwargs):
         """Seal the rows before writing them: simple_history's bulk_history_create (and so
-        bulk_create_with_history, bulk_update_with_history) writes history through here."""
+        bulk_create_with_history, bulk_update_with_history) writes history through here.
+        `sealed`: the caller has sealed them already (audit.write_history)."""
         objs = list(objs)
-        seal(objs, using=self.db)
+        if not sealed:
+            seal(objs, using=self.db)
         return super().bulk_create(objs, *args, **kwargs)
 
 
@@ -85,8 +87,14 @@ class ChainedHistory(models.Model):
 
 
 @receiver(pre_create_historical_record)
-def _seal_history_row(sender, history_instance, using=None, **kwargs):
-    if isinstance(history_instance, ChainedHistory):
+def _seal_history_row(sender, history_instance, instance=None, using=None, **kwargs):
+    if not isinstance(history_instance, ChainedHistory):
+        return
+    if history_instance.history_type == "+" and getattr(instance, "_history_first_link", False):
+        # The object's row was just numbered by the database (audit.save_with_history):
+        # nothing can precede this row, so there is nothing to look up.
+        seal_first(history_instance)
+    else:
         seal([history_instance], using=using)
 
 
@@ -245,6 +253,17 @@ def seal_first(row) -> None:
     """Seal the first history row of an object that has none yet (no query needed)."""
     row.chain_prev = ""
     row.chain_hash = content_hash(type(row), _RowValues(row), "")
+
+
+def seal_new(rows: list) -> None:
+    """Seal unsaved history rows of objects that have no history yet, in list order (the
+    first row of each object starts its chain; no query needed)."""
+    last: dict = {}
+    for row in rows:
+        object_id = getattr(row, OBJECT_ID)
+        row.chain_prev = last.get(object_id, "")
+        row.chain_hash = content_hash(type(row), _RowValues(row), row.chain_prev)
+        last[object_id] = row.chain_hash
 
 
 def is_chained(model) -> bool:

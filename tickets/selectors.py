@@ -68,7 +68,7 @@ def ticket_list(*, user, filters: dict | None = None) -> QuerySet[Ticket]:
     filters = filters or {}
     tickets = ticket_visible_to(user).select_related("customer", "order", "team", "assignee",
                                                      "update_clock")
-    for key, (field, model, key_field) in _LIST_FILTERS_BY_KEY.items():
+    for key, (ticket_field, model, key_field) in _LIST_FILTERS_BY_KEY.items():
         value = filters.get(key)
         if value not in (None, ""):
             # Look the id up first (one small query) and filter on it, rather than join on
@@ -79,7 +79,7 @@ def ticket_list(*, user, filters: dict | None = None) -> QuerySet[Ticket]:
                 "pk", flat=True).first()
             if the_id is None:
                 return Ticket.objects.none()
-            tickets = tickets.filter(**{field: the_id})
+            tickets = tickets.filter(**{ticket_field: the_id})
     for key, lookup in _LIST_FILTERS.items():
         value = filters.get(key)
         if value not in (None, ""):

@@ -56,13 +56,27 @@ def default_terms(complaint_level: str) -> Terms:
     )
 
 
-def terms_for(*, priority: int, complaint_level: str) -> Terms:
-    """Return the SLA terms for a priority and level: its policy row, or the defaults."""
-    from tickets.models import SlaClock, SlaPolicy
+def terms_for(*, priority: int, complaint_level: str, config=None) -> Terms:
+    """Return the SLA terms for a priority and level: its policy row, or the defaults.
 
-    policies = {p.complaint_level: p for p in SlaPolicy.objects.filter(
-        priority=priority, complaint_level__in=[complaint_level, ComplaintLevel.NONE])}
-    policy = policies.get(complaint_level) or policies.get(ComplaintLevel.NONE)
+    `config` (a tickets.routing_config.RoutingConfig) answers from the policies already in
+    memory instead of reading the table.
+    """
+    from tickets.models import SlaPolicy
+
+    if config is not None:
+        policy = config.sla_policy(priority=priority, complaint_level=complaint_level)
+    else:
+        policies = {p.complaint_level: p for p in SlaPolicy.objects.filter(
+            priority=priority, complaint_level__in=[complaint_level, ComplaintLevel.NONE])}
+        policy = policies.get(complaint_level) or policies.get(ComplaintLevel.NONE)
+    return terms_of_policy(policy, complaint_level)
+
+
+def terms_of_policy(policy, complaint_level: str) -> Terms:
+    """Return the terms an SLA policy row sets; the defaults where there is no row."""
+    from tickets.models import SlaClock
+
     if policy is None:
         return default_terms(complaint_level)
     return Terms(

@@ -210,5 +210,6 @@ def test_a_load_ends_vacuumed_and_analysed_on_postgresql():
             " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
             " WHERE s.relname = %s", [Ticket._meta.db_table])
         vacuumed, analysed, all_visible_pages = cursor.fetchone()
-    assert vacuumed and analysed
+    assert vacuumed
+    assert analysed
     assert all_visible_pages > 0

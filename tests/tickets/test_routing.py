@@ -234,3 +234,33 @@ def test_least_loaded_assignment_never_reads_closed_history(agent, senior_agent,
     open_count = Ticket.objects.filter(state__in=OPEN_STATES).count()
     # Only open tickets are touched, not the 5,000 closed ones the two agents hold.
     assert _rows_read_from_tickets(plan) <= open_count + 2, plan
+
+
+@pytest.mark.postgres
+def test_least_loaded_assignment_stops_counting_at_the_capacity(agent, senior_agent,
+                                                                quality_team):
+    """Agents holding thousands of open tickets cost no more than their capacity each."""
+    from django.test.utils import CaptureQueriesContext
+
+    from tickets.routing import pick_agent
+
+    customer = CustomerFactory()
+    AgentProfile.objects.filter(user=agent).update(capacity=50)
+    Ticket.objects.bulk_create(
+        [TicketFactory.build(customer=customer, team=quality_team, assignee=senior_agent,
+                             state=TicketState.IN_PROGRESS) for _ in range(2000)]
+        + [TicketFactory.build(customer=customer, team=quality_team, assignee=agent,
+                               state=TicketState.IN_PROGRESS) for _ in range(3)],
+        batch_size=1000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Ticket._meta.db_table}")
+
+    with CaptureQueriesContext(connection) as queries:
+        chosen = pick_agent(team=quality_team, skill="quality")
+    routing_sql = next(q["sql"] for q in queries.captured_queries if "tickets_ticket" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {routing_sql}")
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    assert chosen == agent  # the senior agent is full (capacity 5)
+    assert _rows_read_from_tickets(plan) <= 5 + 3 + 2, plan

@@ -34,7 +34,7 @@ from .resolution import (
     ResolutionState,
     SimulatedGatewayRecord,
 )
-from .routing import AgentProfile, RoutingRule, Skill, SlaClock, SlaPolicy
+from .routing import AgentProfile, RoutingConfigVersion, RoutingRule, Skill, SlaClock, SlaPolicy
 from .shop import (
     CONTACT_FIELDS,
     Customer,
@@ -112,6 +112,7 @@ __all__ = [
     "Resolution",
     "ResolutionKind",
     "ResolutionState",
+    "RoutingConfigVersion",
     "RoutingRule",
     "SimulatedGatewayRecord",
     "Skill",

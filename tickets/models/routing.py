@@ -149,3 +149,23 @@ class SlaPolicy(models.Model):
     def clean(self) -> None:
         if self.clock == SlaClock.WORKING and self.work_starts >= self.work_ends:
             raise ValidationError({"work_ends": _("The working day must end after it starts.")})
+
+
+class RoutingConfigVersion(models.Model):
+    """A counter that moves whenever a routing rule, an SLA policy or a team changes.
+
+    Intake keeps those tables in memory per process (tickets.routing_config) and compares
+    this one row before each use. Database triggers bump it (migration 0022), so every
+    writer is seen: the admin, a data migration, a bulk UPDATE, another worker process.
+    Each change moves it to a number never used before (see the migration).
+    """
+
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("routing configuration version")
+        verbose_name_plural = _("routing configuration versions")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.version)

@@ -56,15 +56,17 @@ def customer_match_or_create(*, actor, external_id: str, name: str, phone: str =
 
 
 def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
-    existing = IntakeKey.objects.select_related("ticket").filter(user=actor, key=key).first()
+    # Two columns only: nearly every key is new, and the ticket is read only for a retry.
+    existing = (IntakeKey.objects.filter(user=actor, key=key)
+                .values_list("fingerprint", "ticket_id").first())
     if existing is None:
         return None
-    if existing.fingerprint != fingerprint:
+    if existing[0] != fingerprint:
         raise Conflict(
             _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
-    return existing.ticket
+    return Ticket.objects.get(pk=existing[1])
 
 
 def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:
@@ -72,10 +74,10 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
     if not actor.has_perm("tickets.add_ticket"):
         raise PermissionDenied(_("You may not open tickets."))
     fingerprint = request_fingerprint(payload)
-    if idempotency_key:
-        existing = _find_existing(actor, idempotency_key, fingerprint)
-        if existing is not None:
-            return existing, False
+    # Nearly every key is new, so the key is not looked up first: its INSERT, last in the
+    # transaction, meets the unique constraint when the key was used before (or is being
+    # used by a concurrent retry, whose COMMIT it waits for). Then everything is rolled back
+    # (the ticket number too, so numbers stay gap-free) and the earlier ticket answers.
     try:
         with transaction.atomic():
             ticket = _open_ticket(actor, payload)
@@ -84,7 +86,6 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
                     user=actor, key=idempotency_key, fingerprint=fingerprint, ticket=ticket
                 )
     except IntegrityError:
-        # A concurrent retry with the same key won the race; answer with its ticket.
         existing = _find_existing(actor, idempotency_key, fingerprint) if idempotency_key else None
         if existing is None:
             raise
@@ -127,4 +128,5 @@ def _open_ticket(actor, payload: dict) -> Ticket:
         item_condition=payload.get("item_condition", ""),
         requested_resolution=payload.get("requested_resolution", ""),
         reported_contact=reported,
+        savepoint=False,  # ticket_intake's transaction is rolled back whole on any error
     )

@@ -2,8 +2,7 @@
 
 from datetime import date
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tickets.models import TicketNumberSequence
@@ -23,14 +22,27 @@ def next_ticket_number(*, at) -> str:
     the row, and a concurrent first creation falls back to the UPDATE.
     """
     day = timezone.localdate(at)
-    sequences = TicketNumberSequence.objects.filter(day=day)
-    if not sequences.update(last=F("last") + 1):
+    last = _increment(day)
+    if last is None:
         try:
             with transaction.atomic():
                 TicketNumberSequence.objects.create(day=day, last=1)
+            last = 1
         except IntegrityError:
-            sequences.update(last=F("last") + 1)
-    return format_ticket_number(day, sequences.values_list("last", flat=True).get())
+            last = _increment(day)
+    return format_ticket_number(day, last)
+
+
+def _increment(day: date) -> int | None:
+    """Move the day's counter on and return its new value (None: no row for the day yet).
+
+    UPDATE ... RETURNING: one statement where an update and a read would be two.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE tickets_ticketnumbersequence SET last = last + 1 WHERE day = %s "
+                       "RETURNING last", [day])
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def reserve_ticket_numbers(*, day: date, count: int) -> int:

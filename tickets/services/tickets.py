@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
-from cs_console.audit import save_with_history
+from cs_console.audit import history_model_of, history_row, save_with_history, write_history
 from cs_console.exceptions import Conflict, NotFound
 from cs_console.roles import WORKING_ROLES, Role
 from tickets import routing, sla
@@ -34,6 +34,7 @@ from tickets.models import (
     can_work_on,
     user_team_ids,
 )
+from tickets.routing_config import routing_config
 
 from .numbering import next_ticket_number
 from .surveys import survey_send
@@ -116,7 +117,11 @@ def _require_reason(reason: str, field_name: str = "reason") -> str:
 
 
 # --- creation ----------------------------------------------------------------------------
-@transaction.atomic
+# The ticket's own fields that full_clean would check against the database; ticket_create
+# holds each as an instance it just read or was given, so the checks are left out.
+_RELATIONS_HELD = ["customer", "order", "order_item", "team", "assignee", "created_by"]
+
+
 def ticket_create(
     *,
     actor,
@@ -137,25 +142,30 @@ def ticket_create(
     created_at=None,
     auto_assign: bool = True,
     reported_contact: dict | None = None,
+    savepoint: bool = True,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
 
     An explicit team (a team's own phone intake) wins over the routing table; `auto_assign`
     hands the ticket to the least-loaded available agent of the team who has the skill.
     `reported_contact` holds what the caller said about themselves that differs from the
-    customer record (reported_name, reported_phone, reported_tier).
+    customer record (reported_name, reported_phone, reported_tier). `savepoint=False` for a
+    caller whose own transaction is rolled back whole on any error (API intake).
+
+    The new ticket's opening message, if any, is `ticket.opening_message`.
     """
     if order is not None and order.customer_id != customer.pk:
         raise ValidationError({"order": _("The order belongs to another customer.")})
     if order_item is not None and (order is None or order_item.order_id != order.pk):
         raise ValidationError({"order_item": _("The item is not part of the order.")})
     now = created_at or timezone.now()
+    config = routing_config()
     routed = routing.classify(
         subject=subject, description=description, category=category, channel=channel,
         tier=customer.tier, priority=Priority.P2 if priority is None else priority,
+        config=config,
     )
     ticket = Ticket(
-        number=next_ticket_number(at=now),
         channel=channel,
         customer=customer,
         order=order,
@@ -178,25 +188,73 @@ def ticket_create(
         if name not in ("reported_name", "reported_phone", "reported_tier"):
             raise ValueError(name)
         setattr(ticket, name, value)
-    _stamp_due_times(ticket)
-    ticket.full_clean(exclude=["state", "number"])
+    _stamp_due_times(ticket, config=config)
+    ticket.full_clean(exclude=["state", "number", *_RELATIONS_HELD])
     reason = f"create:{channel}"
     if routed.rules:
         reason += " — " + ", ".join(routed.rules)
-    _save(ticket, actor=actor, reason=reason)
-    customer_update_plan_next(ticket=ticket, after=ticket.created_at)
-    if ticket.description:
-        kind = _description_kind(actor, channel)
-        message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
-                          channel="" if kind == MessageKind.NOTE else channel, created_at=now)
-        save_with_history(message, actor=actor, reason=f"message:{kind}")
-    if auto_assign and ticket.team_id:
-        agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
-        if agent is not None:
-            ticket.assignee = agent
-            ticket.assign()
-            _save(ticket, actor=None, reason=transition_reason("assign", "routing"))
+    with transaction.atomic(savepoint=savepoint):
+        # The least-loaded agent counts open tickets; the new one is not among them yet.
+        agent = None
+        if auto_assign and ticket.team_id:
+            agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
+        # The day's counter stays locked until COMMIT: take it as late as possible.
+        ticket.number = next_ticket_number(at=now)
+        _insert_new_ticket(ticket, agent=agent)
+        customer_update_plan_next(ticket=ticket, after=ticket.created_at, config=config)
+        ticket.opening_message = None
+        if ticket.description:
+            kind = _description_kind(actor, channel)
+            message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
+                              channel="" if kind == MessageKind.NOTE else channel,
+                              created_at=now)
+            _insert_with_history(message, actor=actor, reason=f"message:{kind}")
+            ticket.opening_message = message
+        _write_creation_history(ticket, actor=actor, reason=reason)
     return ticket
+
+
+def _insert_new_ticket(ticket: Ticket, *, agent) -> None:
+    """Insert the ticket, assigned already when routing found an agent; no history yet.
+
+    _write_creation_history then tells it in two steps, as they happened: created
+    unassigned by the actor, then assigned by routing (the system). One INSERT of the ticket
+    and one of its history rows replace an INSERT, an UPDATE and two history writes.
+    """
+    ticket._creation_values = {field.attname: getattr(ticket, field.attname)
+                               for field in history_model_of(Ticket).tracked_fields}
+    ticket._creation_time = timezone.now()
+    if agent is not None:
+        ticket.assignee = agent
+        ticket.assign()
+    ticket.skip_history_when_saving = True
+    try:
+        ticket.save()
+    finally:
+        del ticket.skip_history_when_saving
+    ticket._creation_values["id"] = ticket.pk
+
+
+def _insert_with_history(obj, *, actor, reason: str) -> None:
+    """Insert a new object and its first history row, the row written directly (the same
+    row save_with_history would write, without simple_history's per-save lookups)."""
+    obj.skip_history_when_saving = True
+    try:
+        obj.save()
+    finally:
+        del obj.skip_history_when_saving
+    write_history([history_row(obj, actor=actor, reason=reason, history_type="+",
+                               when=timezone.now())], new_object=True)
+
+
+def _write_creation_history(ticket: Ticket, *, actor, reason: str) -> None:
+    rows = [history_row(ticket, actor=actor, reason=reason, history_type="+",
+                        when=ticket._creation_time, values=ticket._creation_values)]
+    if ticket.assignee_id is not None:
+        rows.append(history_row(ticket, actor=None, history_type="~", when=timezone.now(),
+                                reason=transition_reason("assign", "routing")))
+    write_history(rows, new_object=True)
+    del ticket._creation_values, ticket._creation_time
 
 
 def _description_kind(actor, channel: str) -> str:
@@ -210,11 +268,13 @@ def _description_kind(actor, channel: str) -> str:
     return MessageKind.PHONE_SUMMARY if channel == Channel.PHONE else MessageKind.NOTE
 
 
-def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False) -> None:
+def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False,
+                     config=None) -> None:
     """Set the due times from the SLA policy of the ticket's priority and level."""
     due = sla.due_times(
         created_at=ticket.created_at,
-        terms=sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level),
+        terms=sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level,
+                            config=config),
         paused_seconds=ticket.paused_seconds,
     )
     if not (keep_first_response and ticket.first_response_at):

@@ -16,7 +16,11 @@ def customer_update_plan(*, ticket: Ticket, due_at: datetime | None) -> None:
     ticket.update_clock = clock
 
 
-def customer_update_plan_next(*, ticket: Ticket, after: datetime) -> None:
-    """Plan the next update one update interval (of the ticket's SLA policy) after `after`."""
-    terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level)
+def customer_update_plan_next(*, ticket: Ticket, after: datetime, config=None) -> None:
+    """Plan the next update one update interval (of the ticket's SLA policy) after `after`.
+
+    `config`: the routing configuration in memory (tickets.routing_config), if the caller
+    has it, saves reading the SLA policy again."""
+    terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level,
+                          config=config)
     customer_update_plan(ticket=ticket, due_at=sla.add_time(after, terms.update_interval, terms))

@@ -1,4 +1,4 @@
-"""The one-query permissions backend answers exactly as Django's ModelBackend."""
+"""The console's backend reads permissions in one query and answers exactly as ModelBackend."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cs_console.accounts import integration_account
-from cs_console.permissions_backend import OneQueryPermissionsBackend
+from cs_console.auth_backends import ConsoleModelBackend
 from cs_console.roles import Integration
 from tests.factories import UserFactory
 
@@ -29,8 +29,8 @@ def test_the_same_permissions_as_model_backend(agent, supervisor, qa_inspector):
 
     for user in (agent, supervisor, qa_inspector, channel, direct, inactive, boss):
         expected = ModelBackend().get_all_permissions(fresh(user))
-        assert OneQueryPermissionsBackend().get_all_permissions(fresh(user)) == expected, user
-    assert "tickets.view_customer" in OneQueryPermissionsBackend().get_all_permissions(
+        assert ConsoleModelBackend().get_all_permissions(fresh(user)) == expected, user
+    assert "tickets.view_customer" in ConsoleModelBackend().get_all_permissions(
         fresh(direct))
 
 
@@ -39,15 +39,15 @@ def test_has_perm_reads_once_per_user_object(agent):
 
     with CaptureQueriesContext(connection) as queries:
         granted = user.has_perm("tickets.add_ticket")
-        refused = user.has_perm("auth.delete_group")  # ModelBackend asked too: no query
+        refused = user.has_perm("auth.delete_group")  # answered from the same set
 
     assert (granted, refused) == (True, False)
     assert len(queries) == 1
 
 
-def test_logging_in_still_names_model_backend(client, agent):
+def test_logging_in_names_the_console_backend(client, agent):
     agent.set_password("secret-pass-123")
     agent.save()
 
     assert client.login(username=agent.username, password="secret-pass-123")
-    assert client.session["_auth_user_backend"] == "django.contrib.auth.backends.ModelBackend"
+    assert client.session["_auth_user_backend"] == "cs_console.auth_backends.ConsoleModelBackend"

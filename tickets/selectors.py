@@ -390,8 +390,10 @@ def ticket_get_for_workspace(*, user, number: str) -> Ticket:
     """Return the ticket with its timeline and resolutions if the user may read it."""
     from tickets.models import Resolution
 
+    # Not "merged_into": the page does not show it, and joining the ticket table a second
+    # time doubles the columns to read and convert.
     tickets = ticket_visible_to(user).select_related(
-        "customer", "order", "order_item", "team", "assignee", "merged_into", "update_clock"
+        "customer", "order", "order_item", "team", "assignee", "update_clock"
     ).prefetch_related(
         "tags",
         Prefetch("resolutions", queryset=Resolution.objects.select_related(

@@ -291,8 +291,8 @@ def test_every_page_costs_the_same_few_queries(request, persona, team):
               count_queries(client, first["next"]),
               count_queries(client, last["previous"])]
 
-    # Permissions (2), roles (1), an agent's teams (1), the capped count, the page, its tags.
-    assert counts == [7 if persona == "agent" else 6] * 3
+    # Roles with permissions (1), an agent's teams (1), the capped count, the page, its tags.
+    assert counts == [5 if persona == "agent" else 4] * 3
 
 
 # --- the plan on PostgreSQL ----------------------------------------------------------------

@@ -4,7 +4,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -387,22 +395,31 @@ class CustomerPanel:
 
 
 def ticket_get_for_workspace(*, user, number: str) -> Ticket:
-    """Return the ticket with its timeline and resolutions if the user may read it."""
+    """Return the ticket with its timeline and resolutions if the user may read it.
+
+    The ticket comes with whether it has resolutions and files at all: most tickets have
+    neither yet, and then their reads are skipped (the resolutions are set to none, which
+    costs no query, and the timeline reads no attachments).
+    """
     from tickets.models import Resolution
 
     # Not "merged_into": the page does not show it, and joining the ticket table a second
     # time doubles the columns to read and convert.
     tickets = ticket_visible_to(user).select_related(
         "customer", "order", "order_item", "team", "assignee", "update_clock"
-    ).prefetch_related(
-        "tags",
-        Prefetch("resolutions", queryset=Resolution.objects.select_related(
-            "proposed_by", "approved_by", "order_item").order_by("created_at", "id")),
+    ).prefetch_related("tags").annotate(
+        has_resolutions=Exists(Resolution.objects.filter(ticket=OuterRef("pk"))),
+        has_attachments=Exists(Attachment.objects.filter(ticket=OuterRef("pk"))),
     )
     try:
-        return tickets.get(number=number)
+        ticket = tickets.get(number=number)
     except Ticket.DoesNotExist:
         raise Http404(number) from None
+    resolutions = (Resolution.objects.select_related("proposed_by", "approved_by", "order_item")
+                   .order_by("created_at", "id") if ticket.has_resolutions
+                   else Resolution.objects.none())
+    prefetch_related_objects([ticket], Prefetch("resolutions", queryset=resolutions))
+    return ticket
 
 
 def _person(first_name: str, last_name: str, username: str) -> str:
@@ -461,6 +478,8 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
     attachments = Attachment.objects.filter(ticket=ticket).filter(
         Q(message_id__in=[row["id"] for row in rows])
         | (Q(message__isnull=True) & _within("created_at", since, until)))
+    if not getattr(ticket, "has_attachments", True):  # known to have no files: no read
+        attachments = attachments.none()
     for row in attachments.order_by("created_at", "id").values(
             "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
         row["url"] = default_storage.url(row["file"])

@@ -19,16 +19,17 @@ pytestmark = pytest.mark.django_db
 # the unread notification badge. Counted once here so a change shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices.
 QUEUE_QUERIES = 8
-# Workspace: the ticket with its tags and resolutions; the policy facts with the rule set's
-# version (one); the latest messages, their attachments and the history rows of their time
-# span; the order items. The knowledge-base suggestions, the script picker, the customer's
+# Workspace (a ticket with resolutions and files): the ticket with its tags and resolutions;
+# the policy facts with the rule set's version (one); the latest messages, their attachments
+# and the history rows of their time span; the order items. The knowledge-base suggestions, the script picker, the customer's
 # earlier tickets and refunds and earlier messages load separately (fragments below).
 WORKSPACE_QUERIES = 13
 # Fragments beside the workspace: the session, user, roles with permissions (one), teams and
-# the ticket (with its tags and resolutions prefetched) are the fixed part of each.
-FRAGMENT_BASE_QUERIES = 7
+# the ticket with its tags are the fixed part of each; its resolutions are one more read
+# when it has any (the timeline's tickets below do, the others do not).
+FRAGMENT_BASE_QUERIES = 6
 # Earlier messages: the page's messages, their attachments, the history rows of their span.
-TIMELINE_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 3
+TIMELINE_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 1 + 3
 # Script picker: the templates with the user's favourites, their tags.
 SCRIPTS_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 2
 # The customer's earlier tickets, earlier refunds.
@@ -165,6 +166,20 @@ def test_customer_history_costs_a_fixed_number_of_queries(client, agent, worked_
         response = client.get(url, HTTP_HX_REQUEST="true")
 
     assert len(response.context["earlier_tickets"]) == 1
+
+
+def test_a_ticket_without_resolutions_or_files_skips_their_reads(
+        client, agent, make_ticket, django_assert_num_queries):
+    ticket = make_ticket()
+    MessageFactory(ticket=ticket, body="耳机左耳没有声音")
+    client.force_login(agent)
+
+    # Neither the resolutions nor the attachments are read.
+    with django_assert_num_queries(WORKSPACE_QUERIES - 2):
+        response = client.get(reverse("console-ticket", args=[ticket.number]))
+
+    assert response.context["cards"] == []
+    assert "耳机左耳没有声音" in response.content.decode()
 
 
 @pytest.mark.parametrize(("messages", "resolutions"), [(2, 1), (30, 5)])

@@ -105,13 +105,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    # Server-side parameters let psycopg prepare a statement the connection has run a few
-    # times (its prepare_threshold), and PostgreSQL then reuses the plan: planning the
-    # workspace's ticket query (six joins) cost more than running it. Off behind a pooler
-    # that cannot keep prepared statements (PgBouncer before 1.21 in transaction mode).
-    if env.bool("DB_PREPARED_STATEMENTS", default=True):
-        DATABASES["default"].setdefault("OPTIONS", {}).update(
-            {"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"

@@ -55,6 +55,7 @@ bench: setup-dev
 	$(PY) bench/bench_sla_sweep.py
 	$(PY) bench/bench_console_pages.py
 	$(PY) bench/bench_api_list.py
+	$(PY) bench/bench_http.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_knowledge_search.py
 

@@ -35,7 +35,7 @@ import os
 import statistics
 import time
 
-from benchdb import bench_database, environment, load, manage, setup_django
+from benchdb import bench_database, ready_console
 
 MESSAGES = 200
 MARK = "bench:workspace"  # the subject prefix of the benchmark's workspace ticket
@@ -165,12 +165,7 @@ def explain(user, queue: str, filters: dict) -> None:
 def main() -> None:
     args = parse_args()
     with bench_database(args.keep, args.reuse) as url:
-        env = environment(url)
-        if not args.reuse:
-            load(env, args.tickets)
-        # DEBUG is off, so static URLs come from the manifest, as in production.
-        manage(env, "collectstatic", "--no-input", "-v", "0")
-        setup_django(env)
+        ready_console(url, tickets=args.tickets, reuse=args.reuse)
         from django.contrib.auth import get_user_model
         from django.db import connection
         from django.test import Client

@@ -36,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchdb import ROOT, bench_database, environment, load, manage, setup_django
+from benchdb import ROOT, bench_database, ready_console
 
 PORT = 8765
 
@@ -156,11 +156,7 @@ def wrk(path: str, script: str, *, duration: int, connections: int) -> dict:
 def main() -> None:
     args = parse_args()
     with bench_database(args.keep, args.reuse) as url:
-        env = environment(url)
-        if not args.reuse:
-            load(env, args.tickets)
-        manage(env, "collectstatic", "--no-input", "-v", "0")
-        setup_django(env)
+        env = ready_console(url, tickets=args.tickets, reuse=args.reuse)
         from django.contrib.auth import get_user_model
         from django.core.management import call_command
         from django.db import connection

@@ -94,3 +94,17 @@ def print_versions() -> None:
     """Print the database server, CPU and Python versions the figures were measured on."""
     print(f"PostgreSQL {sql('SHOW server_version')[0][0]}, {os.cpu_count()} CPUs, "
           f"Python {sys.version.split()[0]}")
+
+
+def ready_console(url: str, *, tickets: int, reuse: str | None) -> dict:
+    """Load `tickets` (unless measuring a kept database), collect the static files and set
+    Django up in this process; return the console's environment.
+
+    DEBUG is off, so static URLs come from the manifest, as in production.
+    """
+    env = environment(url)
+    if not reuse:
+        load(env, tickets)
+    manage(env, "collectstatic", "--no-input", "-v", "0")
+    setup_django(env)
+    return env

@@ -195,13 +195,12 @@ def test_needs_someone_to_assign_tickets_to(db):
         generate_tickets(5)
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_load_ends_vacuumed_and_analysed_on_postgresql():
     """Right after a load the planner has statistics and index-only scans skip the heap."""
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        pytest.skip("VACUUM and the visibility map are PostgreSQL's")
     load_people()
     generate_tickets(N, batch_size=70, seed=7)
     with connection.cursor() as cursor:

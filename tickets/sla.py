@@ -59,18 +59,14 @@ def default_terms(complaint_level: str) -> Terms:
 def terms_for(*, priority: int, complaint_level: str, config=None) -> Terms:
     """Return the SLA terms for a priority and level: its policy row, or the defaults.
 
-    `config` (a tickets.routing_config.RoutingConfig) answers from the policies already in
-    memory instead of reading the table.
+    The policies come from the routing configuration kept in memory (one version read), or
+    from `config` where the caller holds it already.
     """
-    from tickets.models import SlaPolicy
+    from tickets.routing_config import routing_config
 
-    if config is not None:
-        policy = config.sla_policy(priority=priority, complaint_level=complaint_level)
-    else:
-        policies = {p.complaint_level: p for p in SlaPolicy.objects.filter(
-            priority=priority, complaint_level__in=[complaint_level, ComplaintLevel.NONE])}
-        policy = policies.get(complaint_level) or policies.get(ComplaintLevel.NONE)
-    return terms_of_policy(policy, complaint_level)
+    config = config or routing_config()
+    return terms_of_policy(
+        config.sla_policy(priority=priority, complaint_level=complaint_level), complaint_level)
 
 
 def terms_of_policy(policy, complaint_level: str) -> Terms:

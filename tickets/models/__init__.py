@@ -1,5 +1,5 @@
-from .audit import AuditPurge, AuditPurgeAnchor
-from .choices import (
+from tickets.models.audit import AuditPurge, AuditPurgeAnchor
+from tickets.models.choices import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
     TERMINAL_STATES,
@@ -15,14 +15,14 @@ from .choices import (
     TicketState,
     TicketType,
 )
-from .clock import CustomerUpdateClock
-from .incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
-from .intake import IntakeKey, TicketNumberSequence
-from .metrics import DailyAgentMetrics, DailyRuleTotals
-from .outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
-from .privacy import REVEAL_REASON_MAX_LENGTH, AppendOnlyError, ContactReveal
-from .qa import QA_SCORES, QaReview, QaSource, QaState
-from .resolution import (
+from tickets.models.clock import CustomerUpdateClock
+from tickets.models.incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
+from tickets.models.intake import IntakeKey, TicketNumberSequence
+from tickets.models.metrics import DailyAgentMetrics, DailyRuleTotals
+from tickets.models.outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
+from tickets.models.privacy import REVEAL_REASON_MAX_LENGTH, AppendOnlyError, ContactReveal
+from tickets.models.qa import QA_SCORES, QaReview, QaSource, QaState
+from tickets.models.resolution import (
     PAYOUT_ACTIVE_STATES,
     RESOLUTION_OPEN_STATES,
     RETURN_KINDS,
@@ -34,8 +34,8 @@ from .resolution import (
     ResolutionState,
     SimulatedGatewayRecord,
 )
-from .routing import AgentProfile, RoutingConfigVersion, RoutingRule, Skill, SlaClock, SlaPolicy
-from .shop import (
+from tickets.models.routing import AgentProfile, RoutingConfigVersion, RoutingRule, Skill, SlaClock, SlaPolicy
+from tickets.models.shop import (
     CONTACT_FIELDS,
     Customer,
     CustomerTier,
@@ -48,10 +48,10 @@ from .shop import (
     mask_contact,
     mask_phone,
 )
-from .survey import SURVEY_VALID_FOR, Survey
-from .team import Team
-from .ticket import Tag, Ticket, can_work_on, user_team_ids
-from .timeline import Attachment, EvidenceKind, Message, MessageKind
+from tickets.models.survey import SURVEY_VALID_FOR, Survey
+from tickets.models.team import Team
+from tickets.models.ticket import Tag, Ticket, can_work_on, user_team_ids
+from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from .ticket import Ticket
+from tickets.models.ticket import Ticket
 
 
 class LegalHold(models.Model):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .team import Team
+from tickets.models.team import Team
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 

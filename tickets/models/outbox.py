@@ -15,8 +15,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .shop import Customer, mask_phone
-from .ticket import Ticket
+from tickets.models.shop import Customer, mask_phone
+from tickets.models.ticket import Ticket
 
 _PHONE_SHAPE = re.compile(r"\+?[\d\s-]{7,}")
 

@@ -11,8 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .shop import Customer
-from .ticket import Ticket
+from tickets.models.shop import Customer
+from tickets.models.ticket import Ticket
 
 REVEAL_REASON_MAX_LENGTH = 200
 

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from .survey import Survey
-from .ticket import Ticket
+from tickets.models.survey import Survey
+from tickets.models.ticket import Ticket
 
 
 class QaSource(models.TextChoices):

@@ -24,8 +24,8 @@ from simple_history.models import HistoricalRecords
 
 from cs_console.audit_chain import ChainedHistory
 
-from .shop import MONEY, Order, OrderItem
-from .ticket import Ticket
+from tickets.models.shop import MONEY, Order, OrderItem
+from tickets.models.ticket import Ticket
 
 
 class ResolutionKind(models.TextChoices):

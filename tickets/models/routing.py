@@ -9,9 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .choices import Category, Channel, ComplaintLevel, Priority
-from .shop import CustomerTier
-from .team import Team
+from tickets.models.choices import Category, Channel, ComplaintLevel, Priority
+from tickets.models.shop import CustomerTier
+from tickets.models.team import Team
 
 
 class Skill(models.TextChoices):

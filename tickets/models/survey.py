@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .ticket import Ticket
+from tickets.models.ticket import Ticket
 
 SURVEY_VALID_FOR = timedelta(days=7)
 

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 from cs_console.audit_chain import ChainedHistory
 from cs_console.roles import WORKING_ROLES, Role
 
-from .choices import (
+from tickets.models.choices import (
     OPEN_STATES,
     CancelReason,
     Category,
@@ -24,8 +24,8 @@ from .choices import (
     TicketState,
     TicketType,
 )
-from .shop import Customer, CustomerTier, Order, OrderItem, mask_phone
-from .team import Team
+from tickets.models.shop import Customer, CustomerTier, Order, OrderItem, mask_phone
+from tickets.models.team import Team
 
 
 class Tag(models.Model):
@@ -300,7 +300,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def has_no_open_resolutions(self) -> bool:
         if self.pk is None:
             return True
-        from .resolution import RESOLUTION_OPEN_STATES
+        from tickets.models.resolution import RESOLUTION_OPEN_STATES
 
         return not self.resolutions.filter(state__in=RESOLUTION_OPEN_STATES).exists()
 

@@ -10,8 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from cs_console.audit_chain import ChainedHistory
 
-from .choices import Channel
-from .ticket import Ticket
+from tickets.models.choices import Channel
+from tickets.models.ticket import Ticket
 
 
 class MessageKind(models.TextChoices):

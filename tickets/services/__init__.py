@@ -1,10 +1,10 @@
 """Every write to tickets and their timeline. Views, the API and admin call only these."""
 
-from .attachments import attachment_add
-from .customers import customer_adopt_reported, customer_update
-from .intake import ticket_intake
-from .messages import message_add
-from .resolutions import (
+from tickets.services.attachments import attachment_add
+from tickets.services.customers import customer_adopt_reported, customer_update
+from tickets.services.intake import ticket_intake
+from tickets.services.messages import message_add
+from tickets.services.resolutions import (
     RESOLUTION_TRANSITIONS,
     approval_limit,
     can_approve,
@@ -20,8 +20,8 @@ from .resolutions import (
     resolution_transition,
     ticket_decision,
 )
-from .routing import ticket_claim_next
-from .tickets import (
+from tickets.services.routing import ticket_claim_next
+from tickets.services.tickets import (
     TRANSITIONS,
     TransitionSpec,
     ticket_assign,

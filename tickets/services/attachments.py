@@ -16,7 +16,7 @@ from cs_console.audit import save_with_history
 from cs_console.uploads import is_unsafe_file_name
 from tickets.models import OPEN_STATES, Attachment, EvidenceKind, Message, Ticket, TicketState
 
-from .tickets import _require_can_work
+from tickets.services.tickets import _require_can_work
 
 # What the content must be, and the file-name extensions that may claim it.
 ALLOWED_TYPES = {

@@ -45,7 +45,7 @@ def customer_adopt_reported(*, ticket: Ticket, actor, reason: str) -> Customer:
     changes through customer_update (the reason names the ticket), and the ticket forgets
     the difference, in its own history.
     """
-    from .tickets import _save
+    from tickets.services.tickets import _save
 
     changes = {name: value for name, value in (("name", ticket.reported_name),
                                                ("phone", ticket.reported_phone),

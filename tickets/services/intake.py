@@ -15,7 +15,7 @@ from cs_console.audit import save_with_history
 from cs_console.exceptions import Conflict
 from tickets.models import Customer, IntakeKey, Order, Ticket
 
-from .tickets import ticket_create
+from tickets.services.tickets import ticket_create
 
 
 def request_fingerprint(payload: dict) -> str:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from cs_console.audit import save_with_history
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
 
-from .tickets import _require_can_work, _save, transition_reason
-from .update_clock import customer_update_plan_next
+from tickets.services.tickets import _require_can_work, _save, transition_reason
+from tickets.services.update_clock import customer_update_plan_next
 
 
 def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at) -> Message:

@@ -38,8 +38,8 @@ from tickets.models import (
 )
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
 
-from . import ledger, legal_holds
-from .tickets import _require_can_work, transition_reason
+from tickets.services import ledger, legal_holds
+from tickets.services.tickets import _require_can_work, transition_reason
 
 RS = ResolutionState
 # Each role may approve what the roles before it may; risk/legal stands apart and approves

@@ -4,7 +4,7 @@ from django.db import connection, transaction
 
 from tickets.models import OPEN_STATES, Ticket, user_team_ids
 
-from .tickets import ticket_assign
+from tickets.services.tickets import ticket_assign
 
 
 def ticket_claim_next(*, actor) -> Ticket | None:

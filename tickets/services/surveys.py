@@ -11,7 +11,7 @@ from cs_console.exceptions import Conflict
 from tickets import notifications
 from tickets.models import SURVEY_VALID_FOR, Survey, Ticket
 
-from .qa import qa_review_for_low_rating
+from tickets.services.qa import qa_review_for_low_rating
 
 SCORES = {"csat": (1, 5), "speed": (1, 5), "attitude": (1, 5), "expertise": (1, 5),
           "nps": (0, 10)}

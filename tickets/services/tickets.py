@@ -36,9 +36,9 @@ from tickets.models import (
 )
 from tickets.routing_config import routing_config
 
-from .numbering import next_ticket_number
-from .surveys import survey_send
-from .update_clock import customer_update_plan, customer_update_plan_next
+from tickets.services.numbering import next_ticket_number
+from tickets.services.surveys import survey_send
+from tickets.services.update_clock import customer_update_plan, customer_update_plan_next
 
 User = get_user_model()
 

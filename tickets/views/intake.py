@@ -13,7 +13,7 @@ from tickets.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
 from tickets.models import Channel, Customer, Order, TicketType
 from tickets.services.intake import customer_match_or_create
 
-from .common import require_working_role, run_service
+from tickets.views.common import require_working_role, run_service
 
 SEARCH_LIMIT = 8
 ORDERS_PER_CUSTOMER = 5

@@ -15,7 +15,7 @@ from tickets.forms import BulkForm, QueueFilterForm, ticket_numbers
 from tickets.models import Tag
 from tickets.selectors import QUEUES, ticket_queue_page, ticket_visible_to
 
-from .common import error_texts, require_working_role, run_service
+from tickets.views.common import error_texts, require_working_role, run_service
 
 
 def _is_supervisor(user) -> bool:

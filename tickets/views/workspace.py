@@ -43,7 +43,7 @@ from tickets.selectors import (
 )
 from tickets.selectors_privacy import with_contact_reveals
 
-from .common import require_working_role, run_service
+from tickets.views.common import require_working_role, run_service
 
 User = get_user_model()
 def _resolution_cards(ticket: Ticket, user) -> list[dict]:

@@ -40,9 +40,9 @@ TABLES = [
     "tickets_message",
     "tickets_historicalmessage",
     "tickets_ticket_tags",
-    "tickets_customer",
-    "tickets_order",
-    "tickets_orderitem",
+    "shop_customer",
+    "shop_order",
+    "shop_orderitem",
 ]
 
 

@@ -62,7 +62,7 @@ def prepare_workspace(agent):
     from django.db import transaction
     from django.utils import timezone
 
-    from cs_console.audit import save_with_history
+    from core.services.audit import save_with_history
     from tickets import services
     from tickets.models import Attachment, Message, MessageKind, Ticket, TicketState
 

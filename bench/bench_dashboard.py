@@ -148,7 +148,7 @@ def measure(args: argparse.Namespace) -> None:
     from django.urls import reverse
     from django.utils import timezone
 
-    from cs_console.roles import sync_roles
+    from core.models.roles import sync_roles
     from tickets import metrics, tasks
     from tickets.models import DailyAgentMetrics, Survey, Ticket
 

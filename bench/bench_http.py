@@ -109,7 +109,7 @@ def token_for(user) -> str:
 
 def intake_script(token: str) -> str:
     """Return the wrk script of the intake case: real customers and their orders."""
-    from tickets.models import Order
+    from shop.models import Order
 
     pairs = list(Order.objects.order_by("-id").values_list("customer__external_id", "number")[:500])
     quote = lambda values: ", ".join(f'"{value}"' for value in values)  # noqa: E731

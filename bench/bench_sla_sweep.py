@@ -114,7 +114,7 @@ def open_every_ticket(now, since) -> None:
     """Make every ticket open, its clocks done up to `since`; keep them in bench_sla_clock."""
     from django.contrib.auth import get_user_model
 
-    from cs_console.roles import WORKING_ROLES
+    from core.models.roles import WORKING_ROLES
     from tickets import sla
 
     limits = escalation_limits()

@@ -34,7 +34,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "cs_console",
+    "core",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,9 +51,12 @@ INSTALLED_APPS = [
     "simple_history",
     "django_q",
     "import_export",
+    "shop",
     "tickets",
     "policies",
     "knowledge",
+    "desk",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -64,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "cs_console.middleware.ConsoleLoginRequiredMiddleware",
+    "core.views.middleware.ConsoleLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -85,7 +88,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "cs_console.context_processors.navigation",
+                "desk.views.context_processors.navigation",
                 "tickets.context_processors.unread_notifications",
             ],
         },
@@ -109,7 +112,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"
 # Django's ModelBackend, reading roles and permissions in one query instead of three.
-AUTHENTICATION_BACKENDS = ["cs_console.auth_backends.ConsoleModelBackend"]
+AUTHENTICATION_BACKENDS = ["core.selectors.auth_backends.ConsoleModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,13 +161,13 @@ X_FRAME_OPTIONS = "DENY"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "cs_console.token_auth.TokenAuthentication",  # DRF's, with a cheaper read
+        "core.api.token_auth.TokenAuthentication",  # DRF's, with a cheaper read
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "cs_console.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.handlers.Pagination",
     "PAGE_SIZE": 25,
-    "EXCEPTION_HANDLER": "cs_console.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.handlers.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "After-sales console API",

@@ -6,14 +6,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from cs_console import views
+from desk import views
 from tickets import views_survey
 
 admin.site.site_header = _("After-sales console administration")
 admin.site.site_title = _("After-sales console")
 admin.site.index_title = _("Business rules and data")
 
-handler403 = "cs_console.views.permission_denied"
+handler403 = "desk.views.permission_denied"
 
 urlpatterns = [
     path("", views.home, name="home"),

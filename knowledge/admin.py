@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from cs_console.admin_history import ReadOnlyHistoryAdmin
+from core.admin.history import ReadOnlyHistoryAdmin
 from knowledge.models import (
     Article,
     ArticleMedia,

@@ -11,8 +11,8 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
 from knowledge.models import (
     Article,
     ArticleMedia,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from knowledge import selectors, services
 from knowledge.forms import ArticleForm, ScriptFilterForm
 from knowledge.models import ArticleState, ArticleType, Category, MediaKind, Tag, may_publish

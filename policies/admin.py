@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 
-from cs_console.admin_history import ReadOnlyHistoryAdmin
+from core.admin.history import ReadOnlyHistoryAdmin
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
 
 

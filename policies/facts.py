@@ -21,16 +21,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from policies import engine, rulebook
+from shop.models import OrderItem, ProductCategory
 from tickets.models import (
     PAYOUT_ACTIVE_STATES,
     Attachment,
     Collaborator,
     ComplaintLevel,
     EvidenceKind,
-    OrderItem,
     Payout,
     PayoutKind,
-    ProductCategory,
     Resolution,
     ResolutionKind,
     ResolutionState,

@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 
 from policies import engine
 from policies.models import PolicyItemFlag
-from tickets.models import CustomerTier, EvidenceKind, ItemCondition, ProductCategory, RequestReason
+from shop.models import CustomerTier, ProductCategory
+from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

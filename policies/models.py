@@ -13,16 +13,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cs_console.audit_chain import ChainedHistory
-from cs_console.roles import Role
-from tickets.models import (
-    CustomerTier,
-    EvidenceKind,
-    ItemCondition,
-    ProductCategory,
-    RequestReason,
-    ResolutionKind,
-)
+from core.models.roles import Role
+from core.services.audit_chain import ChainedHistory
+from shop.models import CustomerTier, ProductCategory
+from tickets.models import EvidenceKind, ItemCondition, RequestReason, ResolutionKind
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True,
          "validators": [MinValueValidator(Decimal("0"))]}

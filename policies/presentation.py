@@ -9,16 +9,10 @@ def _label(choices, value: str) -> str:
 
 def _code_labels() -> dict[str, str]:
     """Return the display label of every code the engine may quote (reasons, flags, ...)."""
-    from cs_console.roles import Role
+    from core.models.roles import Role
     from policies.models import OrderStage, Payer, PolicyItemFlag, Verdict
-    from tickets.models import (
-        CustomerTier,
-        EvidenceKind,
-        ItemCondition,
-        ProductCategory,
-        RequestReason,
-        ResolutionKind,
-    )
+    from shop.models import CustomerTier, ProductCategory
+    from tickets.models import EvidenceKind, ItemCondition, RequestReason, ResolutionKind
 
     labels = {}
     for choices in (OrderStage, PolicyItemFlag, Verdict, CustomerTier, EvidenceKind,

@@ -8,7 +8,7 @@ has a version that decisions can cite.
 
 from django.utils import timezone
 
-from cs_console.audit import initial_history_row
+from core.services.audit import initial_history_row
 
 REASON = "default table"
 

@@ -9,7 +9,8 @@ from rest_framework import serializers
 
 from policies import engine
 from policies.models import PolicyItemFlag
-from tickets.models import CustomerTier, EvidenceKind, ItemCondition, ProductCategory, RequestReason
+from shop.models import CustomerTier, ProductCategory
+from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from policies import rulebook
 from policies.facts import facts_for_ticket, item_for_ticket
 from policies.forms import CaseForm

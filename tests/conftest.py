@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.factories import TeamFactory, TicketFactory, UserFactory
 from tickets.models import TicketState
 

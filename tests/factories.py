@@ -7,20 +7,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from tickets.models import (
-    Channel,
-    Customer,
-    CustomerTier,
-    CustomerUpdateClock,
-    Message,
-    MessageKind,
-    Order,
-    OrderItem,
-    OrderStatus,
-    ProductCategory,
-    Team,
-    Ticket,
-)
+from shop.models import Customer, CustomerTier, Order, OrderItem, OrderStatus, ProductCategory
+from tickets.models import Channel, CustomerUpdateClock, Message, MessageKind, Team, Ticket
 
 PASSWORD = "correct-horse-battery"
 

@@ -10,9 +10,10 @@ from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from cs_console.admin_history import ReadOnlyHistoryAdmin
-from cs_console.exceptions import Conflict
+from core.admin.history import ReadOnlyHistoryAdmin
+from core.services.exceptions import Conflict
 from policies.admin import ChoiceListWidget
+from shop.models import Customer, CustomerTier, Order, OrderItem, mask_contact
 from tickets import (
     admin_outbox,  # noqa: F401 - registers the read-only outbox
     admin_supervision,  # noqa: F401 - QA reviews, incidents and legal holds
@@ -27,11 +28,7 @@ from tickets.models import (
     Channel,
     Collaborator,
     ContactReveal,
-    Customer,
-    CustomerTier,
     Message,
-    Order,
-    OrderItem,
     Resolution,
     RoutingRule,
     Skill,
@@ -40,7 +37,6 @@ from tickets.models import (
     Tag,
     Team,
     Ticket,
-    mask_contact,
 )
 from tickets.services import legal_holds, privacy
 
@@ -85,7 +81,7 @@ class MaskedContactHistoryHelper(HistoricalRecordContextHelper):
 @admin.register(Customer)
 class CustomerAdmin(ReadOnlyHistoryAdmin):
     form = CustomerAdminForm
-    change_form_template = "admin/tickets/customer/change_form.html"
+    change_form_template = "admin/shop/customer/change_form.html"
     list_display = ["name", "external_id", "masked_phone_display", "tier", "created_at"]
     list_filter = ["tier"]
     # Finding a caller by the full number is fine: the number is typed, never shown.
@@ -113,7 +109,7 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
     def get_urls(self):
         custom = [
             path("<int:pk>/reveal/", self.admin_site.admin_view(self.reveal_view),
-                 name="tickets_customer_reveal"),
+                 name="shop_customer_reveal"),
         ]
         return custom + super().get_urls()
 
@@ -155,7 +151,7 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
             "form": form,
             "revealed": revealed,
         }
-        response = TemplateResponse(request, "admin/tickets/customer/reveal.html", context,
+        response = TemplateResponse(request, "admin/shop/customer/reveal.html", context,
                                     status=400 if form.errors else 200)
         # A revealed number must not linger in shared or browser caches.
         response["Cache-Control"] = "no-store"

@@ -15,8 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from cs_console.admin_history import ReadOnlyHistoryAdmin
-from cs_console.exceptions import Conflict
+from core.admin.history import ReadOnlyHistoryAdmin
+from core.services.exceptions import Conflict
 from tickets.models import (
     QA_SCORES,
     Incident,

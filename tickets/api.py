@@ -11,10 +11,11 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cs_console.uploads import StrictMultiPartParser
+from core.services.uploads import StrictMultiPartParser
 from policies.presentation import decision_as_dict
+from shop import services as shop_services
+from shop.models import Customer
 from tickets import selectors, services
-from tickets.models import Customer
 from tickets.pagination import TicketListPagination
 from tickets.serializers import (
     AttachmentInSerializer,
@@ -316,12 +317,12 @@ class CustomerUpdateView(APIView):
     @extend_schema(request=CustomerUpdateInSerializer, responses=CustomerOutSerializer)
     def patch(self, request, external_id):
         """Change a customer's name, phone or tier, with a reason (the shop sync; supervisors)."""
-        if not request.user.has_perm("tickets.view_customer"):
+        if not request.user.has_perm("shop.view_customer"):
             raise Http404(external_id)
         customer = get_object_or_404(Customer, external_id=external_id)
         serializer = CustomerUpdateInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
-        customer = services.customer_update(customer=customer, actor=request.user,
+        customer = shop_services.customer_update(customer=customer, actor=request.user,
                                             reason=changes.pop("reason"), **changes)
         return Response(CustomerOutSerializer(customer).data)

@@ -4,7 +4,7 @@ The ticket workspace's audit-trail tab and the QA audit-trail viewer read the sa
 Every history row says who acted, when, why (a stable reason key, translated when shown)
 and which fields changed against the object's previous version. The trail also says
 whether the hash chains of the ticket, its messages, resolutions and payouts still verify
-(cs_console.audit_chain), from the rows it reads anyway plus the payouts' history.
+(core.services.audit_chain), from the rows it reads anyway plus the payouts' history.
 """
 
 from datetime import datetime
@@ -12,10 +12,10 @@ from datetime import datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cs_console import audit_chain
-from cs_console.accounts import is_system_user
+from core.services import audit_chain
+from core.services.accounts import is_system_user
+from shop.models import CONTACT_FIELDS, mask_contact
 from tickets.models import (
-    CONTACT_FIELDS,
     Attachment,
     ComplaintLevel,
     Message,
@@ -23,7 +23,6 @@ from tickets.models import (
     PayoutState,
     Resolution,
     Ticket,
-    mask_contact,
 )
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
@@ -214,7 +213,7 @@ class AuditTrail(list):
 
 def _verify(chains: list[tuple[str, type, list]]) -> dict:
     """{"ok": True} or the first broken row: {"ok": False, "subject_label", "history_id",
-    "object_id", "at", "problem"} (see cs_console.audit_chain.walk)."""
+    "object_id", "at", "problem"} (see core.services.audit_chain.walk)."""
     for subject, model, records in chains:
         broken = audit_chain.first_break(model.history.model, records)
         if broken is not None:

@@ -34,7 +34,7 @@ What stays true while the generator writes next to normal traffic:
 * Every ticket, message, tag link, customer, order and order item gets a "+" history row
   dated at its creation, by no user, with the reason `BULK_REASON`, like the rows the
   services write; ticket and message rows carry their hash-chain fields
-  (cs_console.audit_chain), computed as the rows are built.
+  (core.services.audit_chain), computed as the rows are built.
 
 The content is drawn from a seeded `random.Random`: the same seed against the same
 database state and clock gives the same data.
@@ -60,9 +60,18 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from cs_console import audit_chain
-from cs_console.accounts import DEMO_CHANNEL_USERNAME, integration_account, system_user
-from cs_console.roles import WORKING_ROLES, Integration, Role
+from core.models.roles import WORKING_ROLES, Integration, Role
+from core.services import audit_chain
+from core.services.accounts import DEMO_CHANNEL_USERNAME, integration_account, system_user
+from shop.models import (
+    Customer,
+    CustomerTier,
+    Order,
+    OrderItem,
+    OrderStatus,
+    PaymentChannel,
+    ProductCategory,
+)
 from tickets import sla
 from tickets.models import (
     OPEN_STATES,
@@ -71,18 +80,11 @@ from tickets.models import (
     Channel,
     Collaborator,
     ComplaintLevel,
-    Customer,
-    CustomerTier,
     CustomerUpdateClock,
     ItemCondition,
     Message,
     MessageKind,
-    Order,
-    OrderItem,
-    OrderStatus,
-    PaymentChannel,
     Priority,
-    ProductCategory,
     RequestedResolution,
     RequestReason,
     Tag,
@@ -457,7 +459,7 @@ class Table:
 class HistoryTable(Table):
     """A simple_history table: the tracked columns, then when, why, how and by whom.
 
-    A chained history table (cs_console.audit_chain) also gets each row's chain fields,
+    A chained history table (core.services.audit_chain) also gets each row's chain fields,
     computed here as the row is built. Every object the generator writes is new (its id
     just taken from the sequence) and gets exactly one history row, so each row starts
     its object's chain: no previous hash to look up.

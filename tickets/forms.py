@@ -8,17 +8,16 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cs_console.roles import WORKING_ROLES
+from core.models.roles import WORKING_ROLES
+from shop.models import Customer, Order
 from tickets.models import (
     CancelReason,
     Category,
     Channel,
     Collaborator,
     ComplaintLevel,
-    Customer,
     ItemCondition,
     MessageKind,
-    Order,
     Priority,
     RequestedResolution,
     RequestReason,
@@ -137,7 +136,7 @@ class ResolutionActionForm(forms.Form):
 
 
 def _actor_label(user) -> str:
-    from cs_console.accounts import is_system_user
+    from core.services.accounts import is_system_user
 
     return str(_("System")) if is_system_user(user) else str(user)
 

@@ -24,16 +24,9 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from cs_console.tasks import enqueue_on_commit
-from tickets.models import (
-    EXTERNAL_CHANNELS,
-    Customer,
-    OutboxChannel,
-    OutboxMessage,
-    OutboxStatus,
-    Ticket,
-    mask_phone,
-)
+from core.tasks import enqueue_on_commit
+from shop.models import Customer, mask_phone
+from tickets.models import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus, Ticket
 
 logger = logging.getLogger("cs_console.outbox")
 

@@ -1,6 +1,6 @@
 """How the REST ticket list pages: by cursor, over the orderings its indexes serve."""
 
-from cs_console.keyset import KeyOrdering, KeysetPagination, check_orderings
+from core.api.keyset import KeyOrdering, KeysetPagination, check_orderings
 from tickets.models import Ticket
 
 # Each ordering has an index on exactly its key columns (see Ticket.Meta.indexes), so a page

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tickets import notifications
 from tickets.models import (
     Collaborator,

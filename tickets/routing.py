@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connections
 
-from cs_console.roles import WORKING_ROLES
+from core.models.roles import WORKING_ROLES
 from tickets.models import OPEN_STATES, AgentProfile, Category, RoutingRule, Team, Ticket
 from tickets.routing_config import RoutingConfig, routing_config
 

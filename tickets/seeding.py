@@ -7,7 +7,7 @@ reasoning is in docs/ROUTING_SLA.md. Supervisors change them in Django admin.
 
 from django.utils import timezone
 
-from cs_console.audit import initial_history_row
+from core.services.audit import initial_history_row
 
 REASON = "default table"
 HOUR = 60

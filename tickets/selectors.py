@@ -17,14 +17,13 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from cs_console.exceptions import NotFound
-from cs_console.roles import Role
+from core.models.roles import Role
+from core.services.exceptions import NotFound
+from shop.models import Customer, CustomerTier
 from tickets.models import (
     OPEN_STATES,
     Attachment,
     ComplaintLevel,
-    Customer,
-    CustomerTier,
     Message,
     Team,
     Ticket,

@@ -6,11 +6,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from shop.models import CustomerTier
 from tickets.models import (
     Attachment,
     Category,
     Channel,
-    CustomerTier,
     EvidenceKind,
     ItemCondition,
     Message,

@@ -19,8 +19,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from cs_console.accounts import system_user
-from cs_console.roles import Role
+from core.models.roles import Role
+from core.services.accounts import system_user
 from tickets import notifications, sla
 from tickets.models import (
     OPEN_STATES,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tickets import selectors_qa
 from tickets.models import QaSource, QaState
 from tickets.services import legal_holds

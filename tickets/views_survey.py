@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tickets.models import Survey
 from tickets.services import surveys
 

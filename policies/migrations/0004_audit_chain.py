@@ -6,7 +6,7 @@ makes the history tables append-only (PostgreSQL triggers).
 
 from django.db import migrations, models
 
-from cs_console import audit_chain
+from core.services import audit_chain
 
 CHAINED = ["HistoricalPolicyRule", "HistoricalApprovalLimit"]
 PROTECTED_TABLES = ["policies_historicalpolicyrule", "policies_historicalapprovallimit"]

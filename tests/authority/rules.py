@@ -7,7 +7,7 @@ every ticket; on an assigned ticket the assignee and the team's senior agents ac
 unassigned ticket the working roles of its team. QA only reads.
 """
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.authority.world import CHANNEL, NO_ROLE, SHOP_SYNC, TICKET_RELATIONS
 
 ALL = frozenset(TICKET_RELATIONS)

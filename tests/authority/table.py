@@ -13,8 +13,9 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from knowledge.models import ArticleState
+from shop.models import Customer, CustomerTier
 from tests.authority.harness import LIKE_MISSING, REFUSED_ON_PAGE, Row
 from tests.authority.rules import (
     SEES,
@@ -29,7 +30,7 @@ from tests.authority.rules import (
 )
 from tests.authority.world import CHANNEL, NO_ROLE, SHOP_SYNC, TICKET_RELATIONS
 from tests.factories import CustomerFactory, TicketFactory
-from tickets.models import Attachment, Customer, CustomerTier, TicketState
+from tickets.models import Attachment, TicketState
 
 S = TicketState
 AGENT, SENIOR, COMPLAINTS, SUPERVISOR, QA, RISK = (

@@ -18,8 +18,8 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 
-from cs_console.accounts import integration_account
-from cs_console.roles import Integration, Role
+from core.models.roles import Integration, Role
+from core.services.accounts import integration_account
 from knowledge.models import Article, ArticleState, ScriptTemplate
 from policies.models import PolicyRule
 from tests.factories import OrderItemFactory, TeamFactory, TicketFactory, UserFactory

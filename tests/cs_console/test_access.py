@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
-from cs_console import audit_chain
-from cs_console.audit import save_with_history
-from cs_console.demo.people import load_people
+from core.models.audit import AuditPurge
+from core.services import audit_chain
+from core.services.audit import save_with_history
+from demo.services.people import load_people
 from policies import rulebook
 from policies.models import ApprovalLimit, PolicyRule
 from tests.concurrency import run_together
@@ -22,7 +23,7 @@ from tests.factories import OrderItemFactory
 from tickets import services
 from tickets.audit_trail import audit_trail
 from tickets.bulk import generate_tickets
-from tickets.models import AuditPurge, Message, Payout, Resolution, Ticket, TicketState
+from tickets.models import Message, Payout, Resolution, Ticket, TicketState
 
 TICKET_HISTORY = "tickets_historicalticket"
 

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.factories import PASSWORD
 
 
@@ -89,8 +89,8 @@ def test_language_can_be_switched_before_logging_in(client):
 def test_supervisor_can_browse_shop_data_in_admin(client, supervisor):
     client.force_login(supervisor)
 
-    for name in ["customer", "order", "orderitem", "team"]:
-        assert client.get(reverse(f"admin:tickets_{name}_changelist")).status_code == 200
+    for name in ["shop_customer", "shop_order", "shop_orderitem", "tickets_team"]:
+        assert client.get(reverse(f"admin:{name}_changelist")).status_code == 200
 
 
 @pytest.mark.django_db

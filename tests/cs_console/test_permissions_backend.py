@@ -7,9 +7,9 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cs_console.accounts import integration_account
-from cs_console.auth_backends import ConsoleModelBackend
-from cs_console.roles import Integration
+from core.models.roles import Integration
+from core.selectors.auth_backends import ConsoleModelBackend
+from core.services.accounts import integration_account
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def test_the_same_permissions_as_model_backend(agent, supervisor, qa_inspector):
     for user in (agent, supervisor, qa_inspector, channel, direct, inactive, boss):
         expected = ModelBackend().get_all_permissions(fresh(user))
         assert ConsoleModelBackend().get_all_permissions(fresh(user)) == expected, user
-    assert "tickets.view_customer" in ConsoleModelBackend().get_all_permissions(
+    assert "shop.view_customer" in ConsoleModelBackend().get_all_permissions(
         fresh(direct))
 
 
@@ -50,4 +50,4 @@ def test_logging_in_names_the_console_backend(client, agent):
     agent.save()
 
     assert client.login(username=agent.username, password="secret-pass-123")
-    assert client.session["_auth_user_backend"] == "cs_console.auth_backends.ConsoleModelBackend"
+    assert client.session["_auth_user_backend"] == "core.selectors.auth_backends.ConsoleModelBackend"

@@ -1,6 +1,6 @@
-"""Each role's permissions, written out here rather than read from cs_console.roles.
+"""Each role's permissions, written out here rather than read from core.models.roles.
 
-`cs_console.roles.ROLE_PERMISSIONS` creates the groups; comparing the groups with it would
+`core.models.roles.ROLE_PERMISSIONS` creates the groups; comparing the groups with it would
 only prove the sync works. These sets are the expectation, stated once more by hand, so a
 permission that is added to or taken from a role shows up here as a deliberate change.
 """
@@ -8,8 +8,8 @@ permission that is added to or taken from a role shows up here as a deliberate c
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from cs_console import roles
-from cs_console.roles import ROLE_PERMISSIONS, Integration, Role
+from core.models import roles
+from core.models.roles import ROLE_PERMISSIONS, Integration, Role
 
 EXPECTED = {
     Role.AGENT: {
@@ -18,9 +18,9 @@ EXPECTED = {
         "policies.view_approvallimit", "policies.view_policyrule",
         "tickets.add_attachment", "tickets.add_message", "tickets.add_resolution",
         "tickets.add_ticket", "tickets.approve_resolution", "tickets.change_resolution",
-        "tickets.change_ticket", "tickets.escalate_ticket", "tickets.reveal_customer_contact",
-        "tickets.view_attachment", "tickets.view_customer", "tickets.view_legalhold",
-        "tickets.view_message", "tickets.view_order", "tickets.view_orderitem",
+        "tickets.change_ticket", "tickets.escalate_ticket", "shop.reveal_customer_contact",
+        "tickets.view_attachment", "shop.view_customer", "tickets.view_legalhold",
+        "tickets.view_message", "shop.view_order", "shop.view_orderitem",
         "tickets.view_resolution", "tickets.view_tag", "tickets.view_team", "tickets.view_ticket",
     },
     Role.SENIOR_AGENT: {
@@ -30,9 +30,9 @@ EXPECTED = {
         "tickets.add_attachment", "tickets.add_message", "tickets.add_resolution",
         "tickets.add_ticket", "tickets.approve_resolution", "tickets.assign_ticket",
         "tickets.change_resolution", "tickets.change_ticket", "tickets.escalate_ticket",
-        "tickets.reveal_customer_contact", "tickets.view_attachment", "tickets.view_customer",
-        "tickets.view_legalhold", "tickets.view_message", "tickets.view_order",
-        "tickets.view_orderitem", "tickets.view_resolution", "tickets.view_tag",
+        "shop.reveal_customer_contact", "tickets.view_attachment", "shop.view_customer",
+        "tickets.view_legalhold", "tickets.view_message", "shop.view_order",
+        "shop.view_orderitem", "tickets.view_resolution", "tickets.view_tag",
         "tickets.view_team", "tickets.view_ticket",
     },
     Role.COMPLAINT_SPECIALIST: {
@@ -41,9 +41,9 @@ EXPECTED = {
         "policies.view_approvallimit", "policies.view_policyrule",
         "tickets.add_attachment", "tickets.add_message", "tickets.add_resolution",
         "tickets.add_ticket", "tickets.approve_resolution", "tickets.change_resolution",
-        "tickets.change_ticket", "tickets.escalate_ticket", "tickets.reveal_customer_contact",
-        "tickets.view_attachment", "tickets.view_customer", "tickets.view_legalhold",
-        "tickets.view_message", "tickets.view_order", "tickets.view_orderitem",
+        "tickets.change_ticket", "tickets.escalate_ticket", "shop.reveal_customer_contact",
+        "tickets.view_attachment", "shop.view_customer", "tickets.view_legalhold",
+        "tickets.view_message", "shop.view_order", "shop.view_orderitem",
         "tickets.view_resolution", "tickets.view_tag", "tickets.view_team", "tickets.view_ticket",
     },
     Role.SUPERVISOR: {
@@ -61,14 +61,14 @@ EXPECTED = {
         "tickets.add_legalhold", "tickets.add_message", "tickets.add_resolution",
         "tickets.add_routingrule", "tickets.add_tag", "tickets.add_team", "tickets.add_ticket",
         "tickets.approve_resolution", "tickets.assign_ticket", "tickets.change_agentprofile",
-        "tickets.change_customer", "tickets.change_incident", "tickets.change_legalhold",
+        "shop.change_customer", "tickets.change_incident", "tickets.change_legalhold",
         "tickets.change_resolution", "tickets.change_routingrule", "tickets.change_slapolicy",
         "tickets.change_tag", "tickets.change_team", "tickets.change_ticket",
-        "tickets.escalate_ticket", "tickets.reveal_customer_contact", "tickets.view_agentprofile",
-        "tickets.view_attachment", "tickets.view_contactreveal", "tickets.view_customer",
+        "tickets.escalate_ticket", "shop.reveal_customer_contact", "tickets.view_agentprofile",
+        "tickets.view_attachment", "tickets.view_contactreveal", "shop.view_customer",
         "tickets.view_dailyagentmetrics", "tickets.view_dailyruletotals", "tickets.view_incident",
         "tickets.view_incidentbroadcast", "tickets.view_legalhold", "tickets.view_message",
-        "tickets.view_order", "tickets.view_orderitem", "tickets.view_outboxmessage",
+        "shop.view_order", "shop.view_orderitem", "tickets.view_outboxmessage",
         "tickets.view_qareview", "tickets.view_resolution", "tickets.view_routingrule",
         "tickets.view_slapolicy", "tickets.view_survey", "tickets.view_tag", "tickets.view_team",
         "tickets.view_ticket",
@@ -84,10 +84,10 @@ EXPECTED = {
         "knowledge.view_scripttemplate", "knowledge.view_tag",
         "policies.view_approvallimit", "policies.view_policyrule",
         "tickets.change_qareview", "tickets.view_agentprofile", "tickets.view_attachment",
-        "tickets.view_contactreveal", "tickets.view_customer", "tickets.view_dailyagentmetrics",
+        "tickets.view_contactreveal", "shop.view_customer", "tickets.view_dailyagentmetrics",
         "tickets.view_dailyruletotals", "tickets.view_incident", "tickets.view_incidentbroadcast",
-        "tickets.view_legalhold", "tickets.view_message", "tickets.view_order",
-        "tickets.view_orderitem", "tickets.view_outboxmessage", "tickets.view_payout",
+        "tickets.view_legalhold", "tickets.view_message", "shop.view_order",
+        "shop.view_orderitem", "tickets.view_outboxmessage", "tickets.view_payout",
         "tickets.view_qareview", "tickets.view_resolution", "tickets.view_routingrule",
         "tickets.view_slapolicy", "tickets.view_survey", "tickets.view_tag", "tickets.view_team",
         "tickets.view_ticket",
@@ -100,10 +100,10 @@ EXPECTED = {
         "tickets.add_attachment", "tickets.add_legalhold", "tickets.add_message",
         "tickets.add_resolution", "tickets.add_ticket", "tickets.approve_resolution",
         "tickets.change_legalhold", "tickets.change_resolution", "tickets.change_ticket",
-        "tickets.escalate_ticket", "tickets.reveal_customer_contact", "tickets.view_attachment",
-        "tickets.view_contactreveal", "tickets.view_customer", "tickets.view_incident",
+        "tickets.escalate_ticket", "shop.reveal_customer_contact", "tickets.view_attachment",
+        "tickets.view_contactreveal", "shop.view_customer", "tickets.view_incident",
         "tickets.view_incidentbroadcast", "tickets.view_legalhold", "tickets.view_message",
-        "tickets.view_order", "tickets.view_orderitem", "tickets.view_resolution",
+        "shop.view_order", "shop.view_orderitem", "tickets.view_resolution",
         "tickets.view_tag", "tickets.view_team", "tickets.view_ticket",
     },
 }
@@ -111,9 +111,9 @@ EXPECTED = {
 INTEGRATION_EXPECTED = {
     Integration.CHANNEL: {
         "tickets.add_attachment", "tickets.add_ticket", "tickets.record_inbound_message",
-        "tickets.view_customer", "tickets.view_message", "tickets.view_ticket",
+        "shop.view_customer", "tickets.view_message", "tickets.view_ticket",
     },
-    Integration.SHOP_SYNC: {"tickets.change_customer", "tickets.view_customer"},
+    Integration.SHOP_SYNC: {"shop.change_customer", "shop.view_customer"},
 }
 WORKING_ROLES = {Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR,
                  Role.RISK_LEGAL}
@@ -227,7 +227,7 @@ def test_no_role_manages_accounts_or_roles(personas, permission):
 @pytest.mark.parametrize(("permission", "holders"), [
     ("tickets.add_team", {Role.SUPERVISOR}),
     ("tickets.change_team", {Role.SUPERVISOR}),
-    ("tickets.change_customer", {Role.SUPERVISOR}),
+    ("shop.change_customer", {Role.SUPERVISOR}),
     ("tickets.change_routingrule", {Role.SUPERVISOR}),
     ("tickets.change_slapolicy", {Role.SUPERVISOR}),
     ("tickets.change_agentprofile", {Role.SUPERVISOR}),
@@ -241,7 +241,7 @@ def test_no_role_manages_accounts_or_roles(personas, permission):
     ("knowledge.change_scripttemplate", {Role.SUPERVISOR, Role.QA}),
     ("tickets.change_outboxmessage", set()),
     ("tickets.change_payout", set()),
-    ("tickets.reveal_customer_contact", {Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST,
+    ("shop.reveal_customer_contact", {Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST,
                                          Role.SUPERVISOR, Role.RISK_LEGAL}),
     ("tickets.view_contactreveal", {Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL}),
     ("tickets.change_contactreveal", set()),
@@ -254,11 +254,11 @@ def test_who_holds_each_supervision_permission(personas, permission, holders):
 @pytest.mark.django_db
 def test_every_role_may_read_the_shop_mirror(personas):
     for user in personas.values():
-        assert user.has_perm("tickets.view_order")
-        assert user.has_perm("tickets.view_customer")
+        assert user.has_perm("shop.view_order")
+        assert user.has_perm("shop.view_customer")
 
 
-# --- keeping the groups in line with cs_console.roles -----------------------------------------
+# --- keeping the groups in line with core.models.roles -----------------------------------------
 @pytest.mark.django_db
 def test_sync_restores_a_permission_removed_by_hand():
     from django.apps import apps

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 
-from cs_console.demo.people import USERS, demo_password
-from tickets.models import Customer, Message, Order, OrderItem, Team, Ticket, TicketState
+from demo.services.people import USERS, demo_password
+from shop.models import Customer, Order, OrderItem
+from tickets.models import Message, Team, Ticket, TicketState
 
 MODELS = [get_user_model(), Team, Customer, Order, OrderItem, Ticket, Message]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

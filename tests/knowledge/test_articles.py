@@ -2,7 +2,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from knowledge import selectors, services
 from knowledge.models import ArticleState
 from knowledge.rendering import render_markdown

@@ -3,11 +3,10 @@
 from decimal import Decimal
 
 from policies.models import ApprovalLimit, PolicyRule
+from shop.models import Order, OrderItem
 from tests.factories import OrderFactory, OrderItemFactory
 from tickets.models import (
     PAYOUT_ACTIVE_STATES,
-    Order,
-    OrderItem,
     Payout,
     PayoutKind,
     Resolution,

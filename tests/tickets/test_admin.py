@@ -105,7 +105,7 @@ def test_editing_shop_data_in_admin_records_who_and_why(client, supervisor):
     customer = CustomerFactory(tier="normal")
     client.force_login(supervisor)
 
-    client.post(reverse("admin:tickets_customer_change", args=[customer.pk]), {
+    client.post(reverse("admin:shop_customer_change", args=[customer.pk]), {
         "external_id": customer.external_id, "name": customer.name, "phone": customer.phone,
         "tier": "vip",
     })

@@ -4,8 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from shop.models import Customer
 from tests.factories import MessageFactory, OrderFactory, TicketFactory
-from tickets.models import Customer, Ticket, TicketState
+from tickets.models import Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -335,8 +336,8 @@ def test_an_internal_note_is_not_a_response(api, agent, make_ticket):
 
 
 def test_a_customer_message_resumes_a_ticket_waiting_for_the_customer(api, make_ticket):
-    from cs_console.accounts import integration_account
-    from cs_console.roles import Integration
+    from core.models.roles import Integration
+    from core.services.accounts import integration_account
 
     ticket = make_ticket(S.PENDING_CUSTOMER, paused_at=None)
     api.force_authenticate(integration_account(username="app_gateway",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cs_console.keyset import encode_cursor
+from core.api.keyset import encode_cursor
 from tests.factories import CustomerFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketState
 from tickets.pagination import TicketListPagination
@@ -225,7 +225,7 @@ def test_a_cursor_of_another_ordering_answers_400(supervisor, team):
 
 
 def encode_cursor_for(ordering, values, direction="n"):
-    from cs_console.keyset import Position
+    from core.api.keyset import Position
 
     return encode_cursor(Position(ordering, direction, values))
 

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from cs_console.exceptions import Conflict
-from cs_console.roles import Role
+from core.models.roles import Role
+from core.services.exceptions import Conflict
 from policies.models import ApprovalLimit
 from tests.factories import UserFactory
 from tests.tickets.money import approval_limits, order_with_items, ready_resolution, ticket_about
@@ -353,7 +353,7 @@ def test_a_lenient_sync_skips_unknown_permissions_and_grants_the_rest(monkeypatc
     # Inside a data migration later models do not exist yet: their permissions are skipped.
     from django.apps import apps
 
-    from cs_console import roles
+    from core.models import roles
 
     monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.AGENT,
                         ["tickets.view_ticket", "tickets.not_yet_a_model"])
@@ -364,20 +364,20 @@ def test_a_lenient_sync_skips_unknown_permissions_and_grants_the_rest(monkeypatc
 def test_a_sync_creates_a_missing_group_and_the_service_account_groups(monkeypatch):
     from django.apps import apps
 
-    from cs_console import roles
+    from core.models import roles
 
     Group.objects.filter(name=Role.QA).delete()
     Group.objects.get(name="integration_shop_sync").permissions.clear()
     roles.sync_roles(apps, strict=True)
     assert _keys(Group.objects.get(name=Role.QA)) == set(roles.ROLE_PERMISSIONS[Role.QA])
     assert _keys(Group.objects.get(name="integration_shop_sync")) == {
-        "tickets.view_customer", "tickets.change_customer"}
+        "shop.view_customer", "shop.change_customer"}
 
 
 def test_the_sync_waits_for_the_last_app_and_the_default_database():
     from django.apps import apps
 
-    from cs_console import roles
+    from core.models import roles
 
     group = Group.objects.get(name=Role.AGENT)
     last = [config for config in apps.get_app_configs() if config.models_module][-1]
@@ -397,7 +397,7 @@ def test_the_sync_after_migrate_refuses_an_unknown_permission(monkeypatch):
     # A typo in ROLE_PERMISSIONS must stop `migrate`, not leave a role short of a permission.
     from django.apps import apps
 
-    from cs_console import roles
+    from core.models import roles
 
     last = [config for config in apps.get_app_configs() if config.models_module][-1]
     monkeypatch.setitem(roles.ROLE_PERMISSIONS, Role.AGENT, ["tickets.fly_to_the_moon"])
@@ -412,7 +412,7 @@ def test_the_migration_sync_creates_permissions_that_do_not_exist_yet():
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    from cs_console import roles
+    from core.models import roles
 
     Permission.objects.filter(codename="change_team").delete()
     historical = MigrationExecutor(connection).loader.project_state().apps

@@ -7,15 +7,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from cs_console.demo.people import load_people
+from demo.services.people import load_people
+from shop.models import Customer, Order
 from tests.factories import CustomerFactory
 from tickets.bulk import BULK_REASON, generate_tickets
 from tickets.models import (
     Channel,
-    Customer,
     Message,
     MessageKind,
-    Order,
     Tag,
     Ticket,
     TicketNumberSequence,

@@ -3,7 +3,7 @@
 
 import pytest
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tests.concurrency import run_together
 from tests.factories import CustomerFactory
 from tickets import services

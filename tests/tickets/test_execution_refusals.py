@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from cs_console.accounts import is_system_user
+from core.services.accounts import is_system_user
 from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
 from tickets import resolution_sweeps, services, tasks
 from tickets.models import OutboxMessage, Payout, ResolutionState

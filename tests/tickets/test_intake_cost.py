@@ -7,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console import audit_chain
-from cs_console.accounts import integration_account, integration_token, system_user
-from cs_console.roles import Integration
+from core.models.roles import Integration
+from core.services import audit_chain
+from core.services.accounts import integration_account, integration_token, system_user
 from tests.factories import CustomerFactory, OrderItemFactory, TicketFactory
 from tickets import routing, selectors
 from tickets.models import AgentProfile, RoutingRule, Team, Ticket, TicketState

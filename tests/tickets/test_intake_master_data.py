@@ -5,11 +5,12 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.accounts import integration_account
-from cs_console.roles import Integration
+from core.models.roles import Integration
+from core.services.accounts import integration_account
+from shop import services as shop_services
+from shop.models import Customer, CustomerTier
 from tests.factories import CustomerFactory
-from tickets import services
-from tickets.models import Customer, CustomerTier, Ticket
+from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -89,7 +90,7 @@ def test_phone_intake_does_not_overwrite_an_existing_customer(client, agent, tea
 
 def test_changing_a_customer_needs_the_permission(agent, customer):
     with pytest.raises(PermissionDenied):
-        services.customer_update(customer=customer, actor=agent, reason="客户来电更正",
+        shop_services.customer_update(customer=customer, actor=agent, reason="客户来电更正",
                                  name="Mallory")
     customer.refresh_from_db()
     assert customer.name == "林晓雨"
@@ -100,7 +101,7 @@ def test_a_customer_change_is_in_the_customers_history(supervisor, customer, who
     actor = supervisor if who == "supervisor" else integration_account(
         username="shop_sync", integration=Integration.SHOP_SYNC)
 
-    services.customer_update(customer=customer, actor=actor, reason="实名认证更新",
+    shop_services.customer_update(customer=customer, actor=actor, reason="实名认证更新",
                              phone="13999999999")
 
     latest = customer.history.latest()
@@ -110,7 +111,7 @@ def test_a_customer_change_is_in_the_customers_history(supervisor, customer, who
 
 
 def test_the_shop_sync_changes_a_customer_through_the_api(customer):
-    from cs_console.accounts import integration_token
+    from core.services.accounts import integration_token
 
     shop_sync = integration_account(username="shop_sync", integration=Integration.SHOP_SYNC)
     api = APIClient()

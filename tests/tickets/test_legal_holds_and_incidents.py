@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from policies.models import PolicyRule
 from tests.factories import CustomerFactory, OrderItemFactory, TicketFactory
 from tickets import services
@@ -138,7 +138,7 @@ def test_the_admin_shows_a_held_order_read_only_and_refuses_edits(client, held, 
 
     boss = get_user_model().objects.create_superuser("root", "root@example.com", "pw")
     client.force_login(boss)
-    url = reverse("admin:tickets_order_change", args=[held.order.pk])
+    url = reverse("admin:shop_order_change", args=[held.order.pk])
 
     page = client.get(url).content.decode()
     posted = client.post(url, {"number": "CHANGED"})

@@ -6,8 +6,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.accounts import SYSTEM_USERNAME, integration_account, integration_token
-from cs_console.roles import Integration, Role
+from core.models.roles import Integration, Role
+from core.services.accounts import SYSTEM_USERNAME, integration_account, integration_token
 from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import Message, MessageKind, Ticket, TicketState

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from cs_console.accounts import is_system_user
-from cs_console.exceptions import Conflict
+from core.services.accounts import is_system_user
+from core.services.exceptions import Conflict
 from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
 from tickets import payments, services
 from tickets.models import (

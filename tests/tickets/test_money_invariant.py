@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from policies.facts import already_refunded
 from tests.tickets.money import (
     approval_limits,

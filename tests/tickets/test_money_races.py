@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tests.concurrency import run_together
 from tests.tickets.money import (
     money_rules,

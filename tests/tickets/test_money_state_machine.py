@@ -27,7 +27,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tests.tickets.money import (
     approval_limits,
     money_rules,

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cs_console.audit import save_with_history
-from cs_console.roles import Role
+from core.models.roles import Role
+from core.services.audit import save_with_history
 from tests.factories import CustomerFactory, OrderFactory, TicketFactory
 from tickets.models import AppendOnlyError, ContactReveal
 from tickets.services import privacy
@@ -193,7 +193,7 @@ def test_the_customer_page_links_to_that_customers_reveals(client, qa_inspector,
     privacy.customer_contact_reveal(actor=agent, customer=customer, reason="回电一")
     privacy.customer_contact_reveal(actor=agent, customer=CustomerFactory(), reason="回电二")
     client.force_login(qa_inspector)
-    change = client.get(reverse("admin:tickets_customer_change", args=[customer.pk]))
+    change = client.get(reverse("admin:shop_customer_change", args=[customer.pk]))
     link = f"{reverse('admin:tickets_contactreveal_changelist')}?customer__id__exact={customer.pk}"
     assert link in change.content.decode()
 
@@ -247,12 +247,12 @@ def test_admin_customer_pages_show_the_number_masked(personas, role, client, cus
     client.force_login(personas[role])
     old_version = customer.history.earliest()
 
-    assert_masked(client.get(reverse("admin:tickets_customer_changelist")).content)
-    assert_masked(client.get(reverse("admin:tickets_customer_change", args=[customer.pk])).content)
-    history = client.get(reverse("admin:tickets_customer_history", args=[customer.pk]))
+    assert_masked(client.get(reverse("admin:shop_customer_changelist")).content)
+    assert_masked(client.get(reverse("admin:shop_customer_change", args=[customer.pk])).content)
+    history = client.get(reverse("admin:shop_customer_history", args=[customer.pk]))
     assert_masked(history.content)
     assert OLD_MASKED in history.content.decode()  # the diff is there, masked on both sides
-    version = client.get(reverse("admin:tickets_customer_simple_history",
+    version = client.get(reverse("admin:shop_customer_simple_history",
                                  args=[customer.pk, old_version.history_id]))
     assert version.status_code == 200
     assert PHONE not in version.content.decode()
@@ -264,9 +264,9 @@ def test_admin_customer_pages_show_the_number_masked(personas, role, client, cus
 def test_admin_order_and_ticket_pages_hide_the_number(personas, role, client, ticket):
     client.force_login(personas[role])
 
-    for url in (reverse("admin:tickets_order_changelist"),
-                reverse("admin:tickets_order_change", args=[ticket.order_id]),
-                reverse("admin:tickets_order_history", args=[ticket.order_id]),
+    for url in (reverse("admin:shop_order_changelist"),
+                reverse("admin:shop_order_change", args=[ticket.order_id]),
+                reverse("admin:shop_order_history", args=[ticket.order_id]),
                 reverse("admin:tickets_ticket_change", args=[ticket.pk]),
                 reverse("admin:tickets_ticket_changelist")):
         response = client.get(url)
@@ -295,7 +295,7 @@ def _change_form(customer, **extra):
 def test_editing_a_customer_in_admin_keeps_the_number_when_left_blank(client, supervisor,
                                                                       customer):
     client.force_login(supervisor)
-    url = reverse("admin:tickets_customer_change", args=[customer.pk])
+    url = reverse("admin:shop_customer_change", args=[customer.pk])
 
     page = client.get(url).content.decode()
     assert 'name="new_phone"' in page
@@ -310,7 +310,7 @@ def test_editing_a_customer_in_admin_keeps_the_number_when_left_blank(client, su
 
 def test_a_new_number_typed_in_admin_replaces_the_old_one(client, supervisor, customer):
     client.force_login(supervisor)
-    url = reverse("admin:tickets_customer_change", args=[customer.pk])
+    url = reverse("admin:shop_customer_change", args=[customer.pk])
 
     client.post(url, _change_form(customer, new_phone="13700001111"))
 
@@ -319,7 +319,7 @@ def test_a_new_number_typed_in_admin_replaces_the_old_one(client, supervisor, cu
     page = client.get(url).content.decode()
     assert "13700001111" not in page
     assert "137****1111" in page
-    history = client.get(reverse("admin:tickets_customer_history", args=[customer.pk]))
+    history = client.get(reverse("admin:shop_customer_history", args=[customer.pk]))
     assert "13700001111" not in history.content.decode()
     assert PHONE not in history.content.decode()
 
@@ -328,8 +328,8 @@ def test_a_new_number_typed_in_admin_replaces_the_old_one(client, supervisor, cu
 
 def test_a_supervisor_reveals_a_number_in_admin_with_a_reason(client, supervisor, customer, ticket):
     client.force_login(supervisor)
-    change = client.get(reverse("admin:tickets_customer_change", args=[customer.pk]))
-    url = reverse("admin:tickets_customer_reveal", args=[customer.pk])
+    change = client.get(reverse("admin:shop_customer_change", args=[customer.pk]))
+    url = reverse("admin:shop_customer_reveal", args=[customer.pk])
     assert url in change.content.decode()
 
     assert_masked(client.get(url).content)
@@ -351,8 +351,8 @@ def test_a_supervisor_reveals_a_number_in_admin_with_a_reason(client, supervisor
 def test_qa_may_not_reveal_in_admin(client, qa_inspector, customer):
     client.force_login(qa_inspector)
 
-    change = client.get(reverse("admin:tickets_customer_change", args=[customer.pk]))
-    url = reverse("admin:tickets_customer_reveal", args=[customer.pk])
+    change = client.get(reverse("admin:shop_customer_change", args=[customer.pk]))
+    url = reverse("admin:shop_customer_reveal", args=[customer.pk])
     assert url not in change.content.decode()
     assert client.post(url, {"reason": "看看"}).status_code == 403
     assert not ContactReveal.objects.exists()
@@ -423,9 +423,9 @@ def test_script_placeholders_never_carry_the_number(agent, ticket):
 
 def test_a_customer_added_in_admin_gets_the_typed_number(admin_client):
     # Customers come from the shop; only an administrator adds one by hand.
-    response = admin_client.post(reverse("admin:tickets_customer_add"), {
+    response = admin_client.post(reverse("admin:shop_customer_add"), {
         "external_id": "TB900", "name": "新顾客", "tier": "normal", "new_phone": PHONE})
 
     assert response.status_code == 302, response.content.decode()[:2000]
-    from tickets.models import Customer
+    from shop.models import Customer
     assert Customer.objects.get(external_id="TB900").phone == PHONE

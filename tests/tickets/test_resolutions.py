@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from policies.models import ApprovalLimit, PolicyRule
 from tests.factories import OrderItemFactory
 from tickets import services

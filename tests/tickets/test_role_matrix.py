@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tests.factories import TicketFactory
 from tickets.models import Ticket, TicketState
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from shop.models import CustomerTier, mask_phone
 from tests.factories import CustomerFactory, OrderFactory, OrderItemFactory
-from tickets.models import CustomerTier, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tickets import services, sweeps
 from tickets.models import OutboxMessage, QaReview, QaSource, QaState, Survey, TicketState
 from tickets.services import surveys

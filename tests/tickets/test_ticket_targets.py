@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cs_console.exceptions import NotFound
+from core.services.exceptions import NotFound
 from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import CancelReason, ComplaintLevel, TicketState

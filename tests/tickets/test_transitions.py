@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tests.factories import TicketFactory
 from tickets import services
 from tickets.models import (

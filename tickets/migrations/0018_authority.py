@@ -9,7 +9,7 @@ from django.db import migrations, models
 def create_system_account(apps, schema_editor):
     """Create the account history rows name when the console acts by itself (sweeps, tasks).
 
-    cs_console.accounts.system_user() creates it too when it is missing (after a flush);
+    core.services.accounts.system_user() creates it too when it is missing (after a flush);
     creating it here keeps the first sweep from paying for the insert.
     """
     user_model = apps.get_model(settings.AUTH_USER_MODEL)

@@ -12,7 +12,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-from cs_console import audit_chain
+from core.services import audit_chain
 
 CHAINED = ["HistoricalTicket", "HistoricalMessage", "HistoricalResolution", "HistoricalPayout"]
 PROTECTED_TABLES = ["tickets_historicalticket", "tickets_historicalmessage",
@@ -22,7 +22,7 @@ PROTECTED_TABLES = ["tickets_historicalticket", "tickets_historicalmessage",
 
 def give_payouts_history(apps, schema_editor):
     """Payouts had no history: each gets its "+" row, dated when it was paid."""
-    from cs_console.audit import initial_history_row
+    from core.services.audit import initial_history_row
 
     payout = apps.get_model("tickets", "Payout")
     historical = apps.get_model("tickets", "HistoricalPayout")

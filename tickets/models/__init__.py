@@ -1,4 +1,3 @@
-from tickets.models.audit import AuditPurge, AuditPurgeAnchor
 from tickets.models.choices import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -16,7 +15,13 @@ from tickets.models.choices import (
     TicketType,
 )
 from tickets.models.clock import CustomerUpdateClock
-from tickets.models.incident import Incident, IncidentBroadcast, IncidentKind, IncidentState, LegalHold
+from tickets.models.incident import (
+    Incident,
+    IncidentBroadcast,
+    IncidentKind,
+    IncidentState,
+    LegalHold,
+)
 from tickets.models.intake import IntakeKey, TicketNumberSequence
 from tickets.models.metrics import DailyAgentMetrics, DailyRuleTotals
 from tickets.models.outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
@@ -34,19 +39,13 @@ from tickets.models.resolution import (
     ResolutionState,
     SimulatedGatewayRecord,
 )
-from tickets.models.routing import AgentProfile, RoutingConfigVersion, RoutingRule, Skill, SlaClock, SlaPolicy
-from tickets.models.shop import (
-    CONTACT_FIELDS,
-    Customer,
-    CustomerTier,
-    ItemFlag,
-    Order,
-    OrderItem,
-    OrderStatus,
-    PaymentChannel,
-    ProductCategory,
-    mask_contact,
-    mask_phone,
+from tickets.models.routing import (
+    AgentProfile,
+    RoutingConfigVersion,
+    RoutingRule,
+    Skill,
+    SlaClock,
+    SlaPolicy,
 )
 from tickets.models.survey import SURVEY_VALID_FOR, Survey
 from tickets.models.team import Team
@@ -55,7 +54,6 @@ from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKi
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
-    "CONTACT_FIELDS",
     "EXTERNAL_CHANNELS",
     "OPEN_STATES",
     "PAYOUT_ACTIVE_STATES",
@@ -68,16 +66,12 @@ __all__ = [
     "AgentProfile",
     "AppendOnlyError",
     "Attachment",
-    "AuditPurge",
-    "AuditPurgeAnchor",
     "CancelReason",
     "Category",
     "Channel",
     "Collaborator",
     "ComplaintLevel",
     "ContactReveal",
-    "Customer",
-    "CustomerTier",
     "CustomerUpdateClock",
     "DailyAgentMetrics",
     "DailyRuleTotals",
@@ -88,22 +82,16 @@ __all__ = [
     "IncidentState",
     "IntakeKey",
     "ItemCondition",
-    "ItemFlag",
     "LegalHold",
     "Message",
     "MessageKind",
-    "Order",
-    "OrderItem",
-    "OrderStatus",
     "OutboxChannel",
     "OutboxMessage",
     "OutboxStatus",
-    "PaymentChannel",
     "Payout",
     "PayoutKind",
     "PayoutState",
     "Priority",
-    "ProductCategory",
     "QaReview",
     "QaSource",
     "QaState",
@@ -126,7 +114,5 @@ __all__ = [
     "TicketState",
     "TicketType",
     "can_work_on",
-    "mask_contact",
-    "mask_phone",
     "user_team_ids",
 ]

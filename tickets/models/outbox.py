@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.shop import Customer, mask_phone
+from shop.models import Customer, mask_phone
 from tickets.models.ticket import Ticket
 
 _PHONE_SHAPE = re.compile(r"\+?[\d\s-]{7,}")

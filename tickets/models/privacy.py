@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tickets.models.shop import Customer
+from shop.models import Customer
 from tickets.models.ticket import Ticket
 
 REVEAL_REASON_MAX_LENGTH = 200

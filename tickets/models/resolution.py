@@ -22,9 +22,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from cs_console.audit_chain import ChainedHistory
-
-from tickets.models.shop import MONEY, Order, OrderItem
+from core.services.audit_chain import ChainedHistory
+from shop.models import MONEY, Order, OrderItem
 from tickets.models.ticket import Ticket
 
 

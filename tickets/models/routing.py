@@ -9,8 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from shop.models import CustomerTier
 from tickets.models.choices import Category, Channel, ComplaintLevel, Priority
-from tickets.models.shop import CustomerTier
 from tickets.models.team import Team
 
 

@@ -7,9 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from cs_console.audit_chain import ChainedHistory
-from cs_console.roles import WORKING_ROLES, Role
-
+from core.models.roles import WORKING_ROLES, Role
+from core.services.audit_chain import ChainedHistory
+from shop.models import Customer, CustomerTier, Order, OrderItem, mask_phone
 from tickets.models.choices import (
     OPEN_STATES,
     CancelReason,
@@ -24,7 +24,6 @@ from tickets.models.choices import (
     TicketState,
     TicketType,
 )
-from tickets.models.shop import Customer, CustomerTier, Order, OrderItem, mask_phone
 from tickets.models.team import Team
 
 

@@ -8,8 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cs_console.audit_chain import ChainedHistory
-
+from core.services.audit_chain import ChainedHistory
 from tickets.models.choices import Channel
 from tickets.models.ticket import Ticket
 

@@ -1,7 +1,7 @@
 """Every write to tickets and their timeline. Views, the API and admin call only these."""
 
 from tickets.services.attachments import attachment_add
-from tickets.services.customers import customer_adopt_reported, customer_update
+from tickets.services.customers import customer_adopt_reported
 from tickets.services.intake import ticket_intake
 from tickets.services.messages import message_add
 from tickets.services.resolutions import (
@@ -44,7 +44,6 @@ __all__ = [
     "attachment_add",
     "can_approve",
     "customer_adopt_reported",
-    "customer_update",
     "message_add",
     "resolution_accept",
     "resolution_approve",

@@ -12,10 +12,9 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from cs_console.uploads import is_unsafe_file_name
+from core.services.audit import save_with_history
+from core.services.uploads import is_unsafe_file_name
 from tickets.models import OPEN_STATES, Attachment, EvidenceKind, Message, Ticket, TicketState
-
 from tickets.services.tickets import _require_can_work
 
 # What the content must be, and the file-name extensions that may claim it.

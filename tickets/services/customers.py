@@ -1,40 +1,12 @@
-"""Changes to the customer master data, which routing, VIP handling and texts rely on.
+"""A ticket's reported customer details adopted into the customer record."""
 
-Intake only matches an existing customer (see intake.customer_match_or_create); the record
-itself changes here, for those who hold change_customer (supervisors, the shop sync).
-"""
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from tickets.models import Customer, Ticket
-
-CUSTOMER_FIELDS = ("name", "phone", "tier")
-
-
-@transaction.atomic
-def customer_update(*, customer: Customer, actor, reason: str, **changes) -> Customer:
-    """Change the customer's name, phone or tier; the history row says who and why."""
-    if not actor.has_perm("tickets.change_customer"):
-        raise PermissionDenied(_("You may not change customer records."))
-    unknown = set(changes) - set(CUSTOMER_FIELDS)
-    if unknown:
-        raise ValidationError(_("These fields cannot be changed here: %(fields)s")
-                              % {"fields": ", ".join(sorted(unknown))})
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Give a reason; it goes into the audit trail.")})
-    customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    changed = [name for name, value in changes.items() if getattr(customer, name) != value]
-    if not changed:
-        return customer
-    for name in changed:
-        setattr(customer, name, changes[name])
-    customer.full_clean()
-    save_with_history(customer, actor=actor, reason=f"customer:update — {reason}")
-    return customer
+from shop.models import Customer
+from shop.services import customer_update
+from tickets.models import Ticket
 
 
 @transaction.atomic

@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
 from tickets import notifications
 from tickets.models import (
     Incident,

@@ -11,10 +11,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
-from tickets.models import Customer, IntakeKey, Order, Ticket
-
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
+from shop.models import Customer, Order
+from tickets.models import IntakeKey, Ticket
 from tickets.services.tickets import ticket_create
 
 

@@ -20,13 +20,12 @@ from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
+from shop.models import Order, OrderItem
 from tickets.models import (
     PAYOUT_ACTIVE_STATES,
     RESOLUTION_OPEN_STATES,
-    Order,
-    OrderItem,
     Payout,
     PayoutKind,
     PayoutState,

@@ -15,9 +15,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
-from tickets.models import LegalHold, Order, OrderItem, Payout, Resolution, Ticket
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
+from shop.models import Order, OrderItem
+from tickets.models import LegalHold, Payout, Resolution, Ticket
 
 
 def active_holds() -> QuerySet[LegalHold]:

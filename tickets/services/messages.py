@@ -7,9 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cs_console.audit import save_with_history
+from core.services.audit import save_with_history
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
-
 from tickets.services.tickets import _require_can_work, _save, transition_reason
 from tickets.services.update_clock import customer_update_plan_next
 

@@ -12,9 +12,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from tickets.models import REVEAL_REASON_MAX_LENGTH, ContactReveal, Customer, Ticket
+from shop.models import Customer
+from tickets.models import REVEAL_REASON_MAX_LENGTH, ContactReveal, Ticket
 
-REVEAL_PERMISSION = "tickets.reveal_customer_contact"
+REVEAL_PERMISSION = "shop.reveal_customer_contact"
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
 from tickets.models import (
     QA_SCORES,
     ComplaintLevel,

@@ -19,25 +19,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
-from cs_console.audit import save_with_history
-from cs_console.exceptions import Conflict
-from cs_console.roles import Role
-from cs_console.tasks import enqueue_on_commit
+from core.models.roles import Role
+from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
+from core.tasks import enqueue_on_commit
 from policies import rulebook
 from policies.facts import facts_and_ruleset_version, item_for_ticket
 from policies.models import ApprovalLimit
+from shop.models import Order
 from tickets import notifications
 from tickets.models import (
     OPEN_STATES,
     RESOLUTION_OPEN_STATES,
-    Order,
     PayoutKind,
     Resolution,
     ResolutionState,
     Ticket,
 )
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
-
 from tickets.services import ledger, legal_holds
 from tickets.services.tickets import _require_can_work, transition_reason
 

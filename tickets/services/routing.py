@@ -3,7 +3,6 @@
 from django.db import connection, transaction
 
 from tickets.models import OPEN_STATES, Ticket, user_team_ids
-
 from tickets.services.tickets import ticket_assign
 
 

@@ -7,10 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cs_console.exceptions import Conflict
+from core.services.exceptions import Conflict
 from tickets import notifications
 from tickets.models import SURVEY_VALID_FOR, Survey, Ticket
-
 from tickets.services.qa import qa_review_for_low_rating
 
 SCORES = {"csat": (1, 5), "speed": (1, 5), "attitude": (1, 5), "expertise": (1, 5),

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
-from cs_console.audit import history_model_of, history_row, save_with_history, write_history
-from cs_console.exceptions import Conflict, NotFound
-from cs_console.roles import WORKING_ROLES, Role
+from core.models.roles import WORKING_ROLES, Role
+from core.services.audit import history_model_of, history_row, save_with_history, write_history
+from core.services.exceptions import Conflict, NotFound
 from tickets import routing, sla
 from tickets.models import (
     COMPLAINT_LEVEL_RANK,
@@ -35,7 +35,6 @@ from tickets.models import (
     user_team_ids,
 )
 from tickets.routing_config import routing_config
-
 from tickets.services.numbering import next_ticket_number
 from tickets.services.surveys import survey_send
 from tickets.services.update_clock import customer_update_plan, customer_update_plan_next

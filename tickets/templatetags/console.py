@@ -11,14 +11,14 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
-from cs_console.accounts import is_system_user
+from core.services.accounts import is_system_user
+from shop.models import CustomerTier
 from tickets.audit_trail import describe_reason
 from tickets.models import (
     OPEN_STATES,
     Category,
     Channel,
     ComplaintLevel,
-    CustomerTier,
     EvidenceKind,
     MessageKind,
     ResolutionKind,

@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
-from cs_console.exceptions import Conflict, NotFound
-from cs_console.roles import WORKING_ROLES
+from core.models.roles import WORKING_ROLES
+from core.services.exceptions import Conflict, NotFound
 
 
 def require_working_role(user) -> None:

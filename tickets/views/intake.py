@@ -8,11 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from shop.models import Customer, Order
 from tickets import services
 from tickets.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
-from tickets.models import Channel, Customer, Order, TicketType
+from tickets.models import Channel, TicketType
 from tickets.services.intake import customer_match_or_create
-
 from tickets.views.common import require_working_role, run_service
 
 SEARCH_LIMIT = 8

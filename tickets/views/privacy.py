@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from tickets.selectors import ticket_visible_to
 from tickets.services import privacy
-
 from tickets.views.common import error_texts, require_working_role
 
 

@@ -9,12 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cs_console.roles import Role
+from core.models.roles import Role
 from tickets import services
 from tickets.forms import BulkForm, QueueFilterForm, ticket_numbers
 from tickets.models import Tag
 from tickets.selectors import QUEUES, ticket_queue_page, ticket_visible_to
-
 from tickets.views.common import error_texts, require_working_role, run_service
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from cs_console.roles import WORKING_ROLES
+from core.models.roles import WORKING_ROLES
 from policies.presentation import option_as_dict, render_messages
 from tickets import services
 from tickets.audit_trail import RESOLUTION_ACTIONS, audit_trail
@@ -42,7 +42,6 @@ from tickets.selectors import (
     ticket_timeline_page,
 )
 from tickets.selectors_privacy import with_contact_reveals
-
 from tickets.views.common import require_working_role, run_service
 
 User = get_user_model()
@@ -106,7 +105,7 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
         "timeline_earlier": timeline_page.earlier,
         "transitions": transitions,
         "can_work": can_work,
-        "can_change_customer": user.has_perm("tickets.change_customer"),
+        "can_change_customer": user.has_perm("shop.change_customer"),
         "can_reply": can_work and ticket.state in (*OPEN_STATES, "resolved"),
         "can_escalate": (can_work and ticket.state in OPEN_STATES
                          and user.has_perm("tickets.escalate_ticket")),

@@ -1,0 +1,35 @@
+"""API plumbing shared by every app: service errors become HTTP answers."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.services.exceptions import Conflict, NotFound
+
+
+def validation_error_detail(error: DjangoValidationError) -> dict:
+    """Return a Django ValidationError as DRF-style field errors."""
+    if hasattr(error, "error_dict"):
+        return {field: [str(message) for message in messages]
+                for field, messages in error.message_dict.items()}
+    return {"non_field_errors": [str(message) for message in error.messages]}
+
+
+def exception_handler(exc, context):
+    """Answer service errors: bad input 400, forbidden 403 (DRF), not found 404, conflicts 409."""
+    if isinstance(exc, DjangoValidationError):
+        return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Conflict):
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, NotFound):
+        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
+    return drf_exception_handler(exc, context)
+
+
+class Pagination(PageNumberPagination):
+    """Page numbers, with the page size chosen by the caller up to a cap."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 200

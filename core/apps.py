@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class CoreConfig(AppConfig):
+    name = "core"
+    # The label the project package had when it held the user model: the user table, its
+    # migrations and every permission name keep it, and AUTH_USER_MODEL stays put.
+    label = "cs_console"
+    verbose_name = _("Console")
+
+    def ready(self) -> None:
+        from core.models import roles
+
+        # Keep every role's permissions equal to roles.ROLE_PERMISSIONS after each migrate,
+        # so a permission added in code reaches existing installations without a hand step.
+        post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cs_console_roles")

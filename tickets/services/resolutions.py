@@ -24,7 +24,7 @@ from cs_console.exceptions import Conflict
 from cs_console.roles import Role
 from cs_console.tasks import enqueue_on_commit
 from policies import rulebook
-from policies.facts import facts_and_ruleset_version, item_for_ticket
+from policies.facts import item_for_ticket
 from policies.models import ApprovalLimit
 from tickets import notifications
 from tickets.models import (
@@ -39,6 +39,7 @@ from tickets.models import (
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
 
 from . import ledger, legal_holds
+from .decision_facts import facts_and_ruleset_version
 from .tickets import _require_can_work, transition_reason
 
 RS = ResolutionState

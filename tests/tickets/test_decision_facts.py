@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from policies import facts
 from policies.models import PolicyRule
 from policies.rulebook import ruleset_version
 from tests.factories import OrderItemFactory, TicketFactory
 from tickets.models import Attachment, Payout, Resolution, ResolutionState
+from tickets.services import decision_facts as facts
 
 pytestmark = pytest.mark.django_db
 

@@ -1,47 +1,32 @@
-"""Build the engine's Facts from a ticket, its order and the customer's history."""
+"""Build the engine's Facts: one builder for a ticket, the simulator form and the evaluate API.
+
+`build_facts` takes plain values and derives everything the rules read beyond them (the
+item's flags, warranty days, how long the merchant has been silent, the clock and time
+zone), so a case typed into the simulator and the same case read from a ticket get the same
+facts. Reading a ticket's resolution and payout history is not done here: that history lives
+above the policies (`tickets/services/decision_facts.py` reads it and calls this builder).
+"""
 
 import calendar
-import functools
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from django.db import connections, router
-from django.db.models import (
-    DecimalField,
-    Exists,
-    Func,
-    IntegerField,
-    OuterRef,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from policies import engine, rulebook
+from policies import engine
 from shop.models import OrderItem, ProductCategory
-from tickets.models import (
-    PAYOUT_ACTIVE_STATES,
-    Attachment,
-    Collaborator,
-    ComplaintLevel,
-    EvidenceKind,
-    Payout,
-    PayoutKind,
-    Resolution,
-    ResolutionKind,
-    ResolutionState,
-    Ticket,
-    TicketState,
-)
+from tickets.models import Collaborator, Ticket, TicketState
 
-HISTORY_WINDOW = timedelta(days=90)
-REFUND_KINDS = (ResolutionKind.REFUND_ONLY, ResolutionKind.RETURN_REFUND,
-                ResolutionKind.PARTIAL_REFUND)
 # Goods covered by the statutory repair/replace/return duties (三包): appliances, electronics.
 SANBAO_CATEGORIES = (ProductCategory.ELECTRONICS, ProductCategory.HOME_APPLIANCE)
+# The flags the builder adds to the shop's own (the rest are tickets.models.ItemFlag).
+NO_RETURN_CONFIRMED = "no_return_confirmed"
+FREIGHT_INSURED = "freight_insured"
+SANBAO = "sanbao"
+
+ZERO = Decimal("0.00")
 
 
 def add_months(day: date, months: int) -> date:
@@ -51,138 +36,140 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def warranty_days(item: OrderItem, signed_at: datetime | None) -> int:
-    if not item.warranty_months:
+def warranty_days_from_months(months: int, *, signed_at: datetime | None, at: datetime, zone: ZoneInfo) -> int:
+    """Return the warranty as days, counted from the local day of sign-off (or of `at`)."""
+    if not months:
         return 0
-    start = timezone.localdate(signed_at) if signed_at else timezone.localdate()
-    return (add_months(start, item.warranty_months) - start).days
+    start = (signed_at or at).astimezone(zone).date()
+    return (add_months(start, months) - start).days
 
 
-def item_flags(item: OrderItem, *, freight_insured: bool) -> frozenset[str]:
+def derive_item_flags(flags: Iterable[str], *, category: str, warranty_months: int | None,
+               no_return_confirmed: bool, freight_insured: bool) -> frozenset[str]:
     """Return the item's flags as the rules name them, from the shop data and the request."""
-    flags = set(item.flags)
-    if item.no_return_confirmed:
-        flags.add("no_return_confirmed")
+    derived = set(flags)
+    if no_return_confirmed:
+        derived.add(NO_RETURN_CONFIRMED)
     if freight_insured:
-        flags.add("freight_insured")
-    if item.category in SANBAO_CATEGORIES and item.warranty_months:
-        flags.add("sanbao")
-    return frozenset(flags)
+        derived.add(FREIGHT_INSURED)
+    if category in SANBAO_CATEGORIES and warranty_months:
+        derived.add(SANBAO)
+    return frozenset(derived)
 
 
-def _completed_refunds(customer_id: int, *, since: datetime):
-    return Resolution.objects.filter(
-        ticket__customer_id=customer_id, kind__in=REFUND_KINDS, state=ResolutionState.COMPLETED,
-        completed_at__gte=since,
+def hours_waited(waiting_since: datetime | None, *, at: datetime) -> Decimal:
+    """Return the hours since the merchant was asked, to two decimals (0 when not asked)."""
+    if waiting_since is None:
+        return Decimal("0")
+    return Decimal(str(round((at - waiting_since).total_seconds() / 3600, 2)))
+
+
+def build_facts(
+    *,
+    at: datetime | None = None,
+    time_zone: str | None = None,
+    order_paid_amount: Decimal,
+    paid_at: datetime | None = None,
+    shipped_at: datetime | None = None,
+    signed_at: datetime | None = None,
+    promised_delivery_at: datetime | None = None,
+    freight_insured: bool = False,
+    customer_tier: str,
+    item_category: str,
+    item_flags: Iterable[str] = (),
+    no_return_confirmed: bool = False,
+    item_paid_amount: Decimal,
+    item_quantity: int = 1,
+    already_refunded: Decimal = ZERO,
+    warranty_months: int | None = None,
+    warranty_days: int | None = None,
+    reason: str,
+    item_condition: str = "",
+    evidence: Iterable[str] = (),
+    refunds_90d: int = 0,
+    disputes_90d: int = 0,
+    merchant_waiting_since: datetime | None = None,
+    merchant_silent_hours: Decimal | None = None,
+) -> engine.Facts:
+    """Return the facts of one case, deriving what the rules read from the plain values given.
+
+    The shop's data gives `warranty_months` (turned into days from sign-off, and the 三包
+    flag for covered categories) and `merchant_waiting_since`; a person describing a case
+    gives `warranty_days` and `merchant_silent_hours` instead.
+    """
+    at = at or timezone.now()
+    time_zone = time_zone or timezone.get_current_timezone_name()
+    if warranty_months is not None:
+        warranty_days = warranty_days_from_months(warranty_months, signed_at=signed_at, at=at,
+                                                  zone=ZoneInfo(time_zone))
+    if merchant_silent_hours is None:
+        merchant_silent_hours = hours_waited(merchant_waiting_since, at=at)
+    return engine.Facts(
+        at=at,
+        order_paid_amount=order_paid_amount,
+        paid_at=paid_at,
+        shipped_at=shipped_at,
+        signed_at=signed_at,
+        promised_delivery_at=promised_delivery_at,
+        customer_tier=customer_tier,
+        item_category=item_category,
+        item_flags=derive_item_flags(item_flags, category=item_category,
+                                     warranty_months=warranty_months,
+                                     no_return_confirmed=no_return_confirmed,
+                                     freight_insured=freight_insured),
+        item_paid_amount=item_paid_amount,
+        item_quantity=item_quantity,
+        already_refunded=already_refunded,
+        warranty_days=warranty_days,
+        reason=reason,
+        item_condition=item_condition or "",
+        evidence=frozenset(evidence),
+        refunds_90d=refunds_90d,
+        disputes_90d=disputes_90d,
+        merchant_silent_hours=merchant_silent_hours,
+        time_zone=time_zone,
     )
 
 
-def _disputes(customer_id: int, *, since: datetime, exclude_ticket: int | None):
-    return Ticket.objects.filter(
-        customer_id=customer_id, created_at__gte=since,
-        complaint_level__in=[ComplaintLevel.L2, ComplaintLevel.L3],
-    ).exclude(pk=exclude_ticket)
+def merchant_waiting_since(ticket: Ticket) -> datetime | None:
+    """Return since when the ticket has waited on the supplier (merchant), or None."""
+    if ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER:
+        return None
+    return ticket.waiting_since
 
 
-def _refund_payouts(item_id: int):
-    """The item's refunds paid or reserved (being paid right now), settled by hand too."""
-    return Payout.objects.filter(
-        order_item_id=item_id, kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES)
+def facts_from_ticket(ticket: Ticket, item: OrderItem, *, at: datetime,
+                      already_refunded: Decimal, evidence: Iterable[str],
+                      refunds_90d: int, disputes_90d: int) -> engine.Facts:
+    """Return the facts of the ticket's request about `item`, given what its history says.
 
-
-def customer_history(customer_id: int, *, at: datetime, exclude_ticket: int | None = None):
-    """Return (refunds, disputes) of the customer in the last 90 days."""
-    since = at - HISTORY_WINDOW
-    return (_completed_refunds(customer_id, since=since).count(),
-            _disputes(customer_id, since=since, exclude_ticket=exclude_ticket).count())
-
-
-def already_refunded(item: OrderItem) -> Decimal:
-    """Return the item's refunds paid or reserved (being paid right now), settled by hand too."""
-    return _refund_payouts(item.pk).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
-
-
-def _scalar(queryset, function: str, column: str, output_field, empty=0):
-    """Return a subquery of one aggregate over the queryset (one row, no GROUP BY)."""
-    aggregate = Func(column, function=function, output_field=output_field)
-    return Coalesce(Subquery(queryset.order_by().values(value=aggregate)[:1]),
-                    Value(empty), output_field=output_field)
-
-
-# Stand-ins for the values of one ticket, put into the query when it is compiled and swapped
-# for the real values when it runs. Ids are never negative and no history is this old.
-_CUSTOMER, _TICKET, _ITEM = -900_001, -900_002, -900_003
-_SINCE = datetime(1901, 1, 1, tzinfo=UTC)
-
-
-def _stored_numbers_query(*, customer_id, ticket_id, item_id, since) -> QuerySet:
-    """The query of `_stored_numbers`: five reads as scalar subqueries of one SELECT."""
-    money = DecimalField(max_digits=12, decimal_places=2)
-    numbers = {
-        "refunds": _scalar(_completed_refunds(customer_id, since=since),
-                           "COUNT", "id", IntegerField()),
-        "disputes": _scalar(_disputes(customer_id, since=since, exclude_ticket=ticket_id),
-                            "COUNT", "id", IntegerField()),
-        "refunded": _scalar(_refund_payouts(item_id), "SUM", "amount", money, Decimal("0.00")),
-        "version": _scalar(rulebook.rule_history(), "MAX", "history_id", IntegerField()),
-    }
-    # One EXISTS per evidence kind: the kinds are few and fixed, and this stays portable SQL.
-    evidence = {f"evidence_{kind}": Exists(Attachment.objects.filter(
-        ticket_id=OuterRef("pk"), evidence_kind=kind)) for kind in EvidenceKind.values}
-    return Ticket.objects.filter(pk=ticket_id).values(**numbers, **evidence)
-
-
-@functools.cache
-def _compiled_stored_numbers(alias: str) -> tuple[str, tuple, list[str]]:
-    """Return the SQL, parameters (with stand-ins) and column names, compiled once.
-
-    Building this ORM query took about as long as the rest of the decision; its shape never
-    changes, only the ids and the date, so it is compiled once per process and database.
+    The history numbers are read by the caller (they come from resolutions and payouts);
+    everything else comes from the ticket, its customer, the order and the item.
     """
-    query = _stored_numbers_query(customer_id=_CUSTOMER, ticket_id=_TICKET, item_id=_ITEM,
-                                  since=_SINCE)
-    sql, params = query.query.get_compiler(alias).as_sql()
-    return sql, tuple(params), list(query.query.values_select) + list(query.query.annotation_select)
-
-
-def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict:
-    """Read what the facts need from the database, and the rule set's version, in one query.
-
-    Five reads (refunds and disputes of 90 days, evidence kinds, what the item has been
-    refunded, the rule set's version) are each a scalar subquery of one SELECT: the
-    workspace pays a round trip per query, and these are small indexed lookups.
-    """
-    alias = router.db_for_read(Ticket)
-    connection = connections[alias]
-    sql, template, columns = _compiled_stored_numbers(alias)
-    since = at - HISTORY_WINDOW
-    real = {
-        _CUSTOMER: ticket.customer_id, _TICKET: ticket.pk, _ITEM: item.pk,
-        connection.ops.adapt_datetimefield_value(_SINCE):
-            connection.ops.adapt_datetimefield_value(since),
-    }
-    params = [real.get(value, value) if isinstance(value, int | str | datetime) else value
-              for value in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = dict(zip(columns, cursor.fetchone(), strict=True))
-    return {
-        "refunds": int(row["refunds"]),
-        "disputes": int(row["disputes"]),
-        # SQLite sums decimals as floats: back to cents, as the field would read them.
-        "refunded": Decimal(str(row["refunded"])).quantize(Decimal("0.01")),
-        "version": int(row["version"]),
-        "evidence": frozenset(kind for kind in EvidenceKind.values
-                              if row[f"evidence_{kind}"]),
-    }
-
-
-def merchant_silent_hours(ticket: Ticket, *, at: datetime) -> Decimal:
-    """Return how long the ticket has waited on the supplier (merchant) without an answer."""
-    if (ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER
-            or ticket.waiting_since is None):
-        return Decimal("0")
-    return Decimal(str(round((at - ticket.waiting_since).total_seconds() / 3600, 2)))
+    order = item.order
+    return build_facts(
+        at=at,
+        order_paid_amount=order.paid_amount,
+        paid_at=order.paid_at,
+        shipped_at=order.shipped_at,
+        signed_at=order.signed_at,
+        promised_delivery_at=order.promised_delivery_at,
+        freight_insured=order.freight_insured,
+        customer_tier=ticket.customer.tier,
+        item_category=item.category,
+        item_flags=item.flags,
+        no_return_confirmed=item.no_return_confirmed,
+        item_paid_amount=item.paid_amount,
+        item_quantity=item.quantity,
+        already_refunded=already_refunded,
+        warranty_months=item.warranty_months,
+        reason=ticket.request_reason,
+        item_condition=ticket.item_condition,
+        evidence=evidence,
+        refunds_90d=refunds_90d,
+        disputes_90d=disputes_90d,
+        merchant_waiting_since=merchant_waiting_since(ticket),
+    )
 
 
 def item_for_ticket(ticket: Ticket) -> OrderItem | None:
@@ -194,38 +181,25 @@ def item_for_ticket(ticket: Ticket) -> OrderItem | None:
     return ticket.order.items.order_by("id").first()
 
 
-def facts_and_ruleset_version(ticket: Ticket, item: OrderItem, *,
-                              at: datetime | None = None) -> tuple[engine.Facts, int]:
-    """Return the facts to decide the ticket's request about `item` on, and the rule set's
-    version read in the same query (so the decision uses the rules current with the facts)."""
-    at = at or timezone.now()
-    order = item.order
-    stored = _stored_numbers(ticket, item, at=at)
-    facts = engine.Facts(
-        at=at,
-        order_paid_amount=order.paid_amount,
-        paid_at=order.paid_at,
-        shipped_at=order.shipped_at,
-        signed_at=order.signed_at,
-        promised_delivery_at=order.promised_delivery_at,
-        customer_tier=ticket.customer.tier,
-        item_category=item.category,
-        item_flags=item_flags(item, freight_insured=order.freight_insured),
-        item_paid_amount=item.paid_amount,
-        item_quantity=item.quantity,
-        already_refunded=stored["refunded"],
-        warranty_days=warranty_days(item, order.signed_at),
-        reason=ticket.request_reason,
-        item_condition=ticket.item_condition,
-        evidence=stored["evidence"],
-        refunds_90d=stored["refunds"],
-        disputes_90d=stored["disputes"],
-        merchant_silent_hours=merchant_silent_hours(ticket, at=at),
-        time_zone=timezone.get_current_timezone_name(),
-    )
-    return facts, stored["version"]
+# --- a ticket's facts, for the simulator ----------------------------------------------------
+#
+# The simulator can take its case from a ticket, and a ticket's facts need its customer's
+# refunds and the item's payouts, which the policies may not read (they sit above them).
+# The app that owns that history registers its reader here when Django starts
+# (TicketsConfig.ready), so the dependency runs one way and is visible in one place.
+
+TicketFactsReader = Callable[[Ticket, OrderItem], engine.Facts]
+_ticket_facts_reader: TicketFactsReader | None = None
 
 
-def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = None) -> engine.Facts:
-    """Return the facts to decide the ticket's request about `item` on."""
-    return facts_and_ruleset_version(ticket, item, at=at)[0]
+def register_ticket_facts_reader(reader: TicketFactsReader) -> None:
+    """Set the function that reads a ticket's facts (history included) for the simulator."""
+    global _ticket_facts_reader  # one reader per process, set once at start-up
+    _ticket_facts_reader = reader
+
+
+def facts_for_ticket(ticket: Ticket, item: OrderItem) -> engine.Facts:
+    """Return the facts to decide the ticket's request about `item` on, history included."""
+    if _ticket_facts_reader is None:
+        raise RuntimeError("No reader of ticket facts is registered (see TicketsConfig.ready).")
+    return _ticket_facts_reader(ticket, item)

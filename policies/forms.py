@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from policies import engine
+from policies.facts import build_facts
 from policies.models import PolicyItemFlag
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
@@ -67,8 +67,8 @@ class CaseForm(forms.Form):
 
     def to_facts(self) -> engine.Facts:
         data = self.cleaned_data
-        return engine.Facts(
-            at=data.get("at") or timezone.now(),
+        return build_facts(
+            at=data.get("at"),
             order_paid_amount=data["order_paid_amount"],
             paid_at=data.get("paid_at"),
             shipped_at=data.get("shipped_at"),
@@ -76,16 +76,14 @@ class CaseForm(forms.Form):
             promised_delivery_at=data.get("promised_delivery_at"),
             customer_tier=data["customer_tier"],
             item_category=data["item_category"],
-            item_flags=frozenset(data["item_flags"]),
+            item_flags=data["item_flags"],
             item_paid_amount=data["item_paid_amount"],
-            item_quantity=1,
             already_refunded=data["already_refunded"],
             warranty_days=data.get("warranty_days"),
             reason=data["reason"],
             item_condition=data.get("item_condition") or "",
-            evidence=frozenset(data["evidence"]),
+            evidence=data["evidence"],
             refunds_90d=data["refunds_90d"],
             disputes_90d=data["disputes_90d"],
             merchant_silent_hours=data["merchant_silent_hours"],
-            time_zone=timezone.get_current_timezone_name(),
         )

@@ -3,11 +3,11 @@
 import itertools
 from decimal import Decimal
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from policies import engine
+from policies.facts import build_facts
 from policies.models import PolicyItemFlag
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
@@ -73,8 +73,8 @@ class FactsSerializer(serializers.Serializer):
         data = self.validated_data
         order, item = data["order"], data["item"]
         history = data.get("customer_history") or {}
-        return engine.Facts(
-            at=data.get("at") or timezone.now(),
+        return build_facts(
+            at=data.get("at"),
             order_paid_amount=order["paid_amount"],
             paid_at=order.get("paid_at"),
             shipped_at=order.get("shipped_at"),
@@ -82,16 +82,15 @@ class FactsSerializer(serializers.Serializer):
             promised_delivery_at=order.get("promised_delivery_at"),
             customer_tier=order["customer_tier"],
             item_category=item["category"],
-            item_flags=frozenset(item["flags"]),
+            item_flags=item["flags"],
             item_paid_amount=item["paid_amount"],
             item_quantity=item["quantity"],
             already_refunded=item["already_refunded"],
             warranty_days=item.get("warranty_days"),
             reason=data["reason"],
             item_condition=data["item_condition"],
-            evidence=frozenset(data["evidence"]),
+            evidence=data["evidence"],
             refunds_90d=history.get("refunds_90d", 0),
             disputes_90d=history.get("disputes_90d", 0),
             merchant_silent_hours=data["merchant_silent_hours"],
-            time_zone=timezone.get_current_timezone_name(),
         )

@@ -8,9 +8,13 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets and shop data")
 
     def ready(self) -> None:
+        from policies.facts import register_ticket_facts_reader
         from tickets.schedules import ensure_schedules
+        from tickets.services.decision_facts import facts_for_ticket
         from tickets.services.legal_holds import FROZEN_MODELS, guard_frozen
 
+        # The policy simulator decides tickets too; their history is read here, above it.
+        register_ticket_facts_reader(facts_for_ticket)
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="tickets_schedules")
         # A legal hold freezes order data and resolutions for every writer, the admin too.
         for model in FROZEN_MODELS:

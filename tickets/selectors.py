@@ -30,6 +30,7 @@ from tickets.models import (
     TicketState,
     user_team_ids,
 )
+from tickets.services.decision_facts import REFUND_KINDS, customer_history
 from tickets.services.legal_holds import with_legal_hold
 
 # Roles that may read every ticket: they supervise, review or investigate.
@@ -511,8 +512,6 @@ def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None 
     (the policy engine's facts count the same). The customer's earlier tickets and refunds
     load when asked for (customer_earlier).
     """
-    from policies.facts import customer_history
-
     now = now or timezone.now()
     items = list(ticket.order.items.order_by("id")) if ticket.order_id else []
     refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
@@ -522,7 +521,6 @@ def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None 
 
 def customer_earlier(*, ticket: Ticket) -> tuple[list, list]:
     """Return the customer's latest other tickets and refunds (two queries)."""
-    from policies.facts import REFUND_KINDS
     from tickets.models import Resolution
 
     earlier = list(

@@ -1,93 +1,147 @@
-"""The facts of a ticket read from the database: one compiled query, right for every ticket."""
+"""One builder of the engine's facts: a ticket, the simulator form and the API agree.
 
-from datetime import timedelta
+No database: tickets and orders here are unsaved model instances. The facts read from the
+database (history, evidence, the rule set's version) are in tests/tickets/test_decision_facts.py.
+"""
+
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils import timezone
 
 from policies import facts
-from policies.models import PolicyRule
-from policies.rulebook import ruleset_version
-from tests.factories import OrderItemFactory, TicketFactory
-from tickets.models import Attachment, Payout, Resolution, ResolutionState
+from policies.forms import CaseForm
+from policies.serializers import FactsSerializer
+from shop.models import Customer, Order, OrderItem
+from tickets.models import Collaborator, Ticket, TicketState
 
-pytestmark = pytest.mark.django_db
-
-
-def ticket_with_item():
-    item = OrderItemFactory()
-    return TicketFactory(customer=item.order.customer, order=item.order, order_item=item), item
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 3, 10, 12, 0, tzinfo=SHANGHAI)
+SIGNED = datetime(2026, 3, 5, 9, 30, tzinfo=SHANGHAI)
 
 
-def refund(ticket, item, amount: str, *, state="paid", completed_days_ago=None):
-    resolution = Resolution.objects.create(
-        ticket=ticket, order_item=item, kind="refund_only",
-        state=ResolutionState.COMPLETED if completed_days_ago is not None else "proposed",
-        completed_at=(timezone.now() - timedelta(days=completed_days_ago)
-                      if completed_days_ago is not None else None))
-    Payout.objects.create(resolution=resolution, order=item.order, order_item=item,
-                          kind="refund", state=state, amount=Decimal(amount), payer="merchant",
-                          idempotency_key=f"k-{resolution.pk}",
-                          paid_at=timezone.now() if state == "paid" else None)
+# One case as the evaluate API takes it; the tests below describe it in the other two ways.
+API_CASE = {
+    "at": AT.isoformat(),
+    "order": {"paid_amount": "300.00", "customer_tier": "vip",
+              "paid_at": (SIGNED - timedelta(days=3)).isoformat(),
+              "shipped_at": (SIGNED - timedelta(days=2)).isoformat(),
+              "signed_at": SIGNED.isoformat()},
+    "item": {"category": "electronics", "flags": ["sanbao", "freight_insured"],
+             "paid_amount": "300.00", "already_refunded": "20.00", "warranty_days": 365},
+    "reason": "quality_defect", "item_condition": "opened", "evidence": ["photo"],
+    "customer_history": {"refunds_90d": 1, "disputes_90d": 0},
+    "merchant_silent_hours": "2.50",
+}
 
 
-def evidence(ticket, kind):
-    Attachment.objects.create(ticket=ticket, evidence_kind=kind, file="evidence/x.png",
-                              label="x.png", content_type="image/png", size=1, sha256="0" * 64)
+def case(**changes):
+    values = {
+        "at": AT, "order_paid_amount": Decimal("300.00"), "customer_tier": "vip",
+        "paid_at": SIGNED - timedelta(days=3), "shipped_at": SIGNED - timedelta(days=2),
+        "signed_at": SIGNED, "item_category": "electronics",
+        "item_paid_amount": Decimal("300.00"), "reason": "quality_defect",
+    }
+    return facts.build_facts(**(values | changes))
 
 
-def test_each_ticket_gets_its_own_numbers_from_the_compiled_query():
-    first, first_item = ticket_with_item()
-    second, second_item = ticket_with_item()
-    refund(first, first_item, "10.50", completed_days_ago=3)
-    refund(first, first_item, "4.25", state="reserved", completed_days_ago=200)  # too old
-    refund(first, first_item, "99.00", state="released")  # given back: not refunded
-    refund(second, second_item, "1.00", completed_days_ago=1)
-    refund(second, second_item, "2.00", completed_days_ago=2)
-    TicketFactory(customer=first.customer, complaint_level="l2")  # an earlier dispute
-    TicketFactory(customer=first.customer, complaint_level="l3",
-                  created_at=timezone.now() - timedelta(days=120))  # outside 90 days
-    evidence(first, "photo")
-    evidence(second, "video")
-    evidence(second, "inspection_report")
-    PolicyRule.objects.create(name="x", kind="exchange", priority=1, verdict="deny")
-
-    one, one_version = facts.facts_and_ruleset_version(first, first_item)
-    two, two_version = facts.facts_and_ruleset_version(second, second_item)
-
-    assert (one.refunds_90d, one.disputes_90d) == (1, 1)
-    assert (two.refunds_90d, two.disputes_90d) == (2, 0)
-    assert one.already_refunded == Decimal("14.75")
-    assert two.already_refunded == Decimal("3.00")
-    assert one.evidence == {"photo"}
-    assert two.evidence == {"video", "inspection_report"}
-    assert one_version == two_version == ruleset_version() > 0
-    # The same answers as the ORM reads they stand for.
-    assert one.already_refunded == facts.already_refunded(first_item)
-    assert (one.refunds_90d, one.disputes_90d) == facts.customer_history(
-        first.customer_id, at=timezone.now(), exclude_ticket=first.pk)
+def local(moment: datetime) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_the_ticket_itself_is_not_counted_as_an_earlier_dispute():
-    ticket, item = ticket_with_item()
-    ticket.complaint_level = "l3"
-    ticket.save()
+def test_a_case_typed_into_the_simulator_and_sent_to_the_api_gives_equal_facts():
+    form = CaseForm({
+        "at": local(AT), "order_paid_amount": "300.00", "customer_tier": "vip",
+        "paid_at": local(SIGNED - timedelta(days=3)),
+        "shipped_at": local(SIGNED - timedelta(days=2)), "signed_at": local(SIGNED),
+        "item_category": "electronics", "item_flags": ["sanbao", "freight_insured"],
+        "item_paid_amount": "300.00", "already_refunded": "20.00", "warranty_days": "365",
+        "reason": "quality_defect", "item_condition": "opened", "evidence": ["photo"],
+        "refunds_90d": "1", "disputes_90d": "0", "merchant_silent_hours": "2.5",
+    })
+    api = FactsSerializer(data=API_CASE)
+    assert form.is_valid(), form.errors
+    assert api.is_valid(), api.errors
 
-    decided, _version = facts.facts_and_ruleset_version(ticket, item)
-
-    assert decided.disputes_90d == 0
-    assert decided.evidence == frozenset()
-    assert decided.already_refunded == Decimal("0.00")
+    assert form.to_facts() == api.to_facts()
 
 
-def test_the_query_is_compiled_once(django_assert_num_queries):
-    ticket, item = ticket_with_item()
-    facts.facts_and_ruleset_version(ticket, item)
-    facts._compiled_stored_numbers.cache_clear()
+def test_a_ticket_and_the_same_case_sent_to_the_api_give_equal_facts():
+    # given: a VIP's insured order of a phone with a year's warranty, waiting on the merchant
+    customer = Customer(tier="vip")
+    order = Order(customer=customer, paid_amount=Decimal("300.00"),
+                  paid_at=SIGNED - timedelta(days=3), shipped_at=SIGNED - timedelta(days=2),
+                  signed_at=SIGNED, freight_insured=True)
+    item = OrderItem(order=order, category="electronics", paid_amount=Decimal("300.00"),
+                     quantity=1, warranty_months=12)
+    ticket = Ticket(customer=customer, order=order, order_item=item,
+                    request_reason="quality_defect", item_condition="opened",
+                    state=TicketState.PENDING_INTERNAL, waiting_on=Collaborator.SUPPLIER,
+                    waiting_since=AT - timedelta(hours=2, minutes=30))
+    api = FactsSerializer(data=API_CASE)
+    assert api.is_valid(), api.errors
 
-    facts.facts_and_ruleset_version(ticket, item)
-    facts.facts_and_ruleset_version(ticket, item)
+    # when
+    from_ticket = facts.facts_from_ticket(ticket, item, at=AT, already_refunded=Decimal("20.00"),
+                                          evidence={"photo"}, refunds_90d=1, disputes_90d=0)
 
-    assert facts._compiled_stored_numbers.cache_info().misses == 1
-    assert facts._compiled_stored_numbers.cache_info().hits == 1
+    # then
+    assert from_ticket == api.to_facts()
+
+
+def test_the_builder_adds_the_flags_the_shop_data_implies():
+    flags = case(item_flags=["custom_made"], no_return_confirmed=True, freight_insured=True,
+                 warranty_months=12).item_flags
+
+    assert flags == {"custom_made", "no_return_confirmed", "freight_insured", "sanbao"}
+
+
+def test_only_covered_categories_with_a_warranty_are_sanbao():
+    assert "sanbao" not in case(item_category="apparel", warranty_months=12).item_flags
+    assert "sanbao" not in case(item_category="electronics", warranty_months=0).item_flags
+    assert "sanbao" not in case(item_category="electronics", warranty_days=365).item_flags
+
+
+def test_warranty_months_count_from_the_local_day_of_sign_off():
+    # 31 Jan in Shanghai (still 30 Jan in UTC): one month later is 28 Feb, so 28 days.
+    signed = datetime(2026, 1, 30, 17, 0, tzinfo=UTC)
+
+    decided = case(signed_at=signed, warranty_months=1, time_zone="Asia/Shanghai")
+
+    assert decided.warranty_days == 28
+
+
+def test_without_warranty_months_the_days_given_are_kept():
+    assert case(warranty_days=90).warranty_days == 90
+    assert case().warranty_days is None
+    assert case(warranty_months=0, warranty_days=90).warranty_days == 0
+
+
+def test_merchant_silence_is_counted_from_when_the_merchant_was_asked():
+    waited = case(merchant_waiting_since=AT - timedelta(hours=1, minutes=30))
+    given = case(merchant_silent_hours=Decimal("7"),
+                 merchant_waiting_since=AT - timedelta(hours=1))
+
+    assert waited.merchant_silent_hours == Decimal("1.5")
+    assert given.merchant_silent_hours == Decimal("7")
+    assert case().merchant_silent_hours == 0
+
+
+def test_only_a_ticket_waiting_on_the_merchant_has_merchant_silence():
+    on_logistics = Ticket(state=TicketState.PENDING_INTERNAL, waiting_on=Collaborator.LOGISTICS,
+                          waiting_since=AT)
+    on_merchant = Ticket(state=TicketState.PENDING_INTERNAL, waiting_on=Collaborator.SUPPLIER,
+                         waiting_since=AT)
+
+    assert facts.merchant_waiting_since(on_logistics) is None
+    assert facts.merchant_waiting_since(on_merchant) == AT
+
+
+def test_without_a_clock_the_builder_decides_as_of_now_in_the_current_time_zone():
+    before = timezone.now()
+
+    decided = case(at=None)
+
+    assert before <= decided.at <= timezone.now()
+    assert decided.time_zone == timezone.get_current_timezone_name()

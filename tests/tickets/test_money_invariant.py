@@ -11,7 +11,6 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.services.exceptions import Conflict
-from policies.facts import already_refunded
 from tests.tickets.money import (
     approval_limits,
     money_rules,
@@ -23,6 +22,7 @@ from tests.tickets.money import (
 from tickets import payments, services
 from tickets.models import Payout, PayoutKind, PayoutState, ResolutionState
 from tickets.services import resolutions as resolution_services
+from tickets.services.decision_facts import already_refunded
 from tickets.services.resolutions import approval_limit
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ compensation may exceed the price.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,8 +46,13 @@ class RefundPosition:
     promised: Decimal  # refunds of other open resolutions not executing yet
 
     @property
+    def held(self) -> Decimal:
+        """Return what is refunded or being refunded (promises not counted)."""
+        return self.refunded + self.reserved
+
+    @property
     def taken(self) -> Decimal:
-        return self.refunded + self.reserved + self.promised
+        return self.held + self.promised
 
 
 def _money(value) -> Decimal:
@@ -59,15 +64,27 @@ def _sum(queryset, field: str) -> Decimal:
     return _money(queryset.aggregate(total=Sum(field))["total"])
 
 
+def item_refunds_held(item_id: int) -> QuerySet[Payout]:
+    """Return the item's refund rows that count against what was paid: paid or reserved.
+
+    Manual settlements are paid rows too. The policy facts read the same rows (summed inside
+    their one query), so what a decision sees refunded is what this ledger counts.
+    """
+    return _refunds_held(Q(order_item_id=item_id))
+
+
+def _refunds_held(payouts: Q) -> QuerySet[Payout]:
+    return Payout.objects.filter(payouts, kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES)
+
+
 def refund_position(*, paid: Decimal, order: Order | None = None, item: OrderItem | None = None,
                     exclude: Resolution | None = None,
                     count_promises: bool = False) -> RefundPosition:
     """Return the refund position of an order, or of one item when `item` is given."""
-    payouts = Q(order_item_id=item.pk) if item is not None else Q(order_id=order.pk)
     resolutions = (Q(order_item_id=item.pk) if item is not None
                    else Q(ticket__order_id=order.pk))
-    refunds = Payout.objects.filter(payouts, kind=PayoutKind.REFUND,
-                                    state__in=PAYOUT_ACTIVE_STATES)
+    refunds = (item_refunds_held(item.pk) if item is not None
+               else _refunds_held(Q(order_id=order.pk)))
     if exclude is not None and exclude.pk is not None:
         refunds = refunds.exclude(resolution=exclude)
     by_state = dict(refunds.order_by().values_list("state").annotate(total=Sum("amount")))

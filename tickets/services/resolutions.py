@@ -24,7 +24,7 @@ from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from core.tasks import enqueue_on_commit
 from policies import rulebook
-from policies.facts import facts_and_ruleset_version, item_for_ticket
+from policies.facts import item_for_ticket
 from policies.models import ApprovalLimit
 from shop.models import Order
 from tickets import notifications
@@ -38,6 +38,7 @@ from tickets.models import (
 )
 from tickets.payments import PaymentFailed, PaymentRequest, get_gateway
 from tickets.services import ledger, legal_holds
+from tickets.services.decision_facts import facts_and_ruleset_version
 from tickets.services.tickets import _require_can_work, transition_reason
 
 RS = ResolutionState

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import models
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
@@ -34,7 +34,6 @@ def record_save(*, record: models.Model, actor, reason: str) -> models.Model:
     return record
 
 
-@transaction.atomic
 def record_relations_set(*, record: models.Model, actor,
                          relations: Mapping[str, Iterable]) -> None:
     """Set the many-to-many fields of a row edited by hand ({field name: related rows})."""

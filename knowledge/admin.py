@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from core.admin.history import ReadOnlyHistoryAdmin
+from core.admin.history import ReadOnlyHistoryAdmin, ServiceWritesAdmin
+from knowledge import services
 from knowledge.models import (
     Article,
     ArticleMedia,
@@ -21,7 +22,7 @@ class CategoryAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ServiceWritesAdmin):
     search_fields = ["name"]
 
 
@@ -47,22 +48,8 @@ class ArticleAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ["category", "author"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.author = request.user
-        elif {"title", "body", "article_type", "category"} & set(form.changed_data):
-            obj.version += 1
-        super().save_model(request, obj, form, change)
-
-    def save_formset(self, request, form, formset, change):
-        for instance in formset.save(commit=False):
-            instance._history_user = request.user
-            instance._change_reason = "admin:edit"
-            instance.save()
-        for instance in formset.deleted_objects:
-            instance._history_user = request.user
-            instance._change_reason = "admin:delete"
-            instance.delete()
-        formset.save_m2m()
+        services.article_save_from_admin(article=obj, actor=request.user,
+                                         changed=form.changed_data)
 
 
 @admin.register(ScriptTemplate)
@@ -76,13 +63,11 @@ class ScriptTemplateAdmin(ReadOnlyHistoryAdmin):
     readonly_fields = ["usage_count", "created_by", "created_at"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        services.script_template_save_from_admin(template=obj, actor=request.user)
 
 
 @admin.register(ScriptUsage)
-class ScriptUsageAdmin(admin.ModelAdmin):
+class ScriptUsageAdmin(ServiceWritesAdmin):
     list_display = ["template", "user", "count", "last_used_at"]
     list_select_related = ["template", "user"]
     list_filter = ["template__scenario"]

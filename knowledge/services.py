@@ -11,6 +11,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
+from core.services.admin_writes import record_save
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from knowledge.models import (
@@ -238,6 +239,30 @@ def _clean_template(*, title: str, body: str, scenario: str, channel: str,
         raise ValidationError(errors)
     check_placeholders(body, field="body")
     return title, body
+
+
+# The article fields whose change makes a new version (the state and review fields do not).
+CONTENT_FIELDS = frozenset({"title", "body", "article_type", "category"})
+
+
+def article_save_from_admin(*, article: Article, actor, changed: Iterable[str]) -> Article:
+    """Save an article added or edited in admin: a new one names its author, and a change
+    of its content (`changed` names the edited fields) makes a new version."""
+    adding = article._state.adding
+    if adding:
+        article.author = actor
+    elif CONTENT_FIELDS & set(changed):
+        article.version += 1
+    return record_save(record=article, actor=actor, reason="admin:add" if adding else "admin:edit")
+
+
+def script_template_save_from_admin(*, template: ScriptTemplate, actor) -> ScriptTemplate:
+    """Save a script template added or edited in admin; a new one names who wrote it."""
+    adding = template._state.adding
+    if adding:
+        template.created_by = actor
+    return record_save(record=template, actor=actor,
+                       reason="admin:add" if adding else "admin:edit")
 
 
 @transaction.atomic

@@ -2,12 +2,12 @@
 
 from django import forms
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from import_export.admin import ImportExportMixin
 
-from core.admin.history import ReadOnlyHistoryAdmin
+from core.admin.history import ReadOnlyHistoryAdmin, ServiceImportResource
+from policies import services
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
 
 
@@ -23,7 +23,7 @@ class ChoiceListWidget(widgets.Widget):
         return ",".join(value or [])
 
 
-class PolicyRuleResource(resources.ModelResource):
+class PolicyRuleResource(ServiceImportResource):
     """Rows keyed by id: an exported sheet re-imported updates the same rules."""
 
     class Meta:
@@ -38,10 +38,6 @@ class PolicyRuleResource(resources.ModelResource):
         for name in LIST_CHOICES:
             self.fields[name] = fields.Field(attribute=name, column_name=name,
                                              widget=ChoiceListWidget())
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        instance._change_reason = "import"
-        super().save_instance(instance, is_create, row, **kwargs)
 
 
 class PolicyRuleForm(forms.ModelForm):
@@ -101,29 +97,17 @@ class PolicyRuleAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
     @admin.action(description=_("Clone the selected rules (inactive copies)"),
                   permissions=["add"])
     def clone_rules(self, request, queryset):
-        with transaction.atomic():
-            for rule in queryset:
-                rule.pk = None
-                rule.name = f"{rule.name} (copy)"
-                rule.name_zh = f"{rule.name_zh}（副本）" if rule.name_zh else ""
-                rule.is_active = False
-                rule._history_user = request.user
-                rule._change_reason = "admin:clone"
-                rule.save()
+        services.policy_rules_clone(rules=queryset, actor=request.user)
         self.message_user(request, _("Cloned %(count)d rules; the copies are inactive.")
                           % {"count": queryset.count()}, messages.SUCCESS)
 
     @admin.action(description=_("Deactivate the selected rules"), permissions=["change"])
     def deactivate_rules(self, request, queryset):
-        with transaction.atomic():
-            for rule in queryset.filter(is_active=True):
-                rule.is_active = False
-                rule._history_user = request.user
-                rule._change_reason = "admin:deactivate"
-                rule.save(update_fields=["is_active"])
+        services.policy_rules_deactivate(rules=queryset.filter(is_active=True),
+                                         actor=request.user)
 
 
-class ApprovalLimitResource(resources.ModelResource):
+class ApprovalLimitResource(ServiceImportResource):
     class Meta:
         model = ApprovalLimit
         import_id_fields = ["role"]

@@ -6,11 +6,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
 from import_export.admin import ImportExportMixin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
-from core.admin.history import ReadOnlyHistoryAdmin
+from core.admin.history import ReadOnlyHistoryAdmin, ServiceImportResource, ServiceWritesAdmin
 from core.services.exceptions import Conflict
 from policies.admin import ChoiceListWidget
 from shop.models import Customer, CustomerTier, Order, OrderItem, mask_contact
@@ -54,12 +54,6 @@ class CustomerAdminForm(forms.ModelForm):
     class Meta:
         model = Customer
         fields = ["external_id", "name", "tier"]
-
-    def save(self, commit=True):
-        new_phone = self.cleaned_data.get("new_phone", "").strip()
-        if new_phone:
-            self.instance.phone = new_phone
-        return super().save(commit=commit)
 
 
 class ContactRevealForm(forms.Form):
@@ -105,6 +99,12 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
 
     def get_historical_record_context_helper(self, request, historical_record):
         return MaskedContactHistoryHelper(self.model, historical_record)
+
+    def save_model(self, request, obj, form, change):
+        new_phone = form.cleaned_data.get("new_phone", "").strip()
+        if new_phone:
+            obj.phone = new_phone
+        super().save_model(request, obj, form, change)
 
     def get_urls(self):
         custom = [
@@ -248,7 +248,7 @@ class TeamAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(ServiceWritesAdmin):
     search_fields = ["name"]
 
 
@@ -365,7 +365,7 @@ class TicketAdmin(ReadOnlyHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
-            formset.save()  # read-only inlines: nothing to write, but admin expects it
+            self.save_formset(request, form, formset, change)  # read-only: writes nothing
         if "tags" in form.changed_data:
             services.ticket_update_details(ticket=form.instance, actor=request.user,
                                            reason="admin:tags", tags=form.cleaned_data["tags"])
@@ -443,15 +443,7 @@ class RoutingRuleForm(ChoiceListForm):
                   "raise_priority_to"]
 
 
-class HistoryReasonResource(resources.ModelResource):
-    """Rows keyed by id; every imported row is validated and saved with the reason "import"."""
-
-    def save_instance(self, instance, is_create, row, **kwargs):
-        instance._change_reason = "import"
-        super().save_instance(instance, is_create, row, **kwargs)
-
-
-class RoutingRuleResource(HistoryReasonResource):
+class RoutingRuleResource(ServiceImportResource):
     team = fields.Field(attribute="team", column_name="team",
                         widget=widgets.ForeignKeyWidget(Team, field="code"))
 
@@ -471,7 +463,7 @@ class RoutingRuleResource(HistoryReasonResource):
                                              widget=ChoiceListWidget())
 
 
-class SlaPolicyResource(HistoryReasonResource):
+class SlaPolicyResource(ServiceImportResource):
     """One row per priority and complaint level, which is also the row's key."""
 
     class Meta:
@@ -508,7 +500,7 @@ class SlaPolicyAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ServiceWritesAdmin):
     """Answers are the customers' own words: read, never edited."""
 
     list_display = ["ticket", "sent_at", "answered_at", "csat", "speed", "attitude",

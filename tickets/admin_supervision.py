@@ -173,7 +173,7 @@ class IncidentAdmin(ServiceRefusalsAsMessages, ReadOnlyHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
-            formset.save()  # read-only inline: nothing to write, but admin expects it
+            self.save_formset(request, form, formset, change)  # read-only: writes nothing
         # Tickets join an incident only through the service (never removed: it is history).
         if "tickets" in form.changed_data:
             incidents.incident_add_tickets(incident=form.instance, actor=request.user,

@@ -45,6 +45,7 @@ from tickets.models import (
     Ticket,
     TicketState,
 )
+from tickets.services import rollups
 
 # The summed columns of a DailyAgentMetrics row.
 SUM_FIELDS = (
@@ -158,12 +159,10 @@ def metrics_rollup(*, start: date, end: date) -> dict[str, int]:
         target["promoters"] += row["promoters"]
         target["detractors"] += row["detractors"]
 
-    DailyAgentMetrics.objects.filter(day__gte=start, day__lte=end).delete()
-    DailyAgentMetrics.objects.bulk_create(
-        [DailyAgentMetrics(day=day, team_id=team_id, agent_id=agent_id, **sums)
-         for (day, team_id, agent_id), sums in sorted(rows.items(), key=_row_order)],
-        batch_size=1000,
-    )
+    rollups.daily_agent_metrics_replace(start=start, end=end, rows=[
+        DailyAgentMetrics(day=day, team_id=team_id, agent_id=agent_id, **sums)
+        for (day, team_id, agent_id), sums in sorted(rows.items(), key=_row_order)
+    ])
 
     paid = (Resolution.objects.filter(state=ResolutionState.COMPLETED, completed_at__gte=low,
                                       completed_at__lt=high)
@@ -172,15 +171,13 @@ def metrics_rollup(*, start: date, end: date) -> dict[str, int]:
             .annotate(n=Count("id"), refund=Sum("refund_amount"),
                       compensation=Sum("compensation_amount"), coupon=Sum("coupon_amount"))
             .order_by())
-    DailyRuleTotals.objects.filter(day__gte=start, day__lte=end).delete()
-    rule_rows = DailyRuleTotals.objects.bulk_create(
-        [DailyRuleTotals(day=row["day"], rule_name=row["rule_name"], kind=row["kind"],
-                         resolutions=row["n"], refund_total=row["refund"] or Decimal("0.00"),
-                         compensation_total=row["compensation"] or Decimal("0.00"),
-                         coupon_total=row["coupon"] or Decimal("0.00"))
-         for row in paid],
-        batch_size=1000,
-    )
+    rule_rows = rollups.daily_rule_totals_replace(start=start, end=end, rows=[
+        DailyRuleTotals(day=row["day"], rule_name=row["rule_name"], kind=row["kind"],
+                        resolutions=row["n"], refund_total=row["refund"] or Decimal("0.00"),
+                        compensation_total=row["compensation"] or Decimal("0.00"),
+                        coupon_total=row["coupon"] or Decimal("0.00"))
+        for row in paid
+    ])
     return {"agent_rows": len(rows), "rule_rows": len(rule_rows)}
 
 

@@ -15,18 +15,17 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from core.tasks import enqueue_on_commit
 from shop.models import Customer, mask_phone
 from tickets.models import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus, Ticket
+from tickets.services import outbox
 
 logger = logging.getLogger("cs_console.outbox")
 
@@ -232,60 +231,15 @@ def _outbox_row(notification: Notification, *, now: datetime) -> OutboxMessage:
     )
 
 
-def _insert_one_by_one(rows: list[OutboxMessage]) -> list[OutboxMessage]:
-    """Insert rows each in its own savepoint, leaving out those whose key was taken."""
-    inserted = []
-    for row in rows:
-        row.pk = None
-        try:
-            # A savepoint, so a duplicate key leaves the caller's transaction usable.
-            with transaction.atomic():
-                row.save(force_insert=True)
-        except IntegrityError:
-            if row.dedupe_key and OutboxMessage.objects.filter(
-                    dedupe_key=row.dedupe_key).exists():
-                continue
-            raise
-        inserted.append(row)
-    return inserted
-
-
 def notify_many(notifications: Iterable[Notification]) -> list[OutboxMessage]:
     """Render notifications, store the new ones as pending and deliver them after commit.
 
     A notification whose dedupe_key is already in the outbox (or earlier in the same list)
-    is left out: a sweep that runs twice, or two sweeps at once, queue each one once. The
-    rows go in with one INSERT and are delivered by one background task, so a sweep with
-    thousands of notifications costs a few statements, not a few per notification.
-    Return the rows stored.
+    is left out (see services.outbox.outbox_messages_store). Return the rows stored.
     """
     now = timezone.now()
     rows = [_outbox_row(notification, now=now) for notification in notifications]
-    keys = [row.dedupe_key for row in rows if row.dedupe_key]
-    taken = set(
-        OutboxMessage.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
-    ) if keys else set()
-    fresh = []
-    for row in rows:
-        if row.dedupe_key:
-            if row.dedupe_key in taken:
-                continue
-            taken.add(row.dedupe_key)
-        fresh.append(row)
-    if not fresh:
-        return []
-    if connection.features.can_return_rows_from_bulk_insert:
-        try:
-            with transaction.atomic():
-                OutboxMessage.objects.bulk_create(fresh)
-        except IntegrityError:
-            # Another transaction queued one of these keys after the check above.
-            fresh = _insert_one_by_one(fresh)
-    else:
-        fresh = _insert_one_by_one(fresh)
-    if fresh:
-        enqueue_on_commit("tickets.notifications.deliver_many_task", [row.pk for row in fresh])
-    return fresh
+    return outbox.outbox_messages_store(messages=rows)
 
 
 def notify(*, template: str, channel: str, ticket: Ticket | None = None, user=None,
@@ -370,19 +324,13 @@ def deliver(message_id: int, *, now: datetime | None = None) -> str:
                 get_backend(message.channel).send(message)
         except Exception as exc:  # any backend failure is recorded and retried
             logger.warning("outbox %s: delivery failed", message.pk, exc_info=True)
-            message.attempts += 1
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxStatus.FAILED
-            else:
-                message.next_attempt_at = retry_due_at(
-                    created_at=message.created_at, attempts=message.attempts
-                )
-            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-            return "failed" if message.status == OutboxStatus.FAILED else "retry"
-        message.status = OutboxStatus.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["status", "sent_at"])
+            attempts = message.attempts + 1
+            retry_at = None if attempts >= MAX_ATTEMPTS else retry_due_at(
+                created_at=message.created_at, attempts=attempts)
+            outbox.outbox_message_record_failure(
+                message=message, error=f"{type(exc).__name__}: {exc}", retry_at=retry_at)
+            return "failed" if retry_at is None else "retry"
+        outbox.outbox_message_record_sent(message=message)
         return "sent"
 
 
@@ -430,21 +378,3 @@ def notification_get_for_user(*, user, pk: int) -> OutboxMessage:
     if notification is None:
         raise Http404
     return notification
-
-
-def notification_mark_read(*, actor, notification: OutboxMessage) -> OutboxMessage:
-    """Mark one of the actor's console notifications read (once; later calls keep the time)."""
-    if notification.recipient_user_id != actor.pk:
-        raise PermissionDenied
-    if notification.read_at is None:
-        notification.read_at = timezone.now()
-        # The outbox keeps no history (each row is its own record), so a plain update is fine.
-        OutboxMessage.objects.filter(pk=notification.pk, read_at__isnull=True).update(
-            read_at=notification.read_at
-        )
-    return notification
-
-
-def notification_mark_all_read(*, actor) -> int:
-    """Mark every unread console notification of the actor read; return how many."""
-    return _internal_for(actor).filter(read_at__isnull=True).update(read_at=timezone.now())

@@ -4,7 +4,8 @@ Each sweep reads the due tickets in batches along an indexed due-time column (pa
 indexes over open tickets), changes each batch with a few set-based statements (one UPDATE,
 one history INSERT, one outbox INSERT, one delivery task) and records that it acted (a
 timestamp column or the outbox's dedupe key), so running it twice does nothing twice. Each
-takes `now`, so tests move the clock instead of sleeping.
+takes `now`, so tests move the clock instead of sleeping. The writes themselves are the
+services of `tickets.services.sla_sweeps` and the outbox's.
 """
 
 import logging
@@ -17,10 +18,8 @@ from django.db import transaction
 from django.db.models import QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from core.models.roles import Role
-from core.services.accounts import system_user
 from tickets import notifications, sla
 from tickets.models import (
     OPEN_STATES,
@@ -31,6 +30,7 @@ from tickets.models import (
     Ticket,
     TicketState,
 )
+from tickets.services import sla_sweeps
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -39,24 +39,6 @@ MAJOR_LEVELS = (ComplaintLevel.L2, ComplaintLevel.L3, ComplaintLevel.SPECIAL)
 
 def _supervisors():
     return list(get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True))
-
-
-def _save_batch(tickets: list[Ticket], fields: list[str], reason: str) -> None:
-    """Save the batch's own values of `fields` (one CASE per field), with history."""
-    bulk_update_with_history(tickets, Ticket, fields, batch_size=BATCH,
-                             default_user=system_user(), default_change_reason=reason)
-
-
-def _save_batch_alike(tickets: list[Ticket], reason: str, **columns) -> None:
-    """Save what the whole batch shares with one plain UPDATE, with history.
-
-    The caller has set the same values on the tickets in memory; `columns` says them in
-    SQL (a value or an expression), which costs far less than a CASE per ticket.
-    """
-    with transaction.atomic(savepoint=False):
-        Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**columns)
-        Ticket.history.bulk_history_create(tickets, update=True, default_user=system_user(),
-                                           default_change_reason=reason)
 
 
 def _each_due_batch(due: QuerySet, order_by: str, handle) -> int:
@@ -145,9 +127,10 @@ def remind_first_response(*, now: datetime) -> int:
             ticket.first_response_reminded_at = now
             ticket.first_response_breached_at = ticket.first_response_breached_at or now
         notifications.notify_many(reminders)
-        _save_batch_alike(
-            tickets, "sla:first_response_reminder", first_response_reminded_at=now,
-            first_response_breached_at=Coalesce("first_response_breached_at", Value(now)))
+        sla_sweeps.sla_tickets_stamp(
+            tickets=tickets, reason="sla:first_response_reminder",
+            columns={"first_response_reminded_at": now, "first_response_breached_at":
+                     Coalesce("first_response_breached_at", Value(now))})
 
     due = Ticket.objects.filter(
         state__in=OPEN_STATES, first_response_at__isnull=True,
@@ -168,7 +151,8 @@ def flag_resolution_breaches(*, now: datetime) -> int:
             )
             for ticket in tickets if ticket.assignee_id
         )
-        _save_batch_alike(tickets, "sla:resolution_breached", resolution_breached_at=now)
+        sla_sweeps.sla_tickets_stamp(tickets=tickets, reason="sla:resolution_breached",
+                                     columns={"resolution_breached_at": now})
 
     due = Ticket.objects.filter(
         state__in=OPEN_STATES, resolution_breached_at__isnull=True, resolution_due_at__lte=now,
@@ -192,8 +176,9 @@ def raise_priority_of_unresolved(*, now: datetime) -> int:
                 sla.add_time(ticket.created_at, terms.resolution, terms)
                 + timedelta(seconds=ticket.paused_seconds),
             )
-        _save_batch(tickets, ["priority", "priority_raised_at", "resolution_due_at"],
-                    "sla:priority_raised")
+        sla_sweeps.sla_tickets_save(
+            tickets=tickets, fields=["priority", "priority_raised_at", "resolution_due_at"],
+            reason="sla:priority_raised")
 
     raised = 0
     # One index range per priority and level (the limit differs), most urgent first.
@@ -233,9 +218,7 @@ def send_customer_updates(*, now: datetime) -> int:
                 dedupe_key=f"update:{ticket.pk}:{now:%Y%m%d%H%M}",
             ))
         notifications.notify_many(updates)
-        # One UPDATE per distinct next time (one per SLA policy), not a CASE per ticket.
-        for due_at, ids in next_due.items():
-            CustomerUpdateClock.objects.filter(pk__in=ids).update(due_at=due_at)
+        sla_sweeps.customer_update_clocks_move(due_at=next_due)
 
     due = CustomerUpdateClock.objects.filter(
         due_at__lte=now,

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from tickets import notifications
+from tickets.services import outbox
 
 PAGE_SIZE = 25
 
@@ -37,12 +38,12 @@ def notification_list(request):
 def notification_mark_read(request, pk: int):
     """Mark one of the user's notifications read; anyone else's is not found."""
     notification = notifications.notification_get_for_user(user=request.user, pk=pk)
-    notifications.notification_mark_read(actor=request.user, notification=notification)
+    outbox.notification_mark_read(actor=request.user, notification=notification)
     return _back_to_list(request)
 
 
 @require_POST
 def notification_mark_all_read(request):
     """Mark all of the user's notifications read."""
-    notifications.notification_mark_all_read(actor=request.user)
+    outbox.notification_mark_all_read(actor=request.user)
     return _back_to_list(request)

@@ -1,24 +1,71 @@
-"""Admin base class whose history pages only ever show the past."""
+"""Admin base classes: every write goes through a service, and history only shows the past."""
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from import_export import resources
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.services import admin_writes as services
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
-    """SimpleHistoryAdmin that records why an object changed and refuses to revert.
+
+class ServiceWrites:
+    """Admin mix-in whose saves and deletes call services, never the model directly.
+
+    Rows edited by hand go through `core.services.admin_writes` (the model permission check and an
+    audited save); a ModelAdmin whose rows have rules of their own overrides `save_model`
+    to call its app's service instead. Reasons are the stable keys "admin:add",
+    "admin:edit" and "admin:delete".
+    """
+
+    def save_model(self, request, obj, form, change):
+        services.record_save(record=obj, actor=request.user,
+                             reason="admin:edit" if change else "admin:add")
+
+    def delete_model(self, request, obj):
+        services.record_delete(record=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        services.records_delete(records=queryset, actor=request.user)
+
+    def save_related(self, request, form, formsets, change):
+        # What form.save_m2m() would set: the many-to-many fields the form edits.
+        relations = {field.name: form.cleaned_data[field.name]
+                     for field in form.instance._meta.many_to_many
+                     if field.name in form.cleaned_data}
+        services.record_relations_set(record=form.instance, actor=request.user,
+                                      relations=relations)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        # commit=False writes nothing: it hands back the rows to save and to delete.
+        for record in formset.save(commit=False):
+            services.record_save(record=record, actor=request.user, reason="admin:edit")
+        for record in formset.deleted_objects:
+            services.record_delete(record=record, actor=request.user)
+        formset.save_m2m()
+
+
+class ServiceWritesAdmin(ServiceWrites, admin.ModelAdmin):
+    """ModelAdmin of a model without history whose writes call services."""
+
+
+class ReadOnlyHistoryAdmin(ServiceWrites, SimpleHistoryAdmin):
+    """SimpleHistoryAdmin that writes through services and refuses to revert.
 
     SIMPLE_HISTORY_REVERT_DISABLED only hides the revert button; a POST to a historical
     version's page would still overwrite the object with the old values, around every
     service and state machine. History is evidence, so that door stays shut.
     """
 
-    def save_model(self, request, obj, form, change):
-        # Record the edit like every other change: who, and a stable reason key.
-        obj._history_user = request.user
-        obj._change_reason = "admin:edit" if change else "admin:add"
-        super().save_model(request, obj, form, change)
-
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ServiceImportResource(resources.ModelResource):
+    """Spreadsheet rows saved through the import service, with the history reason "import"."""
+
+    def do_instance_save(self, instance, is_create):
+        services.record_import(record=instance, is_create=is_create)

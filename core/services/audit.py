@@ -27,6 +27,17 @@ def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=No
         del obj._history_first_link
 
 
+def delete_with_history(obj: models.Model, *, actor, reason: str) -> None:
+    """Delete obj so its last history row records the acting user and a stable reason key."""
+    if actor is None:
+        from core.services.accounts import system_user
+
+        actor = system_user()
+    obj._history_user = actor
+    obj._change_reason = reason
+    obj.delete()
+
+
 def history_model_of(model):
     """The history model of an audited model. Read from the class, not through the
     `history` descriptor, which builds a new manager class on every access."""

@@ -34,7 +34,7 @@ def test_an_agent_reveals_the_number_with_a_reason(page, live_server, agent, tea
 def test_a_supervisor_reveals_the_number_in_admin(page, live_server, supervisor, screenshot):
     customer = CustomerFactory(name="林晓雨", phone="13812345678")
     log_in(page, live_server, supervisor.username)
-    page.goto(f"{live_server.url}/admin/tickets/customer/{customer.pk}/change/")
+    page.goto(f"{live_server.url}/admin/shop/customer/{customer.pk}/change/")
 
     assert "138****5678" in page.content()
     assert "13812345678" not in page.content()

@@ -17,6 +17,13 @@ are built as plain tuples and written in batches, one transaction per batch:
   stamps auto_now / auto_now_add fields with the current time, which would make a ticket
   from last spring look changed today and its customer younger than its orders.
 
+Skipping the services skips none of their rules: each ticket gets its category, priority,
+team, SLA due times, next customer update and number from the functions the services use
+(tickets.routing.classify, the escalation rules of tickets.services.tickets, tickets.sla,
+numbering), as if it had come in with its template's team and been escalated to its
+complaint level, so a rule changed there changes the generated tickets too. The routing
+rules and SLA policies are read once per load, never per ticket.
+
 What stays true while the generator writes next to normal traffic:
 
 * Ticket numbers come from `reserve_ticket_numbers`, per local day, inside the batch's
@@ -49,7 +56,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import accumulate, groupby
 from operator import itemgetter
@@ -72,7 +79,7 @@ from shop.models import (
     PaymentChannel,
     ProductCategory,
 )
-from tickets import sla
+from tickets import routing, sla
 from tickets.models import (
     OPEN_STATES,
     CancelReason,
@@ -93,7 +100,9 @@ from tickets.models import (
     TicketState,
     TicketType,
 )
+from tickets.routing_config import routing_config
 from tickets.services.numbering import format_ticket_number, reserve_ticket_numbers
+from tickets.services.tickets import escalated_priority, escalation_team_code
 
 BULK_REASON = "bulk:create"
 DEFAULT_BATCH_SIZE = 20_000
@@ -132,19 +141,11 @@ CHANNEL_WEIGHTS = {
     Channel.ONLINE_CHAT: 35, Channel.APP: 25, Channel.PHONE: 15,
     Channel.MINI_PROGRAM: 12, Channel.WEB_FORM: 8, Channel.EMAIL: 5,
 }
+# The priority a request arrives with; the routing rules and the complaint level may raise it.
 PRIORITY_WEIGHTS = {Priority.P0: 2, Priority.P1: 13, Priority.P2: 65, Priority.P3: 20}
 COMPLAINT_WEIGHTS = {
     ComplaintLevel.NONE: 90, ComplaintLevel.L1: 6, ComplaintLevel.L2: 2.5,
     ComplaintLevel.L3: 0.5, ComplaintLevel.SPECIAL: 1,
-}
-# Mirrors the escalation rules of the ticket services: who handles a level, and how urgent.
-ESCALATION_TEAM = {
-    ComplaintLevel.L2: "complaints", ComplaintLevel.L3: "risk_legal",
-    ComplaintLevel.SPECIAL: "vip_desk",
-}
-ESCALATION_PRIORITY = {
-    ComplaintLevel.L2: Priority.P1, ComplaintLevel.L3: Priority.P0,
-    ComplaintLevel.SPECIAL: Priority.P1,
 }
 CANCEL_WEIGHTS = {CancelReason.DUPLICATE: 50, CancelReason.WITHDRAWN: 40, CancelReason.SPAM: 10}
 TIER_WEIGHTS = {CustomerTier.NORMAL: 90, CustomerTier.VIP: 8, CustomerTier.SVIP: 2}
@@ -734,9 +735,11 @@ class Generator:
             TicketState.NEW: 50, TicketState.ASSIGNED: 20, TicketState.IN_PROGRESS: 30,
         })
         self._load_people()
-        # SLA terms per priority and level, read once: generation never queries per ticket.
+        # The routing rules and SLA policies, read once: generation never queries per ticket.
+        self.routing = routing_config()
         self.sla_terms = {
-            (priority, level): sla.terms_for(priority=priority, complaint_level=level)
+            (priority, level): sla.terms_for(priority=priority, complaint_level=level,
+                                             config=self.routing)
             for priority in Priority.values for level in ComplaintLevel.values
         }
         self.customers: list[tuple[int, str]] = []
@@ -751,7 +754,6 @@ class Generator:
         self.tag_ids = {name: Tag.objects.get_or_create(name=name)[0].pk for name in TAGS}
         teams = list(Team.objects.filter(is_active=True).order_by("pk"))
         self.team_ids = {team.code: team.pk for team in teams}
-        self.all_team_ids = [team.pk for team in teams]
         user_model = get_user_model()
         workers = user_model.objects.filter(is_active=True, groups__name__in=WORKING_ROLES)
         self.agents = sorted(set(workers.values_list("pk", flat=True)))
@@ -1039,6 +1041,17 @@ class Generator:
             for sequence, t in enumerate(day_tickets, start=first):
                 t["number"] = format_ticket_number(day, sequence)
 
+    def _team_id(self, template_team: str, escalation_team: str | None,
+                 routed: routing.Routing) -> int | None:
+        """The team the services give: the template's (an explicit team wins over routing),
+        else the routed one; then the complaint level's team, where one handles the level."""
+        team_id = self.team_ids.get(template_team)
+        if team_id is None and routed.team is not None:
+            team_id = routed.team.pk
+        if escalation_team is not None:
+            return self.team_ids.get(escalation_team, team_id)
+        return team_id
+
     def _ticket(self, created: int, state: str, ticket_id: int, messages: list, links: list,
                 updates: list):
         rng, now = self.rng, self.now_ts
@@ -1057,19 +1070,20 @@ class Generator:
             else:
                 template = rng.choice(IN_TRANSIT if rng.random() < 0.75 else PAYMENT)
         words = {"order": order.number if order else "", "item": order.title if order else ""}
+        subject = template.subject.format(**words)[:200]
+        description = rng.choice(template.inbound).format(**words)
         channel = self._pick(self.channels)
         level = self._pick(self.levels)
         if level == ComplaintLevel.SPECIAL and tier == CustomerTier.NORMAL:
             level = ComplaintLevel.L1
-        priority = self._pick(self.priorities)
-        if tier != CustomerTier.NORMAL and priority > Priority.P1 and rng.random() < 0.5:
-            priority = Priority.P1
-        if level in ESCALATION_PRIORITY:
-            priority = min(priority, ESCALATION_PRIORITY[level])
-        team_code = ESCALATION_TEAM.get(level, template.team)
-        team_id = self.team_ids.get(team_code)
-        if team_id is None and self.all_team_ids:
-            team_id = rng.choice(self.all_team_ids)
+        # Category, priority and team as the services give them: created through intake with
+        # the template's team, then escalated to its complaint level.
+        routed = routing.classify(subject=subject, description=description,
+                                  category=template.category, channel=channel, tier=tier,
+                                  priority=self._pick(self.priorities), config=self.routing)
+        priority = escalated_priority(priority=routed.priority, level=level)
+        escalation_team = escalation_team_code(level)
+        team_id = self._team_id(template.team, escalation_team, routed)
 
         # When things happened; squeezed to fit if the ticket is younger than its story.
         cancelled_from = None
@@ -1113,11 +1127,10 @@ class Generator:
             paused_seconds = int((now - responded) * (0.1 + rng.random() * 0.3))
 
         created_at = self._at(created)
-        due = sla.due_times(created_at=created_at, terms=self.sla_terms[priority, level])
-        paused = timedelta(seconds=paused_seconds)
+        terms = self.sla_terms[priority, level]
+        due = sla.due_times(created_at=created_at, terms=terms, paused_seconds=paused_seconds)
 
         # The timeline: the customer's words, the first answer, then a note or the outcome.
-        description = rng.choice(template.inbound).format(**words)
         ticket_messages = [(MessageKind.INBOUND, channel, description, self.channel_account_id,
                             created)]
         if responded_to:
@@ -1161,13 +1174,12 @@ class Generator:
         t.update(
             id=ticket_id,
             channel=channel,
-            ticket_type=(TicketType.COMPLAINT if level in ESCALATION_TEAM
-                         else template.ticket_type),
-            category=template.category,
+            ticket_type=TicketType.COMPLAINT if escalation_team else template.ticket_type,
+            category=routed.category,
             priority=priority,
             complaint_level=level,
             state=state,
-            subject=template.subject.format(**words)[:200],
+            subject=subject,
             description=description,
             customer_id=customer_id,
             order_id=order.order_id if order else None,
@@ -1183,9 +1195,9 @@ class Generator:
             resolution_summary=(template.summary
                                 if state in (TicketState.RESOLVED, TicketState.CLOSED) else ""),
             cancel_reason=cancel_reason,
-            first_response_due_at=due.first_response_due_at + paused,
+            first_response_due_at=due.first_response_due_at,
             first_response_at=self._at(responded) if responded_to else None,
-            resolution_due_at=due.resolution_due_at + paused,
+            resolution_due_at=due.resolution_due_at,
             paused_at=self._at(paused_at) if paused_at is not None else None,
             paused_seconds=paused_seconds,
             resolved_at=(self._at(resolved)
@@ -1201,7 +1213,7 @@ class Generator:
         if state in OPEN_STATES:
             updates.append(self.clocks_t.row({
                 "ticket_id": ticket_id,
-                "due_at": self._at(last_reply) + sla.CUSTOMER_UPDATE_INTERVAL,
+                "due_at": sla.customer_update_due_at(after=self._at(last_reply), terms=terms),
             }))
 
         for kind, message_channel, body, author, at in ticket_messages:
@@ -1212,7 +1224,7 @@ class Generator:
 
         if tier != CustomerTier.NORMAL:
             links.append((ticket_id, self.tag_ids[TAG_VIP]))
-        if level in ESCALATION_TEAM:
+        if escalation_team:
             links.append((ticket_id, self.tag_ids[TAG_ESCALATED]))
         if rng.random() < RANDOM_TAG_SHARE:
             links.append((ticket_id, self.tag_ids[rng.choice(RANDOM_TAGS)]))

@@ -17,6 +17,7 @@ from django.db import connections
 
 from core.models.roles import WORKING_ROLES
 from tickets.models import OPEN_STATES, AgentProfile, Category, RoutingRule, Team, Ticket
+from tickets.models.routing import split_keywords
 from tickets.routing_config import RoutingConfig, routing_config
 
 DEFAULT_CAPACITY = 20
@@ -31,8 +32,19 @@ class Routing:
     rules: list[str] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=256)
+def _words_to_find(keywords: str) -> tuple[str, ...]:
+    """Return a rule's keywords in lower case.
+
+    Cached by the keyword text: intake and the bulk loader match every ticket against every
+    rule, and splitting the text each time cost more than the matching.
+    """
+    return tuple(word.lower() for word in split_keywords(keywords))
+
+
 def rule_matches(rule: RoutingRule, *, text: str, category: str, channel: str, tier: str) -> bool:
-    if rule.keyword_list and not any(word.lower() in text for word in rule.keyword_list):
+    words = _words_to_find(rule.keywords)
+    if words and not any(word in text for word in words):
         return False
     if rule.categories and category not in rule.categories:
         return False

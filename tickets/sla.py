@@ -127,6 +127,11 @@ def due_times(*, created_at: datetime, terms: Terms, paused_seconds: int = 0) ->
     )
 
 
+def customer_update_due_at(*, after: datetime, terms: Terms) -> datetime:
+    """Return when the customer's next progress update is due: one interval after `after`."""
+    return add_time(after, terms.update_interval, terms)
+
+
 def initial_due_times(*, created_at: datetime, priority: int, complaint_level: str) -> DueTimes:
     """Return the due times stamped on a new ticket."""
     return due_times(created_at=created_at,

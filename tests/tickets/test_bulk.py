@@ -1,5 +1,6 @@
 """The bulk ticket generator (tickets/bulk.py) on whichever database the tests run on."""
 
+import re
 from collections import Counter
 
 import pytest
@@ -10,18 +11,26 @@ from django.utils import timezone
 from demo.services.people import load_people
 from shop.models import Customer, Order
 from tests.factories import CustomerFactory
+from tickets import bulk as bulk_loader
+from tickets import routing, sla
 from tickets.bulk import BULK_REASON, generate_tickets
 from tickets.models import (
+    OPEN_STATES,
     Channel,
+    CustomerUpdateClock,
     Message,
     MessageKind,
+    Priority,
     Tag,
+    Team,
     Ticket,
     TicketNumberSequence,
     TicketState,
 )
+from tickets.routing_config import routing_config
 from tickets.services import ticket_create
 from tickets.services.numbering import format_ticket_number
+from tickets.services.tickets import escalated_priority, escalation_team_code
 
 N = 200
 
@@ -187,6 +196,73 @@ def test_the_same_seed_gives_the_same_content(people):
     generate_tickets(30, seed=3, now=now)
 
     assert content() == first
+
+
+TEMPLATES = (*bulk_loader.AFTER_DELIVERY, *bulk_loader.IN_TRANSIT, *bulk_loader.NOT_SHIPPED,
+             *bulk_loader.PAYMENT, *bulk_loader.NO_ORDER)
+
+
+def _template_of(ticket: Ticket) -> bulk_loader.Template:
+    """Return the template a generated ticket was written from (subjects differ per template)."""
+    words = {"order": ticket.order.number if ticket.order_id else "",
+             "item": ticket.order_item.title if ticket.order_item_id else ""}
+    (template,) = [t for t in TEMPLATES if t.subject.format(**words)[:200] == ticket.subject]
+    return template
+
+
+def _last_reply_at(ticket: Ticket):
+    replies = [m.created_at for m in ticket.messages.all() if m.kind == MessageKind.REPLY]
+    return max(replies, default=ticket.created_at)
+
+
+@pytest.fixture
+def bulk_of_p3_requests(people, monkeypatch):
+    """A load in which every request arrives as P3, so any other priority is the rules' doing."""
+    monkeypatch.setattr(bulk_loader, "PRIORITY_WEIGHTS", {Priority.P3: 1})
+    return generate_tickets(80, batch_size=30, seed=11)
+
+
+def test_each_ticket_gets_what_the_services_rules_give_for_its_inputs(bulk_of_p3_requests):
+    # given: the rules the services apply, as they stand in the database
+    config = routing_config()
+    active_teams = {team.code: team for team in Team.objects.filter(is_active=True)}
+    clocks = dict(CustomerUpdateClock.objects.values_list("ticket_id", "due_at"))
+    tickets = Ticket.objects.select_related("customer", "order", "order_item", "team")
+    raised = set()
+
+    for ticket in tickets.prefetch_related("messages"):
+        # when: intake classifies the request and sends it to the template's team ...
+        template = _template_of(ticket)
+        routed = routing.classify(
+            subject=ticket.subject, description=ticket.description, category=template.category,
+            channel=ticket.channel, tier=ticket.customer.tier, priority=Priority.P3,
+            config=config,
+        )
+        team = active_teams.get(template.team) or routed.team
+        # ... and escalation takes it to the team of its complaint level, raising its priority
+        level = ticket.complaint_level
+        team = active_teams.get(escalation_team_code(level), team)
+        priority = escalated_priority(priority=routed.priority, level=level)
+        terms = sla.terms_for(priority=priority, complaint_level=level, config=config)
+        due = sla.due_times(created_at=ticket.created_at, terms=terms,
+                            paused_seconds=ticket.paused_seconds)
+
+        # then
+        assert (ticket.category, ticket.priority, ticket.team) == (
+            routed.category, priority, team), ticket.subject
+        assert ticket.first_response_due_at == due.first_response_due_at
+        assert ticket.resolution_due_at == due.resolution_due_at
+        if ticket.state in OPEN_STATES:
+            assert clocks[ticket.pk] == sla.customer_update_due_at(
+                after=_last_reply_at(ticket), terms=terms)
+        assert re.fullmatch(r"CS\d{8}-\d{6}", ticket.number)
+        day = timezone.localdate(ticket.created_at)
+        assert ticket.number == format_ticket_number(day, int(ticket.number[-6:]))
+        if priority != Priority.P3:
+            raised.add(ticket.pk)
+
+    # The rules did work on this load: some requests were raised, and not all of them.
+    assert 0 < len(raised) < tickets.count()
 
 
 def test_needs_someone_to_assign_tickets_to(db):

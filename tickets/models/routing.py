@@ -53,6 +53,11 @@ class AgentProfile(models.Model):
                                    % {"skills": ", ".join(sorted(unknown))}})
 
 
+def split_keywords(keywords: str) -> list[str]:
+    """Return the words of a keyword list, separated by ASCII or full-width commas."""
+    return [word.strip() for word in keywords.replace("，", ",").split(",") if word.strip()]
+
+
 class RoutingRule(models.Model):
     """Keywords and/or category → category, team, skill and priority (checked in order)."""
 
@@ -87,8 +92,7 @@ class RoutingRule(models.Model):
 
     @property
     def keyword_list(self) -> list[str]:
-        return [word.strip() for word in self.keywords.replace("，", ",").split(",")
-                if word.strip()]
+        return split_keywords(self.keywords)
 
     def clean(self) -> None:
         errors = {}

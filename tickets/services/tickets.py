@@ -56,6 +56,16 @@ ESCALATION_MIN_PRIORITY = {
 }
 
 
+def escalation_team_code(level: str) -> str | None:
+    """Return the code of the team that handles a complaint level (None: the ticket's own)."""
+    return ESCALATION_TEAM_CODES.get(level)
+
+
+def escalated_priority(*, priority: int, level: str) -> int:
+    """Return a ticket's priority at a complaint level (escalation raises it, never lowers it)."""
+    return min(priority, ESCALATION_MIN_PRIORITY.get(level, priority))
+
+
 def transition_reason(name: str, comment: str = "") -> str:
     """Return the history reason for a transition: a stable key, then the agent's comment."""
     comment = comment.strip()
@@ -509,9 +519,9 @@ def ticket_escalate(*, ticket: Ticket, actor, level: str, reason: str) -> Ticket
         )
 
     ticket.complaint_level = level
-    ticket.priority = min(ticket.priority, ESCALATION_MIN_PRIORITY.get(level, ticket.priority))
+    ticket.priority = escalated_priority(priority=ticket.priority, level=level)
     _stamp_due_times(ticket, keep_first_response=True)
-    team_code = ESCALATION_TEAM_CODES.get(level)
+    team_code = escalation_team_code(level)
     target = Team.objects.filter(code=team_code, is_active=True).first() if team_code else None
     if target is not None and target.pk != ticket.team_id:
         ticket.team = target

@@ -23,4 +23,4 @@ def customer_update_plan_next(*, ticket: Ticket, after: datetime, config=None) -
     has it, saves reading the SLA policy again."""
     terms = sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level,
                           config=config)
-    customer_update_plan(ticket=ticket, due_at=sla.add_time(after, terms.update_interval, terms))
+    customer_update_plan(ticket=ticket, due_at=sla.customer_update_due_at(after=after, terms=terms))

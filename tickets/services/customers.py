@@ -4,18 +4,21 @@ Intake only matches an existing customer (see intake.customer_match_or_create); 
 itself changes here, for those who hold change_customer (supervisors, the shop sync).
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cs_console.audit import save_with_history
+from cs_console.models import User
 from tickets.models import Customer, Ticket
 
 CUSTOMER_FIELDS = ("name", "phone", "tier")
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor, reason: str, **changes) -> Customer:
+def customer_update(*, customer: Customer, actor: User, reason: str, **changes: Any) -> Customer:
     """Change the customer's name, phone or tier; the history row says who and why."""
     if not actor.has_perm("tickets.change_customer"):
         raise PermissionDenied(_("You may not change customer records."))
@@ -38,7 +41,7 @@ def customer_update(*, customer: Customer, actor, reason: str, **changes) -> Cus
 
 
 @transaction.atomic
-def customer_adopt_reported(*, ticket: Ticket, actor, reason: str) -> Customer:
+def customer_adopt_reported(*, ticket: Ticket, actor: User, reason: str) -> Customer:
     """Take what the caller reported on the ticket into the customer record.
 
     For a holder of change_customer who has checked the caller's details: the record

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from cs_console.audit import save_with_history
 from cs_console.exceptions import Conflict
+from cs_console.models import User
 from tickets.models import (
     PAYOUT_ACTIVE_STATES,
     RESOLUTION_OPEN_STATES,
@@ -130,12 +131,12 @@ def _refund_of(requests: list[PaymentRequest]) -> Decimal:
                ZERO)
 
 
-def _save(payout: Payout, *, actor, reason: str) -> None:
+def _save(payout: Payout, *, actor: User | None, reason: str) -> None:
     save_with_history(payout, actor=actor, reason=reason)
 
 
 def reserve(*, resolution: Resolution, order: Order, requests: list[PaymentRequest],
-            actor) -> list[Payout]:
+            actor: User | None) -> list[Payout]:
     """Reserve one row per payment request, after checking the refund fits (order locked).
 
     A released row (an earlier attempt failed) is reserved again; a paid row (an earlier
@@ -165,7 +166,7 @@ def reserve(*, resolution: Resolution, order: Order, requests: list[PaymentReque
 
 
 def mark_paid(*, resolution: Resolution, paid: list[tuple[PaymentRequest, PaymentResult]],
-              actor) -> None:
+              actor: User | None) -> None:
     """Record what the gateway paid: the reserved rows become paid, with its reference."""
     now = timezone.now()
     rows = {payout.idempotency_key: payout
@@ -180,7 +181,7 @@ def mark_paid(*, resolution: Resolution, paid: list[tuple[PaymentRequest, Paymen
         _save(payout, actor=actor, reason="payout:paid")
 
 
-def release_reserved(*, resolution: Resolution, actor) -> None:
+def release_reserved(*, resolution: Resolution, actor: User | None) -> None:
     """Give back what a failed attempt had reserved but not paid."""
     for payout in Payout.objects.select_for_update().filter(resolution=resolution,
                                                             state=PayoutState.RESERVED):
@@ -189,7 +190,7 @@ def release_reserved(*, resolution: Resolution, actor) -> None:
 
 
 def record_manual(*, resolution: Resolution, order: Order, requests: list[PaymentRequest],
-                  actor, reference: str) -> None:
+                  actor: User, reference: str) -> None:
     """Record payments settled outside the gateway as paid, after the same checks (order locked)."""
     require_refund_fits(order=order, item=resolution.order_item, amount=_refund_of(requests),
                         exclude=resolution)

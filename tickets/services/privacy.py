@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from cs_console.models import User
 from tickets.models import REVEAL_REASON_MAX_LENGTH, ContactReveal, Customer, Ticket
 
 REVEAL_PERMISSION = "tickets.reveal_customer_contact"
@@ -25,7 +26,7 @@ class RevealedContact:
     reveal: ContactReveal
 
 
-def can_reveal_contact(user) -> bool:
+def can_reveal_contact(user: User) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REVEAL_PERMISSION))
 
 
@@ -40,7 +41,7 @@ def clean_reveal_reason(reason) -> str:
     return reason
 
 
-def customer_contact_reveal(*, actor, customer: Customer, reason: str,
+def customer_contact_reveal(*, actor: User, customer: Customer, reason: str,
                             ticket: Ticket | None = None) -> RevealedContact:
     """Return the customer's full phone number and log who saw it, when, why and for what.
 

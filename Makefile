@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup setup-dev messages makemessages lint bench mutation clean
+.PHONY: run test setup setup-dev messages makemessages lint typecheck bench mutation clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ run: setup
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
+# mypy with django-stubs; files, strictness and plugins are set in pyproject.toml ([tool.mypy]).
+# Not yet part of `test`: it does not report 0 errors yet.
+typecheck: $(VENV)/.dev .env
+	$(VENV)/bin/mypy
+
 test: setup-dev
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run
@@ -72,4 +77,4 @@ mutation: setup-dev
 	$(VENV)/bin/mutmut results
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache mutants
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache mutants

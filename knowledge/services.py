@@ -2,8 +2,11 @@
 loader call only these."""
 
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -11,8 +14,9 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
+from core.models.user import User
 from core.services.admin_writes import record_save
-from core.services.audit import save_with_history
+from core.services.audit import save_with_history, stamp_history
 from core.services.exceptions import Conflict
 from knowledge.models import (
     Article,
@@ -28,12 +32,15 @@ from knowledge.models import (
     may_publish,
 )
 from knowledge.placeholders import check_placeholders, fill
+from tickets.models import Ticket
 from tickets.models.choices import Channel
 
-TITLE_MAX = Article._meta.get_field("title").max_length
+# A CharField always has a max_length; the stubs type it for every field.
+TITLE_MAX = cast("int", Article._meta.get_field("title").max_length)
+TAG_MAX = cast("int", Tag._meta.get_field("name").max_length)
 
 
-def can_edit_article(article: Article, user) -> bool:
+def can_edit_article(article: Article, user: User) -> bool:
     """Reviewers edit every article that is not archived; an author edits their own draft."""
     if not user.has_perm("knowledge.change_article") or article.state == ArticleState.ARCHIVED:
         return False
@@ -63,32 +70,31 @@ def tags_named(names: Iterable[str]) -> list[Tag]:
     """Return the tags with these names, creating the missing ones."""
     tags = []
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
-        if len(name) > Tag._meta.get_field("name").max_length:
+        if len(name) > TAG_MAX:
             raise ValidationError({"tags": _("A tag is too long: %(name)s") % {"name": name}})
         tags.append(Tag.objects.get_or_create(name=name)[0])
     return tags
 
 
 @transaction.atomic
-def article_create(*, actor, title: str, body: str, article_type: str = ArticleType.FAQ,
+def article_create(*, actor: User, title: str, body: str, article_type: str = ArticleType.FAQ,
                    category: Category | None = None, tags: Iterable[str] = ()) -> Article:
     """Create a draft article written by the actor."""
     if not actor.has_perm("knowledge.add_article"):
         raise PermissionDenied(_("You may not write articles."))
     title, body = _clean_content(title=title, body=body, article_type=article_type)
-    article = Article(title=title, body=body, article_type=article_type, category=category,
-                      author=actor)
+    article: Article = Article(title=title, body=body, article_type=article_type,
+                               category=category, author=actor)
     save_with_history(article, actor=actor, reason="create")
     tag_objects = tags_named(tags)
     if tag_objects:
-        article._history_user = actor
-        article._change_reason = "tags"
+        stamp_history(article, actor=actor, reason="tags")
         article.tags.set(tag_objects)
     return article
 
 
 @transaction.atomic
-def article_update(*, article: Article, actor, title: str, body: str, article_type: str,
+def article_update(*, article: Article, actor: User, title: str, body: str, article_type: str,
                    category: Category | None, tags: Iterable[str] | None = None) -> Article:
     """Save a new revision of the article's content."""
     article = Article.objects.select_for_update().get(pk=article.pk)
@@ -105,13 +111,12 @@ def article_update(*, article: Article, actor, title: str, body: str, article_ty
     if tags is not None:
         wanted = tags_named(tags)
         if {t.pk for t in wanted} != set(article.tags.values_list("pk", flat=True)):
-            article._history_user = actor
-            article._change_reason = "tags"
+            stamp_history(article, actor=actor, reason="tags")
             article.tags.set(wanted)
     return article
 
 
-def _transition(article: Article, actor, name: str, **kwargs) -> Article:
+def _transition(article: Article, actor: User, name: str, **kwargs: Any) -> Article:
     article = Article.objects.select_for_update().get(pk=article.pk)
     method = getattr(article, name)
     if not can_proceed(method):
@@ -128,19 +133,19 @@ def _transition(article: Article, actor, name: str, **kwargs) -> Article:
 
 
 @transaction.atomic
-def article_submit(*, article: Article, actor) -> Article:
+def article_submit(*, article: Article, actor: User) -> Article:
     """Send a draft to QA for review."""
     return _transition(article, actor, "submit")
 
 
 @transaction.atomic
-def article_publish(*, article: Article, actor, note: str = "") -> Article:
+def article_publish(*, article: Article, actor: User, note: str = "") -> Article:
     """Approve an article in review and publish it (QA inspectors and supervisors)."""
     return _transition(article, actor, "publish", reviewer=actor, note=(note or "").strip())
 
 
 @transaction.atomic
-def article_reject(*, article: Article, actor, note: str) -> Article:
+def article_reject(*, article: Article, actor: User, note: str) -> Article:
     """Send an article in review back to its author as a draft, saying what to change."""
     note = (note or "").strip()
     if not note:
@@ -149,19 +154,19 @@ def article_reject(*, article: Article, actor, note: str) -> Article:
 
 
 @transaction.atomic
-def article_archive(*, article: Article, actor) -> Article:
+def article_archive(*, article: Article, actor: User) -> Article:
     """Take an outdated article out of search."""
     return _transition(article, actor, "archive")
 
 
 @transaction.atomic
-def article_restore(*, article: Article, actor) -> Article:
+def article_restore(*, article: Article, actor: User) -> Article:
     """Bring an archived article back as a draft."""
     return _transition(article, actor, "restore")
 
 
 @transaction.atomic
-def article_confirm_reviewed(*, article: Article, actor) -> Article:
+def article_confirm_reviewed(*, article: Article, actor: User) -> Article:
     """Record that a published article was checked and is still correct."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     if not may_publish(article, actor):
@@ -176,7 +181,7 @@ def article_confirm_reviewed(*, article: Article, actor) -> Article:
 
 
 @transaction.atomic
-def article_rollback(*, article: Article, actor, history_id: int) -> Article:
+def article_rollback(*, article: Article, actor: User, history_id: int) -> Article:
     """Restore the content (title, text, type, category, tags) of an earlier version.
 
     The rollback is itself a new version, so nothing in the history is lost. Reviewers
@@ -199,14 +204,13 @@ def article_rollback(*, article: Article, actor, history_id: int) -> Article:
     save_with_history(article, actor=actor, reason=f"rollback:v{old.version}")
     old_tags = [row.tag for row in old.tags.select_related("tag")]
     if {t.pk for t in old_tags} != set(article.tags.values_list("pk", flat=True)):
-        article._history_user = actor
-        article._change_reason = f"rollback:v{old.version}"
+        stamp_history(article, actor=actor, reason=f"rollback:v{old.version}")
         article.tags.set(old_tags)
     return article
 
 
 @transaction.atomic
-def article_media_add(*, article: Article, actor, kind: str, url: str,
+def article_media_add(*, article: Article, actor: User, kind: str, url: str,
                       caption: str = "") -> ArticleMedia:
     """Attach a picture or a video link to an article."""
     if not can_edit_article(article, actor):
@@ -266,7 +270,7 @@ def script_template_save_from_admin(*, template: ScriptTemplate, actor) -> Scrip
 
 
 @transaction.atomic
-def script_template_create(*, actor, title: str, body: str, scenario: str, channel: str = "",
+def script_template_create(*, actor: User, title: str, body: str, scenario: str, channel: str = "",
                            language: str = "zh-hans", tags: Iterable[str] = (),
                            is_active: bool = True) -> ScriptTemplate:
     """Create a script template; unknown placeholders are refused."""
@@ -281,14 +285,13 @@ def script_template_create(*, actor, title: str, body: str, scenario: str, chann
     save_with_history(template, actor=actor, reason="create")
     tag_objects = tags_named(tags)
     if tag_objects:
-        template._history_user = actor
-        template._change_reason = "tags"
+        stamp_history(template, actor=actor, reason="tags")
         template.tags.set(tag_objects)
     return template
 
 
 @transaction.atomic
-def script_template_update(*, template: ScriptTemplate, actor, title: str, body: str,
+def script_template_update(*, template: ScriptTemplate, actor: User, title: str, body: str,
                            scenario: str, channel: str, language: str, is_active: bool,
                            tags: Iterable[str] | None = None) -> ScriptTemplate:
     """Change a script template; unknown placeholders are refused."""
@@ -304,13 +307,13 @@ def script_template_update(*, template: ScriptTemplate, actor, title: str, body:
     template.channel, template.language, template.is_active = channel, language, is_active
     save_with_history(template, actor=actor, reason="edit")
     if tags is not None:
-        template._history_user = actor
-        template._change_reason = "tags"
+        stamp_history(template, actor=actor, reason="tags")
         template.tags.set(tags_named(tags))
     return template
 
 
-def script_render(*, template: ScriptTemplate, context: dict, user=None) -> str:
+def script_render(*, template: ScriptTemplate, context: dict,
+                  user: User | AnonymousUser | None = None) -> str:
     """Return the template's text with its placeholders filled, as plain text.
 
     Only known placeholder names are replaced, by the string value given; nothing is
@@ -324,7 +327,7 @@ def script_render(*, template: ScriptTemplate, context: dict, user=None) -> str:
 
 
 @transaction.atomic
-def script_record_use(*, template: ScriptTemplate, user) -> None:
+def script_record_use(*, template: ScriptTemplate, user: User) -> None:
     """Count one use of the template, overall and by this user."""
     # A counter, not an audited change: an UPDATE with F() keeps concurrent uses exact.
     ScriptTemplate.objects.filter(pk=template.pk).update(usage_count=F("usage_count") + 1)
@@ -340,7 +343,7 @@ def script_record_use(*, template: ScriptTemplate, user) -> None:
 
 
 @transaction.atomic
-def script_favourite_set(*, template: ScriptTemplate, user, favourite: bool) -> bool:
+def script_favourite_set(*, template: ScriptTemplate, user: User, favourite: bool) -> bool:
     """Add the template to the user's favourites, or take it out; return the new state."""
     if not user.has_perm("knowledge.view_scripttemplate"):
         raise PermissionDenied(_("You may not use script templates."))
@@ -351,13 +354,13 @@ def script_favourite_set(*, template: ScriptTemplate, user, favourite: bool) -> 
     return favourite
 
 
-def _short_datetime(value) -> str:
+def _short_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def script_context_for_ticket(*, ticket, agent) -> dict[str, str]:
+def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str, str]:
     """Return the placeholder values for a ticket, as plain strings.
 
     `deadline` is the ticket's next due time (customer update, first response or
@@ -369,7 +372,7 @@ def script_context_for_ticket(*, ticket, agent) -> dict[str, str]:
                  if when is not None]
     return {
         "customer_name": ticket.customer.name if ticket.customer_id else "",
-        "order_number": ticket.order.number if ticket.order_id else "",
+        "order_number": ticket.order.number if ticket.order is not None else "",
         "ticket_number": ticket.number,
         "deadline": _short_datetime(min(due_times)) if due_times else "",
         "agent_name": str(agent) if agent is not None else "",

@@ -4,10 +4,13 @@ Intake only matches an existing customer (tickets.services.intake.customer_match
 the record itself changes here, for those who hold change_customer (supervisors, the shop sync).
 """
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from shop.models import Customer
 
@@ -15,7 +18,7 @@ CUSTOMER_FIELDS = ("name", "phone", "tier")
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, actor, reason: str, **changes) -> Customer:
+def customer_update(*, customer: Customer, actor: User, reason: str, **changes: Any) -> Customer:
     """Change the customer's name, phone or tier; the history row says who and why."""
     if not actor.has_perm("shop.change_customer"):
         raise PermissionDenied(_("You may not change customer records."))

@@ -1,11 +1,26 @@
 """Saving audited models so every history row says who changed what, and why."""
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db import models
 
 from core.services import audit_chain
 
+if TYPE_CHECKING:
+    from core.models.user import User
 
-def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=None) -> None:
+
+def stamp_history(obj: models.Model, *, actor: "User | None", reason: str) -> None:
+    """Name the user and the reason key of obj's next history rows (a save or an m2m set)."""
+    # django-simple-history reads these instance attributes; no model declares them.
+    history_context: Any = obj
+    history_context._history_user = actor
+    history_context._change_reason = reason
+
+
+def save_with_history(obj: models.Model, *, actor: "User | None", reason: str,
+                      update_fields: Iterable[str] | None = None) -> None:
     """Save obj so its history row records the acting user and a stable reason key.
 
     `actor` is None for the system (sweeps, tasks); the row then names the system account,
@@ -16,15 +31,15 @@ def save_with_history(obj: models.Model, *, actor, reason: str, update_fields=No
         from core.services.accounts import system_user
 
         actor = system_user()
-    obj._history_user = actor
-    obj._change_reason = reason
+    stamp_history(obj, actor=actor, reason=reason)
     # A row the database numbers now has no history yet: its history row is the first link
     # of its chain, which audit_chain can seal without looking for a previous one.
-    obj._history_first_link = obj.pk is None
+    chain_context: Any = obj
+    chain_context._history_first_link = obj.pk is None
     try:
         obj.save(update_fields=update_fields)
     finally:
-        del obj._history_first_link
+        del chain_context._history_first_link
 
 
 def delete_with_history(obj: models.Model, *, actor, reason: str) -> None:

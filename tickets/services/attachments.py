@@ -12,6 +12,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.uploads import is_unsafe_file_name
 from tickets.models import OPEN_STATES, Attachment, EvidenceKind, Message, Ticket, TicketState
@@ -66,7 +67,7 @@ def detect_type(upload: UploadedFile, label: str) -> tuple[str, str]:
 
 
 def attachment_add(
-    *, ticket: Ticket, actor, upload: UploadedFile, evidence_kind: str,
+    *, ticket: Ticket, actor: User, upload: UploadedFile, evidence_kind: str,
     message: Message | None = None,
 ) -> Attachment:
     """Check and store an evidence file on the ticket; nothing is stored if a check fails."""

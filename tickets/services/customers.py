@@ -4,13 +4,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from shop.models import Customer
 from shop.services import customer_update
 from tickets.models import Ticket
 
 
 @transaction.atomic
-def customer_adopt_reported(*, ticket: Ticket, actor, reason: str) -> Customer:
+def customer_adopt_reported(*, ticket: Ticket, actor: User, reason: str) -> Customer:
     """Take what the caller reported on the ticket into the customer record.
 
     For a holder of change_customer who has checked the caller's details: the record

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from tickets import notifications
@@ -20,7 +21,7 @@ from tickets.models import (
 BROADCAST_MAX_LENGTH = 500
 
 
-def _require(actor, perm: str) -> None:
+def _require(actor: User, perm: str) -> None:
     if not actor.has_perm(perm):
         raise PermissionDenied(_("Only supervisors manage major incidents."))
 
@@ -31,7 +32,7 @@ def _require_open(incident: Incident) -> None:
 
 
 @transaction.atomic
-def incident_open(*, actor, title: str, kind: str, description: str = "",
+def incident_open(*, actor: User, title: str, kind: str, description: str = "",
                   tickets=()) -> Incident:
     """Open a major incident (outage, group complaint, ...) with the tickets known so far."""
     _require(actor, "tickets.add_incident")
@@ -51,7 +52,7 @@ def incident_open(*, actor, title: str, kind: str, description: str = "",
 
 
 @transaction.atomic
-def incident_add_tickets(*, incident: Incident, actor, tickets) -> int:
+def incident_add_tickets(*, incident: Incident, actor: User, tickets) -> int:
     """Group more tickets under the incident; return how many were new to it."""
     _require(actor, "tickets.change_incident")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -69,7 +70,7 @@ def incident_add_tickets(*, incident: Incident, actor, tickets) -> int:
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, actor) -> Incident:
+def incident_close(*, incident: Incident, actor: User) -> Incident:
     """Close the incident; its tickets stay as they are."""
     _require(actor, "tickets.change_incident")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
@@ -81,7 +82,7 @@ def incident_close(*, incident: Incident, actor) -> Incident:
 
 
 @transaction.atomic
-def incident_notify_customers(*, incident: Incident, actor, body: str) -> IncidentBroadcast:
+def incident_notify_customers(*, incident: Incident, actor: User, body: str) -> IncidentBroadcast:
     """Send one message to every customer with a ticket in the incident, through the outbox.
 
     Each customer gets it once, by SMS when a phone number is known and in the app

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from shop.models import Customer, Order
@@ -28,7 +29,7 @@ def _normalised_phone(phone: str) -> str:
     return "".join(ch for ch in phone if ch.isdigit() or ch == "+")
 
 
-def customer_match_or_create(*, actor, external_id: str, name: str, phone: str = "",
+def customer_match_or_create(*, actor: User, external_id: str, name: str, phone: str = "",
                              tier: str = "") -> tuple[Customer, dict]:
     """Return the customer with this external id and what the caller said differently.
 
@@ -55,7 +56,7 @@ def customer_match_or_create(*, actor, external_id: str, name: str, phone: str =
     return customer, reported
 
 
-def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
+def _find_existing(actor: User, key: str, fingerprint: str) -> Ticket | None:
     # Two columns only: nearly every key is new, and the ticket is read only for a retry.
     existing = (IntakeKey.objects.filter(user=actor, key=key)
                 .values_list("fingerprint", "ticket_id").first())
@@ -69,7 +70,7 @@ def _find_existing(actor, key: str, fingerprint: str) -> Ticket | None:
     return Ticket.objects.get(pk=existing[1])
 
 
-def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:
+def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:
     """Open a ticket from a channel request; return (ticket, created)."""
     if not actor.has_perm("tickets.add_ticket"):
         raise PermissionDenied(_("You may not open tickets."))
@@ -93,7 +94,7 @@ def ticket_intake(*, actor, payload: dict, idempotency_key: str = "") -> tuple[T
     return ticket, True
 
 
-def _open_ticket(actor, payload: dict) -> Ticket:
+def _open_ticket(actor: User, payload: dict) -> Ticket:
     customer_data = payload["customer"]
     customer, reported = customer_match_or_create(
         actor=actor,

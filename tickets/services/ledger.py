@@ -20,6 +20,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from shop.models import Order, OrderItem
@@ -146,12 +147,12 @@ def _refund_of(requests: list[PaymentRequest]) -> Decimal:
                ZERO)
 
 
-def _save(payout: Payout, *, actor, reason: str) -> None:
+def _save(payout: Payout, *, actor: User | None, reason: str) -> None:
     save_with_history(payout, actor=actor, reason=reason)
 
 
 def reserve(*, resolution: Resolution, order: Order, requests: list[PaymentRequest],
-            actor) -> list[Payout]:
+            actor: User | None) -> list[Payout]:
     """Reserve one row per payment request, after checking the refund fits (order locked).
 
     A released row (an earlier attempt failed) is reserved again; a paid row (an earlier
@@ -181,7 +182,7 @@ def reserve(*, resolution: Resolution, order: Order, requests: list[PaymentReque
 
 
 def mark_paid(*, resolution: Resolution, paid: list[tuple[PaymentRequest, PaymentResult]],
-              actor) -> None:
+              actor: User | None) -> None:
     """Record what the gateway paid: the reserved rows become paid, with its reference."""
     now = timezone.now()
     rows = {payout.idempotency_key: payout
@@ -196,7 +197,7 @@ def mark_paid(*, resolution: Resolution, paid: list[tuple[PaymentRequest, Paymen
         _save(payout, actor=actor, reason="payout:paid")
 
 
-def release_reserved(*, resolution: Resolution, actor) -> None:
+def release_reserved(*, resolution: Resolution, actor: User | None) -> None:
     """Give back what a failed attempt had reserved but not paid."""
     for payout in Payout.objects.select_for_update().filter(resolution=resolution,
                                                             state=PayoutState.RESERVED):
@@ -205,7 +206,7 @@ def release_reserved(*, resolution: Resolution, actor) -> None:
 
 
 def record_manual(*, resolution: Resolution, order: Order, requests: list[PaymentRequest],
-                  actor, reference: str) -> None:
+                  actor: User, reference: str) -> None:
     """Record payments settled outside the gateway as paid, after the same checks (order locked)."""
     require_refund_fits(order=order, item=resolution.order_item, amount=_refund_of(requests),
                         exclude=resolution)

@@ -8,6 +8,7 @@ services with history like every other change.
 
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -15,6 +16,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from shop.models import Order, OrderItem
@@ -77,7 +79,7 @@ def recording_settlement():
         _recording_settlement.reset(token)
 
 
-def guard_frozen(sender, instance, **kwargs) -> None:
+def guard_frozen(sender, instance, **kwargs: Any) -> None:
     """pre_save / pre_delete receiver: refuse changes to held order data and resolutions."""
     if kwargs.get("raw") or _recording_settlement.get():
         return  # loading fixtures, or recording a payment that has already happened
@@ -96,7 +98,7 @@ FROZEN_MODELS = (Order, OrderItem, Resolution, Payout)
 
 
 @transaction.atomic
-def legal_hold_place(*, ticket: Ticket, actor, reason: str) -> LegalHold:
+def legal_hold_place(*, ticket: Ticket, actor: User, reason: str) -> LegalHold:
     """Freeze the ticket's order data and resolutions (legal threat, regulator)."""
     if not actor.has_perm("tickets.add_legalhold"):
         raise PermissionDenied(_("Only risk/legal and supervisors place legal holds."))
@@ -116,7 +118,7 @@ def legal_hold_place(*, ticket: Ticket, actor, reason: str) -> LegalHold:
 
 
 @transaction.atomic
-def legal_hold_release(*, hold: LegalHold, actor, reason: str) -> LegalHold:
+def legal_hold_release(*, hold: LegalHold, actor: User, reason: str) -> LegalHold:
     """Lift a legal hold; the ticket's order data and resolutions may change again."""
     if not actor.has_perm("tickets.change_legalhold"):
         raise PermissionDenied(_("Only risk/legal and supervisors release legal holds."))

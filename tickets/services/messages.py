@@ -2,18 +2,21 @@
 and internal notes."""
 
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
 from tickets.services.tickets import _require_can_work, _save, transition_reason
 from tickets.services.update_clock import customer_update_plan_next
 
 
-def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at) -> Message:
+def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at: datetime) -> Message:
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})
@@ -26,7 +29,7 @@ def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, 
 
 
 @transaction.atomic
-def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "") -> Message:
+def message_add(*, ticket: Ticket, actor: User, kind: str, body: str, channel: str = "") -> Message:
     """Add a message to the timeline and move the ticket along as the message implies.
 
     A reply to the customer is the first response if none was given yet (an unassigned
@@ -85,7 +88,7 @@ def message_add(*, ticket: Ticket, actor, kind: str, body: str, channel: str = "
     return message
 
 
-def _resume_if_waiting(ticket: Ticket, *, actor, now, why: str) -> None:
+def _resume_if_waiting(ticket: Ticket, *, actor: User, now: datetime, why: str) -> None:
     if ticket.state == TicketState.PENDING_CUSTOMER:
         ticket.resume(at=now)
         _save(ticket, actor=actor, reason=transition_reason("resume", why))

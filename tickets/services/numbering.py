@@ -1,6 +1,6 @@
 """Human-readable ticket numbers: CS20261122-000123, unique under concurrent creation."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -14,7 +14,7 @@ def format_ticket_number(day: date, sequence: int) -> str:
     return f"{PREFIX}{day:%Y%m%d}-{sequence:06d}"
 
 
-def next_ticket_number(*, at) -> str:
+def next_ticket_number(*, at: datetime) -> str:
     """Return the next number for the local day of `at`.
 
     The UPDATE locks the day's counter row until the caller's transaction ends, so two

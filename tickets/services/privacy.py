@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.models.user import User
 from shop.models import Customer
 from tickets.models import REVEAL_REASON_MAX_LENGTH, ContactReveal, Ticket
 
@@ -26,7 +27,7 @@ class RevealedContact:
     reveal: ContactReveal
 
 
-def can_reveal_contact(user) -> bool:
+def can_reveal_contact(user: User) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REVEAL_PERMISSION))
 
 
@@ -41,7 +42,7 @@ def clean_reveal_reason(reason) -> str:
     return reason
 
 
-def customer_contact_reveal(*, actor, customer: Customer, reason: str,
+def customer_contact_reveal(*, actor: User, customer: Customer, reason: str,
                             ticket: Ticket | None = None) -> RevealedContact:
     """Return the customer's full phone number and log who saw it, when, why and for what.
 

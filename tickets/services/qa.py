@@ -4,6 +4,7 @@ import math
 import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from tickets.models import (
@@ -112,7 +114,7 @@ def _check_scores(scores: dict) -> dict[str, int]:
 
 
 @transaction.atomic
-def qa_review_submit(*, review: QaReview, actor, findings: str = "", **scores) -> QaReview:
+def qa_review_submit(*, review: QaReview, actor: User, findings: str = "", **scores: Any) -> QaReview:
     """Score a review; its reviewer may amend it later, nobody else may touch it."""
     if not actor.has_perm("tickets.change_qareview"):
         raise PermissionDenied(_("Only QA inspectors score reviews."))

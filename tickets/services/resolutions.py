@@ -9,7 +9,9 @@ more than was paid, whatever the interleaving.
 """
 
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
 from core.models.roles import Role
+from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from core.tasks import enqueue_on_commit
@@ -47,7 +50,7 @@ RS = ResolutionState
 APPROVAL_LADDER = (Role.AGENT, Role.SENIOR_AGENT, Role.COMPLAINT_SPECIALIST, Role.SUPERVISOR)
 
 
-def _save(resolution: Resolution, *, actor, reason: str) -> None:
+def _save(resolution: Resolution, *, actor: User | None, reason: str) -> None:
     try:
         save_with_history(resolution, actor=actor, reason=reason)
     except ConcurrentTransition as exc:
@@ -78,7 +81,7 @@ def _message_json(messages) -> list[dict]:
 
 
 # --- deciding ------------------------------------------------------------------------------
-def ticket_decision(*, ticket: Ticket, at=None, order_item=None):
+def ticket_decision(*, ticket: Ticket, at: datetime | None = None, order_item=None):
     """Return (rule set version, decision, facts, item) for the ticket, or None without an order."""
     item = order_item or item_for_ticket(ticket)
     if item is None:
@@ -90,7 +93,7 @@ def ticket_decision(*, ticket: Ticket, at=None, order_item=None):
 
 # --- proposing and agreeing ----------------------------------------------------------------
 @transaction.atomic
-def resolution_propose(*, ticket: Ticket, actor, kind: str, order_item=None) -> Resolution:
+def resolution_propose(*, ticket: Ticket, actor: User, kind: str, order_item=None) -> Resolution:
     """Propose the option of `kind` that the policy engine offers for this ticket now."""
     if ticket.state not in OPEN_STATES:
         raise Conflict(_("Resolutions are proposed on open tickets only."), code="not_open")
@@ -135,7 +138,7 @@ def resolution_propose(*, ticket: Ticket, actor, kind: str, order_item=None) -> 
     return resolution
 
 
-def _accept(resolution: Resolution, *, actor, note: str) -> None:
+def _accept(resolution: Resolution, *, actor: User | None, note: str) -> None:
     now = timezone.now()
     resolution.accept(at=now)
     _save(resolution, actor=actor, reason=transition_reason("accept", note))
@@ -154,7 +157,7 @@ def _after_approval(resolution: Resolution) -> None:
 
 
 @transaction.atomic
-def resolution_accept(*, resolution: Resolution, actor, note: str = "") -> Resolution:
+def resolution_accept(*, resolution: Resolution, actor: User, note: str = "") -> Resolution:
     """Record that the customer agreed; options within policy are approved at once."""
     _require(resolution, "accept")
     _require_can_work(resolution.ticket, actor)
@@ -163,7 +166,7 @@ def resolution_accept(*, resolution: Resolution, actor, note: str = "") -> Resol
 
 
 # --- approving -----------------------------------------------------------------------------
-def approval_limit(user) -> Decimal | None:
+def approval_limit(user: User) -> Decimal | None:
     """Return the largest amount the user may approve (None: no limit; 0: nothing)."""
     if user.is_superuser:
         return None
@@ -176,7 +179,7 @@ def approval_limit(user) -> Decimal | None:
     return max(limits)
 
 
-def can_approve(resolution: Resolution, user) -> bool:
+def can_approve(resolution: Resolution, user: User) -> bool:
     """Return True if the user's role may approve this resolution (amount aside)."""
     if not user.has_perm("tickets.approve_resolution"):
         return False
@@ -192,7 +195,7 @@ def can_approve(resolution: Resolution, user) -> bool:
                for role in user.role_names if role in APPROVAL_LADDER)
 
 
-def _check_approver(resolution: Resolution, actor, *, check_limit: bool) -> None:
+def _check_approver(resolution: Resolution, actor: User, *, check_limit: bool) -> None:
     if resolution.proposed_by_id == actor.pk:
         raise PermissionDenied(_("Whoever proposed a resolution cannot also approve it."))
     if not can_approve(resolution, actor):
@@ -211,7 +214,7 @@ def _check_approver(resolution: Resolution, actor, *, check_limit: bool) -> None
 
 
 @transaction.atomic
-def resolution_approve(*, resolution: Resolution, actor, comment: str = "") -> Resolution:
+def resolution_approve(*, resolution: Resolution, actor: User, comment: str = "") -> Resolution:
     """Approve a resolution that needs approval: right role, within limit, not one's own."""
     _require(resolution, "approve")
     _check_approver(resolution, actor, check_limit=True)
@@ -222,7 +225,7 @@ def resolution_approve(*, resolution: Resolution, actor, comment: str = "") -> R
 
 
 @transaction.atomic
-def resolution_reject(*, resolution: Resolution, actor, reason: str) -> Resolution:
+def resolution_reject(*, resolution: Resolution, actor: User, reason: str) -> Resolution:
     """Refuse the resolution (approvers), with the reason."""
     _require(resolution, "reject")
     if not reason.strip():
@@ -234,7 +237,7 @@ def resolution_reject(*, resolution: Resolution, actor, reason: str) -> Resoluti
 
 
 @transaction.atomic
-def resolution_cancel(*, resolution: Resolution, actor, reason: str) -> Resolution:
+def resolution_cancel(*, resolution: Resolution, actor: User, reason: str) -> Resolution:
     """Withdraw the resolution (the customer declined, or it was proposed in error)."""
     _require(resolution, "cancel")
     if not reason.strip():
@@ -247,7 +250,7 @@ def resolution_cancel(*, resolution: Resolution, actor, reason: str) -> Resoluti
 
 # --- the goods coming back -------------------------------------------------------------------
 @transaction.atomic
-def resolution_record_return(*, resolution: Resolution, actor, carrier: str,
+def resolution_record_return(*, resolution: Resolution, actor: User, carrier: str,
                              tracking_number: str) -> Resolution:
     """Record the customer's return parcel (carrier and tracking number)."""
     if resolution.state != RS.AWAITING_RETURN:
@@ -272,7 +275,7 @@ def resolution_record_return(*, resolution: Resolution, actor, carrier: str,
 
 
 @transaction.atomic
-def resolution_receive_return(*, resolution: Resolution, actor, note: str = "") -> Resolution:
+def resolution_receive_return(*, resolution: Resolution, actor: User, note: str = "") -> Resolution:
     """The warehouse received the goods; the refund follows at once (48 h at the latest)."""
     _require(resolution, "receive_return")
     _require_can_work(resolution.ticket, actor)
@@ -298,7 +301,8 @@ def _payment_requests(resolution: Resolution, order: Order) -> list[PaymentReque
     ]
 
 
-def _begin_execution(*, resolution_id: int, actor) -> tuple[Resolution, list[PaymentRequest]]:
+def _begin_execution(*, resolution_id: int, actor: User | None
+                     ) -> tuple[Resolution, list[PaymentRequest]]:
     """Reserve what will be paid and move to executing, in one transaction under the order lock."""
     with transaction.atomic():
         resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
@@ -325,7 +329,7 @@ def _begin_execution(*, resolution_id: int, actor) -> tuple[Resolution, list[Pay
     return resolution, requests
 
 
-def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
+def resolution_execute(*, resolution_id: int, actor: User | None = None) -> Resolution:
     """Pay out (or send) what was granted; a second call never pays twice.
 
     The amounts are reserved in the ledger before the gateway is called and the gateway is
@@ -337,7 +341,7 @@ def resolution_execute(*, resolution_id: int, actor=None) -> Resolution:
 
 
 def _pay_and_record(resolution: Resolution, requests: list[PaymentRequest], *,
-                    actor) -> Resolution:
+                    actor: User | None) -> Resolution:
     gateway = get_gateway()
     paid, failure = [], None
     for request in requests:
@@ -379,7 +383,7 @@ def resolution_finish_stalled(*, resolution_id: int) -> Resolution:
 
 
 @transaction.atomic
-def resolution_review(*, resolution: Resolution, actor, note: str = "") -> Resolution:
+def resolution_review(*, resolution: Resolution, actor: User, note: str = "") -> Resolution:
     """Take a failed execution into manual review (contact the customer for another way)."""
     _require(resolution, "review")
     _require_can_work(resolution.ticket, actor)
@@ -389,7 +393,7 @@ def resolution_review(*, resolution: Resolution, actor, note: str = "") -> Resol
 
 
 @transaction.atomic
-def resolution_complete_manually(*, resolution: Resolution, actor, note: str) -> Resolution:
+def resolution_complete_manually(*, resolution: Resolution, actor: User, note: str) -> Resolution:
     """Record a resolution settled outside the gateway, after manual review.
 
     What was settled goes into the ledger as paid payouts (reference "manual:" and the
@@ -417,7 +421,7 @@ def resolution_complete_manually(*, resolution: Resolution, actor, note: str) ->
     return resolution
 
 
-def resolution_retry(*, resolution: Resolution, actor) -> Resolution:
+def resolution_retry(*, resolution: Resolution, actor: User) -> Resolution:
     """Execute again after manual review (same idempotency key: never a second payment)."""
     _require(resolution, "retry")
     _require_can_work(resolution.ticket, actor)
@@ -439,7 +443,7 @@ RESOLUTION_TRANSITIONS = {
 }
 
 
-def resolution_available_transitions(*, resolution: Resolution, user) -> list[str]:
+def resolution_available_transitions(*, resolution: Resolution, user: User) -> list[str]:
     """Return the names of the resolution transitions the user may take now."""
     from tickets.models import can_work_on
 
@@ -468,7 +472,7 @@ def resolution_available_transitions(*, resolution: Resolution, user) -> list[st
     return names
 
 
-def resolution_transition(*, resolution: Resolution, actor, name: str, **params) -> Resolution:
+def resolution_transition(*, resolution: Resolution, actor: User, name: str, **params: Any) -> Resolution:
     """Take the named transition with its inputs; refuse with 400, 403 or 409 semantics."""
 
     def text(key: str) -> str:

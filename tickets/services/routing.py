@@ -2,11 +2,12 @@
 
 from django.db import connection, transaction
 
+from core.models.user import User
 from tickets.models import OPEN_STATES, Ticket, user_team_ids
 from tickets.services.tickets import ticket_assign
 
 
-def ticket_claim_next(*, actor) -> Ticket | None:
+def ticket_claim_next(*, actor: User) -> Ticket | None:
     """Assign the actor the next ticket of their teams' queues; None when the queues are empty.
 
     On PostgreSQL the candidate row is locked with SKIP LOCKED, so agents claiming at the

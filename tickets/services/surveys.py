@@ -1,5 +1,7 @@
 """Satisfaction surveys: sent when a ticket closes, answered once through a tokenised link."""
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,7 +35,7 @@ def survey_send(*, ticket: Ticket) -> Survey | None:
 
 
 @transaction.atomic
-def survey_answer(*, survey: Survey, comment: str = "", **scores) -> Survey:
+def survey_answer(*, survey: Survey, comment: str = "", **scores: Any) -> Survey:
     """Record the customer's answer; a link answers once and only while it is valid.
 
     A rating below three stars queues a QA review in the same transaction, so no low

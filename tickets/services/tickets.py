@@ -5,8 +5,9 @@ through save_with_history, so the audit trail always says who did what and why.
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
 from core.models.roles import WORKING_ROLES, Role
+from core.models.user import User
 from core.services.audit import history_model_of, history_row, save_with_history, write_history
 from core.services.exceptions import Conflict, NotFound
 from tickets import routing, sla
@@ -38,8 +40,6 @@ from tickets.routing_config import routing_config
 from tickets.services.numbering import next_ticket_number
 from tickets.services.surveys import survey_send
 from tickets.services.update_clock import customer_update_plan, customer_update_plan_next
-
-User = get_user_model()
 
 # Where each complaint level is handled [001]: L2 by complaint specialists, L3 by risk and
 # legal, special cases by the VIP desk. L1 stays with the frontline team.
@@ -72,7 +72,7 @@ def transition_reason(name: str, comment: str = "") -> str:
     return f"transition:{name} — {comment}" if comment else f"transition:{name}"
 
 
-def _save(ticket: Ticket, *, actor, reason: str) -> None:
+def _save(ticket: Ticket, *, actor: User | None, reason: str) -> None:
     try:
         save_with_history(ticket, actor=actor, reason=reason)
     except ConcurrentTransition as exc:
@@ -91,7 +91,7 @@ def _require_open(ticket: Ticket) -> None:
         )
 
 
-def _require_can_work(ticket: Ticket, actor) -> None:
+def _require_can_work(ticket: Ticket, actor: User) -> None:
     if not can_work_on(ticket, actor):
         raise PermissionDenied(_("You may not act on this ticket."))
 
@@ -101,7 +101,7 @@ def _require_can_work(ticket: Ticket, actor) -> None:
 NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
 
 
-def require_can_work_target(target: Ticket, actor, *, field_name: str) -> None:
+def require_can_work_target(target: Ticket, actor: User, *, field_name: str) -> None:
     """Check another ticket the caller names (a merge target, ...) by the same rules.
 
     A ticket the actor may not read is refused exactly like a missing one (NotFound, 404);
@@ -133,7 +133,7 @@ _RELATIONS_HELD = ["customer", "order", "order_item", "team", "assignee", "creat
 
 def ticket_create(
     *,
-    actor,
+    actor: User,
     channel: str,
     customer,
     subject: str,
@@ -223,7 +223,7 @@ def ticket_create(
     return ticket
 
 
-def _insert_new_ticket(ticket: Ticket, *, agent) -> None:
+def _insert_new_ticket(ticket: Ticket, *, agent: User | None) -> None:
     """Insert the ticket, assigned already when routing found an agent; no history yet.
 
     _write_creation_history then tells it in two steps, as they happened: created
@@ -244,7 +244,7 @@ def _insert_new_ticket(ticket: Ticket, *, agent) -> None:
     ticket._creation_values["id"] = ticket.pk
 
 
-def _insert_with_history(obj, *, actor, reason: str) -> None:
+def _insert_with_history(obj, *, actor: User | None, reason: str) -> None:
     """Insert a new object and its first history row, the row written directly (the same
     row save_with_history would write, without simple_history's per-save lookups)."""
     obj.skip_history_when_saving = True
@@ -256,7 +256,7 @@ def _insert_with_history(obj, *, actor, reason: str) -> None:
                                when=timezone.now())], new_object=True)
 
 
-def _write_creation_history(ticket: Ticket, *, actor, reason: str) -> None:
+def _write_creation_history(ticket: Ticket, *, actor: User | None, reason: str) -> None:
     rows = [history_row(ticket, actor=actor, reason=reason, history_type="+",
                         when=ticket._creation_time, values=ticket._creation_values)]
     if ticket.assignee_id is not None:
@@ -266,7 +266,7 @@ def _write_creation_history(ticket: Ticket, *, actor, reason: str) -> None:
     del ticket._creation_values, ticket._creation_time
 
 
-def _description_kind(actor, channel: str) -> str:
+def _description_kind(actor: User | None, channel: str) -> str:
     """Return how the opening description enters the timeline, named after who wrote it.
 
     A channel integration passes on the customer's own words; staff who open a ticket write
@@ -292,7 +292,7 @@ def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False,
 
 
 # --- assignment --------------------------------------------------------------------------
-def _check_assignee(ticket: Ticket, assignee) -> None:
+def _check_assignee(ticket: Ticket, assignee: User) -> None:
     if not assignee.is_active or not assignee.has_role(*WORKING_ROLES):
         raise ValidationError({"assignee": _("%(user)s does not work tickets.") % {"user": assignee}})
     if (
@@ -307,7 +307,7 @@ def _check_assignee(ticket: Ticket, assignee) -> None:
 
 
 @transaction.atomic
-def ticket_assign(*, ticket: Ticket, actor, assignee, comment: str = "") -> Ticket:
+def ticket_assign(*, ticket: Ticket, actor: User, assignee: User, comment: str = "") -> Ticket:
     """Assign the ticket to `assignee`: the actor claims it, or hands it to a colleague."""
     _require_open(ticket)
     if assignee == actor:
@@ -359,7 +359,7 @@ TRANSITIONS: dict[str, TransitionSpec] = {
 }
 
 
-def ticket_available_transitions(*, ticket: Ticket, user) -> list[TransitionSpec]:
+def ticket_available_transitions(*, ticket: Ticket, user: User) -> list[TransitionSpec]:
     """Return the transitions the user may take on the ticket now."""
     available = []
     for name, spec in TRANSITIONS.items():
@@ -401,7 +401,7 @@ def _refuse_unknown_or_wrong_state(ticket: Ticket, name: str):
 
 
 @transaction.atomic
-def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **params) -> Ticket:
+def ticket_transition(*, ticket: Ticket, actor: User, name: str, comment: str = "", **params: Any) -> Ticket:
     """Take the named transition with its inputs; refuse with 400, 403 or 409 semantics."""
     method = _refuse_unknown_or_wrong_state(ticket, name)
     if name == "assign":
@@ -447,8 +447,8 @@ def ticket_transition(*, ticket: Ticket, actor, name: str, comment: str = "", **
     return ticket
 
 
-def _cancel(ticket: Ticket, *, actor, comment: str, now, reason: str = "", merged_into=None,
-            **_ignored) -> Ticket:
+def _cancel(ticket: Ticket, *, actor: User, comment: str, now: datetime, reason: str = "",
+            merged_into: Ticket | None = None, **_ignored: Any) -> Ticket:
     if reason not in CancelReason.values:
         raise ValidationError({"reason": _("Say why: duplicate, spam or withdrawn.")})
     if reason == CancelReason.DUPLICATE:
@@ -465,7 +465,7 @@ def _cancel(ticket: Ticket, *, actor, comment: str, now, reason: str = "", merge
 
 
 @transaction.atomic
-def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -> Ticket:
+def ticket_merge(*, duplicate: Ticket, into: Ticket, actor: User, comment: str = "") -> Ticket:
     """Cancel `duplicate` as a duplicate of `into` and move its timeline there."""
     _refuse_unknown_or_wrong_state(duplicate, "cancel")
     _require_can_work(duplicate, actor)
@@ -500,7 +500,7 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor, comment: str = "") -
 
 # --- escalation and priority: actions recorded like transitions --------------------------
 @transaction.atomic
-def ticket_escalate(*, ticket: Ticket, actor, level: str, reason: str) -> Ticket:
+def ticket_escalate(*, ticket: Ticket, actor: User, level: str, reason: str) -> Ticket:
     """Raise the complaint level, move the ticket to the team for it and record why."""
     reason = _require_reason(reason)
     _require_open(ticket)
@@ -537,7 +537,7 @@ def ticket_escalate(*, ticket: Ticket, actor, level: str, reason: str) -> Ticket
 
 
 @transaction.atomic
-def ticket_change_priority(*, ticket: Ticket, actor, priority: int, reason: str) -> Ticket:
+def ticket_change_priority(*, ticket: Ticket, actor: User, priority: int, reason: str) -> Ticket:
     """Change the priority (P0–P3) and record why."""
     reason = _require_reason(reason)
     _require_open(ticket)
@@ -553,7 +553,7 @@ def ticket_change_priority(*, ticket: Ticket, actor, priority: int, reason: str)
 
 
 @transaction.atomic
-def ticket_update_details(*, ticket: Ticket, actor, reason: str = "edit", **changes) -> Ticket:
+def ticket_update_details(*, ticket: Ticket, actor: User, reason: str = "edit", **changes: Any) -> Ticket:
     """Change descriptive fields (subject, category, type, tags) that carry no workflow."""
     allowed = {"subject", "category", "ticket_type", "description"}
     unknown = set(changes) - allowed - {"tags"}
@@ -573,7 +573,7 @@ def ticket_update_details(*, ticket: Ticket, actor, reason: str = "edit", **chan
 
 
 @transaction.atomic
-def ticket_close_automatically(*, ticket_id: int, at) -> Ticket:
+def ticket_close_automatically(*, ticket_id: int, at: datetime) -> Ticket:
     """Close a resolved ticket nobody objected to (the system acts, so no user is named)."""
     ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     if ticket.state == TicketState.RESOLVED:

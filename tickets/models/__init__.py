@@ -14,7 +14,7 @@ from tickets.models.choices import (
     TicketState,
     TicketType,
 )
-from tickets.models.clock import CustomerUpdateClock
+from tickets.models.clock import CustomerUpdateClock, SlaClock, SlaPolicy
 from tickets.models.incident import (
     Incident,
     IncidentBroadcast,
@@ -44,8 +44,6 @@ from tickets.models.routing import (
     RoutingConfigVersion,
     RoutingRule,
     Skill,
-    SlaClock,
-    SlaPolicy,
 )
 from tickets.models.survey import SURVEY_VALID_FOR, Survey
 from tickets.models.team import Team

@@ -50,6 +50,7 @@ typecheck: $(VENV)/.dev .env
 
 test: setup-dev
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -63,7 +63,7 @@ def prepare_workspace(agent):
     from django.utils import timezone
 
     from core.services.audit import save_with_history
-    from tickets import services
+    from resolutions import services as resolution_services
     from tickets.models import Attachment, Message, MessageKind, Ticket, TicketState
 
     ticket = Ticket.objects.filter(subject__startswith=MARK).first()
@@ -91,12 +91,12 @@ def prepare_workspace(agent):
                 file="evidence/bench.png", label="照片.png", content_type="image/png",
                 size=123456, sha256="0" * 64, created_at=message.created_at)
     # Three resolutions through the services, so their history is real.
-    decided = services.ticket_decision(ticket=ticket)
+    decided = resolution_services.ticket_decision(ticket=ticket)
     kinds = [option.kind for option in decided[1].options if option.verdict != "deny"][:3]
     for kind in kinds:
-        resolution = services.resolution_propose(ticket=ticket, actor=agent, kind=kind)
+        resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind=kind)
         if resolution.state == "proposed" and kind != kinds[-1]:
-            services.resolution_cancel(resolution=resolution, actor=agent, reason="客户改主意")
+            resolution_services.resolution_cancel(resolution=resolution, actor=agent, reason="客户改主意")
     return ticket
 
 

@@ -75,7 +75,8 @@ def _insert_select(model, provided: dict[str, str], source: str) -> int:
 
 
 def add_answers_and_payouts() -> None:
-    from tickets.models import Resolution, Survey
+    from resolutions.models import Resolution
+    from supervision.models.survey import Survey
 
     started = time.perf_counter()
     # With --reuse they were added before (the demo data has a handful of its own).
@@ -149,8 +150,11 @@ def measure(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from core.models.roles import sync_roles
-    from tickets import metrics, tasks
-    from tickets.models import DailyAgentMetrics, Survey, Ticket
+    from reporting import tasks
+    from reporting.models import DailyAgentMetrics
+    from reporting.services import metrics
+    from supervision.models.survey import Survey
+    from tickets.models import Ticket
 
     # The role groups as the code defines them now (a kept database may predate a change).
     sync_roles(apps, strict=True)

@@ -1,4 +1,4 @@
-"""Benchmark: one SLA sweep (`tickets.sweeps.run_all`) over 1,000,000 open tickets.
+"""Benchmark: one SLA sweep (`sla.services.sweeps.run_all`) over 1,000,000 open tickets.
 
 Run it alone, from the project root:
 
@@ -34,7 +34,7 @@ run every 5 minutes until `now - 5 min` (`now` is the start of the current minut
   5 minutes; the other clocks fire once per ticket, about 0.1 % each.
 
 It EXPLAIN ANALYZEs each sweep's selecting query (written out again below, as in
-tickets/sweeps.py) and times it alone; then times `sweeps.run_all(now=now)` end to end (wall
+sla/services/sweeps.py) and times it alone; then times `sweeps.run_all(now=now)` end to end (wall
 clock, in this process, DEBUG off, log level WARNING), each repetition on the same fresh
 state: afterwards the touched tickets are put back and the rows the sweep added (history,
 outbox, task queue) deleted, then VACUUM ANALYZE and CHECKPOINT. Autovacuum is off for the
@@ -83,8 +83,9 @@ def parse_args() -> argparse.Namespace:
 # --- Laying out the clocks -------------------------------------------------------------------
 def escalation_limits() -> dict[tuple[int, str], timedelta]:
     """The limit after which raise_priority_of_unresolved acts, per priority and level."""
-    from tickets import sla
-    from tickets.models import ComplaintLevel, Priority, SlaPolicy
+    from sla.models import SlaPolicy
+    from sla.services import calendar as sla
+    from tickets.models import ComplaintLevel, Priority
 
     limits = {(p.priority, p.complaint_level): timedelta(minutes=p.escalate_after_minutes)
               for p in SlaPolicy.objects.all()}
@@ -115,7 +116,7 @@ def open_every_ticket(now, since) -> None:
     from django.contrib.auth import get_user_model
 
     from core.models.roles import WORKING_ROLES
-    from tickets import sla
+    from sla.services import calendar as sla
 
     limits = escalation_limits()
     terms = []
@@ -209,15 +210,16 @@ def settle(tables=TOUCHED_TABLES) -> None:
 
 # --- Measuring ----------------------------------------------------------------------------
 def selecting_queries(now):
-    """(sweep, label, queryset): the first batch each sweep reads, as tickets/sweeps.py does.
+    """(sweep, label, queryset): the first batch each sweep reads, as sla/services/sweeps.py does.
 
     The sweeps read batches of BATCH along their due-time column (ORDER BY ... LIMIT); the
     row lock (FOR UPDATE SKIP LOCKED) is left out here, so EXPLAIN ANALYZE changes nothing.
     """
     from django.conf import settings
 
-    from tickets.models import OPEN_STATES, CustomerUpdateClock, Ticket, TicketState
-    from tickets.sweeps import BATCH
+    from sla.models import CustomerUpdateClock
+    from sla.services.sweeps import BATCH
+    from tickets.models import OPEN_STATES, Ticket, TicketState
 
     def first_batch(queryset, order_by):
         return queryset.order_by(order_by, "pk").values_list("pk", flat=True)[:BATCH]
@@ -361,7 +363,7 @@ def timed_sweep(now, since, profiler: cProfile.Profile | None = None,
     """
     from django.db import connection
 
-    from tickets import sweeps
+    from sla.services import sweeps
 
     marks = high_water()
     per_sweep: dict[str, float] = {}

@@ -12,7 +12,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from core.models import roles
+        from core.tasks import ensure_schedules
 
         # Keep every role's permissions equal to roles.ROLE_PERMISSIONS after each migrate,
         # so a permission added in code reaches existing installations without a hand step.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cs_console_roles")
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="cs_console_schedules")

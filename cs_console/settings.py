@@ -53,8 +53,14 @@ INSTALLED_APPS = [
     "import_export",
     "shop",
     "tickets",
+    "routing",
+    "sla",
+    "notifications",
     "policies",
+    "resolutions",
     "knowledge",
+    "supervision",
+    "reporting",
     "desk",
     "demo",
 ]
@@ -89,7 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "desk.views.context_processors.navigation",
-                "tickets.context_processors.unread_notifications",
+                "notifications.views.context_processors.unread_notifications",
             ],
         },
     },
@@ -209,7 +215,7 @@ ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 # No compensation (other than a statutory one) exceeds this share of the order amount [000].
 POLICY_PLATFORM_CAP_PERCENT = Decimal(env.str("POLICY_PLATFORM_CAP_PERCENT", default="30"))
 # The payment backend resolutions execute through; the simulated one ships as the default.
-PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="tickets.payments.SimulatedGateway")
+PAYMENT_GATEWAY = env.str("PAYMENT_GATEWAY", default="resolutions.services.payments.SimulatedGateway")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 LOGGING = {

@@ -7,7 +7,7 @@ from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from desk import views
-from tickets import views_survey
+from supervision.views import survey as views_survey
 
 admin.site.site_header = _("After-sales console administration")
 admin.site.site_title = _("After-sales console")
@@ -27,14 +27,14 @@ urlpatterns = [
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
     path("policies/", include("policies.urls")),
-    path("notifications/", include("tickets.urls_notifications")),
-    path("tickets/", include("tickets.urls")),
+    path("notifications/", include("notifications.urls")),
+    path("tickets/", include("desk.urls")),
     path("knowledge/", include("knowledge.urls")),
-    path("qa/", include("tickets.urls_qa")),
-    path("dashboard/", include("tickets.urls_dashboard")),
+    path("qa/", include("supervision.urls")),
+    path("dashboard/", include("reporting.urls")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
     path("api/v1/", include("knowledge.urls_api")),
-    path("api/v1/", include("tickets.urls_api")),
+    path("api/v1/", include("desk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -3,24 +3,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, widgets
+from import_export import fields
 from import_export.admin import ImportExportMixin
 
 from core.admin.history import ReadOnlyHistoryAdmin, ServiceImportResource
+from core.admin.widgets import ChoiceListWidget
 from policies import services
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
-
-
-class ChoiceListWidget(widgets.Widget):
-    """A list column in a spreadsheet cell: values separated by commas."""
-
-    def clean(self, value, row=None, **kwargs):
-        if value in (None, ""):
-            return []
-        return [part.strip() for part in str(value).split(",") if part.strip()]
-
-    def render(self, value, obj=None, **kwargs):
-        return ",".join(value or [])
 
 
 class PolicyRuleResource(ServiceImportResource):

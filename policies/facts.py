@@ -4,7 +4,7 @@
 item's flags, warranty days, how long the merchant has been silent, the clock and time
 zone), so a case typed into the simulator and the same case read from a ticket get the same
 facts. Reading a ticket's resolution and payout history is not done here: that history lives
-above the policies (`tickets/services/decision_facts.py` reads it and calls this builder).
+above the policies (`resolutions/services/decision_facts.py` reads it and calls this builder).
 """
 
 import calendar

@@ -16,12 +16,25 @@ from simple_history.models import HistoricalRecords
 from core.models.roles import Role
 from core.services.audit_chain import ChainedHistory
 from shop.models import CustomerTier, ProductCategory
-from tickets.models import EvidenceKind, ItemCondition, RequestReason, ResolutionKind
+from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
 MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True,
          "validators": [MinValueValidator(Decimal("0"))]}
 PERCENT = {"max_digits": 6, "decimal_places": 2, "null": True, "blank": True,
            "validators": [MinValueValidator(Decimal("0"))]}
+
+
+# What a rule offers; a resolution is one of these (resolutions.models).
+class ResolutionKind(models.TextChoices):
+    REFUND_ONLY = "refund_only", _("Refund only")
+    RETURN_REFUND = "return_refund", _("Return and refund")
+    EXCHANGE = "exchange", _("Exchange")
+    REPAIR = "repair", _("Repair")
+    REISSUE = "reissue", _("Reissue")
+    PARTIAL_REFUND = "partial_refund", _("Partial refund")
+    COMPENSATION_COUPON = "compensation_coupon", _("Compensation: coupon")
+    COMPENSATION_POINTS = "compensation_points", _("Compensation: points")
+    COMPENSATION_CASH = "compensation_cash", _("Compensation: cash")
 
 
 class Verdict(models.TextChoices):

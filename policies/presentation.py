@@ -2,6 +2,11 @@
 
 from django.utils.translation import gettext, pgettext
 
+from core.models.roles import Role
+from policies.models import OrderStage, Payer, PolicyItemFlag, ResolutionKind, Verdict
+from shop.models import CustomerTier, ProductCategory
+from tickets.models import EvidenceKind, ItemCondition, RequestReason
+
 
 def _label(choices, value: str) -> str:
     return str(dict(choices).get(value, value))
@@ -9,11 +14,6 @@ def _label(choices, value: str) -> str:
 
 def _code_labels() -> dict[str, str]:
     """Return the display label of every code the engine may quote (reasons, flags, ...)."""
-    from core.models.roles import Role
-    from policies.models import OrderStage, Payer, PolicyItemFlag, Verdict
-    from shop.models import CustomerTier, ProductCategory
-    from tickets.models import EvidenceKind, ItemCondition, RequestReason, ResolutionKind
-
     labels = {}
     for choices in (OrderStage, PolicyItemFlag, Verdict, CustomerTier, EvidenceKind,
                     ItemCondition, ProductCategory, RequestReason, ResolutionKind, Role, Payer):
@@ -58,9 +58,6 @@ def render_messages(messages) -> str:
 
 def option_as_dict(option) -> dict:
     """Return an engine Option as the API and the pages show it."""
-    from policies.models import Verdict
-    from tickets.models import ResolutionKind
-
     return {
         "kind": option.kind,
         "kind_label": _label(ResolutionKind.choices, option.kind),

@@ -30,7 +30,7 @@ def mask_phone(phone: str) -> str:
 
 
 # Customer fields that hold contact details: shown masked wherever a value is displayed
-# (pages, exports, API, history diffs) unless revealed through tickets.services.privacy.
+# (pages, exports, API, history diffs) unless revealed through supervision.services.privacy.
 # A phone number a caller reported at intake (Ticket.reported_phone) is contact data too.
 CONTACT_FIELDS = frozenset({"phone", "reported_phone"})
 
@@ -46,7 +46,7 @@ class Customer(models.Model):
     external_id = models.CharField(_("external id"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=100)
     # Stored in full so agents can call back; shown masked everywhere (see masked_phone) and
-    # only revealed, with a logged reason, by tickets.services.privacy.
+    # only revealed, with a logged reason, by supervision.services.privacy.
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     tier = models.CharField(
         _("tier"), max_length=8, choices=CustomerTier.choices, default=CustomerTier.NORMAL
@@ -62,7 +62,7 @@ class Customer(models.Model):
         ordering = ["name"]
         indexes = [models.Index(fields=["phone"], name="customer_phone_idx")]
         permissions = [
-            # Seeing the full number is logged, with a reason (tickets.services.privacy).
+            # Seeing the full number is logged, with a reason (supervision.services.privacy).
             ("reveal_customer_contact", _("Can reveal a customer's full contact details")),
         ]
 

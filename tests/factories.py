@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from shop.models import Customer, CustomerTier, Order, OrderItem, OrderStatus, ProductCategory
-from tickets.models import Channel, CustomerUpdateClock, Message, MessageKind, Team, Ticket
+from sla.models import CustomerUpdateClock
+from tickets.models import Channel, Message, MessageKind, Team, Ticket
 
 PASSWORD = "correct-horse-battery"
 

@@ -1,23 +1,20 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_delete, pre_save
 from django.utils.translation import gettext_lazy as _
 
 
 class TicketsConfig(AppConfig):
+    """Tickets, their timeline (messages, attachments), tags, teams, numbering and intake."""
+
     name = "tickets"
-    verbose_name = _("Tickets and shop data")
+    verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from policies.facts import register_ticket_facts_reader
-        from tickets.schedules import ensure_schedules
-        from tickets.services.decision_facts import facts_for_ticket
-        from tickets.services.legal_holds import FROZEN_MODELS, guard_frozen
+        # Imported here, once the models are loaded (Django's rule for ready()).
+        from shop.models import Order, OrderItem
+        from tickets.services.legal_holds import freeze
 
-        # The policy simulator decides tickets too; their history is read here, above it.
-        register_ticket_facts_reader(facts_for_ticket)
-        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="tickets_schedules")
-        # A legal hold freezes order data and resolutions for every writer, the admin too.
-        for model in FROZEN_MODELS:
-            pre_save.connect(guard_frozen, sender=model, dispatch_uid=f"legal_hold_{model.__name__}")
-            pre_delete.connect(guard_frozen, sender=model,
-                               dispatch_uid=f"legal_hold_delete_{model.__name__}")
+        # A legal hold freezes the ticket's order data for every writer, the admin too: the
+        # one write guard that is not in a service (see docs/architecture.md).
+        freeze(Order, held_by=lambda order: None if order.pk is None else {"order_id": order.pk})
+        freeze(OrderItem,
+               held_by=lambda item: None if item.pk is None else {"order_id": item.order_id})

@@ -11,7 +11,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    prefetch_related_objects,
 )
 from django.http import Http404
 from django.utils import timezone
@@ -24,14 +23,15 @@ from tickets.models import (
     OPEN_STATES,
     Attachment,
     ComplaintLevel,
+    LegalHold,
     Message,
     Team,
     Ticket,
     TicketState,
     user_team_ids,
 )
-from tickets.services.decision_facts import REFUND_KINDS, customer_history
-from tickets.services.legal_holds import with_legal_hold
+
+NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
 
 # Roles that may read every ticket: they supervise, review or investigate.
 SEE_ALL_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)
@@ -131,7 +131,6 @@ def ticket_target_for_user(*, user, number: str, field_name: str) -> Ticket:
 
     A missing ticket and one the user may not read answer alike (NotFound, HTTP 404).
     """
-    from tickets.services.tickets import NO_SUCH_TICKET
 
     ticket = ticket_visible_to(user).filter(number=number).first()
     if ticket is None:
@@ -371,57 +370,6 @@ def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: st
     )
 
 
-# --- the ticket workspace ---------------------------------------------------------------------
-EARLIER_LIMIT = 10
-# Risk signal: this many completed refunds or disputes in 90 days deserve a second look.
-RISK_REFUNDS = 3
-RISK_DISPUTES = 2
-
-
-@dataclass
-class CustomerPanel:
-    order_items: list
-    refunds_90d: int
-    disputes_90d: int
-
-    @property
-    def risk(self) -> str:
-        """Return "high", "watch" or "" from the customer's recent refunds and disputes."""
-        if self.refunds_90d >= RISK_REFUNDS or self.disputes_90d >= RISK_DISPUTES:
-            return "high"
-        if self.refunds_90d or self.disputes_90d:
-            return "watch"
-        return ""
-
-
-def ticket_get_for_workspace(*, user, number: str) -> Ticket:
-    """Return the ticket with its timeline and resolutions if the user may read it.
-
-    The ticket comes with whether it has resolutions and files at all: most tickets have
-    neither yet, and then their reads are skipped (the resolutions are set to none, which
-    costs no query, and the timeline reads no attachments).
-    """
-    from tickets.models import Resolution
-
-    # Not "merged_into": the page does not show it, and joining the ticket table a second
-    # time doubles the columns to read and convert.
-    tickets = ticket_visible_to(user).select_related(
-        "customer", "order", "order_item", "team", "assignee", "update_clock"
-    ).prefetch_related("tags").annotate(
-        has_resolutions=Exists(Resolution.objects.filter(ticket=OuterRef("pk"))),
-        has_attachments=Exists(Attachment.objects.filter(ticket=OuterRef("pk"))),
-    )
-    try:
-        ticket = tickets.get(number=number)
-    except Ticket.DoesNotExist:
-        raise Http404(number) from None
-    resolutions = (Resolution.objects.select_related("proposed_by", "approved_by", "order_item")
-                   .order_by("created_at", "id") if ticket.has_resolutions
-                   else Resolution.objects.none())
-    prefetch_related_objects([ticket], Prefetch("resolutions", queryset=resolutions))
-    return ticket
-
-
 def _person(first_name: str, last_name: str, username: str) -> str:
     """Name a user as User.__str__ does (full name, else username), from plain values."""
     return f"{first_name} {last_name}".strip() or username
@@ -504,32 +452,24 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
     return TimelinePage(items=items, earlier=rows[-1]["id"] if more else None)
 
 
-def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None = None
-                   ) -> CustomerPanel:
-    """Return what the customer and order panel shows beside the ticket (one to three queries).
-
-    `history` is (refunds, disputes) in the last 90 days where the caller already has them
-    (the policy engine's facts count the same). The customer's earlier tickets and refunds
-    load when asked for (customer_earlier).
-    """
-    now = now or timezone.now()
-    items = list(ticket.order.items.order_by("id")) if ticket.order_id else []
-    refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
-                                                            exclude_ticket=ticket.pk)
-    return CustomerPanel(order_items=items, refunds_90d=refunds_90d, disputes_90d=disputes_90d)
+def active_holds() -> QuerySet[LegalHold]:
+    return LegalHold.objects.filter(released_at__isnull=True)
 
 
-def customer_earlier(*, ticket: Ticket) -> tuple[list, list]:
-    """Return the customer's latest other tickets and refunds (two queries)."""
-    from tickets.models import Resolution
+def with_legal_hold(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    """Annotate each ticket with `on_legal_hold`, in the same query."""
+    return tickets.annotate(
+        on_legal_hold=Exists(active_holds().filter(ticket_id=OuterRef("pk"))))
 
-    earlier = list(
-        Ticket.objects.filter(customer_id=ticket.customer_id).exclude(pk=ticket.pk)
-        .select_related("order").order_by("-created_at", "-id")[:EARLIER_LIMIT]
-    )
-    refunds = list(
-        Resolution.objects.filter(ticket__customer_id=ticket.customer_id, kind__in=REFUND_KINDS)
-        .exclude(ticket_id=ticket.pk).select_related("ticket")
-        .order_by("-created_at", "-id")[:EARLIER_LIMIT]
-    )
-    return earlier, refunds
+
+
+
+def is_held(*, ticket: Ticket | None = None, order_id: int | None = None) -> bool:
+    """Return True if the ticket, or the order it is about, is under an active legal hold."""
+    condition = Q()
+    if ticket is not None:
+        condition |= Q(ticket_id=ticket.pk)
+        order_id = order_id or ticket.order_id
+    if order_id is not None:
+        condition |= Q(ticket__order_id=order_id)
+    return bool(condition) and active_holds().filter(condition).exists()

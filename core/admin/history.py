@@ -1,11 +1,15 @@
 """Admin base classes: every write goes through a service, and history only shows the past."""
 
-from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from import_export import resources
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.services import admin_writes as services
+from core.services.exceptions import Conflict
 
 
 class ServiceWrites:
@@ -69,3 +73,22 @@ class ServiceImportResource(resources.ModelResource):
 
     def do_instance_save(self, instance, is_create):
         services.record_import(record=instance, is_create=is_create)
+
+
+def refusal_text(error) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return getattr(error, "message", "") or str(error) or _("You may not do that.")
+
+
+class ServiceRefusalsAsMessages:
+    """Save the whole change form in one transaction; a service's refusal undoes it all and
+    comes back as an error message on the same page."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            with transaction.atomic():
+                return super().changeform_view(request, object_id, form_url, extra_context)
+        except (ValidationError, Conflict, PermissionDenied) as error:
+            self.message_user(request, refusal_text(error), messages.ERROR)
+            return redirect(request.get_full_path())

@@ -35,7 +35,7 @@ _READ_TICKETS = [
     "tickets.view_ticket",
     "tickets.view_message",
     "tickets.view_attachment",
-    "tickets.view_resolution",
+    "resolutions.view_resolution",
     "tickets.view_tag",
     # A legal hold is visible to everyone who reads the ticket.
     "tickets.view_legalhold",
@@ -47,10 +47,10 @@ _WORK_TICKETS = [
     "tickets.escalate_ticket",
     "tickets.add_message",
     "tickets.add_attachment",
-    "tickets.add_resolution",
-    "tickets.change_resolution",
+    "resolutions.add_resolution",
+    "resolutions.change_resolution",
     # Within the role's approval limit, and never one's own proposal (maker-checker).
-    "tickets.approve_resolution",
+    "resolutions.approve_resolution",
 ]
 _READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
 # The knowledge base: everyone reads it and uses scripts; agents draft and submit articles.
@@ -78,17 +78,17 @@ _REVIEW_KNOWLEDGE = [
 ]
 # Supervision: QA reviews, major incidents, legal holds and the dashboard's daily figures.
 _READ_SUPERVISION = [
-    "tickets.view_qareview",
-    "tickets.view_incident",
-    "tickets.view_incidentbroadcast",
-    "tickets.view_dailyagentmetrics",
-    "tickets.view_dailyruletotals",
+    "supervision.view_qareview",
+    "supervision.view_incident",
+    "supervision.view_incidentbroadcast",
+    "reporting.view_dailyagentmetrics",
+    "reporting.view_dailyruletotals",
 ]
 _MANAGE_LEGAL_HOLDS = ["tickets.add_legalhold", "tickets.change_legalhold"]
 # Customers' full phone numbers: everyone who calls customers back may reveal one, with a
 # logged reason. QA never calls customers; they audit the reveal log instead.
 _REVEAL_CONTACT = ["shop.reveal_customer_contact"]
-_READ_REVEAL_LOG = ["tickets.view_contactreveal"]
+_READ_REVEAL_LOG = ["supervision.view_contactreveal"]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.AGENT: [
@@ -115,16 +115,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "tickets.add_tag",
         "tickets.change_tag",
         *_READ_POLICY,
-        "tickets.view_outboxmessage",
-        "tickets.view_survey",
-        "tickets.view_agentprofile",
-        "tickets.add_agentprofile",
-        "tickets.change_agentprofile",
-        "tickets.view_routingrule",
-        "tickets.add_routingrule",
-        "tickets.change_routingrule",
-        "tickets.view_slapolicy",
-        "tickets.change_slapolicy",
+        "notifications.view_outboxmessage",
+        "supervision.view_survey",
+        "routing.view_agentprofile",
+        "routing.add_agentprofile",
+        "routing.change_agentprofile",
+        "routing.view_routingrule",
+        "routing.add_routingrule",
+        "routing.change_routingrule",
+        "sla.view_slapolicy",
+        "sla.change_slapolicy",
         "django_q.view_schedule",
         "django_q.change_schedule",
         "policies.add_policyrule",
@@ -134,8 +134,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_REVIEW_KNOWLEDGE,
         *_READ_SUPERVISION,
         *_MANAGE_LEGAL_HOLDS,
-        "tickets.add_incident",
-        "tickets.change_incident",
+        "supervision.add_incident",
+        "supervision.change_incident",
         *_REVEAL_CONTACT,
         *_READ_REVEAL_LOG,
     ],
@@ -143,22 +143,22 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # whose review it is); they approve knowledge-base edits.
     Role.QA: [
         *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, *_READ_SUPERVISION, "cs_console.view_user",
-        "tickets.view_outboxmessage",
-        "tickets.view_survey",
+        "notifications.view_outboxmessage",
+        "supervision.view_survey",
         *_REVIEW_KNOWLEDGE,
-        "tickets.view_payout",
-        "tickets.view_agentprofile",
-        "tickets.view_routingrule",
-        "tickets.view_slapolicy",
+        "resolutions.view_payout",
+        "routing.view_agentprofile",
+        "routing.view_routingrule",
+        "sla.view_slapolicy",
         "django_q.view_schedule",
-        "tickets.change_qareview",
+        "supervision.change_qareview",
         *_READ_REVEAL_LOG,
     ],
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
         *_WRITE_KNOWLEDGE,
-        *_MANAGE_LEGAL_HOLDS, "tickets.view_incident", "tickets.view_incidentbroadcast",
+        *_MANAGE_LEGAL_HOLDS, "supervision.view_incident", "supervision.view_incidentbroadcast",
         *_REVEAL_CONTACT, *_READ_REVEAL_LOG,
     ],
 }

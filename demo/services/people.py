@@ -5,7 +5,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from core.models.roles import STAFF_ROLES, WORKING_ROLES, Role
-from tickets.models import AgentProfile, Team
+from routing.models import AgentProfile
+from tickets.models import Team
 from tickets.seeding import DEFAULT_TEAMS as TEAMS
 
 # username, role, first name, last name, teams. The password is "<username>-demo".

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from resolutions import services as resolution_services
 from shop.models import Customer, Order
 from tickets import services
 from tickets.models import (
@@ -283,12 +284,12 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
             services.attachment_add(ticket=ticket, actor=worker, evidence_kind=step[1],
                                     upload=SimpleUploadedFile(step[2], DEMO_PNG))
         elif kind == "propose":
-            resolution = services.resolution_propose(ticket=ticket, actor=worker, kind=step[1])
+            resolution = resolution_services.resolution_propose(ticket=ticket, actor=worker, kind=step[1])
         elif kind == "resolution" and step[1] == "execute":
             # Executed here rather than by the worker, so the demo ticket can be resolved now.
-            services.resolution_execute(resolution_id=resolution.pk, actor=worker)
+            resolution_services.resolution_execute(resolution_id=resolution.pk, actor=worker)
         elif kind == "resolution":
             resolution.refresh_from_db()
-            services.resolution_transition(resolution=resolution, actor=worker, name=step[1],
+            resolution_services.resolution_transition(resolution=resolution, actor=worker, name=step[1],
                                            **step[2])
     return ticket

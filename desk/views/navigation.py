@@ -96,14 +96,14 @@ ENTRIES: tuple[NavEntry, ...] = (
         _("Dashboard"),
         "dashboard",
         _("Service figures, trends, backlog and the monthly ranking"),
-        any_perm=("tickets.view_dailyagentmetrics",),
+        any_perm=("reporting.view_dailyagentmetrics",),
     ),
     NavEntry(
         "qa",
         _("QA reviews"),
         "qa-queue",
         _("Sampled, complained-about and low-rated tickets to review"),
-        any_perm=("tickets.view_qareview",),
+        any_perm=("supervision.view_qareview",),
     ),
     NavEntry(
         "api_docs",

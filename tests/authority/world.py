@@ -21,17 +21,12 @@ from django.contrib.auth.models import Group
 from core.models.roles import Integration, Role
 from core.services.accounts import integration_account
 from knowledge.models import Article, ArticleState, ScriptTemplate
+from notifications.models import OutboxChannel, OutboxMessage
 from policies.models import PolicyRule
+from resolutions.models import Resolution
+from supervision.models.qa import QaReview
 from tests.factories import OrderItemFactory, TeamFactory, TicketFactory, UserFactory
-from tickets.models import (
-    ComplaintLevel,
-    OutboxChannel,
-    OutboxMessage,
-    Priority,
-    QaReview,
-    Resolution,
-    TicketState,
-)
+from tickets.models import ComplaintLevel, Priority, TicketState
 
 # A signed-in account that holds no role (a new hire before their role is set, an account
 # whose role was taken away): least privilege says it gets nothing.

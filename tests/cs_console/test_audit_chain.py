@@ -15,15 +15,17 @@ from simple_history.utils import bulk_update_with_history
 from core.models.audit import AuditPurge
 from core.services import audit_chain
 from core.services.audit import save_with_history
+from demo.services.bulk import generate_tickets
 from demo.services.people import load_people
 from policies import rulebook
 from policies.models import ApprovalLimit, PolicyRule
+from resolutions import services as resolution_services
+from resolutions.models import Payout, Resolution
+from supervision.selectors.audit_trail import audit_trail
 from tests.concurrency import run_together
 from tests.factories import OrderItemFactory
 from tickets import services
-from tickets.audit_trail import audit_trail
-from tickets.bulk import generate_tickets
-from tickets.models import Message, Payout, Resolution, Ticket, TicketState
+from tickets.models import Message, Ticket, TicketState
 
 TICKET_HISTORY = "tickets_historicalticket"
 
@@ -78,11 +80,11 @@ def test_each_history_row_links_to_the_previous_row_of_the_same_object(make_tick
 
 @pytest.mark.django_db
 def test_payouts_have_history():
-    assert Payout.history.model._meta.db_table == "tickets_historicalpayout"
+    assert Payout.history.model._meta.db_table == "resolutions_historicalpayout"
     tables = {model._meta.db_table for model in audit_chain.chained_history_models()}
     assert tables == {
         "tickets_historicalticket", "tickets_historicalmessage",
-        "tickets_historicalresolution", "tickets_historicalpayout",
+        "resolutions_historicalresolution", "resolutions_historicalpayout",
         "policies_historicalpolicyrule", "policies_historicalapprovallimit",
     }
 
@@ -113,7 +115,7 @@ def test_a_normal_life_verifies_clean(settings, monkeypatch, make_ticket, agent,
     assert ticket.state == TicketState.IN_PROGRESS  # the first reply was the response
     ticket = services.ticket_change_priority(ticket=ticket, actor=agent, priority=1,
                                              reason="客户催促")
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
     rule.compensation_cap = Decimal("20.00")
     save_with_history(rule, actor=supervisor, reason="admin")
     limit.max_amount = Decimal("80.00")

@@ -61,7 +61,7 @@ def test_demo_tickets_cover_every_state_with_an_audit_trail():
 
 @pytest.mark.django_db
 def test_demo_resolutions_show_a_paid_return_and_one_waiting_for_approval():
-    from tickets.models import Payout, Resolution
+    from resolutions.models import Payout, Resolution
 
     call_command("seed_demo", stdout=StringIO())
 

@@ -25,16 +25,16 @@ ALLOWED = {
     "core/services/accounts.py": "the system and integration accounts, made on first need "
                               "(no history; create_integration_account prints the token)",
     "core/models/roles.py": "syncs the role groups to roles.py after every migrate",
-    "core/management/commands/purge_audit_history.py":
+    "supervision/management/commands/purge_audit_history.py":
         "the audit retention path: deletes history rows under the maintenance switch",
     "demo/services/shop.py": "development data for seed_demo",
     "demo/services/people.py": "development data for seed_demo",
     "demo/services/knowledge.py": "development data for seed_demo",
-    "tickets/bulk.py": "the bulk demo-data loader, COPY and raw history rows for 10^6 tickets",
+    "demo/services/bulk.py": "the bulk demo-data loader, COPY and raw history rows for 10^6 tickets",
     "tickets/seeding.py": "default teams, SLA policies and routing rules for data migrations",
     "policies/seeding.py": "the default rule table for data migrations",
-    "tickets/schedules.py": "django-q schedules, created after every migrate",
-    "tickets/payments.py": "the simulated payment gateway's own records (the bank's side)",
+    "core/tasks.py": "django-q schedules, created after every migrate",
+    "resolutions/services/payments.py": "the simulated payment gateway's own records (the bank's side)",
 }
 
 # Calls that write whatever they are called on.

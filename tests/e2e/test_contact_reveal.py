@@ -2,9 +2,9 @@
 
 import pytest
 
+from supervision.models.privacy import ContactReveal
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import CustomerFactory, TicketFactory
-from tickets.models import ContactReveal
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

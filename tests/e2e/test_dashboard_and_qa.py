@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from reporting.services import metrics
+from supervision.models.qa import QaReview, QaState
+from supervision.models.survey import Survey
+from supervision.services import surveys
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import TicketFactory
-from tickets import metrics
-from tickets.models import Category, QaReview, QaState, Survey, TicketState
-from tickets.services import surveys
+from tickets.models import Category, TicketState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,10 +5,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from sla.services import sweeps
+from supervision.models.survey import Survey
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import CustomerFactory, TicketFactory
-from tickets import services, sweeps
-from tickets.models import Survey, TicketState
+from tickets import services
+from tickets.models import TicketState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

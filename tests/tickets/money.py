@@ -3,16 +3,16 @@
 from decimal import Decimal
 
 from policies.models import ApprovalLimit, PolicyRule
-from shop.models import Order, OrderItem
-from tests.factories import OrderFactory, OrderItemFactory
-from tickets.models import (
+from resolutions.models import (
     PAYOUT_ACTIVE_STATES,
     Payout,
     PayoutKind,
     Resolution,
     ResolutionState,
-    TicketState,
 )
+from shop.models import Order, OrderItem
+from tests.factories import OrderFactory, OrderItemFactory
+from tickets.models import TicketState
 
 
 def money_rules() -> dict[str, PolicyRule]:

@@ -4,8 +4,10 @@ import pytest
 import tablib
 from django.urls import reverse
 
-from tickets.admin import RoutingRuleResource, SlaPolicyResource
-from tickets.models import RoutingRule, SlaPolicy
+from routing.admin import RoutingRuleResource
+from routing.models import RoutingRule
+from sla.admin import SlaPolicyResource
+from sla.models import SlaPolicy
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +64,7 @@ def test_sla_policies_are_keyed_by_priority_and_level():
 def test_the_history_page_of_a_rule_shows_what_changed(client, supervisor):
     rule = RoutingRule.objects.order_by("id").first()
     client.force_login(supervisor)
-    change = reverse("admin:tickets_routingrule_change", args=[rule.pk])
+    change = reverse("admin:routing_routingrule_change", args=[rule.pk])
     page = client.get(change)
     data = {key: value for key, value in page.context["adminform"].form.initial.items()
             if value is not None}
@@ -72,7 +74,7 @@ def test_the_history_page_of_a_rule_shows_what_changed(client, supervisor):
         data["team"] = rule.team_id
 
     client.post(change, data)
-    history = client.get(reverse("admin:tickets_routingrule_history", args=[rule.pk]))
+    history = client.get(reverse("admin:routing_routingrule_history", args=[rule.pk]))
 
     content = history.content.decode()
     assert "新名称" in content
@@ -80,28 +82,29 @@ def test_the_history_page_of_a_rule_shows_what_changed(client, supervisor):
     assert rule.history.latest().history_user == supervisor
 
 
-@pytest.mark.parametrize("model", ["routingrule", "slapolicy", "agentprofile", "team"])
+@pytest.mark.parametrize("model", ["routing_routingrule", "sla_slapolicy", "routing_agentprofile",
+                                   "tickets_team"])
 def test_supervisors_search_every_configuration_table(client, supervisor, model):
     client.force_login(supervisor)
 
-    response = client.get(reverse(f"admin:tickets_{model}_changelist"), {"q": "x"})
+    response = client.get(reverse(f"admin:{model}_changelist"), {"q": "x"})
 
     assert response.status_code == 200
     assert 'id="searchbar"' in response.content.decode()
 
 
-@pytest.mark.parametrize("url_name", ["admin:tickets_routingrule_import",
-                                      "admin:tickets_slapolicy_import"])
+@pytest.mark.parametrize("url_name", ["admin:routing_routingrule_import",
+                                      "admin:sla_slapolicy_import"])
 def test_qa_may_not_import_rule_tables(client, qa_inspector, url_name):
     client.force_login(qa_inspector)
 
     assert client.get(reverse(url_name)).status_code == 403
 
 
-@pytest.mark.parametrize("url_name", ["admin:tickets_routingrule_import",
-                                      "admin:tickets_slapolicy_import",
+@pytest.mark.parametrize("url_name", ["admin:routing_routingrule_import",
+                                      "admin:sla_slapolicy_import",
                                       "admin:policies_policyrule_import",
-                                      "admin:tickets_routingrule_export"])
+                                      "admin:routing_routingrule_export"])
 def test_supervisors_open_the_import_and_export_pages(client, supervisor, url_name):
     client.force_login(supervisor)
 

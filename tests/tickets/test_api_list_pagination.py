@@ -13,9 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.api.keyset import encode_cursor
+from desk.api.pagination import TicketListPagination
 from tests.factories import CustomerFactory, TeamFactory, TicketFactory
 from tickets.models import Ticket, TicketState
-from tickets.pagination import TicketListPagination
 
 pytestmark = pytest.mark.django_db
 

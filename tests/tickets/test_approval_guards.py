@@ -13,16 +13,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from core.models.roles import Role
 from core.services.exceptions import Conflict
 from policies.models import ApprovalLimit
-from tests.factories import UserFactory
-from tests.tickets.money import approval_limits, order_with_items, ready_resolution, ticket_about
-from tickets import services
-from tickets.models import Payout, ResolutionState
-from tickets.services.resolutions import (
+from resolutions import services as resolution_services
+from resolutions.models import Payout, ResolutionState
+from resolutions.services.resolutions import (
     approval_limit,
     can_approve,
     resolution_available_transitions,
     resolution_transition,
 )
+from tests.factories import UserFactory
+from tests.tickets.money import approval_limits, order_with_items, ready_resolution, ticket_about
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
@@ -89,8 +89,8 @@ def test_an_approver_may_approve_exactly_their_limit_and_not_a_cent_more(
                                coupon_amount=Decimal("10.01"), proposed_by=other_agent)
 
     with pytest.raises(PermissionDenied, match=r"50\.01 is above your approval limit of 50"):
-        services.resolution_approve(resolution=above, actor=agent)
-    services.resolution_approve(resolution=at_limit, actor=agent)
+        resolution_services.resolution_approve(resolution=above, actor=agent)
+    resolution_services.resolution_approve(resolution=at_limit, actor=agent)
 
     at_limit.refresh_from_db()
     above.refresh_from_db()
@@ -104,13 +104,13 @@ def test_without_a_limit_row_a_role_approves_no_amount_at_all(
     resolution = resolution_needing(make_ticket, Role.COMPLAINT_SPECIALIST, refund="0.01",
                                     proposed_by=agent)
     with pytest.raises(PermissionDenied, match="above your approval limit of 0"):
-        services.resolution_approve(resolution=resolution, actor=complaint_specialist)
+        resolution_services.resolution_approve(resolution=resolution, actor=complaint_specialist)
 
 
 def test_risk_legal_approves_any_amount(make_ticket, agent, risk_officer, limits):
     resolution = resolution_needing(make_ticket, Role.RISK_LEGAL, refund="49999.00",
                                     proposed_by=agent)
-    services.resolution_approve(resolution=resolution, actor=risk_officer, comment=" 法定赔偿 ")
+    resolution_services.resolution_approve(resolution=resolution, actor=risk_officer, comment=" 法定赔偿 ")
     resolution.refresh_from_db()
     assert (resolution.state, resolution.approved_by) == (RS.APPROVED, risk_officer)
     entry = resolution.history.latest()
@@ -123,7 +123,7 @@ def test_a_rejection_is_not_bounded_by_the_approval_limit(make_ticket, agent, se
     # Refusing money is never above anyone's limit: the senior agent (limit 2000) may refuse 5000.
     resolution = resolution_needing(make_ticket, Role.SENIOR_AGENT, refund="5000.00",
                                     proposed_by=agent)
-    services.resolution_reject(resolution=resolution, actor=senior_agent, reason="  超出政策  ")
+    resolution_services.resolution_reject(resolution=resolution, actor=senior_agent, reason="  超出政策  ")
     resolution.refresh_from_db()
     assert (resolution.state, resolution.closing_reason) == (RS.REJECTED, "超出政策")
     assert resolution.history.latest().history_user == senior_agent
@@ -170,7 +170,7 @@ def test_the_highest_of_several_roles_decides_and_other_roles_do_not_get_in_the_
 def test_a_wrong_role_is_refused_naming_the_role_needed(make_ticket, agent, other_agent, limits):
     resolution = resolution_needing(make_ticket, Role.SUPERVISOR, proposed_by=other_agent)
     with pytest.raises(PermissionDenied, match="needs the role Supervisor"):
-        services.resolution_approve(resolution=resolution, actor=agent)
+        resolution_services.resolution_approve(resolution=resolution, actor=agent)
 
 
 def test_refusing_one_that_names_no_role_is_for_supervisors_and_a_clean_403(
@@ -179,15 +179,15 @@ def test_refusing_one_that_names_no_role_is_for_supervisors_and_a_clean_403(
     resolution = resolution_needing(make_ticket, "", proposed_by=agent)
     for outsider in (other_agent, senior_agent):
         with pytest.raises(PermissionDenied, match="needs the role"):
-            services.resolution_reject(resolution=resolution, actor=outsider, reason="不合规")
-    services.resolution_reject(resolution=resolution, actor=supervisor, reason="不合规")
+            resolution_services.resolution_reject(resolution=resolution, actor=outsider, reason="不合规")
+    resolution_services.resolution_reject(resolution=resolution, actor=supervisor, reason="不合规")
     assert resolution.state == RS.REJECTED
 
 
 def test_the_proposer_may_not_approve_even_as_a_supervisor(make_ticket, supervisor, limits):
     resolution = resolution_needing(make_ticket, Role.AGENT, proposed_by=supervisor)
     with pytest.raises(PermissionDenied, match="proposed"):
-        services.resolution_approve(resolution=resolution, actor=supervisor)
+        resolution_services.resolution_approve(resolution=resolution, actor=supervisor)
     assert resolution_available_transitions(resolution=resolution, user=supervisor) == [
         "cancel"]
 

@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from policies.models import ApprovalLimit, PolicyRule
+from resolutions import services as resolution_services
+from supervision.selectors.audit_trail import audit_trail, describe_reason
 from tests.factories import OrderItemFactory
 from tickets import services
-from tickets.audit_trail import audit_trail, describe_reason
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,9 +29,9 @@ def refunded_ticket(make_ticket, agent, supervisor, settings):
     ticket = make_ticket(customer=item.order.customer, order=item.order, order_item=item,
                          request_reason="quality_defect")
     services.message_add(ticket=ticket, actor=agent, kind="reply", body="已为您申请退款")
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
-    services.resolution_approve(resolution=resolution, actor=supervisor, comment="属实")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
+    resolution_services.resolution_approve(resolution=resolution, actor=supervisor, comment="属实")
     return ticket
 
 
@@ -87,14 +88,14 @@ def test_reasons_read_as_actions(reason, label, comment, settings):
 
 
 def test_a_payout_settled_by_a_person_names_them(make_ticket, agent):
+    from resolutions.models import ResolutionState
     from tests.tickets.money import order_with_items, ready_resolution, ticket_about
-    from tickets.models import ResolutionState
 
     _order, (item,) = order_with_items("150.00")
     ticket = ticket_about(make_ticket, item)
     resolution = ready_resolution(ticket, refund="150.00", state=ResolutionState.MANUAL_REVIEW,
                                   attempts=1)
-    services.resolution_transition(resolution=resolution, actor=agent, name="complete_manually",
+    resolution_services.resolution_transition(resolution=resolution, actor=agent, name="complete_manually",
                                    note="银行转账")
 
     payout = next(e for e in audit_trail(ticket=ticket) if e["subject"] == "payout")

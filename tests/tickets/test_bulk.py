@@ -1,4 +1,4 @@
-"""The bulk ticket generator (tickets/bulk.py) on whichever database the tests run on."""
+"""The bulk ticket generator (demo/services/bulk.py) on whichever database the tests run on."""
 
 import re
 from collections import Counter
@@ -8,16 +8,18 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from demo.services import bulk as bulk_loader
+from demo.services.bulk import BULK_REASON, generate_tickets
 from demo.services.people import load_people
+from routing.services import assignment as routing
+from routing.services.config import routing_config
 from shop.models import Customer, Order
+from sla.models import CustomerUpdateClock
+from sla.services import calendar as sla
 from tests.factories import CustomerFactory
-from tickets import bulk as bulk_loader
-from tickets import routing, sla
-from tickets.bulk import BULK_REASON, generate_tickets
 from tickets.models import (
     OPEN_STATES,
     Channel,
-    CustomerUpdateClock,
     Message,
     MessageKind,
     Priority,
@@ -27,7 +29,6 @@ from tickets.models import (
     TicketNumberSequence,
     TicketState,
 )
-from tickets.routing_config import routing_config
 from tickets.services import ticket_create
 from tickets.services.numbering import format_ticket_number
 from tickets.services.tickets import escalated_priority, escalation_team_code

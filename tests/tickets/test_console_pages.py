@@ -6,17 +6,9 @@ import pytest
 from django.urls import reverse
 
 from policies.models import ApprovalLimit, PolicyRule
+from resolutions.models import Resolution, ResolutionState
 from tests.factories import CustomerFactory, MessageFactory, OrderItemFactory, TicketFactory
-from tickets.models import (
-    Message,
-    MessageKind,
-    Priority,
-    Resolution,
-    ResolutionState,
-    Tag,
-    Ticket,
-    TicketState,
-)
+from tickets.models import Message, MessageKind, Priority, Tag, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 

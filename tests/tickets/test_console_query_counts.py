@@ -8,10 +8,12 @@ from django.urls import reverse
 
 from knowledge.models import Article, ArticleState, ScriptTemplate
 from policies.models import PolicyRule
+from resolutions import services as resolution_services
+from resolutions.models import Resolution
+from supervision.selectors.audit_trail import audit_trail
 from tests.factories import MessageFactory, OrderItemFactory, TicketFactory
 from tickets import services
-from tickets.audit_trail import audit_trail
-from tickets.models import Attachment, Resolution, Tag, TicketState
+from tickets.models import Attachment, Tag, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -109,8 +111,8 @@ def grow(ticket, agent, *, messages, resolutions):
                                   file="evidence/x.png", label="x.png",
                                   content_type="image/png", size=1, sha256="0" * 64)
     for _ in range(resolutions):
-        resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-        services.resolution_cancel(resolution=resolution, actor=agent, reason="客户改主意")
+        resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+        resolution_services.resolution_cancel(resolution=resolution, actor=agent, reason="客户改主意")
         services.ticket_change_priority(ticket=ticket, actor=agent,
                                         priority=(ticket.priority + 1) % 4, reason="调整")
 
@@ -119,7 +121,7 @@ def grow(ticket, agent, *, messages, resolutions):
 def test_workspace_queries_do_not_grow_with_messages_or_resolutions(
         client, agent, worked_ticket, messages, resolutions, django_assert_num_queries):
     grow(worked_ticket, agent, messages=messages, resolutions=resolutions)
-    services.resolution_propose(ticket=worked_ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_propose(ticket=worked_ticket, actor=agent, kind="refund_only")
     client.force_login(agent)
     url = reverse("console-ticket", args=[worked_ticket.number])
 

@@ -3,7 +3,7 @@
 import pytest
 from django.template.defaultfilters import truncatechars
 
-from tickets.templatetags.console import _subject
+from desk.templatetags.console import _subject
 
 
 @pytest.mark.parametrize("text", [

@@ -8,9 +8,10 @@ from django.utils import timezone
 
 from policies.models import PolicyRule
 from policies.rulebook import ruleset_version
+from resolutions.models import Payout, Resolution, ResolutionState
+from resolutions.services import decision_facts as facts
 from tests.factories import OrderItemFactory, TicketFactory
-from tickets.models import Attachment, Payout, Resolution, ResolutionState
-from tickets.services import decision_facts as facts
+from tickets.models import Attachment
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 """A step the worker refuses lands somewhere visible, and the people who must act are told.
 
-These call `tickets.tasks.resolution_execute_task` directly, as django-q2's worker does,
+These call `resolutions.tasks.resolution_execute_task` directly, as django-q2's worker does,
 not through the inline on-commit path the other resolution tests use.
 """
 
@@ -10,9 +10,12 @@ from decimal import Decimal
 import pytest
 
 from core.services.accounts import is_system_user
+from notifications.models import OutboxMessage
+from resolutions import services as resolution_services
+from resolutions import tasks
+from resolutions.models import Payout, ResolutionState
+from resolutions.services import sweeps as resolution_sweeps
 from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
-from tickets import resolution_sweeps, services, tasks
-from tickets.models import OutboxMessage, Payout, ResolutionState
 from tickets.services import legal_holds
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +27,7 @@ def refunded_order(make_ticket, agent):
     """An order of 100 already refunded in full by another ticket."""
     order, (item,) = order_with_items("100.00")
     first = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
-    services.resolution_execute(resolution_id=first.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=first.pk, actor=agent)
     return order, item
 
 
@@ -82,8 +85,8 @@ def test_a_person_can_settle_a_referred_resolution_once_the_money_is_back(
     tasks.resolution_execute_task(late.pk)
     late.refresh_from_db()
 
-    assert "cancel" in services.resolution_available_transitions(resolution=late, user=agent)
-    services.resolution_cancel(resolution=late, actor=agent, reason="已全额退款，无需再退")
+    assert "cancel" in resolution_services.resolution_available_transitions(resolution=late, user=agent)
+    resolution_services.resolution_cancel(resolution=late, actor=agent, reason="已全额退款，无需再退")
     late.refresh_from_db()
     assert late.state == RS.CANCELLED
 
@@ -112,10 +115,10 @@ def test_a_failed_payment_whose_retry_no_longer_fits_goes_to_manual_review(
     order, (item,) = order_with_items("100.00")
     failed = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
-    services.resolution_execute(resolution_id=failed.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=failed.pk, actor=agent)
     settings.SIMULATED_GATEWAY_FAILURES = set()
     other = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
-    services.resolution_execute(resolution_id=other.pk, actor=agent)  # takes the money
+    resolution_services.resolution_execute(resolution_id=other.pk, actor=agent)  # takes the money
     failed.refresh_from_db()
 
     acted = resolution_sweeps.retry_failed_payments(now=failed.executed_at + timedelta(hours=1))
@@ -138,7 +141,7 @@ def test_an_execution_that_died_after_reserving_is_finished_by_the_sweep(
         def pay(self, request):
             raise TimeoutError("gateway did not answer")
 
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", TimesOut)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", TimesOut)
     with pytest.raises(TimeoutError):
         tasks.resolution_execute_task(resolution.pk)
     resolution.refresh_from_db()
@@ -174,7 +177,7 @@ def test_a_real_django_q_worker_lands_the_refusal_in_manual_review(
     _order, item = refunded_order
     late = ready_resolution(ticket_about(make_ticket, item), refund="100.00",
                             kind="return_refund", state=RS.AWAITING_RETURN)
-    services.resolution_receive_return(resolution=late, actor=agent, note="仓库已签收")
+    resolution_services.resolution_receive_return(resolution=late, actor=agent, note="仓库已签收")
     late.refresh_from_db()
     assert late.state == RS.RETURN_RECEIVED  # queued, not run: there is no inline shortcut
 
@@ -191,7 +194,7 @@ def test_a_real_django_q_worker_lands_the_refusal_in_manual_review(
 
     late.refresh_from_db()
     assert (done["success"], done["result"]) == (True, RS.MANUAL_REVIEW)
-    assert Task.objects.get().func == "tickets.tasks.resolution_execute_task"
+    assert Task.objects.get().func == "resolutions.tasks.resolution_execute_task"
     assert late.state == RS.MANUAL_REVIEW
     assert "above what was paid" in late.failure_reason
     assert agent.username in recipients()

@@ -10,11 +10,13 @@ from rest_framework.test import APIClient
 from core.models.roles import Integration
 from core.services import audit_chain
 from core.services.accounts import integration_account, integration_token, system_user
+from desk.api.serializers import TicketDetailSerializer
+from routing.models import AgentProfile, RoutingRule
+from routing.services import assignment as routing
+from routing.services.config import routing_config
 from tests.factories import CustomerFactory, OrderItemFactory, TicketFactory
-from tickets import routing, selectors
-from tickets.models import AgentProfile, RoutingRule, Team, Ticket, TicketState
-from tickets.routing_config import routing_config
-from tickets.serializers import TicketDetailSerializer
+from tickets import selectors
+from tickets.models import Team, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +159,7 @@ def test_any_write_to_the_routing_tables_is_seen_by_the_next_ticket(change):
         RoutingRule.objects.create(name="发票 → 支付组", order=0, keywords="发票",
                                    team=Team.objects.get(code="payment"))
     elif change == "sla_policy":
-        from tickets.models import SlaPolicy
+        from sla.models import SlaPolicy
 
         SlaPolicy.objects.filter(priority=2).update(first_response_minutes=7)
     else:
@@ -178,7 +180,7 @@ def test_any_write_to_the_routing_tables_is_seen_by_the_next_ticket(change):
 
 
 def test_intake_serializers_share_no_state_between_requests():
-    from tickets.serializers import IntakeSerializer
+    from desk.api.serializers import IntakeSerializer
 
     bad = IntakeSerializer(data=payload(channel="carrier_pigeon", customer={"name": "甲"}))
     good = IntakeSerializer(data=payload())

@@ -9,19 +9,16 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.services.exceptions import Conflict
+from notifications.models import OutboxMessage
 from policies.models import PolicyRule
+from resolutions import services as resolution_services
+from resolutions.models import Resolution, ResolutionState
+from supervision.models.incident import Incident, IncidentState
+from supervision.services import incidents
 from tests.factories import CustomerFactory, OrderItemFactory, TicketFactory
-from tickets import services
-from tickets.models import (
-    Incident,
-    IncidentState,
-    LegalHold,
-    OutboxMessage,
-    Resolution,
-    ResolutionState,
-    TicketState,
-)
-from tickets.services import incidents, legal_holds
+from tickets import selectors
+from tickets.models import LegalHold, TicketState
+from tickets.services import legal_holds
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +53,7 @@ def test_placing_a_hold_records_who_and_why(ticket, risk_officer):
     entry = hold.history.latest()
     assert (entry.history_user, entry.history_change_reason) == (risk_officer,
                                                                   "legal_hold:place")
-    assert legal_holds.is_held(ticket=ticket)
+    assert selectors.is_held(ticket=ticket)
 
 
 @pytest.mark.parametrize("role", ["agent", "senior_agent", "qa"])
@@ -77,7 +74,7 @@ def test_a_hold_needs_a_reason_and_is_placed_once(ticket, supervisor):
 
 def test_a_held_ticket_gets_no_new_resolution(held, agent, coupon_rule):
     with pytest.raises(Conflict) as refused:
-        services.resolution_propose(ticket=held, actor=agent, kind="compensation_coupon")
+        resolution_services.resolution_propose(ticket=held, actor=agent, kind="compensation_coupon")
 
     assert refused.value.code == "legal_hold"
     assert "legal hold" in refused.value.message
@@ -85,13 +82,13 @@ def test_a_held_ticket_gets_no_new_resolution(held, agent, coupon_rule):
 
 
 def test_an_existing_resolution_is_frozen_while_held(ticket, agent, risk_officer, coupon_rule):
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
     legal_holds.legal_hold_place(ticket=ticket, actor=risk_officer, reason="律师函")
 
     with pytest.raises(Conflict):
-        services.resolution_cancel(resolution=resolution, actor=agent, reason="客户撤回")
+        resolution_services.resolution_cancel(resolution=resolution, actor=agent, reason="客户撤回")
     with pytest.raises(Conflict):
-        services.resolution_accept(resolution=resolution, actor=agent)
+        resolution_services.resolution_accept(resolution=resolution, actor=agent)
 
     assert Resolution.objects.get(pk=resolution.pk).state == ResolutionState.PROPOSED
 
@@ -119,7 +116,7 @@ def test_another_ticket_about_the_same_order_is_frozen_too(held, make_ticket, ag
                           order_item=held.order_item, request_reason="quality_defect")
 
     with pytest.raises(Conflict):
-        services.resolution_propose(ticket=sibling, actor=agent, kind="compensation_coupon")
+        resolution_services.resolution_propose(ticket=sibling, actor=agent, kind="compensation_coupon")
 
 
 def test_releasing_the_hold_unfreezes(held, risk_officer, agent, coupon_rule):
@@ -127,7 +124,7 @@ def test_releasing_the_hold_unfreezes(held, risk_officer, agent, coupon_rule):
 
     legal_holds.legal_hold_release(hold=hold, actor=risk_officer, reason="和解结案")
 
-    resolution = services.resolution_propose(ticket=held, actor=agent, kind="compensation_coupon")
+    resolution = resolution_services.resolution_propose(ticket=held, actor=agent, kind="compensation_coupon")
     assert resolution.pk
     with pytest.raises(Conflict):
         legal_holds.legal_hold_release(hold=hold, actor=risk_officer, reason="again")
@@ -226,8 +223,8 @@ def test_only_supervisors_manage_incidents(personas, role, outage):
 def test_the_admin_messages_customers_through_the_service(client, outage, supervisor):
     client.force_login(supervisor)
 
-    page = client.get(reverse("admin:tickets_incident_change", args=[outage.pk]))
-    response = client.post(reverse("admin:tickets_incident_notify", args=[outage.pk]),
+    page = client.get(reverse("admin:supervision_incident_change", args=[outage.pk]))
+    response = client.post(reverse("admin:supervision_incident_notify", args=[outage.pk]),
                            {"body": "我们正在处理，请耐心等待。"})
 
     assert 'id="incident-broadcast"' in page.content.decode()
@@ -239,7 +236,7 @@ def test_the_admin_opens_an_incident_through_the_service(client, supervisor, tea
     ticket = TicketFactory(team=team)
     client.force_login(supervisor)
 
-    client.post(reverse("admin:tickets_incident_add"), {
+    client.post(reverse("admin:supervision_incident_add"), {
         "title": "批次质量问题", "kind": "group_complaint", "description": "",
         "tickets": str(ticket.pk), "broadcasts-TOTAL_FORMS": "0",
         "broadcasts-INITIAL_FORMS": "0"})
@@ -251,11 +248,11 @@ def test_the_admin_opens_an_incident_through_the_service(client, supervisor, tea
 
 def test_a_payment_made_before_a_hold_is_still_recorded(ticket, agent, risk_officer,
                                                         coupon_rule, monkeypatch):
-    from tickets import payments
-    from tickets.models import Payout
+    from resolutions.models import Payout
+    from resolutions.services import payments
 
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
     assert Resolution.objects.get(pk=resolution.pk).state == ResolutionState.APPROVED
     real = payments.get_gateway()
 
@@ -264,10 +261,10 @@ def test_a_payment_made_before_a_hold_is_still_recorded(ticket, agent, risk_offi
             legal_holds.legal_hold_place(ticket=ticket, actor=risk_officer, reason="律师函")
             return real.pay(request)
 
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", HeldWhilePaying)
-    services.resolution_execute(resolution_id=resolution.pk)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", HeldWhilePaying)
+    resolution_services.resolution_execute(resolution_id=resolution.pk)
 
     assert Resolution.objects.get(pk=resolution.pk).state == ResolutionState.COMPLETED
     assert Payout.objects.filter(resolution=resolution).exists()
     with pytest.raises(Conflict):  # and nothing else changes while held
-        services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")
+        resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="compensation_coupon")

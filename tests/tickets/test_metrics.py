@@ -9,17 +9,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from reporting import tasks
+from reporting.models import DailyAgentMetrics, DailyRuleTotals
+from reporting.services import metrics
+from resolutions.models import Resolution, ResolutionState
+from supervision.models.survey import Survey
 from tests.factories import TicketFactory
-from tickets import metrics, tasks
-from tickets.models import (
-    Category,
-    DailyAgentMetrics,
-    DailyRuleTotals,
-    Resolution,
-    ResolutionState,
-    Survey,
-    TicketState,
-)
+from tickets.models import Category, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -194,7 +190,7 @@ def test_the_rollup_task_covers_today_and_is_scheduled(team, agent):
 
     assert metrics.totals(start=timezone.localdate(), end=timezone.localdate()).closed == 1
     assert Schedule.objects.filter(name="Metrics roll-up",
-                                   func="tickets.tasks.metrics_rollup_task").exists()
+                                   func="reporting.tasks.metrics_rollup_task").exists()
 
 
 # --- pages and the monthly report ----------------------------------------------------------

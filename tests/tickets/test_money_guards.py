@@ -11,17 +11,16 @@ import pytest
 
 from core.services.accounts import is_system_user
 from core.services.exceptions import Conflict
-from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
-from tickets import payments, services
-from tickets.models import (
+from resolutions import services as resolution_services
+from resolutions.models import (
     Payout,
     PayoutKind,
     PayoutState,
     ResolutionState,
     SimulatedGatewayRecord,
 )
-from tickets.services import ledger
-from tickets.services import resolutions as resolution_services
+from resolutions.services import ledger, payments
+from tests.tickets.money import order_with_items, ready_resolution, refunded, ticket_about
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
@@ -40,7 +39,7 @@ class RecordingGateway:
 @pytest.fixture
 def gateway(monkeypatch):
     RecordingGateway.requests = []
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", RecordingGateway)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", RecordingGateway)
     return RecordingGateway
 
 
@@ -60,7 +59,7 @@ def test_the_gateway_is_asked_for_each_granted_part_with_its_own_key(make_ticket
                                                                      gateway):
     order, _item, resolution = everything_granted(make_ticket)
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     key = str(resolution.idempotency_key)
     asked = {(request.kind, request.amount, request.points, request.idempotency_key,
@@ -81,8 +80,8 @@ def test_parts_that_were_not_granted_are_not_paid(make_ticket, agent, gateway):
     cash_only = ready_resolution(ticket_about(make_ticket, item), compensation="0.01",
                                  kind="compensation_cash")
 
-    services.resolution_execute(resolution_id=points_only.pk, actor=agent)
-    services.resolution_execute(resolution_id=cash_only.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=points_only.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=cash_only.pk, actor=agent)
 
     assert [(r.kind, r.amount, r.points) for r in gateway.requests] == [
         ("points", Decimal("0.00"), 500), ("compensation", Decimal("0.01"), 0)]
@@ -95,7 +94,7 @@ def test_each_paid_part_is_a_payout_row_with_its_amount_payer_and_reference(
 ):
     order, item, resolution = everything_granted(make_ticket)
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     references = {record.idempotency_key: record.reference
                   for record in SimulatedGatewayRecord.objects.all()}
@@ -122,7 +121,7 @@ def test_a_refused_payment_releases_every_unpaid_part_and_says_why(make_ticket, 
     order, _item, resolution = everything_granted(make_ticket)
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     resolution.refresh_from_db()
     assert resolution.state == RS.FAILED
@@ -150,7 +149,7 @@ def test_a_failed_payment_releases_only_its_own_reservation(make_ticket, agent, 
     failing = ready_resolution(ticket_about(make_ticket, item), refund="40.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
 
-    services.resolution_execute(resolution_id=failing.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=failing.pk, actor=agent)
 
     assert Payout.objects.get(resolution=in_flight).state == PayoutState.RESERVED
     assert Payout.objects.get(resolution=failing).state == PayoutState.RELEASED
@@ -162,10 +161,10 @@ def test_a_retry_after_a_failure_reserves_again_for_whoever_retries(
 ):
     order, _item, resolution = everything_granted(make_ticket)
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     settings.SIMULATED_GATEWAY_FAILURES = set()
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=senior_agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=senior_agent)
 
     resolution.refresh_from_db()
     assert (resolution.state, resolution.attempts) == (RS.COMPLETED, 2)
@@ -190,11 +189,11 @@ def test_a_retry_after_a_partial_payment_does_not_count_the_paid_part_twice(
                 raise payments.PaymentFailed("coupon service down")
             return payments.SimulatedGateway().pay(request)
 
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", CouponsDown)
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", CouponsDown)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     monkeypatch.undo()
 
-    retried = services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    retried = resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     assert retried.state == RS.COMPLETED
     assert refunded(item=item) == Decimal("200.00")
@@ -224,8 +223,8 @@ def test_a_manual_settlement_keeps_what_the_gateway_already_paid(make_ticket, ag
                 raise payments.PaymentFailed("coupon service down")
             return payments.SimulatedGateway().pay(request)
 
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", PaysOnlyTheRefund)
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", PaysOnlyTheRefund)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     refund = Payout.objects.get(resolution=resolution, kind=PayoutKind.REFUND)
     gateway_reference = refund.gateway_reference
     resolution.refresh_from_db()
@@ -249,7 +248,7 @@ def test_a_manual_settlement_keeps_what_the_gateway_already_paid(make_ticket, ag
 
 def test_a_manual_settlement_is_bounded_by_the_item_as_well_as_the_order(make_ticket, agent):
     order, (item, _other) = order_with_items("100.00", "100.00")
-    services.resolution_execute(
+    resolution_services.resolution_execute(
         resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="100.00").pk,
         actor=agent)
     settled_elsewhere = ready_resolution(ticket_about(make_ticket, item), refund="1.00",
@@ -280,7 +279,7 @@ def test_a_single_point_is_still_paid(make_ticket, agent, gateway):
     _order, (item,) = order_with_items("200.00")
     one_point = ready_resolution(ticket_about(make_ticket, item), points=1,
                                  kind="compensation_points")
-    services.resolution_execute(resolution_id=one_point.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=one_point.pk, actor=agent)
     assert [(r.kind, r.points) for r in gateway.requests] == [("points", 1)]
 
 
@@ -290,56 +289,56 @@ def test_compensation_does_not_count_against_what_was_paid(make_ticket, agent):
     _order, (item,) = order_with_items("100.00")
     cash = ready_resolution(ticket_about(make_ticket, item), compensation="300.00",
                             coupon_amount=Decimal("50.00"), kind="compensation_cash")
-    services.resolution_execute(resolution_id=cash.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=cash.pk, actor=agent)
 
     refund = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
-    assert services.resolution_execute(resolution_id=refund.pk, actor=agent).state == RS.COMPLETED
+    assert resolution_services.resolution_execute(resolution_id=refund.pk, actor=agent).state == RS.COMPLETED
     assert refunded(item=item) == Decimal("100.00")
 
 
 def test_a_refund_of_exactly_what_remains_fits_and_a_cent_more_does_not(make_ticket, agent):
     order, (item, other) = order_with_items("100.00", "60.00")
     first = ready_resolution(ticket_about(make_ticket, item), refund="70.00")
-    services.resolution_execute(resolution_id=first.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=first.pk, actor=agent)
 
     too_much = ready_resolution(ticket_about(make_ticket, item), refund="30.01")
     with pytest.raises(Conflict) as refused:
-        services.resolution_execute(resolution_id=too_much.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=too_much.pk, actor=agent)
     assert refused.value.code == "refund_exceeds_paid"
     assert "70.00 is refunded" in refused.value.message
     assert f"item {item.sku}" in refused.value.message
 
     exact = ready_resolution(ticket_about(make_ticket, item), refund="30.00")
-    services.resolution_execute(resolution_id=exact.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=exact.pk, actor=agent)
     assert refunded(item=item) == Decimal("100.00")
     assert refunded(order=order) == Decimal("100.00")
     # The other item still has its own 60.00.
     rest = ready_resolution(ticket_about(make_ticket, other), refund="60.00")
-    services.resolution_execute(resolution_id=rest.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=rest.pk, actor=agent)
     assert refunded(order=order) == Decimal("160.00")
 
 
 def test_the_order_refuses_a_refund_that_fits_the_item_but_not_the_order(make_ticket, agent):
     # The order was paid less than its items (a store discount): the order bounds refunds.
     order, (item, other) = order_with_items("100.00", "100.00", paid="150.00")
-    services.resolution_execute(
+    resolution_services.resolution_execute(
         resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="100.00").pk,
         actor=agent)
 
     late = ready_resolution(ticket_about(make_ticket, other), refund="50.01")
     with pytest.raises(Conflict) as refused:
-        services.resolution_execute(resolution_id=late.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=late.pk, actor=agent)
     assert "take the order above what was paid (150.00)" in refused.value.message
     assert "100.00 is refunded, 0.00 is reserved" in refused.value.message
     late_fits = ready_resolution(ticket_about(make_ticket, other), refund="50.00")
-    services.resolution_execute(resolution_id=late_fits.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=late_fits.pk, actor=agent)
     assert refunded(order=order) == Decimal("150.00")
 
 
 def test_the_refund_position_counts_paid_reserved_and_promised_separately(make_ticket, agent):
     order, (item,) = order_with_items("300.00")
     paid = ready_resolution(ticket_about(make_ticket, item), refund="100.00")
-    services.resolution_execute(resolution_id=paid.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=paid.pk, actor=agent)
     reserved = ready_resolution(ticket_about(make_ticket, item), refund="50.00")
     ledger.reserve(resolution=reserved, order=order, actor=agent,
                    requests=[payments.PaymentRequest(
@@ -377,7 +376,7 @@ def test_the_refund_position_counts_paid_reserved_and_promised_separately(make_t
 
 def test_nothing_to_refund_always_fits(make_ticket, agent):
     order, (item,) = order_with_items("10.00")
-    services.resolution_execute(
+    resolution_services.resolution_execute(
         resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="10.00").pk,
         actor=agent)
     ledger.require_refund_fits(order=order, item=item, amount=Decimal("0.00"),
@@ -449,7 +448,7 @@ def test_the_simulated_gateway_refuses_listed_orders_or_all_of_them(settings):
 
 
 def test_the_configured_gateway_is_used(settings):
-    settings.PAYMENT_GATEWAY = "tickets.payments.SimulatedGateway"
+    settings.PAYMENT_GATEWAY = "resolutions.services.payments.SimulatedGateway"
     assert isinstance(payments.get_gateway(), payments.SimulatedGateway)
 
 
@@ -457,7 +456,7 @@ def test_the_configured_gateway_is_used(settings):
 def test_a_stalled_execution_is_finished_with_the_same_keys_by_the_system(make_ticket, agent,
                                                                         gateway):
     order, item, resolution = everything_granted(make_ticket)
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     first_keys = {request.idempotency_key for request in gateway.requests}
     # As if the run had died after reserving: the rows reserved, the resolution executing.
     Payout.objects.filter(resolution=resolution).update(state=PayoutState.RESERVED,
@@ -494,18 +493,18 @@ def test_a_return_executes_early_only_when_the_rule_refunds_on_shipment(make_tic
                                kind="return_refund", state=RS.AWAITING_RETURN,
                                auto_execute=True)
     with pytest.raises(Conflict, match="Wait until the returned goods are received") as refused:
-        services.resolution_execute(resolution_id=waiting.pk, actor=agent)  # no tracking yet
+        resolution_services.resolution_execute(resolution_id=waiting.pk, actor=agent)  # no tracking yet
     assert refused.value.code == "awaiting_return"
     not_trusted = ready_resolution(ticket_about(make_ticket, item), refund="40.00",
                                    kind="return_refund", state=RS.AWAITING_RETURN,
                                    return_tracking_number="SF1")
     with pytest.raises(Conflict):
-        services.resolution_execute(resolution_id=not_trusted.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=not_trusted.pk, actor=agent)
     assert not Payout.objects.exists()
 
-    services.resolution_record_return(resolution=waiting, actor=agent, carrier="顺丰",
+    resolution_services.resolution_record_return(resolution=waiting, actor=agent, carrier="顺丰",
                                       tracking_number="SF2")
-    paid = services.resolution_execute(resolution_id=waiting.pk, actor=agent)
+    paid = resolution_services.resolution_execute(resolution_id=waiting.pk, actor=agent)
     assert paid.state == RS.COMPLETED
     assert refunded(item=item) == Decimal("40.00")
 
@@ -515,16 +514,16 @@ def test_an_automatic_retry_counts_the_attempt_and_a_finished_one_is_refused(mak
     order, (item,) = order_with_items("100.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="40.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     settings.SIMULATED_GATEWAY_FAILURES = set()
 
-    retried = services.resolution_execute(resolution_id=resolution.pk)
+    retried = resolution_services.resolution_execute(resolution_id=resolution.pk)
 
     assert (retried.state, retried.attempts) == (RS.COMPLETED, 2)
     entries = [entry.history_change_reason for entry in retried.history.all()]
     assert "transition:retry_failed" in entries
     with pytest.raises(Conflict) as refused:
-        services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     assert refused.value.code == "transition_not_allowed"
     assert refunded(item=item) == Decimal("40.00")
 
@@ -547,7 +546,7 @@ def test_an_approved_refund_is_paid_when_the_approval_commits(
                                   proposed_by=agent)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolution_approve(resolution=resolution, actor=senior_agent)
+        resolution_services.resolution_approve(resolution=resolution, actor=senior_agent)
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -566,7 +565,7 @@ def test_an_approved_return_waits_for_the_parcel_and_pays_nothing_yet(
                                   state=RS.ACCEPTED, proposed_by=agent)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.resolution_approve(resolution=resolution, actor=senior_agent)
+        resolution_services.resolution_approve(resolution=resolution, actor=senior_agent)
 
     resolution.refresh_from_db()
     assert resolution.state == RS.AWAITING_RETURN
@@ -578,11 +577,11 @@ def test_an_approved_return_waits_for_the_parcel_and_pays_nothing_yet(
 
     # Refund on shipment is for rules that trust the tracking number only.
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.resolution_record_return(resolution=resolution, actor=agent, carrier="顺丰",
+        resolution_services.resolution_record_return(resolution=resolution, actor=agent, carrier="顺丰",
                                           tracking_number="SF3")
     assert callbacks == []
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolution_receive_return(resolution=resolution, actor=agent)
+        resolution_services.resolution_receive_return(resolution=resolution, actor=agent)
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
     assert refunded(item=item) == Decimal("60.00")
@@ -597,7 +596,7 @@ def test_a_trusted_tracking_number_pays_the_refund_on_shipment(
                                   auto_execute=True)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.resolution_record_return(resolution=resolution, actor=agent, carrier="顺丰",
+        resolution_services.resolution_record_return(resolution=resolution, actor=agent, carrier="顺丰",
                                           tracking_number="SF4")
 
     resolution.refresh_from_db()
@@ -607,10 +606,10 @@ def test_a_trusted_tracking_number_pays_the_refund_on_shipment(
 
 # --- a refusal is handed to the people who must act, and only to them ---------------------------
 def refuse_a_refund(make_ticket, agent, **ticket_fields):
-    from tickets import tasks
+    from resolutions import tasks
 
     _order, (item,) = order_with_items("100.00")
-    services.resolution_execute(
+    resolution_services.resolution_execute(
         resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="100.00").pk,
         actor=agent)
     late = ready_resolution(ticket_about(make_ticket, item, **ticket_fields), refund="100.00")
@@ -618,7 +617,7 @@ def refuse_a_refund(make_ticket, agent, **ticket_fields):
 
 
 def told():
-    from tickets.models import OutboxMessage
+    from notifications.models import OutboxMessage
 
     return {message.recipient_user.username for message in
             OutboxMessage.objects.filter(template="resolution.execution_refused")}
@@ -664,8 +663,8 @@ def test_an_unassigned_refusal_tells_the_working_members_of_the_team(
 def test_a_held_resolution_tells_each_person_once_however_often_the_job_is_delivered(
     make_ticket, agent, senior_agent, supervisor, risk_officer
 ):
-    from tickets import tasks
-    from tickets.models import OutboxMessage
+    from notifications.models import OutboxMessage
+    from resolutions import tasks
     from tickets.services import legal_holds
 
     _order, (item,) = order_with_items("100.00")
@@ -691,7 +690,7 @@ def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
     item.no_return_confirmed = True
     item.save()
 
-    resolution = services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+    resolution = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                              kind="refund_only")
 
     resolution.refresh_from_db()
@@ -711,11 +710,11 @@ def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
 def test_a_refund_that_no_longer_fits_on_a_held_ticket_only_tells(
     make_ticket, agent, senior_agent, supervisor, risk_officer
 ):
-    from tickets import tasks
+    from resolutions import tasks
     from tickets.services import legal_holds
 
     _order, (item,) = order_with_items("100.00")
-    services.resolution_execute(
+    resolution_services.resolution_execute(
         resolution_id=ready_resolution(ticket_about(make_ticket, item), refund="100.00").pk,
         actor=agent)
     ticket = ticket_about(make_ticket, item)

@@ -11,6 +11,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from core.services.exceptions import Conflict
+from resolutions import services as resolution_services
+from resolutions.models import Payout, PayoutKind, PayoutState, ResolutionState
+from resolutions.services import payments
+from resolutions.services.decision_facts import already_refunded
+from resolutions.services.resolutions import approval_limit
 from tests.tickets.money import (
     approval_limits,
     money_rules,
@@ -19,11 +24,6 @@ from tests.tickets.money import (
     refunded,
     ticket_about,
 )
-from tickets import payments, services
-from tickets.models import Payout, PayoutKind, PayoutState, ResolutionState
-from tickets.services import resolutions as resolution_services
-from tickets.services.decision_facts import already_refunded
-from tickets.services.resolutions import approval_limit
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
@@ -63,14 +63,14 @@ def test_an_execution_in_flight_holds_its_refund_so_another_cannot_take_it(
 
     def execute_second():
         try:
-            services.resolution_execute(resolution_id=second.pk, actor=agent)
+            resolution_services.resolution_execute(resolution_id=second.pk, actor=agent)
         except Conflict as refusal:
             return refusal
         return None
 
     gateway, meanwhile = gateway_that_meanwhile(execute_second)
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", gateway)
-    services.resolution_execute(resolution_id=first.pk, actor=agent)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", gateway)
+    resolution_services.resolution_execute(resolution_id=first.pk, actor=agent)
 
     (refusal,) = meanwhile
     assert isinstance(refusal, Conflict)
@@ -86,11 +86,11 @@ def test_an_execution_in_flight_holds_its_refund_so_another_cannot_take_it(
 
 def test_two_tickets_of_one_order_cannot_both_propose_the_full_refund(make_ticket, agent, rules):
     order, (item,) = order_with_items("199.00")
-    services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+    resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                 kind="partial_refund")  # promises 99.50 of the item
 
     with pytest.raises(Conflict, match="promised by other open resolutions") as refused:
-        services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+        resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                     kind="refund_only")
 
     assert refused.value.code == "refund_exceeds_paid"
@@ -100,11 +100,11 @@ def test_two_tickets_of_one_order_cannot_both_propose_the_full_refund(make_ticke
 
 def test_a_cancelled_proposal_frees_what_it_promised(make_ticket, agent, rules):
     _order, (item,) = order_with_items("199.00")
-    first = services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+    first = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                         kind="refund_only")
-    services.resolution_cancel(resolution=first, actor=agent, reason="客户撤回")
+    resolution_services.resolution_cancel(resolution=first, actor=agent, reason="客户撤回")
 
-    second = services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+    second = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                          kind="refund_only")
 
     assert second.refund_amount == Decimal("199.00")
@@ -114,23 +114,23 @@ def test_each_item_is_bounded_by_its_own_paid_amount(make_ticket, agent, rules):
     order, (cheap, _dear) = order_with_items("50.00", "250.00")
     first = ready_resolution(ticket_about(make_ticket, cheap), refund="50.00")
     second = ready_resolution(ticket_about(make_ticket, cheap), refund="30.00")
-    services.resolution_execute(resolution_id=first.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=first.pk, actor=agent)
 
     # The order has 250 left, but not this item.
     with pytest.raises(Conflict, match=f"the item {cheap.sku} above"):
-        services.resolution_execute(resolution_id=second.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=second.pk, actor=agent)
     assert refunded(order=order) == refunded(item=cheap) == Decimal("50.00")
 
 
 def test_proposals_on_one_item_may_not_promise_more_than_it_was_paid(make_ticket, agent, rules):
     order, (cheap, dear) = order_with_items("50.00", "250.00")
-    services.resolution_propose(ticket=ticket_about(make_ticket, cheap), actor=agent,
+    resolution_services.resolution_propose(ticket=ticket_about(make_ticket, cheap), actor=agent,
                                 kind="partial_refund")  # promises 25 of the item's 50
 
     with pytest.raises(Conflict, match=f"the item {cheap.sku} above"):
-        services.resolution_propose(ticket=ticket_about(make_ticket, cheap), actor=agent,
+        resolution_services.resolution_propose(ticket=ticket_about(make_ticket, cheap), actor=agent,
                                     kind="refund_only")  # the engine offers the item's 50
-    services.resolution_propose(ticket=ticket_about(make_ticket, dear), actor=agent,
+    resolution_services.resolution_propose(ticket=ticket_about(make_ticket, dear), actor=agent,
                                 kind="refund_only")
     assert refunded(order=order) == Decimal("0.00")
 
@@ -139,10 +139,10 @@ def test_the_order_bounds_refunds_when_it_was_paid_less_than_its_items(make_tick
     order, (first_item, second_item) = order_with_items("100.00", "100.00", paid="150.00")
     first = ready_resolution(ticket_about(make_ticket, first_item), refund="100.00")
     second = ready_resolution(ticket_about(make_ticket, second_item), refund="100.00")
-    services.resolution_execute(resolution_id=first.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=first.pk, actor=agent)
 
     with pytest.raises(Conflict, match="the order above what was paid") as refused:
-        services.resolution_execute(resolution_id=second.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=second.pk, actor=agent)
 
     assert "(150.00): 100.00 is refunded, 0.00 is reserved" in refused.value.message
     assert refunded(order=order) == Decimal("100.00")
@@ -159,8 +159,8 @@ def test_a_payment_is_reserved_before_the_gateway_is_called_then_paid(
         return list(Payout.objects.values_list("state", "amount"))
 
     gateway, seen = gateway_that_meanwhile(ledger_now)
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", gateway)
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", gateway)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     assert seen == [[(PayoutState.RESERVED, Decimal("120.00"))]]
     payout = Payout.objects.get()
@@ -178,7 +178,7 @@ def test_a_failed_payment_releases_its_reservation_and_a_retry_reserves_again(
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="120.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     resolution.refresh_from_db()
     assert resolution.state == RS.FAILED
@@ -186,7 +186,7 @@ def test_a_failed_payment_releases_its_reservation_and_a_retry_reserves_again(
     assert refunded(order=order) == already_refunded(item) == Decimal("0.00")
 
     settings.SIMULATED_GATEWAY_FAILURES = set()
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     payout = Payout.objects.get()  # the same row, reserved again, then paid
     assert (payout.state, payout.amount) == (PayoutState.PAID, Decimal("120.00"))
     assert already_refunded(item) == Decimal("120.00")
@@ -198,16 +198,16 @@ def test_a_retry_is_refused_when_the_money_went_elsewhere_meanwhile(
     order, (item,) = order_with_items("120.00")
     failed = ready_resolution(ticket_about(make_ticket, item), refund="120.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
-    services.resolution_execute(resolution_id=failed.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=failed.pk, actor=agent)
     failed.refresh_from_db()
-    services.resolution_transition(resolution=failed, actor=agent, name="review", note="换方式")
+    resolution_services.resolution_transition(resolution=failed, actor=agent, name="review", note="换方式")
     settings.SIMULATED_GATEWAY_FAILURES = set()
     other = ready_resolution(ticket_about(make_ticket, item), refund="120.00")
-    services.resolution_execute(resolution_id=other.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=other.pk, actor=agent)
 
     failed.refresh_from_db()
     with pytest.raises(Conflict, match="above what was paid"):
-        services.resolution_transition(resolution=failed, actor=agent, name="retry")
+        resolution_services.resolution_transition(resolution=failed, actor=agent, name="retry")
 
     failed.refresh_from_db()
     assert failed.state == RS.MANUAL_REVIEW
@@ -221,7 +221,7 @@ def test_several_payments_of_one_resolution_are_each_recorded_with_their_amount(
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="80.00",
                                   compensation="25.50", points=300, coupon_amount="10.00")
 
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     rows = {payout.kind: payout for payout in Payout.objects.filter(resolution=resolution)}
     assert {kind: (row.amount, row.points, row.state) for kind, row in rows.items()} == {
@@ -250,14 +250,14 @@ def test_a_partly_paid_resolution_keeps_what_was_paid_when_the_rest_fails(
                 raise payments.PaymentFailed("points service down")
             return real.pay(request)
 
-    monkeypatch.setattr("tickets.services.resolutions.get_gateway", PointsDown)
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    monkeypatch.setattr("resolutions.services.resolutions.get_gateway", PointsDown)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     states = dict(Payout.objects.values_list("kind", "state"))
     assert states == {PayoutKind.REFUND: PayoutState.PAID, PayoutKind.POINTS: PayoutState.RELEASED}
     assert refunded(order=order) == Decimal("80.00")
     monkeypatch.undo()
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)  # the sweep's retry
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)  # the sweep's retry
     assert set(Payout.objects.values_list("state", flat=True)) == {PayoutState.PAID}
     assert refunded(order=order) == Decimal("80.00")
 
@@ -266,7 +266,7 @@ def test_execution_records_the_acting_user_in_the_history(make_ticket, agent):
     _order, (item,) = order_with_items("120.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="120.00")
 
-    services.resolution_transition(resolution=resolution, actor=agent, name="execute")
+    resolution_services.resolution_transition(resolution=resolution, actor=agent, name="execute")
 
     entries = {entry.history_change_reason: entry.history_user
                for entry in resolution.history.all()}
@@ -284,7 +284,7 @@ def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, 
     order, (item,) = order_with_items("150.00")
     resolution = manual_review_resolution(make_ticket, item, refund="150.00", points=300)
 
-    services.resolution_transition(resolution=resolution, actor=agent, name="complete_manually",
+    resolution_services.resolution_transition(resolution=resolution, actor=agent, name="complete_manually",
                                    note="银行转账 TX-889")
 
     resolution.refresh_from_db()
@@ -296,7 +296,7 @@ def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, 
     assert Payout.objects.get(resolution=resolution, kind=PayoutKind.POINTS).points == 300
     assert already_refunded(item) == Decimal("150.00")
     # Nothing remains: the engine offers 0 and no second settlement fits.
-    offered = services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
+    offered = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                           kind="refund_only")
     assert offered.refund_amount == Decimal("0.00")
     second = manual_review_resolution(make_ticket, item, refund="1.00")
@@ -332,8 +332,8 @@ def test_supervisors_cannot_approve_what_is_reserved_to_risk_legal(
                                   proposed_by=agent)
 
     with pytest.raises(PermissionDenied):
-        services.resolution_approve(resolution=resolution, actor=supervisor)
-    services.resolution_approve(resolution=resolution, actor=risk_officer)
+        resolution_services.resolution_approve(resolution=resolution, actor=supervisor)
+    resolution_services.resolution_approve(resolution=resolution, actor=risk_officer)
     resolution.refresh_from_db()
     assert resolution.approved_by == risk_officer
 
@@ -345,8 +345,8 @@ def test_rejecting_needs_approver_rights(make_ticket, agent, other_agent, senior
                                   proposed_by=agent)
 
     with pytest.raises(PermissionDenied):
-        services.resolution_reject(resolution=resolution, actor=other_agent, reason="证据不足")
-    services.resolution_reject(resolution=resolution, actor=senior_agent, reason="证据不足")
+        resolution_services.resolution_reject(resolution=resolution, actor=other_agent, reason="证据不足")
+    resolution_services.resolution_reject(resolution=resolution, actor=senior_agent, reason="证据不足")
     resolution.refresh_from_db()
     assert resolution.state == RS.REJECTED
 
@@ -356,7 +356,7 @@ def test_retrying_needs_the_right_to_work_the_ticket(make_ticket, agent, other_a
     resolution = manual_review_resolution(make_ticket, item, refund="120.00")
 
     with pytest.raises(PermissionDenied):
-        services.resolution_transition(resolution=resolution, actor=other_agent, name="retry")
+        resolution_services.resolution_transition(resolution=resolution, actor=other_agent, name="retry")
     resolution.refresh_from_db()
     assert resolution.state == RS.MANUAL_REVIEW
     assert not Payout.objects.exists()
@@ -371,23 +371,23 @@ def test_a_role_without_an_approval_limit_row_may_approve_nothing(
 
     assert approval_limit(complaint_specialist) == Decimal("0")  # no row for the role
     with pytest.raises(PermissionDenied, match="limit"):
-        services.resolution_approve(resolution=resolution, actor=complaint_specialist)
+        resolution_services.resolution_approve(resolution=resolution, actor=complaint_specialist)
 
 
 
 def test_the_audit_trail_shows_what_was_paid_not_what_was_released(make_ticket, agent,
                                                                     settings):
-    from tickets.audit_trail import audit_trail
+    from supervision.selectors.audit_trail import audit_trail
 
     order, (item,) = order_with_items("120.00")
     ticket = ticket_about(make_ticket, item)
     resolution = ready_resolution(ticket, refund="120.00")
     settings.SIMULATED_GATEWAY_FAILURES = {order.number}
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     assert not [e for e in audit_trail(ticket=ticket) if e["subject"] == "payout"]
 
     settings.SIMULATED_GATEWAY_FAILURES = set()
-    services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+    resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
     (paid,) = [e for e in audit_trail(ticket=ticket) if e["subject"] == "payout"]
     assert "120.00" in paid["action"]
 

@@ -13,6 +13,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from core.services.exceptions import Conflict
+from resolutions import services as resolution_services
+from resolutions.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
 from tests.concurrency import run_together
 from tests.tickets.money import (
     money_rules,
@@ -21,9 +23,6 @@ from tests.tickets.money import (
     refunded,
     ticket_about,
 )
-from tickets import services
-from tickets.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
-from tickets.services import resolutions as resolution_services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 RS = ResolutionState
@@ -85,7 +84,7 @@ def test_every_path_races_for_the_same_money_and_the_order_is_never_over_refunde
                 return refusal
         return job
 
-    jobs = [act(lambda r=r: services.resolution_execute(resolution_id=r.pk, actor=agent))
+    jobs = [act(lambda r=r: resolution_services.resolution_execute(resolution_id=r.pk, actor=agent))
             for r in [*executions, failing]]
     jobs += [act(lambda r=r: resolution_services.resolution_complete_manually(
         resolution=Resolution.objects.get(pk=r.pk), actor=supervisor, note="银行转账"))
@@ -115,7 +114,7 @@ def test_eight_parallel_proposals_on_one_item_promise_its_money_once(make_ticket
         def job(barrier):
             barrier.wait()
             try:
-                return services.resolution_propose(ticket=ticket, actor=agent,
+                return resolution_services.resolution_propose(ticket=ticket, actor=agent,
                                                    kind="refund_only")
             except Conflict as refusal:
                 return refusal

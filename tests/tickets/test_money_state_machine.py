@@ -28,6 +28,9 @@ from hypothesis.stateful import (
 )
 
 from core.services.exceptions import Conflict
+from resolutions import services as resolution_services
+from resolutions import tasks
+from resolutions.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
 from tests.tickets.money import (
     approval_limits,
     money_rules,
@@ -36,9 +39,6 @@ from tests.tickets.money import (
     refunded,
     ticket_about,
 )
-from tickets import services, tasks
-from tickets.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
-from tickets.services import resolutions as resolution_services
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
@@ -98,7 +98,7 @@ class OrderMoney(RuleBasedStateMachine):
 
     @rule(ticket=pick, kind=st.sampled_from(KINDS))
     def propose(self, ticket, kind):
-        made = self._try(lambda: services.resolution_propose(
+        made = self._try(lambda: resolution_services.resolution_propose(
             ticket=self.tickets[ticket % 3], actor=self.people["agent"], kind=kind), "propose")
         if made is not None:
             self.resolutions.append(made.pk)
@@ -113,20 +113,20 @@ class OrderMoney(RuleBasedStateMachine):
     @rule(index=pick)
     def accept(self, index):
         if resolution := self._pick(index, RS.PROPOSED):
-            self._try(lambda: services.resolution_accept(resolution=resolution,
+            self._try(lambda: resolution_services.resolution_accept(resolution=resolution,
                                                          actor=self.people["agent"]))
 
     @rule(index=pick)
     def approve(self, index):
         if resolution := self._pick(index, RS.ACCEPTED):
-            self._try(lambda: services.resolution_approve(resolution=resolution,
+            self._try(lambda: resolution_services.resolution_approve(resolution=resolution,
                                                           actor=self.people["supervisor"]))
 
     @rule(index=pick, failing=st.booleans())
     def execute(self, index, failing):
         if resolution := self._pick(index, RS.APPROVED, RS.FAILED):
             with self._gateway(failing):
-                self._try(lambda: services.resolution_execute(resolution_id=resolution.pk,
+                self._try(lambda: resolution_services.resolution_execute(resolution_id=resolution.pk,
                                                               actor=self.people["agent"]),
                           "execute")
 
@@ -159,7 +159,7 @@ class OrderMoney(RuleBasedStateMachine):
     @rule(index=pick)
     def cancel(self, index):
         if resolution := self._pick(index, RS.PROPOSED, RS.APPROVED, RS.MANUAL_REVIEW):
-            self._try(lambda: services.resolution_cancel(
+            self._try(lambda: resolution_services.resolution_cancel(
                 resolution=resolution, actor=self.people["agent"], reason="客户撤回"))
 
     # --- what must hold after every step ------------------------------------------------------
@@ -212,7 +212,7 @@ def test_no_interleaving_of_money_steps_refunds_more_than_was_paid(
     OrderMoney.reached = Counter()
 
     run_state_machine_as_test(OrderMoney, settings=hypothesis_settings(
-        max_examples=30, stateful_step_count=15, deadline=None, derandomize=True,
+        max_examples=40, stateful_step_count=15, deadline=None, derandomize=True,
         database=None))
 
     # The steps reached the interesting places: paid, failed, settled by hand, refused.

@@ -11,12 +11,12 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from notifications.models import OutboxChannel, OutboxMessage, OutboxStatus
+from notifications.services import delivery as notifications
+from notifications.services.delivery import deliver, deliver_pending, notify
+from notifications.views.context_processors import unread_notifications
 from tests.concurrency import run_together
 from tests.factories import TicketFactory
-from tickets import notifications
-from tickets.context_processors import unread_notifications
-from tickets.models import OutboxChannel, OutboxMessage, OutboxStatus
-from tickets.notifications import deliver, deliver_pending, notify
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.tickets.urls_for_outbox_tests")]
 
@@ -441,7 +441,7 @@ def test_the_unread_count_reaches_the_templates(client, settings, agent, make_ti
     engine["OPTIONS"] = {
         **engine["OPTIONS"],
         "context_processors": [*engine["OPTIONS"]["context_processors"],
-                               "tickets.context_processors.unread_notifications"],
+                               "notifications.views.context_processors.unread_notifications"],
     }
     settings.TEMPLATES = [engine]
     remind(make_ticket(), agent)
@@ -458,9 +458,9 @@ def test_the_outbox_admin_is_read_only_and_masks_phones(admin_client, make_ticke
     message = notify(template="customer.progress_update", channel=OutboxChannel.SMS,
                      ticket=ticket)
 
-    listing = admin_client.get(reverse("admin:tickets_outboxmessage_changelist"),
+    listing = admin_client.get(reverse("admin:notifications_outboxmessage_changelist"),
                                {"q": ticket.number})
-    detail = admin_client.get(reverse("admin:tickets_outboxmessage_change", args=[message.pk]))
+    detail = admin_client.get(reverse("admin:notifications_outboxmessage_change", args=[message.pk]))
 
     assert listing.status_code == 200
     assert detail.status_code == 200
@@ -469,9 +469,9 @@ def test_the_outbox_admin_is_read_only_and_masks_phones(admin_client, make_ticke
         assert ticket.customer.masked_phone in page
     assert message.body in detail.content.decode()
     assert 'name="_save"' not in detail.content.decode()
-    assert admin_client.get(reverse("admin:tickets_outboxmessage_add")).status_code == 403
+    assert admin_client.get(reverse("admin:notifications_outboxmessage_add")).status_code == 403
     assert admin_client.post(
-        reverse("admin:tickets_outboxmessage_delete", args=[message.pk])
+        reverse("admin:notifications_outboxmessage_delete", args=[message.pk])
     ).status_code == 403
     assert OutboxMessage.objects.filter(pk=message.pk).exists()
 

@@ -10,9 +10,9 @@ from rest_framework.test import APIClient
 
 from core.models.roles import Role
 from core.services.audit import save_with_history
+from supervision.models.privacy import AppendOnlyError, ContactReveal
+from supervision.services import privacy
 from tests.factories import CustomerFactory, OrderFactory, TicketFactory
-from tickets.models import AppendOnlyError, ContactReveal
-from tickets.services import privacy
 
 pytestmark = pytest.mark.django_db
 
@@ -154,7 +154,7 @@ def test_who_reads_the_reveal_log(personas, role, client, agent, customer, ticke
                                     ticket=ticket)
     client.force_login(personas[role])
 
-    response = client.get(reverse("admin:tickets_contactreveal_changelist"),
+    response = client.get(reverse("admin:supervision_contactreveal_changelist"),
                           {"revealed_by__id__exact": agent.pk})
 
     if role in LOG_READERS:
@@ -163,10 +163,10 @@ def test_who_reads_the_reveal_log(personas, role, client, agent, customer, ticke
         assert "回电确认地址" in page
         assert ticket.number in page
         assert PHONE not in page
-        assert personas[role].has_perm("tickets.view_contactreveal")
+        assert personas[role].has_perm("supervision.view_contactreveal")
     else:
         assert response.status_code in (302, 403)  # agents do not open admin
-        assert not personas[role].has_perm("tickets.view_contactreveal")
+        assert not personas[role].has_perm("supervision.view_contactreveal")
 
 
 def test_the_reveal_log_filters_by_customer_and_date(client, qa_inspector, agent, customer):
@@ -174,16 +174,16 @@ def test_the_reveal_log_filters_by_customer_and_date(client, qa_inspector, agent
     privacy.customer_contact_reveal(actor=agent, customer=CustomerFactory(), reason="回电二")
     client.force_login(qa_inspector)
 
-    page = client.get(reverse("admin:tickets_contactreveal_changelist"),
+    page = client.get(reverse("admin:supervision_contactreveal_changelist"),
                       {"q": customer.external_id}).content.decode()
 
     assert "回电一" in page
     assert "回电二" not in page
-    this_year = client.get(reverse("admin:tickets_contactreveal_changelist"),
+    this_year = client.get(reverse("admin:supervision_contactreveal_changelist"),
                            {"revealed_at__year": timezone.localdate().year}).content.decode()
     assert "回电一" in this_year
     assert "回电二" in this_year
-    last_year = client.get(reverse("admin:tickets_contactreveal_changelist"),
+    last_year = client.get(reverse("admin:supervision_contactreveal_changelist"),
                            {"revealed_at__year": timezone.localdate().year - 1}).content.decode()
     assert "回电一" not in last_year
 
@@ -194,7 +194,7 @@ def test_the_customer_page_links_to_that_customers_reveals(client, qa_inspector,
     privacy.customer_contact_reveal(actor=agent, customer=CustomerFactory(), reason="回电二")
     client.force_login(qa_inspector)
     change = client.get(reverse("admin:shop_customer_change", args=[customer.pk]))
-    link = f"{reverse('admin:tickets_contactreveal_changelist')}?customer__id__exact={customer.pk}"
+    link = f"{reverse('admin:supervision_contactreveal_changelist')}?customer__id__exact={customer.pk}"
     assert link in change.content.decode()
 
     page = client.get(link).content.decode()
@@ -207,10 +207,10 @@ def test_the_reveal_log_is_read_only_in_admin(client, supervisor, agent, custome
     reveal = privacy.customer_contact_reveal(actor=agent, customer=customer, reason="回电").reveal
     client.force_login(supervisor)
 
-    assert client.get(reverse("admin:tickets_contactreveal_add")).status_code == 403
-    assert client.post(reverse("admin:tickets_contactreveal_delete", args=[reveal.pk])
+    assert client.get(reverse("admin:supervision_contactreveal_add")).status_code == 403
+    assert client.post(reverse("admin:supervision_contactreveal_delete", args=[reveal.pk])
                        ).status_code == 403
-    client.post(reverse("admin:tickets_contactreveal_change", args=[reveal.pk]),
+    client.post(reverse("admin:supervision_contactreveal_change", args=[reveal.pk]),
                 {"reason": "改过"})
     assert ContactReveal.objects.get().reason == "回电"
 
@@ -276,13 +276,13 @@ def test_admin_order_and_ticket_pages_hide_the_number(personas, role, client, ti
 
 @pytest.mark.parametrize("role", sorted(STAFF & {Role.SUPERVISOR, Role.QA}))
 def test_the_outbox_admin_shows_recipients_masked(personas, role, client, ticket, customer):
-    from tickets import notifications
+    from notifications.services import delivery as notifications
 
     notifications.notify(template="customer.progress_update", channel="sms", ticket=ticket,
                          customer=customer, address=customer.phone)
     client.force_login(personas[role])
 
-    assert_masked(client.get(reverse("admin:tickets_outboxmessage_changelist")).content)
+    assert_masked(client.get(reverse("admin:notifications_outboxmessage_changelist")).content)
 
 
 # --- editing the number in admin ---------------------------------------------------------------

@@ -8,18 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from supervision import tasks
+from supervision.models.qa import QaReview, QaSource, QaState
+from supervision.models.survey import Survey
+from supervision.services import qa
 from tests.factories import TicketFactory
-from tickets import services, tasks
-from tickets.models import (
-    ComplaintLevel,
-    QaReview,
-    QaSource,
-    QaState,
-    Survey,
-    TicketState,
-    TicketType,
-)
-from tickets.services import qa
+from tickets import services
+from tickets.models import ComplaintLevel, TicketState, TicketType
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +109,7 @@ def test_the_task_samples_yesterday_and_is_scheduled_daily(make_ticket):
 
     assert QaReview.objects.get(ticket=ticket).source == QaSource.COMPLAINT
     schedule = Schedule.objects.get(name="QA sampling")
-    assert (schedule.func, schedule.schedule_type) == ("tickets.tasks.qa_sample_task", "D")
+    assert (schedule.func, schedule.schedule_type) == ("supervision.tasks.qa_sample_task", "D")
 
 
 def test_a_qa_inspector_completes_a_review_with_history(review, qa_inspector):
@@ -185,12 +180,13 @@ def test_qa_reads_tickets_in_admin_but_cannot_change_them(client, qa_inspector, 
     assert (ticket.subject, ticket.state) != ("被质检改了", TicketState.RESOLVED)
 
 
-@pytest.mark.parametrize("model", ["routingrule", "slapolicy", "agentprofile", "qareview",
-                                   "survey", "outboxmessage"])
+@pytest.mark.parametrize("model", ["routing_routingrule", "sla_slapolicy", "routing_agentprofile",
+                                   "supervision_qareview", "supervision_survey",
+                                   "notifications_outboxmessage"])
 def test_qa_opens_every_admin_list_read_only(client, qa_inspector, model):
     client.force_login(qa_inspector)
 
-    response = client.get(reverse(f"admin:tickets_{model}_changelist"))
+    response = client.get(reverse(f"admin:{model}_changelist"))
 
     assert response.status_code == 200
     assert not qa_inspector.has_perm(f"tickets.add_{model}")

@@ -6,10 +6,14 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from notifications.models import OutboxMessage
 from policies.models import PolicyRule
+from resolutions import services as resolution_services
+from resolutions.models import Payout, ResolutionState
+from resolutions.services import sweeps as resolution_sweeps
 from tests.factories import OrderItemFactory
-from tickets import resolution_sweeps, services
-from tickets.models import OutboxMessage, Payout, ResolutionState, TicketState
+from tickets import services
+from tickets.models import TicketState
 
 # Real commits: executions are queued after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -46,8 +50,8 @@ def test_a_failed_payment_is_retried_with_back_off_then_handed_to_a_person(
     ticket, agent, refund_rules, settings
 ):
     settings.SIMULATED_GATEWAY_FAILURES = {ticket.order.number}
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)  # allowed: executes, fails
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)  # allowed: executes, fails
     resolution.refresh_from_db()
     assert (resolution.state, resolution.attempts) == (RS.FAILED, 1)
     first = resolution.executed_at
@@ -73,8 +77,8 @@ def test_a_failed_payment_is_retried_with_back_off_then_handed_to_a_person(
 
 def test_a_retry_that_succeeds_pays_once(ticket, agent, refund_rules, settings):
     settings.SIMULATED_GATEWAY_FAILURES = {ticket.order.number}
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
     resolution.refresh_from_db()
     settings.SIMULATED_GATEWAY_FAILURES = set()
 
@@ -91,8 +95,8 @@ def test_return_parcels_chase_the_customer_then_warn_the_agent(ticket, agent, re
                                                               settings):
     settings.RETURN_SHIP_WITHIN_DAYS = 7
     settings.RETURN_ARRIVE_WITHIN_DAYS = 10
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
     resolution.refresh_from_db()
     assert resolution.state == RS.AWAITING_RETURN
     approved = resolution.approved_at
@@ -103,7 +107,7 @@ def test_return_parcels_chase_the_customer_then_warn_the_agent(ticket, agent, re
     reminder = OutboxMessage.objects.get(template="customer.return_reminder")
     assert "13912345678" not in reminder.body
 
-    services.resolution_record_return(resolution=resolution, actor=agent, carrier="中通快递",
+    resolution_services.resolution_record_return(resolution=resolution, actor=agent, carrier="中通快递",
                                       tracking_number="ZT1")
     resolution.refresh_from_db()
     shipped = resolution.return_shipped_at

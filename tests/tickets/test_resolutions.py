@@ -11,15 +11,11 @@ from rest_framework.test import APIClient
 
 from core.services.exceptions import Conflict
 from policies.models import ApprovalLimit, PolicyRule
+from resolutions import services as resolution_services
+from resolutions.models import Payout, Resolution, ResolutionState, SimulatedGatewayRecord
 from tests.factories import OrderItemFactory
 from tickets import services
-from tickets.models import (
-    Payout,
-    Resolution,
-    ResolutionState,
-    SimulatedGatewayRecord,
-    TicketState,
-)
+from tickets.models import TicketState
 
 # Real commits: approval and receipt queue the execution to run after commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -75,7 +71,7 @@ def ticket_for(make_ticket, price="299.00"):
 def test_a_proposal_keeps_the_decision_it_was_made_on(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket)
 
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
 
     assert resolution.state == RS.PROPOSED
     assert resolution.refund_amount == Decimal("299.00")
@@ -91,18 +87,18 @@ def test_a_denied_or_unoffered_kind_cannot_be_proposed(make_ticket, agent, rules
     ticket = ticket_for(make_ticket)
 
     with pytest.raises(ValidationError):
-        services.resolution_propose(ticket=ticket, actor=agent, kind="exchange")
+        resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="exchange")
     with pytest.raises(ValidationError):
-        services.resolution_propose(ticket=ticket, actor=agent, kind="repair")
+        resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="repair")
     assert not Resolution.objects.exists()
 
 
 def test_an_allowed_option_is_approved_when_the_customer_accepts(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket)
-    resolution = services.resolution_propose(ticket=ticket, actor=agent,
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent,
                                              kind="compensation_coupon")
 
-    services.resolution_accept(resolution=resolution, actor=agent, note="客户同意")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent, note="客户同意")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -113,7 +109,7 @@ def test_an_allowed_option_is_approved_when_the_customer_accepts(make_ticket, ag
 def test_small_refunds_run_without_an_agent(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket, price="88.00")
 
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -130,11 +126,11 @@ def test_small_refunds_run_without_an_agent(make_ticket, agent, rules):
 def test_maker_checker_the_proposer_cannot_approve(make_ticket, senior_agent, rules, limits,
                                                    team):
     ticket = make_ticket_for_senior(make_ticket, senior_agent)
-    resolution = services.resolution_propose(ticket=ticket, actor=senior_agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=senior_agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=senior_agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=senior_agent)
 
     with pytest.raises(PermissionDenied, match="proposed"):
-        services.resolution_approve(resolution=resolution, actor=senior_agent)
+        resolution_services.resolution_approve(resolution=resolution, actor=senior_agent)
     resolution.refresh_from_db()
     assert resolution.state == RS.ACCEPTED
 
@@ -149,21 +145,21 @@ def make_ticket_for_senior(make_ticket, senior_agent):
 def test_a_role_below_the_approving_role_cannot_approve(make_ticket, agent, other_agent, rules,
                                                         limits):
     ticket = ticket_for(make_ticket)
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
 
     with pytest.raises(PermissionDenied):
-        services.resolution_approve(resolution=resolution, actor=other_agent)
+        resolution_services.resolution_approve(resolution=resolution, actor=other_agent)
 
 
 def test_approval_limits_hold(make_ticket, agent, senior_agent, supervisor, rules, limits):
     ticket = ticket_for(make_ticket, price="2999.00")
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
 
     with pytest.raises(PermissionDenied, match="limit"):
-        services.resolution_approve(resolution=resolution, actor=senior_agent)
-    services.resolution_approve(resolution=resolution, actor=supervisor, comment="金额较大，已核实")
+        resolution_services.resolution_approve(resolution=resolution, actor=senior_agent)
+    resolution_services.resolution_approve(resolution=resolution, actor=supervisor, comment="金额较大，已核实")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -172,19 +168,19 @@ def test_approval_limits_hold(make_ticket, agent, senior_agent, supervisor, rule
 
 def test_a_double_execution_pays_once(make_ticket, agent, supervisor, rules, limits):
     ticket = ticket_for(make_ticket)
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
-    services.resolution_approve(resolution=resolution, actor=supervisor)  # executes once
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
+    resolution_services.resolution_approve(resolution=resolution, actor=supervisor)  # executes once
 
     with pytest.raises(Conflict):
-        services.resolution_execute(resolution_id=resolution.pk, actor=agent)
+        resolution_services.resolution_execute(resolution_id=resolution.pk, actor=agent)
 
     assert Payout.objects.filter(resolution=resolution).count() == 1
     assert SimulatedGatewayRecord.objects.count() == 1
 
 
 def test_a_retry_with_the_same_key_is_not_paid_again():
-    from tickets.payments import PaymentRequest, SimulatedGateway
+    from resolutions.services.payments import PaymentRequest, SimulatedGateway
 
     request = PaymentRequest(idempotency_key="k-1", kind="refund", amount=Decimal("5.00"),
                              points=0, order_number="TB1", payment_channel="alipay")
@@ -201,17 +197,17 @@ def test_a_failed_payment_goes_to_manual_review_and_a_retry_pays_once(
 ):
     ticket = ticket_for(make_ticket)
     settings.SIMULATED_GATEWAY_FAILURES = {ticket.order.number}
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
-    services.resolution_accept(resolution=resolution, actor=agent)
-    services.resolution_approve(resolution=resolution, actor=supervisor)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
+    resolution_services.resolution_approve(resolution=resolution, actor=supervisor)
     resolution.refresh_from_db()
     assert resolution.state == RS.FAILED
     assert "frozen" in resolution.failure_reason
 
-    services.resolution_transition(resolution=resolution, actor=agent, name="review",
+    resolution_services.resolution_transition(resolution=resolution, actor=agent, name="review",
                                    note="已电话联系客户更换收款方式")
     settings.SIMULATED_GATEWAY_FAILURES = set()
-    services.resolution_transition(resolution=resolution, actor=agent, name="retry")
+    resolution_services.resolution_transition(resolution=resolution, actor=agent, name="retry")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -221,20 +217,20 @@ def test_a_failed_payment_goes_to_manual_review_and_a_retry_pays_once(
 
 def test_the_total_refunded_never_exceeds_what_was_paid(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket, price="88.00")
-    services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")  # refunds 88
+    resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")  # refunds 88
 
     # A second refund of the same item is offered nothing more by the engine...
-    second = services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
+    second = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
     assert second.refund_amount == Decimal("0.00")
     # ...and a refund that would take the order above its paid amount is refused outright.
     Resolution.objects.filter(pk=second.pk).update(refund_amount=Decimal("1.00"))
     second.refresh_from_db()
-    services.resolution_accept(resolution=second, actor=agent)
+    resolution_services.resolution_accept(resolution=second, actor=agent)
     second.refresh_from_db()
-    services.resolution_record_return(resolution=second, actor=agent, carrier="顺丰",
+    resolution_services.resolution_record_return(resolution=second, actor=agent, carrier="顺丰",
                                       tracking_number="SF100")
     # The worker refuses it after the goods are back: it waits in manual review, with why.
-    services.resolution_receive_return(resolution=second, actor=agent)
+    resolution_services.resolution_receive_return(resolution=second, actor=agent)
     second.refresh_from_db()
     assert second.state == RS.MANUAL_REVIEW
     assert "above what was paid" in second.failure_reason
@@ -244,19 +240,19 @@ def test_the_total_refunded_never_exceeds_what_was_paid(make_ticket, agent, rule
 
 def test_a_return_waits_for_the_goods_before_the_refund(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket)
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
-    services.resolution_accept(resolution=resolution, actor=agent)
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
+    resolution_services.resolution_accept(resolution=resolution, actor=agent)
     resolution.refresh_from_db()
     assert resolution.state == RS.AWAITING_RETURN
     with pytest.raises(Conflict):
-        services.resolution_transition(resolution=resolution, actor=agent, name="execute")
+        resolution_services.resolution_transition(resolution=resolution, actor=agent, name="execute")
 
     with pytest.raises(ValidationError):
-        services.resolution_record_return(resolution=resolution, actor=agent, carrier="",
+        resolution_services.resolution_record_return(resolution=resolution, actor=agent, carrier="",
                                           tracking_number="")
-    services.resolution_record_return(resolution=resolution, actor=agent, carrier="中通快递",
+    resolution_services.resolution_record_return(resolution=resolution, actor=agent, carrier="中通快递",
                                       tracking_number="ZT123456")
-    services.resolution_receive_return(resolution=resolution, actor=agent, note="仓库已验收")
+    resolution_services.resolution_receive_return(resolution=resolution, actor=agent, note="仓库已验收")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.COMPLETED
@@ -266,7 +262,7 @@ def test_a_return_waits_for_the_goods_before_the_refund(make_ticket, agent, rule
 
 def test_an_open_resolution_blocks_resolving_the_ticket(make_ticket, agent, rules):
     ticket = ticket_for(make_ticket)
-    services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
+    resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="return_refund")
 
     with pytest.raises(Conflict):
         services.ticket_transition(ticket=ticket, actor=agent, name="resolve", summary="已处理")
@@ -275,13 +271,13 @@ def test_an_open_resolution_blocks_resolving_the_ticket(make_ticket, agent, rule
 def test_cancel_and_reject_need_a_reason_and_the_right_people(make_ticket, agent, other_agent,
                                                               supervisor, rules, limits):
     ticket = ticket_for(make_ticket)
-    resolution = services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
+    resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
 
     with pytest.raises(ValidationError):
-        services.resolution_cancel(resolution=resolution, actor=agent, reason=" ")
+        resolution_services.resolution_cancel(resolution=resolution, actor=agent, reason=" ")
     with pytest.raises(PermissionDenied):
-        services.resolution_cancel(resolution=resolution, actor=other_agent, reason="不需要了")
-    services.resolution_reject(resolution=resolution, actor=supervisor, reason="证据不足")
+        resolution_services.resolution_cancel(resolution=resolution, actor=other_agent, reason="不需要了")
+    resolution_services.resolution_reject(resolution=resolution, actor=supervisor, reason="证据不足")
 
     resolution.refresh_from_db()
     assert resolution.state == RS.REJECTED

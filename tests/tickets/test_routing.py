@@ -7,9 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from routing import services as routing_services
+from routing.models import AgentProfile, RoutingRule
+from sla.models import SlaClock, SlaPolicy
+from sla.services import calendar as sla
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
-from tickets import services, sla
-from tickets.models import AgentProfile, RoutingRule, SlaClock, SlaPolicy, Team, Ticket, TicketState
+from tickets import services
+from tickets.models import Team, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -112,12 +116,12 @@ def test_claim_next_takes_the_most_urgent_then_the_oldest(agent, team):
     urgent = TicketFactory(team=team, priority=0, created_at=now)
     TicketFactory(priority=0, team=Team.objects.get(code="payment"))  # not my team
 
-    assert services.ticket_claim_next(actor=agent) == urgent
-    assert services.ticket_claim_next(actor=agent) == old_p2
+    assert routing_services.ticket_claim_next(actor=agent) == urgent
+    assert routing_services.ticket_claim_next(actor=agent) == old_p2
 
 
 def test_claim_next_on_an_empty_queue_returns_nothing(agent, team):
-    assert services.ticket_claim_next(actor=agent) is None
+    assert routing_services.ticket_claim_next(actor=agent) is None
 
 
 @pytest.mark.postgres
@@ -134,7 +138,7 @@ def test_parallel_claimers_never_get_the_same_ticket(team, agent, other_agent, s
         try:
             barrier.wait()
             while True:
-                ticket = services.ticket_claim_next(actor=type(user).objects.get(pk=user.pk))
+                ticket = routing_services.ticket_claim_next(actor=type(user).objects.get(pk=user.pk))
                 if ticket is None:
                     return
                 with lock:
@@ -211,8 +215,8 @@ def _rows_read_from_tickets(plan: dict) -> int:
 def test_least_loaded_assignment_never_reads_closed_history(agent, senior_agent, quality_team):
     from django.test.utils import CaptureQueriesContext
 
+    from routing.services.assignment import pick_agent
     from tickets.models import OPEN_STATES
-    from tickets.routing import pick_agent
 
     customer = CustomerFactory()
     closed = [TicketFactory.build(customer=customer, team=quality_team, assignee=person,
@@ -242,7 +246,7 @@ def test_least_loaded_assignment_stops_counting_at_the_capacity(agent, senior_ag
     """Agents holding thousands of open tickets cost no more than their capacity each."""
     from django.test.utils import CaptureQueriesContext
 
-    from tickets.routing import pick_agent
+    from routing.services.assignment import pick_agent
 
     customer = CustomerFactory()
     AgentProfile.objects.filter(user=agent).update(capacity=50)

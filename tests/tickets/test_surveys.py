@@ -7,9 +7,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.services.exceptions import Conflict
-from tickets import services, sweeps
-from tickets.models import OutboxMessage, QaReview, QaSource, QaState, Survey, TicketState
-from tickets.services import surveys
+from notifications.models import OutboxMessage
+from sla.services import sweeps
+from supervision.models.qa import QaReview, QaSource, QaState
+from supervision.models.survey import Survey
+from supervision.services import surveys
+from tickets import services
+from tickets.models import TicketState
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +153,7 @@ def test_the_answer_and_its_qa_review_are_one_transaction(closed, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("tickets.services.surveys.qa_review_for_low_rating", broken)
+    monkeypatch.setattr("supervision.services.surveys.qa_review_for_low_rating", broken)
     with pytest.raises(RuntimeError):
         surveys.survey_answer(survey=survey, csat=1, speed=1, attitude=1, expertise=1, nps=0)
 

@@ -8,9 +8,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from notifications.models import OutboxMessage
+from sla.services import calendar as sla
+from sla.services import sweeps
 from tests.factories import CustomerFactory, TicketFactory
-from tickets import services, sla, sweeps
-from tickets.models import ComplaintLevel, OutboxMessage, Ticket, TicketState
+from tickets import services
+from tickets.models import ComplaintLevel, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 

@@ -7,17 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from core.services.exceptions import Conflict
+from resolutions.models import Resolution, ResolutionKind, ResolutionState
 from tests.factories import TicketFactory
 from tickets import services
-from tickets.models import (
-    CancelReason,
-    Collaborator,
-    Resolution,
-    ResolutionKind,
-    ResolutionState,
-    Ticket,
-    TicketState,
-)
+from tickets.models import CancelReason, Collaborator, Ticket, TicketState
 
 pytestmark = pytest.mark.django_db
 

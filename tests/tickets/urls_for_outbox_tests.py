@@ -4,10 +4,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cs_console.urls import urlpatterns as project_urlpatterns
-from tickets import admin_outbox  # noqa: F401  registers the outbox admin
 
 urlpatterns = [
-    path("notifications/", include("tickets.urls_notifications")),
+    path("notifications/", include("notifications.urls")),
     # Built again here: the project's admin URLs may predate the outbox admin's registration.
     path("admin/", admin.site.urls),
     *project_urlpatterns,

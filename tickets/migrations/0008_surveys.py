@@ -3,7 +3,7 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import tickets.models.survey
+import supervision.models.survey
 from django.db import migrations, models
 
 
@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='Survey',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.CharField(default=tickets.models.survey.new_token, editable=False, max_length=64, unique=True, verbose_name='token')),
+                ('token', models.CharField(default=supervision.models.survey.new_token, editable=False, max_length=64, unique=True, verbose_name='token')),
                 ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent at')),
                 ('expires_at', models.DateTimeField(verbose_name='expires at')),
                 ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered at')),

@@ -2,7 +2,7 @@
 
 from django.db import migrations, models
 
-# The tables intake keeps in memory (tickets.routing_config); any change to them moves the
+# The tables intake keeps in memory (routing.services.config); any change to them moves the
 # version, so every worker process rereads them before its next ticket.
 WATCHED_TABLES = ("tickets_routingrule", "tickets_slapolicy", "tickets_team")
 VERSION_TABLE = "tickets_routingconfigversion"

@@ -14,97 +14,31 @@ from tickets.models.choices import (
     TicketState,
     TicketType,
 )
-from tickets.models.clock import CustomerUpdateClock, SlaClock, SlaPolicy
-from tickets.models.incident import (
-    Incident,
-    IncidentBroadcast,
-    IncidentKind,
-    IncidentState,
-    LegalHold,
-)
 from tickets.models.intake import IntakeKey, TicketNumberSequence
-from tickets.models.metrics import DailyAgentMetrics, DailyRuleTotals
-from tickets.models.outbox import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
-from tickets.models.privacy import REVEAL_REASON_MAX_LENGTH, AppendOnlyError, ContactReveal
-from tickets.models.qa import QA_SCORES, QaReview, QaSource, QaState
-from tickets.models.resolution import (
-    PAYOUT_ACTIVE_STATES,
-    RESOLUTION_OPEN_STATES,
-    RETURN_KINDS,
-    Payout,
-    PayoutKind,
-    PayoutState,
-    Resolution,
-    ResolutionKind,
-    ResolutionState,
-    SimulatedGatewayRecord,
-)
-from tickets.models.routing import (
-    AgentProfile,
-    RoutingConfigVersion,
-    RoutingRule,
-    Skill,
-)
-from tickets.models.survey import SURVEY_VALID_FOR, Survey
+from tickets.models.legal_hold import LegalHold
 from tickets.models.team import Team
 from tickets.models.ticket import Tag, Ticket, can_work_on, user_team_ids
 from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
-    "EXTERNAL_CHANNELS",
     "OPEN_STATES",
-    "PAYOUT_ACTIVE_STATES",
-    "QA_SCORES",
-    "RESOLUTION_OPEN_STATES",
-    "RETURN_KINDS",
-    "REVEAL_REASON_MAX_LENGTH",
-    "SURVEY_VALID_FOR",
     "TERMINAL_STATES",
-    "AgentProfile",
-    "AppendOnlyError",
     "Attachment",
     "CancelReason",
     "Category",
     "Channel",
     "Collaborator",
     "ComplaintLevel",
-    "ContactReveal",
-    "CustomerUpdateClock",
-    "DailyAgentMetrics",
-    "DailyRuleTotals",
     "EvidenceKind",
-    "Incident",
-    "IncidentBroadcast",
-    "IncidentKind",
-    "IncidentState",
     "IntakeKey",
     "ItemCondition",
     "LegalHold",
     "Message",
     "MessageKind",
-    "OutboxChannel",
-    "OutboxMessage",
-    "OutboxStatus",
-    "Payout",
-    "PayoutKind",
-    "PayoutState",
     "Priority",
-    "QaReview",
-    "QaSource",
-    "QaState",
     "RequestReason",
     "RequestedResolution",
-    "Resolution",
-    "ResolutionKind",
-    "ResolutionState",
-    "RoutingConfigVersion",
-    "RoutingRule",
-    "SimulatedGatewayRecord",
-    "Skill",
-    "SlaClock",
-    "SlaPolicy",
-    "Survey",
     "Tag",
     "Team",
     "Ticket",

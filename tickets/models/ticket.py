@@ -299,9 +299,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     def has_no_open_resolutions(self) -> bool:
         if self.pk is None:
             return True
-        from tickets.models.resolution import RESOLUTION_OPEN_STATES
-
-        return not self.resolutions.filter(state__in=RESOLUTION_OPEN_STATES).exists()
+        # Resolutions sit above tickets: their model is reached through the relation it
+        # declares (Resolution.ticket, related_name "resolutions"), not imported.
+        resolutions = self.resolutions  # type: ignore[attr-defined]
+        return not resolutions.filter(state__in=resolutions.model.OPEN_STATES).exists()
 
     def has_cancel_reason(self) -> bool:
         return bool(self.cancel_reason)

@@ -1,56 +1,28 @@
 """Legal holds (法务冻结): while a ticket is held, its order data and resolutions stay as they are.
 
 The check sits at the lowest level that every writer passes: a pre_save / pre_delete guard
-on the frozen models (orders, their items, resolutions, payouts), so services, sweeps and
-the admin are all refused with the same clear error. Placing and releasing a hold are
+on the frozen models (orders, their items, resolutions, payouts; see freeze), so services,
+sweeps and the admin are all refused with the same clear error. Placing and releasing a hold are
 services with history like every other change.
 """
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Model
+from django.db.models.signals import pre_delete, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
-from shop.models import Order, OrderItem
-from tickets.models import LegalHold, Payout, Resolution, Ticket
-
-
-def active_holds() -> QuerySet[LegalHold]:
-    return LegalHold.objects.filter(released_at__isnull=True)
-
-
-def with_legal_hold(tickets: QuerySet[Ticket]) -> QuerySet[Ticket]:
-    """Annotate each ticket with `on_legal_hold`, in the same query."""
-    return tickets.annotate(
-        on_legal_hold=Exists(active_holds().filter(ticket_id=OuterRef("pk"))))
-
-
-def held_order_ids(order_ids) -> set[int]:
-    """Return which of the orders belong to a ticket under an active legal hold."""
-    ids = {pk for pk in order_ids if pk is not None}
-    if not ids:
-        return set()
-    return set(active_holds().filter(ticket__order_id__in=ids)
-               .values_list("ticket__order_id", flat=True))
-
-
-def is_held(*, ticket: Ticket | None = None, order_id: int | None = None) -> bool:
-    """Return True if the ticket, or the order it is about, is under an active legal hold."""
-    condition = Q()
-    if ticket is not None:
-        condition |= Q(ticket_id=ticket.pk)
-        order_id = order_id or ticket.order_id
-    if order_id is not None:
-        condition |= Q(ticket__order_id=order_id)
-    return bool(condition) and active_holds().filter(condition).exists()
+from tickets.models import LegalHold, Ticket
+from tickets.selectors import active_holds, is_held
 
 
 def _refuse() -> Conflict:
@@ -79,22 +51,25 @@ def recording_settlement():
         _recording_settlement.reset(token)
 
 
-def guard_frozen(sender, instance, **kwargs: Any) -> None:
-    """pre_save / pre_delete receiver: refuse changes to held order data and resolutions."""
-    if kwargs.get("raw") or _recording_settlement.get():
-        return  # loading fixtures, or recording a payment that has already happened
-    if isinstance(instance, Resolution):
-        # The services have the ticket at hand already; reading it costs nothing then.
-        require_not_held(ticket=instance.ticket)
-    elif isinstance(instance, Payout):
-        require_not_held(order_id=instance.order_id)
-    elif isinstance(instance, Order) and instance.pk is not None:
-        require_not_held(order_id=instance.pk)
-    elif isinstance(instance, OrderItem) and instance.pk is not None:
-        require_not_held(order_id=instance.order_id)
+def freeze(model: type[Model], *, held_by: Callable[[Any], dict[str, Any] | None]) -> None:
+    """Refuse saves and deletes of `model` rows while a legal hold freezes them.
 
+    `held_by(row)` says where to look for the hold (`{"ticket": ...}` or `{"order_id": ...}`),
+    or None for a row nothing can hold yet (a new order). Each app freezes its own models
+    from its AppConfig.ready(): tickets the shop's orders and items, resolutions its
+    resolutions and payouts.
+    """
 
-FROZEN_MODELS = (Order, OrderItem, Resolution, Payout)
+    def guard(sender: type[Model], instance: Any, **kwargs: Any) -> None:
+        if kwargs.get("raw") or _recording_settlement.get():
+            return  # loading fixtures, or recording a payment that has already happened
+        where = held_by(instance)
+        if where is not None:
+            require_not_held(**where)
+
+    label = model._meta.label
+    pre_save.connect(guard, sender=model, weak=False, dispatch_uid=f"legal_hold_{label}")
+    pre_delete.connect(guard, sender=model, weak=False, dispatch_uid=f"legal_hold_delete_{label}")
 
 
 @transaction.atomic

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from core.models.user import User
 from core.services.audit import save_with_history
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
+from tickets.services import lifecycle
 from tickets.services.tickets import _require_can_work, _save, transition_reason
-from tickets.services.update_clock import customer_update_plan_next
 
 
 def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at: datetime) -> Message:
@@ -84,7 +84,7 @@ def message_add(*, ticket: Ticket, actor: User, kind: str, body: str, channel: s
         reason = "first_response"
     _save(ticket, actor=actor, reason=reason)
     if ticket.state in OPEN_STATES:
-        customer_update_plan_next(ticket=ticket, after=now)
+        lifecycle.clocks().plan_next_update(ticket=ticket, after=now)
     return message
 
 

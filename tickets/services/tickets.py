@@ -19,7 +19,6 @@ from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
 from core.services.audit import history_model_of, history_row, save_with_history, write_history
 from core.services.exceptions import Conflict, NotFound
-from tickets import routing, sla
 from tickets.models import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -36,10 +35,9 @@ from tickets.models import (
     can_work_on,
     user_team_ids,
 )
-from tickets.routing_config import routing_config
+from tickets.selectors import NO_SUCH_TICKET, ticket_visible_to
+from tickets.services import lifecycle
 from tickets.services.numbering import next_ticket_number
-from tickets.services.surveys import survey_send
-from tickets.services.update_clock import customer_update_plan, customer_update_plan_next
 
 # Where each complaint level is handled [001]: L2 by complaint specialists, L3 by risk and
 # legal, special cases by the VIP desk. L1 stays with the frontline team.
@@ -98,9 +96,6 @@ def _require_can_work(ticket: Ticket, actor: User) -> None:
 
 # The same words for a ticket that does not exist and one the user may not read, so an
 # error never tells the two apart.
-NO_SUCH_TICKET = gettext_lazy("No ticket %(number)s that you may read.")
-
-
 def require_can_work_target(target: Ticket, actor: User, *, field_name: str) -> None:
     """Check another ticket the caller names (a merge target, ...) by the same rules.
 
@@ -108,8 +103,6 @@ def require_can_work_target(target: Ticket, actor: User, *, field_name: str) -> 
     one they read but may not work on is forbidden. Call it before any other check of the
     target, so no message describes a ticket the actor may not see.
     """
-    from tickets.selectors import ticket_visible_to  # the selectors import the services
-
     if not ticket_visible_to(actor).filter(pk=target.pk).exists():
         raise NotFound(NO_SUCH_TICKET % {"number": target.number}, field=field_name)
     if not can_work_on(target, actor):
@@ -168,12 +161,11 @@ def ticket_create(
     if order_item is not None and (order is None or order_item.order_id != order.pk):
         raise ValidationError({"order_item": _("The item is not part of the order.")})
     now = created_at or timezone.now()
-    config = routing_config()
-    routed = routing.classify(
+    routed = lifecycle.router().route(
         subject=subject, description=description, category=category, channel=channel,
         tier=customer.tier, priority=Priority.P2 if priority is None else priority,
-        config=config,
     )
+    config = routed.config
     ticket = Ticket(
         channel=channel,
         customer=customer,
@@ -197,7 +189,7 @@ def ticket_create(
         if name not in ("reported_name", "reported_phone", "reported_tier"):
             raise ValueError(name)
         setattr(ticket, name, value)
-    _stamp_due_times(ticket, config=config)
+    lifecycle.clocks().stamp_due_times(ticket, config=config)
     ticket.full_clean(exclude=["state", "number", *_RELATIONS_HELD])
     reason = f"create:{channel}"
     if routed.rules:
@@ -206,11 +198,11 @@ def ticket_create(
         # The least-loaded agent counts open tickets; the new one is not among them yet.
         agent = None
         if auto_assign and ticket.team_id:
-            agent = routing.pick_agent(team=ticket.team, skill=routed.skill)
+            agent = lifecycle.router().pick_agent(team=ticket.team, skill=routed.skill)
         # The day's counter stays locked until COMMIT: take it as late as possible.
         ticket.number = next_ticket_number(at=now)
         _insert_new_ticket(ticket, agent=agent)
-        customer_update_plan_next(ticket=ticket, after=ticket.created_at, config=config)
+        lifecycle.clocks().plan_next_update(ticket=ticket, after=ticket.created_at, config=config)
         ticket.opening_message = None
         if ticket.description:
             kind = _description_kind(actor, channel)
@@ -275,20 +267,6 @@ def _description_kind(actor: User | None, channel: str) -> str:
     if actor is not None and actor.has_perm("tickets.record_inbound_message"):
         return MessageKind.INBOUND
     return MessageKind.PHONE_SUMMARY if channel == Channel.PHONE else MessageKind.NOTE
-
-
-def _stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False,
-                     config=None) -> None:
-    """Set the due times from the SLA policy of the ticket's priority and level."""
-    due = sla.due_times(
-        created_at=ticket.created_at,
-        terms=sla.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level,
-                            config=config),
-        paused_seconds=ticket.paused_seconds,
-    )
-    if not (keep_first_response and ticket.first_response_at):
-        ticket.first_response_due_at = due.first_response_due_at
-    ticket.resolution_due_at = due.resolution_due_at
 
 
 # --- assignment --------------------------------------------------------------------------
@@ -439,11 +417,11 @@ def ticket_transition(*, ticket: Ticket, actor: User, name: str, comment: str = 
         method()
     _save(ticket, actor=actor, reason=transition_reason(name, comment))
     if name == "resolve":
-        customer_update_plan(ticket=ticket, due_at=None)  # the customer hears it is solved
+        lifecycle.clocks().plan_update(ticket=ticket, due_at=None)  # the customer hears it is solved
     elif name == "reopen":
-        customer_update_plan_next(ticket=ticket, after=now)
+        lifecycle.clocks().plan_next_update(ticket=ticket, after=now)
     elif name == "close":
-        survey_send(ticket=ticket)
+        lifecycle.ticket_closed(ticket)
     return ticket
 
 
@@ -460,7 +438,7 @@ def _cancel(ticket: Ticket, *, actor: User, comment: str, now: datetime, reason:
     ticket.cancel_reason = reason
     ticket.cancel(at=now)
     _save(ticket, actor=actor, reason=transition_reason("cancel", comment or reason))
-    customer_update_plan(ticket=ticket, due_at=None)
+    lifecycle.clocks().plan_update(ticket=ticket, due_at=None)
     return ticket
 
 
@@ -494,7 +472,7 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor: User, comment: str =
     duplicate.cancel(at=timezone.now())
     _save(duplicate, actor=actor,
           reason=transition_reason("cancel", comment or f"duplicate of {into.number}"))
-    customer_update_plan(ticket=duplicate, due_at=None)
+    lifecycle.clocks().plan_update(ticket=duplicate, due_at=None)
     return duplicate
 
 
@@ -520,7 +498,7 @@ def ticket_escalate(*, ticket: Ticket, actor: User, level: str, reason: str) -> 
 
     ticket.complaint_level = level
     ticket.priority = escalated_priority(priority=ticket.priority, level=level)
-    _stamp_due_times(ticket, keep_first_response=True)
+    lifecycle.clocks().stamp_due_times(ticket, keep_first_response=True)
     team_code = escalation_team_code(level)
     target = Team.objects.filter(code=team_code, is_active=True).first() if team_code else None
     if target is not None and target.pk != ticket.team_id:
@@ -547,7 +525,7 @@ def ticket_change_priority(*, ticket: Ticket, actor: User, priority: int, reason
     if priority == ticket.priority:
         raise ValidationError({"priority": _("The ticket already has this priority.")})
     ticket.priority = priority
-    _stamp_due_times(ticket, keep_first_response=True)
+    lifecycle.clocks().stamp_due_times(ticket, keep_first_response=True)
     _save(ticket, actor=actor, reason=f"priority:P{priority} — {reason}")
     return ticket
 
@@ -579,5 +557,5 @@ def ticket_close_automatically(*, ticket_id: int, at: datetime) -> Ticket:
     if ticket.state == TicketState.RESOLVED:
         ticket.close(at=at)
         _save(ticket, actor=None, reason=transition_reason("close", "no objection in time"))
-        survey_send(ticket=ticket)
+        lifecycle.ticket_closed(ticket)
     return ticket

@@ -2,11 +2,11 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from demo.services.bulk import DEFAULT_BATCH_SIZE, generate_tickets
 from demo.services.knowledge import load_knowledge
 from demo.services.people import demo_logins, load_people
 from demo.services.shop import load_shop
 from demo.services.tickets import load_tickets
-from tickets.bulk import DEFAULT_BATCH_SIZE, generate_tickets
 
 
 class Command(BaseCommand):

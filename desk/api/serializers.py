@@ -1,0 +1,330 @@
+"""API representations of tickets, their timeline and their audit trail."""
+
+import copy
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from resolutions.models import Resolution, ResolutionKind
+from shop.models import CustomerTier
+from tickets.models import (
+    Attachment,
+    Category,
+    Channel,
+    EvidenceKind,
+    ItemCondition,
+    Message,
+    MessageKind,
+    Priority,
+    RequestedResolution,
+    RequestReason,
+    Ticket,
+    TicketType,
+)
+
+
+class SharedFieldsMixin:
+    """Give each serializer instance shallow copies of the declared fields.
+
+    DRF deep-copies them for every instance, which re-creates each field with deep copies
+    of its arguments (the choice lists with their translatable labels): a tenth of an API
+    intake's Python. The copies only read what they share (choices, validators); binding
+    sets name and parent on each copy alone. For input serializers on hot paths.
+    """
+
+    def get_fields(self):
+        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+
+
+class CustomerInSerializer(SharedFieldsMixin, serializers.Serializer):
+    external_id = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=100)
+    phone = serializers.RegexField(r"^\+?[0-9\- ]{5,20}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+
+
+class CustomerUpdateInSerializer(serializers.Serializer):
+    """A change to the customer master data (the shop sync, or a holder of change_customer)."""
+
+    name = serializers.CharField(max_length=100, required=False)
+    phone = serializers.RegexField(r"^\+?[0-9\- ]{5,20}$", required=False, allow_blank=True,
+                                   error_messages={"invalid": _("Enter a valid phone number.")})
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+    reason = serializers.CharField(max_length=200)
+
+
+class CustomerOutSerializer(serializers.Serializer):
+    external_id = serializers.CharField()
+    name = serializers.CharField()
+    phone = serializers.CharField(source="masked_phone")
+    tier = serializers.CharField()
+
+
+class IntakeSerializer(SharedFieldsMixin, serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    customer = CustomerInSerializer()
+    order_number = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    ticket_type = serializers.ChoiceField(choices=TicketType.choices, required=False)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    request_reason = serializers.ChoiceField(choices=RequestReason.choices, required=False)
+    item_condition = serializers.ChoiceField(choices=ItemCondition.choices, required=False)
+    requested_resolution = serializers.ChoiceField(
+        choices=RequestedResolution.choices, required=False
+    )
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "evidence_kind", "label", "content_type", "size", "sha256", "created_at"]
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = ["id", "kind", "channel", "body", "author", "created_at", "attachments"]
+
+
+class TicketListSerializer(serializers.ModelSerializer):
+    customer = serializers.SerializerMethodField()
+    order_number = serializers.CharField(source="order.number", default=None, read_only=True)
+    team = serializers.CharField(source="team.code", default=None, read_only=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    priority = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    next_update_due_at = serializers.DateTimeField(read_only=True)
+    # Under a legal hold the ticket's order data and resolutions are frozen.
+    legal_hold = serializers.BooleanField(source="on_legal_hold", default=False, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "number", "state", "channel", "ticket_type", "category", "priority",
+            "complaint_level", "subject", "customer", "order_number", "team", "assignee",
+            "tags", "created_at", "first_response_due_at", "first_response_at",
+            "resolution_due_at", "next_update_due_at", "reopened_count", "legal_hold",
+        ]
+
+    def get_customer(self, ticket) -> dict:
+        customer = ticket.customer
+        return {
+            "external_id": customer.external_id,
+            "name": customer.name,
+            "phone": customer.masked_phone,
+            "tier": customer.tier,
+        }
+
+    def get_priority(self, ticket) -> str:
+        return f"P{ticket.priority}"
+
+
+class TicketDetailSerializer(TicketListSerializer):
+    messages = MessageSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(source="loose_attachments", many=True, read_only=True)
+    merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    # What the caller said about themselves where it differs from the customer record.
+    reported_phone = serializers.CharField(source="masked_reported_phone", read_only=True)
+
+    class Meta(TicketListSerializer.Meta):
+        fields = [
+            *TicketListSerializer.Meta.fields,
+            "reported_name", "reported_phone", "reported_tier",
+            "description", "order_item_sku", "request_reason", "item_condition",
+            "requested_resolution", "waiting_on", "resolution_summary", "cancel_reason",
+            "merged_into", "paused_seconds", "resolved_at", "closed_at", "messages",
+            "attachments",
+        ]
+
+
+# --- the new ticket of an API intake, without the serializer machinery ---------------------
+# TicketDetailSerializer builds its forty fields anew (from the model's metadata) for every
+# instance it serialises, which costs more than all the rest of an intake's Python. A ticket
+# intake has just opened has a fixed, simple shape: no tags, no attachments, at most its
+# opening message. opened_ticket_data() returns exactly what the serializer would return
+# for it; tests/tickets/test_intake_cost.py compares the two key for key.
+_DATETIME = serializers.DateTimeField()  # its ISO 8601 output, in the current time zone
+
+
+def _when(value):
+    return None if value is None else _DATETIME.to_representation(value)
+
+
+def _opening_message_data(message: Message) -> dict:
+    return {
+        "id": message.pk,
+        "kind": message.kind,
+        "channel": message.channel,
+        "body": message.body,
+        "author": message.author.username if message.author_id else None,
+        "created_at": _when(message.created_at),
+        "attachments": [],
+    }
+
+
+def opened_ticket_data(ticket: Ticket) -> dict:
+    """TicketDetailSerializer's output for a ticket ticket_create has just returned."""
+    customer = ticket.customer
+    message = getattr(ticket, "opening_message", None)
+    return {
+        "number": ticket.number,
+        "state": ticket.state,
+        "channel": ticket.channel,
+        "ticket_type": ticket.ticket_type,
+        "category": ticket.category,
+        "priority": f"P{ticket.priority}",
+        "complaint_level": ticket.complaint_level,
+        "subject": ticket.subject,
+        "customer": {"external_id": customer.external_id, "name": customer.name,
+                     "phone": customer.masked_phone, "tier": customer.tier},
+        "order_number": ticket.order.number if ticket.order_id else None,
+        "team": ticket.team.code if ticket.team_id else None,
+        "assignee": ticket.assignee.username if ticket.assignee_id else None,
+        "tags": [],
+        "created_at": _when(ticket.created_at),
+        "first_response_due_at": _when(ticket.first_response_due_at),
+        "first_response_at": _when(ticket.first_response_at),
+        "resolution_due_at": _when(ticket.resolution_due_at),
+        "next_update_due_at": _when(ticket.next_update_due_at),
+        "reopened_count": ticket.reopened_count,
+        "legal_hold": False,  # a hold names tickets that exist; a new one has none
+        "reported_name": ticket.reported_name,
+        "reported_phone": ticket.masked_reported_phone,
+        "reported_tier": ticket.reported_tier,
+        "description": ticket.description,
+        "order_item_sku": ticket.order_item.sku if ticket.order_item_id else None,
+        "request_reason": ticket.request_reason,
+        "item_condition": ticket.item_condition,
+        "requested_resolution": ticket.requested_resolution,
+        "waiting_on": ticket.waiting_on,
+        "resolution_summary": ticket.resolution_summary,
+        "cancel_reason": ticket.cancel_reason,
+        "merged_into": None,
+        "paused_seconds": ticket.paused_seconds,
+        "resolved_at": _when(ticket.resolved_at),
+        "closed_at": _when(ticket.closed_at),
+        "messages": [_opening_message_data(message)] if message is not None else [],
+        "attachments": [],
+    }
+
+
+class TransitionInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    waiting_on = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    assignee = serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+    )
+    # A ticket number, looked up among the tickets the caller may read (see the view).
+    merged_into = serializers.CharField(required=False, allow_blank=True, max_length=24)
+
+
+class TransitionOutSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    label = serializers.CharField()
+    fields = serializers.ListField(child=serializers.CharField())
+
+
+class MessageInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=MessageKind.choices)
+    body = serializers.CharField(max_length=10000)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+
+
+class AttachmentInSerializer(serializers.Serializer):
+    file = serializers.FileField(allow_empty_file=False)
+    evidence_kind = serializers.ChoiceField(choices=EvidenceKind.choices)
+    message = serializers.IntegerField(required=False)
+
+
+class EscalateInSerializer(serializers.Serializer):
+    level = serializers.CharField(max_length=10)
+    reason = serializers.CharField(max_length=2000)
+
+
+class PriorityInSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+    reason = serializers.CharField(max_length=2000)
+
+
+class ContactRevealInSerializer(serializers.Serializer):
+    # Blank or overlong reasons are refused by the reveal service (400), after its
+    # permission check, so a caller without the permission always gets 403.
+    reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class ContactRevealOutSerializer(serializers.Serializer):
+    customer = serializers.CharField(source="reveal.customer.external_id")
+    phone = serializers.CharField()
+    revealed_at = serializers.DateTimeField(source="reveal.revealed_at")
+    reveal_id = serializers.IntegerField(source="reveal.pk")
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField()
+    new = serializers.JSONField()
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    type = serializers.CharField()
+    reason = serializers.CharField()
+    state = serializers.CharField()
+    changes = HistoryChangeSerializer(many=True)
+
+
+class ResolutionSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    rule = serializers.SerializerMethodField()
+    explanation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Resolution
+        fields = [
+            "id", "kind", "state", "verdict", "approval_role", "refund_amount",
+            "compensation_amount", "coupon_amount", "points", "freight_payer", "payer",
+            "auto_execute", "rule", "ruleset_version", "explanation", "order_item_sku",
+            "proposed_by", "created_at", "accepted_at", "approved_by", "approved_at",
+            "return_carrier", "return_tracking_number", "return_received_at", "executed_at",
+            "completed_at", "attempts", "failure_reason", "closing_reason",
+        ]
+
+    def get_rule(self, resolution) -> dict:
+        return {"id": resolution.rule_id, "name": resolution.rule_name,
+                "version": resolution.rule_version}
+
+    def get_explanation(self, resolution) -> str:
+        from policies.presentation import render_messages
+
+        return render_messages(resolution.explanation)
+
+
+class ResolutionInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ResolutionKind.choices)
+    sku = serializers.CharField(max_length=64, required=False, allow_blank=True)
+
+
+class ResolutionTransitionInSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=40)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    carrier = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    tracking_number = serializers.CharField(required=False, allow_blank=True, max_length=64)

@@ -1,0 +1,111 @@
+"""The queues: lists of open tickets with filters, sorting and capped paging; claim next; bulk."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.models.roles import Role
+from core.views.common import error_texts, require_working_role, run_service
+from desk.forms import BulkForm, QueueFilterForm, ticket_numbers
+from routing import services as routing_services
+from tickets import services
+from tickets.models import Tag
+from tickets.selectors import QUEUES, ticket_queue_page, ticket_visible_to
+
+
+def _is_supervisor(user) -> bool:
+    return user.has_role(Role.SUPERVISOR)
+
+
+@require_GET
+def queue(request, key: str = "mine"):
+    """Show one queue: filters, sort, a page of rows with SLA badges, claim next, bulk."""
+    require_working_role(request.user)
+    form = QueueFilterForm(request.GET or None)
+    filters = dict(form.cleaned_data) if form.is_valid() else {}
+    tags = dict(Tag.objects.values_list("name", "id"))
+    if filters.get("tag"):
+        # An unknown tag matches nothing; without this the database would look at every row.
+        filters["tag_id"] = tags.get(filters["tag"], 0)
+    page = ticket_queue_page(user=request.user, queue=key, filters=filters,
+                             sort=filters.get("sort") or "", page=filters.get("page") or 1)
+    kept = {name: value for name, value in request.GET.items() if name != "page" and value}
+    context = {
+        "queues": QUEUES.values(),
+        "queue_key": key,
+        "form": form,
+        "page": page,
+        "query": urlencode(kept),
+        "tags": sorted(tags),
+        "is_supervisor": _is_supervisor(request.user),
+        "nav_active": "queues",
+    }
+    if context["is_supervisor"]:
+        context["bulk_form"] = BulkForm()
+    return render(request, "tickets/console/queue.html", context)
+
+
+@require_POST
+def claim_next(request):
+    """Give the agent the next ticket of their teams and open it."""
+    require_working_role(request.user)
+    ticket, errors = run_service(lambda: routing_services.ticket_claim_next(actor=request.user))
+    if ticket is None:
+        messages.info(request, errors[0] if errors else
+                      _("Nothing to claim: your teams' queues have no unassigned ticket."))
+        url = reverse("console-queue", args=["unassigned"])
+    else:
+        messages.success(request, _("You claimed %(number)s.") % {"number": ticket.number})
+        url = reverse("console-ticket", args=[ticket.number])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@require_POST
+def bulk(request):
+    """Reassign or re-prioritise the ticked tickets (supervisors); each change is audited."""
+    if not _is_supervisor(request.user):
+        raise PermissionDenied(_("Only supervisors change many tickets at once."))
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = reverse("console-queue", args=["team"])
+    form = BulkForm(request.POST)
+    try:
+        numbers = ticket_numbers(request.POST.getlist("ticket"))
+    except ValidationError as error:
+        messages.error(request, error_texts(error)[0])
+        return redirect(back)
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            messages.error(request, field_errors[0])
+        return redirect(back)
+    data = form.cleaned_data
+    tickets = list(ticket_visible_to(request.user).filter(number__in=numbers)
+                   .select_related("team"))
+    done, failed = 0, []
+    for ticket in tickets:
+        if data["action"] == "reassign":
+            _result, errors = run_service(lambda t=ticket: services.ticket_assign(
+                ticket=t, actor=request.user, assignee=data["assignee"],
+                comment=data.get("reason") or "bulk"))
+        else:
+            _result, errors = run_service(lambda t=ticket: services.ticket_change_priority(
+                ticket=t, actor=request.user, priority=data["priority"], reason=data["reason"]))
+        if errors:
+            failed.append(f"{ticket.number}: {errors[0]}")
+        else:
+            done += 1
+    if done:
+        messages.success(request, _("%(count)s tickets changed.") % {"count": done})
+    for line in failed:
+        messages.error(request, line)
+    return redirect(back)

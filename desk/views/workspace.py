@@ -1,0 +1,374 @@
+"""The ticket workspace: everything about one ticket, and every action an agent takes on it.
+
+Each action calls one service. With htmx the answer is the refreshed workspace fragment
+(the page stays where it is); without JavaScript it is a redirect back to the page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from core.models.roles import WORKING_ROLES
+from core.views.common import require_working_role, run_service
+from desk.forms import (
+    AuditFilterForm,
+    EscalateForm,
+    ReplyForm,
+    ResolutionActionForm,
+    TransitionForm,
+)
+from desk.selectors.workspace import customer_earlier, customer_panel, ticket_get_for_workspace
+from policies.presentation import option_as_dict, render_messages
+from resolutions import services as resolution_services
+from resolutions.models import RESOLUTION_OPEN_STATES
+from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail
+from supervision.selectors.privacy import with_contact_reveals
+from tickets import services
+from tickets.models import (
+    OPEN_STATES,
+    Collaborator,
+    ComplaintLevel,
+    MessageKind,
+    Ticket,
+    can_work_on,
+)
+from tickets.selectors import ticket_target_for_user, ticket_timeline_page
+
+User = get_user_model()
+def _resolution_cards(ticket: Ticket, user) -> list[dict]:
+    cards = []
+    for resolution in ticket.resolutions.all():
+        names = resolution_services.resolution_available_transitions(resolution=resolution, user=user)
+        cards.append({
+            "resolution": resolution,
+            "explanation": render_messages(resolution.explanation),
+            "actions": [{"name": name, "label": RESOLUTION_ACTIONS[name],
+                         "fields": resolution_services.RESOLUTION_TRANSITIONS[name]} for name in names],
+        })
+    return cards
+
+
+def _options(ticket: Ticket, user) -> tuple[list[dict], int | None, tuple[int, int] | None]:
+    """Return the policy engine's options for the ticket's order, with their explanations.
+
+    Also returns the customer's refunds and disputes of the last 90 days from the facts the
+    engine decided on, so the customer panel need not count them again.
+    """
+    if ticket.state not in OPEN_STATES or not ticket.order_id or not can_work_on(ticket, user):
+        return [], None, None
+    if ticket.order_item_id and ticket.order_item.order_id == ticket.order_id:
+        ticket.order_item.order = ticket.order  # already loaded with the ticket
+    decided = resolution_services.ticket_decision(ticket=ticket)
+    if decided is None:
+        return [], None, None
+    version, decision, facts, _item = decided
+    open_kinds = {resolution.kind for resolution in ticket.resolutions.all()
+                  if resolution.state in RESOLUTION_OPEN_STATES}
+    options = []
+    for option in decision.options:
+        shown = option_as_dict(option)
+        shown["already_open"] = option.kind in open_kinds
+        options.append(shown)
+    return options, version, (facts.refunds_90d, facts.disputes_90d)
+
+
+def _assignees(ticket: Ticket):
+    users = User.objects.filter(is_active=True, groups__name__in=[str(r) for r in WORKING_ROLES])
+    if ticket.team_id:
+        users = users.filter(teams=ticket.team_id)
+    return users.distinct().order_by("username")
+
+
+def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> dict:
+    user = request.user
+    transitions = services.ticket_available_transitions(ticket=ticket, user=user)
+    names = {spec.name for spec in transitions}
+    options, ruleset_version, history = _options(ticket, user)
+    forms = forms or {}
+    can_work = can_work_on(ticket, user)
+    # The latest messages only; earlier ones load on demand (timeline view).
+    timeline_page = ticket_timeline_page(ticket=ticket)
+    context = {
+        "ticket": ticket,
+        "panel": customer_panel(ticket=ticket, history=history),
+        "timeline": timeline_page.items,
+        "timeline_earlier": timeline_page.earlier,
+        "transitions": transitions,
+        "can_work": can_work,
+        "can_change_customer": user.has_perm("shop.change_customer"),
+        "can_reply": can_work and ticket.state in (*OPEN_STATES, "resolved"),
+        "can_escalate": (can_work and ticket.state in OPEN_STATES
+                         and user.has_perm("tickets.escalate_ticket")),
+        "options": options,
+        "ruleset_version": ruleset_version,
+        "cards": _resolution_cards(ticket, user),
+        "reply_form": forms.get("reply") or ReplyForm(),
+        "escalate_form": forms.get("escalate") or EscalateForm(),
+        "assignees": list(_assignees(ticket)) if "assign" in names else [],
+        "collaborators": Collaborator.choices,
+        "escalation_levels": [c for c in ComplaintLevel.choices if c[0] != ComplaintLevel.NONE],
+        "errors": errors or [],
+        "nav_active": "queues",
+    }
+    context.update(_knowledge_context(ticket, user, can_work=context["can_reply"]))
+    return context
+
+
+SCRIPT_PICKER_LIMIT = 40
+
+
+def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
+    """Return which knowledge-base panels the workspace shows.
+
+    Both load on their own with htmx, so neither holds up the workspace: the suggestions
+    (knowledge:suggestions, a search over the articles) and, for who may reply, the script
+    picker (scripts).
+    """
+    from knowledge.selectors import can_read_knowledge
+
+    return {"show_suggestions": can_read_knowledge(user), "show_script_picker": can_work}
+
+
+def _script_templates(ticket: Ticket, user) -> list:
+    """Return the script templates for this ticket's channel, each filled for the ticket.
+
+    Each template comes filled (customer name, order number, deadline, agent name) as plain
+    text; picking one puts that text into the reply box, where the agent may still edit it.
+    A use is counted when the reply is sent.
+    """
+    from knowledge.models import ScriptScenario
+    from knowledge.selectors import script_template_list
+    from knowledge.services import script_context_for_ticket, script_render
+
+    values = script_context_for_ticket(ticket=ticket, agent=user)
+    templates = list(script_template_list(user=user, language=get_language(),
+                                          channel=ticket.channel)[:SCRIPT_PICKER_LIMIT])
+    scenarios = {value: str(label) for value, label in ScriptScenario.choices}
+    for template in templates:
+        template.filled = script_render(template=template, context=values)
+        template.scenario_label = scenarios.get(template.scenario, template.scenario)
+    return templates
+
+
+def _respond(request, number: str, *, errors=None, forms=None, success: str = ""):
+    """Answer an action: the refreshed workspace fragment (htmx) or a redirect to the page."""
+    if not request.htmx:
+        for error in errors or []:
+            messages.error(request, error)
+        if success and not errors:
+            messages.success(request, success)
+        return redirect("console-ticket", number=number)
+    try:
+        ticket = ticket_get_for_workspace(user=request.user, number=number)
+    except Http404:  # moved out of the user's sight (escalated away): back to the queue
+        response = render(request, "tickets/console/_moved.html", {"number": number})
+        response["HX-Redirect"] = reverse("console-queue", args=["mine"])
+        return response
+    context = workspace_context(request, ticket, errors=errors, forms=forms)
+    context["success"] = "" if errors else success
+    return render(request, "tickets/console/_workspace.html", context)
+
+
+def _ticket_for_action(request, number: str) -> Ticket:
+    require_working_role(request.user)
+    return ticket_get_for_workspace(user=request.user, number=number)
+
+
+@require_GET
+def workspace(request, number: str):
+    """Show the ticket workspace."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    return render(request, "tickets/console/workspace.html", workspace_context(request, ticket))
+
+
+@require_GET
+def timeline(request, number: str):
+    """Show the timeline's page before message `before`: "load earlier messages"."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    before = request.GET.get("before", "")
+    if not before.isdigit() or not (0 < int(before) < 2**63):
+        return HttpResponseBadRequest(_("Say which message the page ends before."))
+    page = ticket_timeline_page(ticket=ticket, before=int(before))
+    template = ("tickets/console/_timeline_page.html" if request.htmx
+                else "tickets/console/timeline_page.html")
+    return render(request, template, {"ticket": ticket, "timeline": page.items,
+                                      "timeline_earlier": page.earlier, "nav_active": "queues"})
+
+
+@require_GET
+def scripts(request, number: str):
+    """Show the script picker of the reply box, its templates filled for the ticket."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    if not (can_work_on(ticket, request.user) and ticket.state in (*OPEN_STATES, "resolved")):
+        raise PermissionDenied
+    return render(request, "tickets/console/_script_picker.html",
+                  {"ticket": ticket, "script_templates": _script_templates(ticket, request.user)})
+
+
+@require_GET
+def customer_history(request, number: str):
+    """Show the customer's earlier tickets and refunds (opened from the customer panel)."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    earlier_tickets, earlier_refunds = customer_earlier(ticket=ticket)
+    return render(request, "tickets/console/_customer_earlier.html",
+                  {"ticket": ticket, "earlier_tickets": earlier_tickets,
+                   "earlier_refunds": earlier_refunds})
+
+
+@require_POST
+def reply(request, number: str):
+    """Add a reply to the customer or an internal note."""
+    ticket = _ticket_for_action(request, number)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        return _respond(request, number, errors=errors, forms={"reply": form})
+    _message, errors = run_service(lambda: services.message_add(
+        ticket=ticket, actor=request.user, kind=form.cleaned_data["kind"],
+        body=form.cleaned_data["body"]))
+    if not errors and form.cleaned_data.get("script_template"):
+        _record_script_use(ticket, request.user, form.cleaned_data["script_template"])
+    done = {MessageKind.REPLY: _("Reply sent."),
+            MessageKind.PHONE_SUMMARY: _("Phone call summary added.")}.get(
+                form.cleaned_data["kind"], _("Note added."))
+    return _respond(request, number, errors=errors, forms={"reply": form} if errors else None,
+                    success=done)
+
+
+def _record_script_use(ticket: Ticket, user, template_id: int) -> None:
+    """Count the script template the reply started from (once per reply)."""
+    from knowledge.selectors import script_template_list
+    from knowledge.services import script_context_for_ticket, script_render
+
+    template = script_template_list(user=user).filter(pk=template_id).first()
+    if template is not None:
+        script_render(template=template, user=user,
+                      context=script_context_for_ticket(ticket=ticket, agent=user))
+
+
+@require_POST
+def transition(request, number: str):
+    """Take one of the ticket's transitions with its inputs."""
+    ticket = _ticket_for_action(request, number)
+    form = TransitionForm(request.POST, assignees=_assignees(ticket))
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        return _respond(request, number, errors=errors)
+    data = form.cleaned_data
+    params = {}
+    name = data["name"]
+    if name == "assign":
+        params["assignee"] = data["assignee"]
+    elif name == "wait_for_internal":
+        params["waiting_on"] = data["waiting_on"]
+    elif name == "resolve":
+        params["summary"] = data["summary"]
+    elif name == "cancel":
+        params["reason"] = data["reason"]
+        if data["merged_into"]:
+            into, errors = run_service(lambda: ticket_target_for_user(
+                user=request.user, number=data["merged_into"], field_name="merged_into"))
+            if errors:
+                return _respond(request, number, errors=errors)
+            params["merged_into"] = into
+    _ticket, errors = run_service(lambda: services.ticket_transition(
+        ticket=ticket, actor=request.user, name=name, comment=data["comment"], **params))
+    label = services.TRANSITIONS[name].label if name in services.TRANSITIONS else name
+    return _respond(request, number, errors=errors,
+                    success=_("Done: %(action)s.") % {"action": label})
+
+
+@require_POST
+def escalate(request, number: str):
+    """Raise the complaint level; the ticket may move to another team."""
+    ticket = _ticket_for_action(request, number)
+    form = EscalateForm(request.POST)
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        return _respond(request, number, errors=errors, forms={"escalate": form})
+    _ticket, errors = run_service(lambda: services.ticket_escalate(
+        ticket=ticket, actor=request.user, level=form.cleaned_data["level"],
+        reason=form.cleaned_data["reason"]))
+    return _respond(request, number, errors=errors, success=_("Escalated."))
+
+
+@require_POST
+def adopt_reported(request, number: str):
+    """Take the contact the caller reported into the customer record (change_customer)."""
+    ticket = _ticket_for_action(request, number)
+    _customer, errors = run_service(lambda: services.customer_adopt_reported(
+        ticket=ticket, actor=request.user, reason=request.POST.get("reason", "")))
+    return _respond(request, number, errors=errors,
+                    success=_("The customer record now has the reported contact."))
+
+
+@require_POST
+def propose(request, number: str):
+    """Propose one of the policy engine's options: it becomes a resolution card."""
+    ticket = _ticket_for_action(request, number)
+    kind = request.POST.get("kind", "")
+    _resolution, errors = run_service(lambda: resolution_services.resolution_propose(
+        ticket=ticket, actor=request.user, kind=kind))
+    return _respond(request, number, errors=errors, success=_("Resolution proposed."))
+
+
+@require_POST
+def resolution_action(request, number: str, pk: int):
+    """Take one of a resolution's actions (agree, approve, reject, return, pay out, ...)."""
+    ticket = _ticket_for_action(request, number)
+    resolution = next((r for r in ticket.resolutions.all() if r.pk == pk), None)
+    if resolution is None:
+        raise Http404(pk)
+    form = ResolutionActionForm(request.POST)
+    if not form.is_valid():
+        errors = [error for field in form.errors.values() for error in field]
+        return _respond(request, number, errors=errors)
+    data = form.cleaned_data
+    name = data["name"]
+    if name not in resolution_services.RESOLUTION_TRANSITIONS:
+        return _respond(request, number, errors=[_("Unknown action.")])
+    params = {field: data.get(field, "") for field in resolution_services.RESOLUTION_TRANSITIONS[name]}
+    _resolution, errors = run_service(lambda: resolution_services.resolution_transition(
+        resolution=resolution, actor=request.user, name=name, **params))
+    return _respond(request, number, errors=errors,
+                    success=_("Done: %(action)s.") % {"action": RESOLUTION_ACTIONS[name]})
+
+
+@require_GET
+def audit(request, number: str):
+    """Show the ticket's audit trail, filtered by acting user and date range (a fragment)."""
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    actors = User.objects.filter(pk__in=list(_actor_ids(ticket))).order_by("username")
+    form = AuditFilterForm(request.GET or None, actors=actors)
+    user = since = until = None
+    if form.is_valid():
+        user = form.cleaned_data.get("actor")
+        since, until = form.bounds()
+    entries = audit_trail(ticket=ticket, user=user, since=since, until=until)
+    entries = with_contact_reveals(entries, viewer=request.user, ticket=ticket, user=user,
+                                   since=since, until=until)
+    template = ("tickets/console/_audit_trail.html" if request.htmx
+                else "tickets/console/audit_page.html")
+    return render(request, template, {"ticket": ticket, "entries": entries, "form": form,
+                                      "nav_active": "queues"})
+
+
+def _actor_ids(ticket: Ticket):
+    """Return the ids of everyone who changed the ticket, its messages or resolutions."""
+    from resolutions.models import Resolution
+    from tickets.models import Message
+
+    def ids(history_model, **lookup):
+        return history_model.objects.filter(history_user__isnull=False, **lookup).order_by(
+            ).values_list("history_user", flat=True)
+
+    return ids(Ticket.history.model, id=ticket.pk).union(
+        ids(Resolution.history.model, ticket_id=ticket.pk),
+        ids(Message.history.model, ticket_id=ticket.pk),
+    )

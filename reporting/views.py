@@ -1,0 +1,129 @@
+"""The supervisor dashboard, the monthly agent ranking and the monthly report downloads."""
+
+from datetime import date, timedelta
+
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from reporting import selectors as reports
+from reporting.services import metrics
+
+TREND_WEEKS = 12
+TOP_AGENTS = 10
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", reports.report_csv),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             reports.report_xlsx),
+}
+
+
+def _month(request) -> date:
+    """Return the first day of the month asked for (?month=YYYY-MM), this month otherwise."""
+    value = request.GET.get("month", "")
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        return date(year, month, 1)
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+def _percent(value):
+    return None if value is None else round(value * 100, 1)
+
+
+def _rounded(value, places=1):
+    return None if value is None else round(value, places)
+
+
+def _series(points: list[tuple[date, metrics.Totals]]) -> dict:
+    """Chart data: labels and one list per measure."""
+    return {
+        "labels": [f"{when:%m-%d}" for when, _figures in points],
+        "created": [figures.created for _when, figures in points],
+        "closed": [figures.closed for _when, figures in points],
+        "fcr": [_percent(figures.fcr_rate) for _when, figures in points],
+        "sla": [_percent(figures.sla_compliance) for _when, figures in points],
+        "csat": [_percent(figures.csat_rate) for _when, figures in points],
+        "reopen": [_percent(figures.reopen_rate) for _when, figures in points],
+        "nps": [_rounded(figures.nps) for _when, figures in points],
+        "frt": [_rounded(figures.frt_minutes) for _when, figures in points],
+        "aht": [_rounded(figures.aht_hours, 2) for _when, figures in points],
+    }
+
+
+def _chart_labels() -> dict:
+    return {
+        "created": _("Created"), "closed": _("Closed"),
+        "fcr": _("First-contact resolution (per cent)"),
+        "sla": _("SLA compliance (per cent)"), "csat": _("Satisfied (per cent)"),
+        "nps": _("NPS"), "frt": _("First response (minutes)"),
+        "aht": _("Handling (hours)"), "count": _("Tickets"), "percent": _("Per cent"),
+    }
+
+
+def _month_nav(month: date) -> dict:
+    previous = (month - timedelta(days=1)).replace(day=1)
+    following = (month + timedelta(days=32)).replace(day=1)
+    this_month = timezone.localdate().replace(day=1)
+    return {"month": month, "previous_month": previous,
+            "next_month": following if following <= this_month else None}
+
+
+@require_GET
+@permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+def dashboard(request):
+    """Show the month's figures, daily and weekly trends, the backlog and payouts by rule."""
+    month = _month(request)
+    start, end = metrics.month_bounds(month)
+    week_start = end - timedelta(days=end.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
+    figures = metrics.totals(start=start, end=end)
+    return render(request, "tickets/dashboard.html", {
+        **_month_nav(month),
+        "figures": figures,
+        "kpis": {
+            "frt": _rounded(figures.frt_minutes), "aht": _rounded(figures.aht_hours, 2),
+            "fcr": _percent(figures.fcr_rate), "reopen": _percent(figures.reopen_rate),
+            "sla": _percent(figures.sla_compliance), "csat": _rounded(figures.csat_average, 2),
+            "csat_rate": _percent(figures.csat_rate), "nps": _rounded(figures.nps),
+            "archiving": _percent(figures.archiving_rate),
+        },
+        "daily": _series(metrics.trend(start=start, end=end, by="day")),
+        "weekly": _series(metrics.trend(start=week_start, end=end, by="week")),
+        "backlog": metrics.backlog(),
+        "rules": metrics.rule_totals(start=start, end=end),
+        "ranking": metrics.scorecard(month=month)[:TOP_AGENTS],
+        "chart_labels": _chart_labels(),
+        "nav_active": "dashboard",
+    })
+
+
+@require_GET
+@permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+def scorecard(request):
+    """Show every agent's score for the month, ranked (the "service star" ranking)."""
+    month = _month(request)
+    return render(request, "tickets/scorecard.html", {
+        **_month_nav(month),
+        "ranking": metrics.scorecard(month=month),
+        "weights": metrics.SCORE_WEIGHTS,
+        "nav_active": "dashboard",
+    })
+
+
+@require_GET
+@permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+def export(request):
+    """Download the monthly report as CSV or XLSX."""
+    month = _month(request)
+    kind = request.GET.get("format", "csv")
+    if kind not in FORMATS:
+        kind = "csv"
+    content_type, render_report = FORMATS[kind]
+    body = render_report(reports.monthly_report(month=month))
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="report-{month:%Y-%m}.{kind}"'
+    return response

@@ -1,0 +1,34 @@
+"""The SLA clocks as the ticket services call them (tickets.services.lifecycle.Clocks).
+
+The sla app registers this module at start-up (SlaConfig.ready): a ticket's due times and
+its customer-update clock are set here whenever tickets opens, escalates, pauses or closes one.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sla.services import calendar
+from sla.services.update_clock import customer_update_plan, customer_update_plan_next
+from tickets.models import Ticket
+
+
+def stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False,
+                    config: Any = None) -> None:
+    """Set the due times from the SLA policy of the ticket's priority and level."""
+    due = calendar.due_times(
+        created_at=ticket.created_at,
+        terms=calendar.terms_for(priority=ticket.priority, complaint_level=ticket.complaint_level,
+                                 config=config),
+        paused_seconds=ticket.paused_seconds,
+    )
+    if not (keep_first_response and ticket.first_response_at):
+        ticket.first_response_due_at = due.first_response_due_at
+    ticket.resolution_due_at = due.resolution_due_at
+
+
+def plan_update(*, ticket: Ticket, due_at: datetime | None) -> None:
+    customer_update_plan(ticket=ticket, due_at=due_at)
+
+
+def plan_next_update(*, ticket: Ticket, after: datetime, config: Any = None) -> None:
+    customer_update_plan_next(ticket=ticket, after=after, config=config)

@@ -1,0 +1,288 @@
+"""One chronological audit trail of a ticket, its messages, attachments, resolutions and payouts.
+
+The ticket workspace's audit-trail tab and the QA audit-trail viewer read the same list.
+Every history row says who acted, when, why (a stable reason key, translated when shown)
+and which fields changed against the object's previous version. The trail also says
+whether the hash chains of the ticket, its messages, resolutions and payouts still verify
+(core.services.audit_chain), from the rows it reads anyway plus the payouts' history.
+"""
+
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.services import audit_chain
+from core.services.accounts import is_system_user
+from resolutions.models import Payout, PayoutState, Resolution
+from shop.models import CONTACT_FIELDS, mask_contact
+from tickets.models import Attachment, ComplaintLevel, Message, Ticket
+
+# Fields never worth showing as a change: bookkeeping, or shown in another way.
+# A phone number a caller reported is shown masked only, never in the trail.
+_SKIPPED_FIELDS = {"id", "updated_at", "ticket", "idempotency_key", "sha256", "file",
+                   "reported_phone"}
+
+SUBJECTS = {
+    "ticket": gettext_lazy("Ticket"),
+    "message": gettext_lazy("Message"),
+    "attachment": gettext_lazy("Attachment"),
+    "resolution": gettext_lazy("Resolution"),
+    "payout": gettext_lazy("Payout"),
+}
+
+
+# What each resolution transition is called where people read it (cards, audit trail).
+RESOLUTION_ACTIONS = {
+    "accept": gettext_lazy("Customer agreed"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "cancel": gettext_lazy("Withdraw"),
+    "await_return": gettext_lazy("Waiting for the return parcel"),
+    "record_return": gettext_lazy("Record the return parcel"),
+    "receive_return": gettext_lazy("Goods received back"),
+    "execute": gettext_lazy("Pay out now"),
+    "complete": gettext_lazy("Completed"),
+    "fail": gettext_lazy("Payment failed"),
+    "retry_failed": gettext_lazy("Payment retried"),
+    "review": gettext_lazy("Take into manual review"),
+    "retry": gettext_lazy("Try the payment again"),
+    "complete_manually": gettext_lazy("Settled manually"),
+    "refer_for_review": gettext_lazy("Refused before paying: handed to a person"),
+}
+
+
+def _fields(model) -> list[str]:
+    return [
+        field.name for field in model._meta.concrete_fields
+        if field.editable and field.name not in _SKIPPED_FIELDS
+    ]
+
+
+def _verbose_names(model) -> dict[str, str]:
+    return {field.name: str(field.verbose_name) for field in model._meta.concrete_fields}
+
+
+# Foreign keys shown by name: people and teams (one query each for the whole trail).
+_USER_FIELDS = {"assignee", "created_by", "author", "uploaded_by", "proposed_by", "approved_by"}
+_TEAM_FIELDS = {"team"}
+
+
+def _display(model, name: str, value):
+    """Return a field value as a reader sees it: choice labels instead of codes."""
+    if value is None or value == "":
+        return "—"
+    if name in CONTACT_FIELDS:
+        return mask_contact(name, value)  # contact details never appear in full in a diff
+    if name in _USER_FIELDS or name in _TEAM_FIELDS:
+        return value  # an id, named in _name_references
+    field = model._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, datetime):
+        return value
+    return str(value)
+
+
+def describe_reason(reason: str) -> tuple[str, str]:
+    """Return (label, comment) for a stable history reason key such as "transition:resolve — ok"."""
+    from resolutions.models import ResolutionKind
+    from tickets.services import TRANSITIONS
+
+    key, _sep, comment = (reason or "").partition(" — ")
+    head, _colon, arg = key.partition(":")
+    labels = {
+        "create": _("Created"),
+        "first_response": _("First response to the customer"),
+        "reply": _("Replied to the customer"),
+        "reassign": _("Reassigned"),
+        "edit": _("Details edited"),
+        "admin": _("Changed in administration"),
+        "message": _("Message added"),
+        "merge": _("Moved by a merge"),
+        "attachment": _("Attachment added"),
+        "intake": _("Customer record updated"),
+        "sla": _("SLA clock"),
+        "return": _("Return parcel"),
+    }
+    if head == "transition" and arg in TRANSITIONS:
+        label = str(TRANSITIONS[arg].label)
+    elif head == "transition" and arg in RESOLUTION_ACTIONS:
+        label = str(RESOLUTION_ACTIONS[arg])
+    elif head == "escalate":
+        level = dict(ComplaintLevel.choices).get(arg, arg)
+        label = _("Escalated to %(level)s") % {"level": level}
+    elif head == "priority":
+        label = _("Priority changed to %(priority)s") % {"priority": arg}
+    elif head == "propose":
+        kind = dict(ResolutionKind.choices).get(arg, arg)
+        label = _("Proposed: %(kind)s") % {"kind": kind}
+    elif head in labels:
+        label = labels[head]
+        if arg and head in ("create", "sla", "return"):
+            comment = f"{arg} {comment}".strip() if head != "create" else comment
+    else:
+        label = key or _("Changed")
+    return str(label), comment
+
+
+def _history_entries(subject: str, model, records, *, title_of) -> list[dict]:
+    """Turn one model's history rows (ordered per object, oldest first) into entries."""
+    fields = _fields(model)
+    names = _verbose_names(model)
+    previous_by_object: dict[int, object] = {}
+    entries = []
+    for record in records:
+        previous = previous_by_object.get(record.id)
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, included_fields=fields)
+            changes = [
+                {"field": change.field, "label": names.get(change.field, change.field),
+                 "old": _display(model, change.field, change.old),
+                 "new": _display(model, change.field, change.new)}
+                for change in delta.changes
+            ]
+        previous_by_object[record.id] = record
+        label, comment = describe_reason(record.history_change_reason or "")
+        entries.append({
+            "key": f"{subject}:{record.history_id}",
+            "at": record.history_date,
+            "actor": record.history_user,
+            "actor_name": (_("System") if record.history_user is None
+                           or is_system_user(record.history_user) else str(record.history_user)),
+            "actor_id": record.history_user_id,
+            "subject": subject,
+            "subject_label": str(SUBJECTS[subject]),
+            "object_id": record.id,
+            "title": title_of(record),
+            "type": {"+": "created", "~": "changed", "-": "deleted"}[record.history_type],
+            "reason": record.history_change_reason or "",
+            "action": label,
+            "comment": comment,
+            "changes": changes,
+        })
+    return entries
+
+
+def _name_references(entries: list[dict]) -> None:
+    """Replace the ids of people and teams in the changes by their names."""
+    from django.contrib.auth import get_user_model
+
+    from tickets.models import Team
+
+    wanted = {"user": set(), "team": set()}
+    for entry in entries:
+        for change in entry["changes"]:
+            group = ("user" if change["field"] in _USER_FIELDS
+                     else "team" if change["field"] in _TEAM_FIELDS else None)
+            if group:
+                wanted[group].update(v for v in (change["old"], change["new"]) if v != "—")
+    names = {
+        "user": {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=wanted["user"])}
+        if wanted["user"] else {},
+        "team": dict(Team.objects.filter(pk__in=wanted["team"]).values_list("pk", "name"))
+        if wanted["team"] else {},
+    }
+    for entry in entries:
+        for change in entry["changes"]:
+            group = ("user" if change["field"] in _USER_FIELDS
+                     else "team" if change["field"] in _TEAM_FIELDS else None)
+            if group:
+                for side in ("old", "new"):
+                    if change[side] != "—":
+                        change[side] = names[group].get(change[side], str(change[side]))
+
+
+class AuditTrail(list):
+    """The trail's entries, and `verification`: whether its history chains are intact.
+
+    A list, so every reader of the entries stays as it was; the page shows the
+    verification above them.
+    """
+
+    verification: dict
+
+
+def _verify(chains: list[tuple[str, type, list]]) -> dict:
+    """{"ok": True} or the first broken row: {"ok": False, "subject_label", "history_id",
+    "object_id", "at", "problem"} (see core.services.audit_chain.walk)."""
+    for subject, model, records in chains:
+        broken = audit_chain.first_break(model.history.model, records)
+        if broken is not None:
+            return {"ok": False, "subject": subject, "subject_label": str(SUBJECTS[subject]),
+                    "history_id": broken.history_id, "object_id": broken.object_id,
+                    "at": broken.history_date, "problem": broken.problem}
+    return {"ok": True}
+
+
+def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTrail:
+    """Return every recorded change of the ticket and what belongs to it, oldest first.
+
+    `user` keeps the changes that user made; `since` and `until` (aware datetimes, both
+    inclusive) keep a time range. Diffs compare each version with the object's previous
+    version, whether or not that one passes the filters. The chains are checked on every
+    row, whatever the filters. At most eight queries, whatever the size (six, plus one
+    each to name the people and teams that changes refer to; one more only when a chain
+    starts after a retention purge).
+    """
+    def rows(history_model, **lookup):
+        return list(history_model.objects.filter(**lookup).select_related("history_user")
+                    .order_by("history_date", "history_id"))
+
+    ticket_rows = rows(Ticket.history.model, id=ticket.pk)
+    message_rows = rows(Message.history.model, ticket_id=ticket.pk)
+    resolution_rows = rows(Resolution.history.model, ticket_id=ticket.pk)
+    payout_rows = Payout.history.model.objects.filter(resolution__ticket_id=ticket.pk)
+    verification = _verify([
+        ("ticket", Ticket, ticket_rows), ("message", Message, message_rows),
+        ("resolution", Resolution, resolution_rows), ("payout", Payout, list(payout_rows)),
+    ])
+
+    entries = []
+    entries += _history_entries(
+        "ticket", Ticket, ticket_rows, title_of=lambda record: record.number)
+    entries += _history_entries(
+        "message", Message, message_rows, title_of=lambda record: record.get_kind_display())
+    entries += _history_entries(
+        "attachment", Attachment, rows(Attachment.history.model, ticket_id=ticket.pk),
+        title_of=lambda record: record.label)
+    entries += _history_entries(
+        "resolution", Resolution, resolution_rows,
+        title_of=lambda record: record.get_kind_display())
+    # Payouts are a ledger; each paid row is its own entry (a reservation that was released
+    # paid nothing, and one being paid shows up once the gateway has answered).
+    # Who recorded it: the person who executed or settled it by hand, else the system.
+    for payout in (Payout.objects.filter(resolution__ticket_id=ticket.pk, state=PayoutState.PAID)
+                   .select_related("recorded_by").order_by("created_at", "id")):
+        amount = str(payout.points) if payout.kind == "points" else f"¥{payout.amount}"
+        recorder = payout.recorded_by
+        named = recorder is not None and not is_system_user(recorder)
+        entries.append({
+            "key": f"payout:{payout.pk}",
+            "at": payout.paid_at or payout.created_at,
+            "actor": recorder if named else None,
+            "actor_name": str(recorder) if named else _("System"),
+            "actor_id": recorder.pk if named else None,
+            "subject": "payout",
+            "subject_label": str(SUBJECTS["payout"]),
+            "object_id": payout.pk,
+            "title": payout.get_kind_display(),
+            "type": "created",
+            "reason": "payout",
+            "action": _("Paid out %(amount)s") % {"amount": amount},
+            "comment": payout.gateway_reference,
+            "changes": [],
+        })
+
+    _name_references(entries)
+    if user is not None:
+        entries = [entry for entry in entries if entry["actor_id"] == user.pk]
+    if since is not None:
+        entries = [entry for entry in entries if entry["at"] >= since]
+    if until is not None:
+        entries = [entry for entry in entries if entry["at"] <= until]
+    entries.sort(key=lambda entry: entry["at"])
+    trail = AuditTrail(entries)
+    trail.verification = verification
+    return trail

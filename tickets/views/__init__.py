@@ -1,1 +1,0 @@
-"""Console pages of the agent: queues, the ticket workspace and phone intake."""

@@ -25,7 +25,9 @@ class ArticleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)
+        category.choices = category_choices()
         for field in self.fields.values():
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             field.widget.attrs["class"] = f"{css} {field.widget.attrs.get('class', '')}".strip()
@@ -57,7 +59,9 @@ class ScriptFilterForm(forms.Form):
         from django.conf import settings
 
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = [("", _("All languages")), *settings.LANGUAGES]
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = [("", _("All languages")), *settings.LANGUAGES]
         for field in self.fields.values():
             css = "form-select" if isinstance(field, forms.ChoiceField) else "form-control"
             field.widget.attrs["class"] = f"{css} form-control-sm"

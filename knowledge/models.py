@@ -80,8 +80,9 @@ class ArticleState(models.TextChoices):
     ARCHIVED = "archived", pgettext_lazy("article state", "Archived")
 
 
-def may_publish(article: "Article", user) -> bool:
-    """QA inspectors and supervisors approve; agents never publish."""
+def may_publish(article: "Article | None", user) -> bool:
+    """QA inspectors and supervisors approve; agents never publish (whatever the article:
+    None asks whether the user may publish at all)."""
     return user.has_perm(PUBLISH_PERMISSION)
 
 
@@ -133,6 +134,9 @@ class Article(ConcurrentTransitionMixin, models.Model):
         m2m_fields=[tags],
     )
 
+    # Set on search hits by knowledge.selectors: an excerpt with the matches marked.
+    snippet: str
+
     class Meta:
         verbose_name = _("article")
         verbose_name_plural = _("articles")
@@ -172,13 +176,15 @@ class Article(ConcurrentTransitionMixin, models.Model):
         return reviewed is None or reviewed < stale_cutoff()
 
     # Transitions change fields on self only; knowledge.services calls and saves them.
+    # django-fsm-2 types `permission` as a callable taking any Model, so checks of one
+    # model's rows do not fit its annotation (here and below).
     @transition(field=state, source=ArticleState.DRAFT, target=ArticleState.IN_REVIEW,
-                permission=may_submit)
+                permission=may_submit)  # type: ignore[arg-type]
     def submit(self) -> None:
         self.review_note = ""
 
     @transition(field=state, source=ArticleState.IN_REVIEW, target=ArticleState.PUBLISHED,
-                permission=may_publish)
+                permission=may_publish)  # type: ignore[arg-type]
     def publish(self, *, reviewer, note: str = "") -> None:
         now = timezone.now()
         self.published_at = now
@@ -187,18 +193,18 @@ class Article(ConcurrentTransitionMixin, models.Model):
         self.review_note = note
 
     @transition(field=state, source=ArticleState.IN_REVIEW, target=ArticleState.DRAFT,
-                permission=may_publish)
+                permission=may_publish)  # type: ignore[arg-type]
     def reject(self, *, reviewer, note: str) -> None:
         self.reviewed_by = reviewer
         self.review_note = note
 
     @transition(field=state, source=[ArticleState.DRAFT, ArticleState.PUBLISHED],
-                target=ArticleState.ARCHIVED, permission=may_publish)
+                target=ArticleState.ARCHIVED, permission=may_publish)  # type: ignore[arg-type]
     def archive(self) -> None:
         pass
 
     @transition(field=state, source=ArticleState.ARCHIVED, target=ArticleState.DRAFT,
-                permission=may_publish)
+                permission=may_publish)  # type: ignore[arg-type]
     def restore(self) -> None:
         pass
 
@@ -277,6 +283,9 @@ class ScriptTemplate(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords(excluded_fields=["updated_at", "usage_count"], m2m_fields=[tags])
+
+    # Set by the script library page: the body filled for the chosen ticket (a preview).
+    filled: str
 
     class Meta:
         verbose_name = _("script template")

@@ -78,10 +78,10 @@ def make_term(text: str, *, phrase: bool = False) -> Term | None:
     else:
         chains = [_chain([run], prefix=prefix and i == len(folded_runs) - 1)
                   for i, run in enumerate(folded_runs)]
-    chains = [chain for chain in chains if chain is not None]
-    if not chains:
+    found = [chain for chain in chains if chain is not None]
+    if not found:
         return None
-    return Term(text=text.rstrip("*"), chains=tuple(chains), prefix=prefix)
+    return Term(text=text.rstrip("*"), chains=tuple(found), prefix=prefix)
 
 
 def parse_query(query: str) -> ParsedQuery:

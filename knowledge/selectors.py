@@ -112,7 +112,7 @@ def article_search(*, user, q: str = "", category: int | None = None, tag: int |
     """
     if not can_read_knowledge(user):
         return SearchResult()
-    states = (ArticleState.PUBLISHED,)
+    states: tuple[ArticleState, ...] = (ArticleState.PUBLISHED,)
     if include_unpublished and may_publish(None, user):
         states = (ArticleState.DRAFT, ArticleState.IN_REVIEW, ArticleState.PUBLISHED)
     filters = search.Filters(

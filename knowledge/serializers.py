@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate
+from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate, Tag
 from knowledge.placeholders import PLACEHOLDERS
 from tickets.models.choices import Channel
 
@@ -10,8 +10,8 @@ ARTICLE_TRANSITIONS = ["submit", "publish", "reject", "archive", "restore"]
 
 
 class ArticleHitSerializer(serializers.ModelSerializer):
-    category = serializers.StringRelatedField()
-    tags = serializers.StringRelatedField(many=True)
+    category = serializers.StringRelatedField[Category]()
+    tags = serializers.StringRelatedField[Tag](many=True)
     snippet = serializers.CharField(help_text="Escaped HTML: the matches are wrapped in <mark>.")
     url = serializers.CharField(source="get_absolute_url")
 
@@ -36,7 +36,7 @@ class SuggestionSerializer(serializers.ModelSerializer):
 
 
 class ArticleSerializer(serializers.ModelSerializer):
-    tags = serializers.StringRelatedField(many=True)
+    tags = serializers.StringRelatedField[Tag](many=True)
     body_html = serializers.SerializerMethodField()
 
     class Meta:
@@ -66,7 +66,7 @@ class ArticleTransitionInSerializer(serializers.Serializer):
 
 
 class ScriptTemplateSerializer(serializers.ModelSerializer):
-    tags = serializers.StringRelatedField(many=True)
+    tags = serializers.StringRelatedField[Tag](many=True)
     is_favourite = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -85,7 +85,9 @@ class ScriptListQuerySerializer(serializers.Serializer):
 class ScriptRenderInSerializer(serializers.Serializer):
     ticket = serializers.CharField(required=False, max_length=24,
                                    help_text="Fill the placeholders from this ticket.")
-    context = serializers.DictField(
+    # The metaclass takes declared fields out of the class, so this field does not replace
+    # Field.context at run time; the stubs cannot know that.
+    context = serializers.DictField(  # type: ignore[assignment]
         child=serializers.CharField(allow_blank=True, max_length=500), required=False,
         help_text="Values for placeholders; they override the ticket's. Known names: "
                   + ", ".join(PLACEHOLDERS),

@@ -249,7 +249,7 @@ def _clean_template(*, title: str, body: str, scenario: str, channel: str,
 CONTENT_FIELDS = frozenset({"title", "body", "article_type", "category"})
 
 
-def article_save_from_admin(*, article: Article, actor, changed: Iterable[str]) -> Article:
+def article_save_from_admin(*, article: Article, actor: User, changed: Iterable[str]) -> Article:
     """Save an article added or edited in admin: a new one names its author, and a change
     of its content (`changed` names the edited fields) makes a new version."""
     adding = article._state.adding
@@ -260,7 +260,7 @@ def article_save_from_admin(*, article: Article, actor, changed: Iterable[str]) 
     return record_save(record=article, actor=actor, reason="admin:add" if adding else "admin:edit")
 
 
-def script_template_save_from_admin(*, template: ScriptTemplate, actor) -> ScriptTemplate:
+def script_template_save_from_admin(*, template: ScriptTemplate, actor: User) -> ScriptTemplate:
     """Save a script template added or edited in admin; a new one names who wrote it."""
     adding = template._state.adding
     if adding:

@@ -1,9 +1,12 @@
 """Knowledge-base pages: search, articles, the editor, the review queue, history, scripts."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -127,7 +130,8 @@ def article_preview(request):
     return HttpResponse(render_markdown(request.POST.get("body", "")[:100_000]))
 
 
-TRANSITIONS = {
+# name: (service, message shown when it is done)
+TRANSITIONS: dict[str, tuple[Callable[..., object], str | Promise]] = {
     "submit": (services.article_submit, gettext_lazy("Sent to QA for review.")),
     "publish": (services.article_publish, gettext_lazy("Published.")),
     "reject": (services.article_reject, gettext_lazy("Sent back to the author.")),
@@ -194,7 +198,8 @@ def article_rollback(request, pk: int):
         services.article_rollback(article=article, actor=request.user,
                                   history_id=history_id or 0)
     except (ValidationError, Conflict) as error:
-        messages.error(request, getattr(error, "message", None) or " ".join(error.messages))
+        shown = error.message if isinstance(error, Conflict) else " ".join(error.messages)
+        messages.error(request, shown)
         return redirect("knowledge:history", pk=pk)
     messages.success(request, _("Rolled back; the earlier text is now the newest version."))
     return redirect(article.get_absolute_url())

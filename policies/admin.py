@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from import_export import fields
 from import_export.admin import ImportExportMixin
@@ -41,6 +42,7 @@ class PolicyRuleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name, choices in LIST_CHOICES.items():
             model_field = PolicyRule._meta.get_field(name)
+            assert isinstance(model_field, models.Field)  # a column, not a reverse relation
             self.fields[name] = forms.MultipleChoiceField(
                 label=model_field.verbose_name, help_text=model_field.help_text,
                 choices=choices, required=False, widget=forms.CheckboxSelectMultiple,

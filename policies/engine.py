@@ -394,7 +394,7 @@ def _bound(
     shown: Callable[[Any], str | int],
 ) -> _Check:
     """Check that a numeric fact is at least (or at most) the bound, both inclusive."""
-    read = attrgetter(attribute)
+    read: Callable[[Facts], Decimal | int] = attrgetter(attribute)
     expected = shown(bound)
 
     if is_minimum:

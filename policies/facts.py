@@ -176,9 +176,10 @@ def item_for_ticket(ticket: Ticket) -> OrderItem | None:
     """Return the item the request is about: the ticket's own, or the order's first."""
     if ticket.order_item_id:
         return ticket.order_item
-    if ticket.order_id is None:
+    order = ticket.order  # None without a query when the ticket has no order
+    if order is None:
         return None
-    return ticket.order.items.order_by("id").first()
+    return order.items.order_by("id").first()
 
 
 # --- a ticket's facts, for the simulator ----------------------------------------------------

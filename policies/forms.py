@@ -1,6 +1,7 @@
 """The simulator's case form: the same facts the engine decides on, typed by a person."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -58,8 +59,9 @@ class CaseForm(forms.Form):
             widget.attrs["class"] = f"{css} form-control-sm" if css == "form-control" \
                 else f"{css} form-select-sm"
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("already_refunded") and data.get("item_paid_amount") is not None \
                 and data["already_refunded"] > data["item_paid_amount"]:
             self.add_error("already_refunded", _("Cannot exceed the item's paid amount."))

@@ -18,10 +18,9 @@ from core.services.audit_chain import ChainedHistory
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "null": True, "blank": True,
-         "validators": [MinValueValidator(Decimal("0"))]}
-PERCENT = {"max_digits": 6, "decimal_places": 2, "null": True, "blank": True,
-           "validators": [MinValueValidator(Decimal("0"))]}
+# Money and percent columns are optional (blank = "no condition" / "no limit") and never negative.
+# Their options are written out at each field so the type checker sees `null=True`.
+NOT_NEGATIVE = MinValueValidator(Decimal("0"))
 
 
 # What a rule offers; a resolution is one of these (resolutions.models).
@@ -145,9 +144,15 @@ class PolicyRule(models.Model):
                                               blank=True)
     warranty = models.CharField(_("warranty"), max_length=8, choices=Warranty.choices,
                                 default=Warranty.ANY)
-    min_order_amount = models.DecimalField(_("order amount at least"), **MONEY)
-    max_order_amount = models.DecimalField(_("order amount at most"), **MONEY)
-    max_item_amount = models.DecimalField(_("item amount at most"), **MONEY)
+    min_order_amount = models.DecimalField(
+        _("order amount at least"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
+    max_order_amount = models.DecimalField(
+        _("order amount at most"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
+    max_item_amount = models.DecimalField(
+        _("item amount at most"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
     min_refunds_90d = models.PositiveIntegerField(_("refunds in 90 days at least"), null=True,
                                                   blank=True)
     max_refunds_90d = models.PositiveIntegerField(_("refunds in 90 days at most"), null=True,
@@ -171,15 +176,26 @@ class PolicyRule(models.Model):
                              default=Payer.MERCHANT)
     refund_rule = models.CharField(_("refund amount"), max_length=16, choices=RefundRule.choices,
                                    default=RefundRule.NONE)
-    refund_percent = models.DecimalField(_("refund percent of item"), **PERCENT)
-    refund_cap = models.DecimalField(_("refund cap"), **MONEY)
+    refund_percent = models.DecimalField(
+        _("refund percent of item"), max_digits=6, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
+    refund_cap = models.DecimalField(
+        _("refund cap"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
     compensation_percent = models.DecimalField(
-        _("compensation percent of order"), **PERCENT,
+        _("compensation percent of order"), max_digits=6, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE],
         help_text=_("Clamped to the minimum and cap, then to the platform cap (30 per cent of the "
                     "order) unless the rule is statutory."))
-    compensation_min = models.DecimalField(_("compensation minimum"), **MONEY)
-    compensation_cap = models.DecimalField(_("compensation cap"), **MONEY)
-    coupon_amount = models.DecimalField(_("coupon amount"), **MONEY)
+    compensation_min = models.DecimalField(
+        _("compensation minimum"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
+    compensation_cap = models.DecimalField(
+        _("compensation cap"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
+    coupon_amount = models.DecimalField(
+        _("coupon amount"), max_digits=12, decimal_places=2, null=True, blank=True,
+        validators=[NOT_NEGATIVE])
     points = models.PositiveIntegerField(_("points"), null=True, blank=True)
     auto_execute = models.BooleanField(_("execute automatically"), default=False)
     statutory = models.BooleanField(

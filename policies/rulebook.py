@@ -22,7 +22,7 @@ _COPIED_FIELDS = [
 ]
 
 _lock = threading.Lock()
-_compiled: dict[str, tuple[int, object]] = {}
+_compiled: dict[str, tuple[int, engine.CompiledRules]] = {}
 
 
 def rule_history():
@@ -55,7 +55,7 @@ def load_rules() -> list[engine.Rule]:
     return [rule_from_row(row, row.version or 0) for row in rows]
 
 
-def current_rules(version: int | None = None) -> tuple[int, object]:
+def current_rules(version: int | None = None) -> tuple[int, engine.CompiledRules]:
     """Return (version, compiled rules), compiling again only when the table has changed.
 
     `version` is the table's version where the caller has just read it (with a ticket's

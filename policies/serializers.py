@@ -12,11 +12,9 @@ from policies.models import PolicyItemFlag
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
-
 
 class OrderFactsSerializer(serializers.Serializer):
-    paid_amount = serializers.DecimalField(**MONEY)
+    paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     paid_at = serializers.DateTimeField(required=False, allow_null=True)
     shipped_at = serializers.DateTimeField(required=False, allow_null=True)
     signed_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -39,9 +37,10 @@ class ItemFactsSerializer(serializers.Serializer):
     category = serializers.ChoiceField(choices=ProductCategory.choices)
     flags = serializers.ListField(child=serializers.ChoiceField(choices=PolicyItemFlag.choices),
                                   required=False, default=list)
-    paid_amount = serializers.DecimalField(**MONEY)
+    paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
     quantity = serializers.IntegerField(min_value=1, default=1)
-    already_refunded = serializers.DecimalField(**MONEY, default=Decimal("0.00"))
+    already_refunded = serializers.DecimalField(max_digits=12, decimal_places=2,
+                                                min_value=Decimal("0"), default=Decimal("0.00"))
     warranty_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
 
     def validate(self, data):

@@ -8,13 +8,14 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
+from core.models.user import User
 from core.services.admin_writes import require_model_permission
 from core.services.audit import save_with_history
 from policies.models import PolicyRule
 
 
 @transaction.atomic
-def policy_rules_clone(*, rules: Iterable[PolicyRule], actor) -> int:
+def policy_rules_clone(*, rules: Iterable[PolicyRule], actor: User) -> int:
     """Copy each rule as an inactive rule named "(copy)"; return how many were copied."""
     require_model_permission(actor, PolicyRule, "add")
     copied = 0
@@ -29,7 +30,7 @@ def policy_rules_clone(*, rules: Iterable[PolicyRule], actor) -> int:
 
 
 @transaction.atomic
-def policy_rules_deactivate(*, rules: Iterable[PolicyRule], actor) -> int:
+def policy_rules_deactivate(*, rules: Iterable[PolicyRule], actor: User) -> int:
     """Retire the active rules among `rules` (rules are never deleted: decisions cite them)."""
     require_model_permission(actor, PolicyRule, "change")
     retired = 0

@@ -5,6 +5,7 @@ to them and the policy engine can read the facts (amounts, sign-off time, item f
 """
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -12,7 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+class MoneyOptions(TypedDict):
+    """The precision every money column shares; a TypedDict so `**MONEY` type-checks."""
+
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: MoneyOptions = {"max_digits": 12, "decimal_places": 2}
 
 
 class CustomerTier(models.TextChoices):

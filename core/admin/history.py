@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
@@ -75,17 +76,20 @@ class ServiceImportResource(resources.ModelResource):
         services.record_import(record=instance, is_create=is_create)
 
 
-def refusal_text(error) -> str:
+def refusal_text(error: Exception) -> str:
+    """A service's refusal as the one line an admin message shows."""
     if isinstance(error, ValidationError):
         return " ".join(error.messages)
-    return getattr(error, "message", "") or str(error) or _("You may not do that.")
+    text = getattr(error, "message", "") or str(error)
+    return str(text or _("You may not do that."))
 
 
-class ServiceRefusalsAsMessages:
+class ServiceRefusalsAsMessages(admin.ModelAdmin):
     """Save the whole change form in one transaction; a service's refusal undoes it all and
     comes back as an error message on the same page."""
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(self, request: HttpRequest, object_id: str | None = None,
+                        form_url: str = "", extra_context: dict | None = None) -> HttpResponse:
         try:
             with transaction.atomic():
                 return super().changeform_view(request, object_id, form_url, extra_context)

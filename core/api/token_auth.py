@@ -1,6 +1,7 @@
 """Token authentication for the API (its own module: DRF imports it while loading views)."""
 
 import functools
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from rest_framework import authentication
@@ -20,8 +21,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if not found or not found[0].is_active:
             return super().authenticate_credentials(key)  # raises DRF's refusal
         user = found[0]
+        # The statement adds the token's column `created` to the user as `token_created`.
+        row_with_token: Any = user
         token = Token.from_db(user._state.db, ["key", "user_id", "created"],
-                              [key, user.pk, user.token_created])
+                              [key, user.pk, row_with_token.token_created])
         token.user = user
         return user, token
 

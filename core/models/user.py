@@ -12,9 +12,13 @@ class User(AbstractUser):
     its user table from the first migration.
     """
 
+    # Filled by core.selectors.access.load_roles_and_permissions, for one request.
+    _group_names: frozenset[str]
+
     class Meta(AbstractUser.Meta):
-        verbose_name = _("user")
-        verbose_name_plural = _("users")
+        # The stubs declare these str; Django takes lazy translations here as everywhere.
+        verbose_name = _("user")  # type: ignore[assignment]
+        verbose_name_plural = _("users")  # type: ignore[assignment]
         swappable = "AUTH_USER_MODEL"
 
     def __str__(self) -> str:

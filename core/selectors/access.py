@@ -17,7 +17,9 @@ def load_roles_and_permissions(user) -> None:
     user object (one request), exactly as before. The statement is fixed SQL, written once
     per process: building the same ORM query on every request cost more than running it.
     """
-    groups, group_perms, user_perms = set(), set(), set()
+    groups: set[str] = set()
+    group_perms: set[str] = set()
+    user_perms: set[str] = set()
     with connection.cursor() as cursor:
         cursor.execute(_roles_and_permissions_sql(), [user.pk, user.pk, user.pk])
         for source, group, app_label, codename in cursor.fetchall():

@@ -1,7 +1,12 @@
 """Accounts that are not people: the system itself and the channel and shop integrations."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+
+if TYPE_CHECKING:
+    from core.models.user import User
 
 # Sweeps, scheduled tasks and automatic approvals act as this account, so every history row
 # names an actor. It cannot log in: inactive, with an unusable password.
@@ -10,7 +15,7 @@ SYSTEM_USERNAME = "system"
 DEMO_CHANNEL_USERNAME = "channel_gateway"
 
 
-def system_user():
+def system_user() -> "User":
     """Return the system account, creating it the first time it acts."""
     user, _created = get_user_model().objects.get_or_create(
         username=SYSTEM_USERNAME,
@@ -19,11 +24,11 @@ def system_user():
     return user
 
 
-def is_system_user(user) -> bool:
+def is_system_user(user: "User | None") -> bool:
     return user is not None and user.username == SYSTEM_USERNAME
 
 
-def integration_account(*, username: str, integration: str):
+def integration_account(*, username: str, integration: str) -> "User":
     """Return the service account of a channel or shop integration, created if new.
 
     It belongs to the integration's group only (see roles.INTEGRATION_PERMISSIONS), never
@@ -45,11 +50,12 @@ def integration_account(*, username: str, integration: str):
     return user
 
 
-def integration_token(user, *, rotate: bool = False) -> str:
+def integration_token(user: "User", *, rotate: bool = False) -> str:
     """Return the account's DRF token; `rotate` replaces it (the old one stops working)."""
     from rest_framework.authtoken.models import Token
 
     if rotate:
         Token.objects.filter(user=user).delete()
     token, _created = Token.objects.get_or_create(user=user)
-    return token.key
+    key: str = token.key  # DRF's stubs leave the column's type open
+    return key

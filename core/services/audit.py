@@ -1,6 +1,7 @@
 """Saving audited models so every history row says who changed what, and why."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
@@ -42,20 +43,20 @@ def save_with_history(obj: models.Model, *, actor: "User | None", reason: str,
         del chain_context._history_first_link
 
 
-def delete_with_history(obj: models.Model, *, actor, reason: str) -> None:
+def delete_with_history(obj: models.Model, *, actor: "User | None", reason: str) -> None:
     """Delete obj so its last history row records the acting user and a stable reason key."""
     if actor is None:
         from core.services.accounts import system_user
 
         actor = system_user()
-    obj._history_user = actor
-    obj._change_reason = reason
+    stamp_history(obj, actor=actor, reason=reason)
     obj.delete()
 
 
-def history_model_of(model):
+def history_model_of(model: type[models.Model]) -> Any:
     """The history model of an audited model. Read from the class, not through the
     `history` descriptor, which builds a new manager class on every access."""
+    # Any: django-simple-history builds the class at run time and ships no types.
     for klass in model.__mro__:
         descriptor = klass.__dict__.get("history")
         if descriptor is not None:
@@ -63,8 +64,8 @@ def history_model_of(model):
     raise LookupError(f"{model.__name__} keeps no history")
 
 
-def history_row(obj: models.Model, *, actor, reason: str, history_type: str, when,
-                values: dict | None = None):
+def history_row(obj: models.Model, *, actor: "User | None", reason: str, history_type: str,
+                when: datetime, values: Mapping[str, object] | None = None) -> models.Model:
     """Return an unsaved history row of obj, as simple_history would write it on save.
 
     For services that write several of an object's history rows in one statement (see
@@ -80,11 +81,13 @@ def history_row(obj: models.Model, *, actor, reason: str, history_type: str, whe
     fields = {field.attname: values[field.attname] if field.attname in values
               else getattr(obj, field.attname)
               for field in history_model.tracked_fields}
-    return history_model(history_date=when, history_type=history_type, history_user=actor,
-                         history_change_reason=reason, **fields)
+    row: models.Model = history_model(
+        history_date=when, history_type=history_type, history_user=actor,
+        history_change_reason=reason, **fields)
+    return row
 
 
-def write_history(rows: list, *, new_object: bool) -> None:
+def write_history(rows: Sequence[models.Model], *, new_object: bool) -> None:
     """Insert history rows of one model in one statement, in list order.
 
     `new_object`: the rows belong to objects created in this transaction, which had no
@@ -92,7 +95,9 @@ def write_history(rows: list, *, new_object: bool) -> None:
     """
     if not rows:
         return
-    history_model = type(rows[0])
+    # Any: a class django-simple-history built at run time (its manager takes `sealed`
+    # when the rows are chained).
+    history_model: Any = type(rows[0])
     if new_object and audit_chain.is_chained(history_model):
         audit_chain.seal_new(rows)
         history_model.objects.bulk_create(rows, sealed=True)
@@ -100,7 +105,8 @@ def write_history(rows: list, *, new_object: bool) -> None:
         history_model.objects.bulk_create(rows)
 
 
-def initial_history_row(historical_model, instance, *, when, reason: str):
+def initial_history_row(historical_model: type[models.Model], instance: models.Model, *,
+                        when: datetime, reason: str) -> models.Model:
     """Return an unsaved "created" history row for an instance made without history.
 
     Data migrations work with historical models, which django-simple-history does not

@@ -37,12 +37,14 @@ import datetime
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Max, ProtectedError
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
@@ -50,19 +52,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
+if TYPE_CHECKING:
+    from core.models.user import User
+
 # The object's own primary key in its history table (every chained model uses "id").
 OBJECT_ID = "id"
 CHAIN_FIELDS = ("chain_prev", "chain_hash")
 _NOT_CONTENT = {"history_id", *CHAIN_FIELDS}
 _NO_DEFAULT = object()
+# (attname, field, plain default or _NO_DEFAULT, stored type) of one content field.
+ContentField = tuple[str, "models.Field[Any, Any]", object, type | None]
+# Where _content_fields caches a model's list: in the class's own __dict__, so a subclass
+# (or a migration's state model) never reads its parent's.
+_CONTENT_FIELDS_CACHE = "_chain_content_fields"
+_History = TypeVar("_History", bound="ChainedHistory")
 
 # Set (SET LOCAL, so only for the transaction) by the purge command; the trigger lets
 # UPDATE and DELETE through while it is 'on'.
 MAINTENANCE_SETTING = "cs_console.audit_maintenance"
 
 
-class ChainedHistoryQuerySet(models.QuerySet):
-    def bulk_create(self, objs, *args, sealed: bool = False, **kwargs):
+class ChainedHistoryQuerySet(models.QuerySet[_History]):
+    def bulk_create(self, objs: Iterable[_History], *args: Any, sealed: bool = False,
+                    **kwargs: Any) -> list[_History]:
         """Seal the rows before writing them: simple_history's bulk_history_create (and so
         bulk_create_with_history, bulk_update_with_history) writes history through here.
         `sealed`: the caller has sealed them already (audit.write_history)."""
@@ -82,12 +94,18 @@ class ChainedHistory(models.Model):
 
     objects = ChainedHistoryQuerySet.as_manager()
 
+    # simple_history adds these to every concrete history model.
+    history_id: int
+    history_type: str
+
     class Meta:
         abstract = True
 
 
 @receiver(pre_create_historical_record)
-def _seal_history_row(sender, history_instance, instance=None, using=None, **kwargs):
+def _seal_history_row(sender: type[models.Model], history_instance: models.Model,
+                      instance: models.Model | None = None, using: str | None = None,
+                      **kwargs: object) -> None:
     if not isinstance(history_instance, ChainedHistory):
         return
     if history_instance.history_type == "+" and getattr(instance, "_history_first_link", False):
@@ -98,7 +116,7 @@ def _seal_history_row(sender, history_instance, instance=None, using=None, **kwa
         seal([history_instance], using=using)
 
 
-def first_row_naming(user):
+def first_row_naming(user: "User") -> models.Model | None:
     """A chained history row that names `user` as its actor, or None (one query per table)."""
     for model in chained_history_models():
         row = model._default_manager.filter(history_user_id=user.pk).order_by().first()
@@ -108,7 +126,8 @@ def first_row_naming(user):
 
 
 @receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
-def _refuse_deleting_actors(sender, instance, **kwargs):
+def _refuse_deleting_actors(sender: type[models.Model], instance: "User",
+                            **kwargs: object) -> None:
     """Deleting a user would set history_user to NULL in the rows that name them: an
     UPDATE of history, which the trigger refuses (and which would break the chain where
     there is no trigger). Refuse it here, clearly: users are deactivated, not deleted."""
@@ -120,7 +139,7 @@ def _refuse_deleting_actors(sender, instance, **kwargs):
 
 
 # --- content and hash ----------------------------------------------------------------------
-def _plain(field: models.Field, value):
+def _plain(field: "models.Field[Any, Any]", value: object) -> object:
     """The value as JSON-able data, the same before saving and after reading it back."""
     if value is None:
         return None
@@ -156,10 +175,11 @@ def _plain(field: models.Field, value):
     return str(value)
 
 
-def _stored_type(field: models.Field):
+def _stored_type(field: "models.Field[Any, Any]") -> type | None:
     """The Python type the database gives back for the field, where that is str, int or
     bool: a value already of that type needs no conversion (the bulk loader's hot path)."""
-    target = field.target_field if field.is_relation else field
+    # A relation among concrete fields is a foreign key: it stores its target's column.
+    target = field.target_field if isinstance(field, models.ForeignObject) else field
     if isinstance(target, models.BooleanField):
         return bool
     if isinstance(target, models.IntegerField):
@@ -169,26 +189,27 @@ def _stored_type(field: models.Field):
     return None
 
 
-def _content_fields(model) -> list[tuple[str, models.Field, object, type | None]]:
+def _content_fields(model: type[models.Model]) -> list[ContentField]:
     """(attname, field, plain default or _NO_DEFAULT, stored type) of the content fields."""
-    cached = model.__dict__.get("_chain_content_fields")
+    cached: list[ContentField] | None = model.__dict__.get(_CONTENT_FIELDS_CACHE)
     if cached is None:
         cached = []
         for field in model._meta.concrete_fields:
             if field.attname in _NOT_CONTENT:
                 continue
+            default: object
             if field.has_default() and callable(field.default):
                 default = _NO_DEFAULT  # a fresh value each time: always hashed
             else:
                 default = _plain(field, field.get_default())
             cached.append((field.attname, field, default, _stored_type(field)))
-        model._chain_content_fields = cached
+        setattr(model, _CONTENT_FIELDS_CACHE, cached)
     return cached
 
 
-def content_hash(model, values: Mapping, prev: str) -> str:
+def content_hash(model: type[models.Model], values: Mapping[str, object], prev: str) -> str:
     """sha256 (hex) of a history row's content, given by attname in `values`, and `prev`."""
-    content = {}
+    content: dict[str, object] = {}
     get = values.get
     for attname, field, default, stored_type in _content_fields(model):
         value = get(attname)
@@ -201,26 +222,27 @@ def content_hash(model, values: Mapping, prev: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-class _RowValues(Mapping):
+class _RowValues(Mapping[str, object]):
     """A model instance read as {attname: value}, for content_hash."""
 
-    def __init__(self, row):
+    def __init__(self, row: models.Model) -> None:
         self.row = row
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> object:
         return getattr(self.row, key)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self.row.__dict__)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.row.__dict__)
 
-    def get(self, key, default=None):
+    def get(self, key: str, default: object = None) -> object:
         return getattr(self.row, key, default)
 
 
-def latest_hashes(model, object_ids: Iterable, *, using=None) -> dict:
+def latest_hashes(model: type[models.Model], object_ids: Iterable[int], *,
+                  using: str | None = None) -> dict[int, str]:
     """{object id: chain_hash of its newest history row} for the objects that have rows."""
     ids = set(object_ids)
     if not ids:
@@ -232,7 +254,16 @@ def latest_hashes(model, object_ids: Iterable, *, using=None) -> dict:
                 .values_list(OBJECT_ID, "chain_hash"))
 
 
-def seal(rows: list, *, using=None) -> None:
+def _link(row: models.Model, prev: str) -> str:
+    """Set a history row's chain fields from `prev` and its content; return its hash."""
+    # Also rows of a migration's state model, whose chain fields no class declares.
+    chained: Any = row
+    chained.chain_prev = prev
+    chained.chain_hash = chain_hash = content_hash(type(row), _RowValues(row), prev)
+    return chain_hash
+
+
+def seal(rows: Sequence[models.Model], *, using: str | None = None) -> None:
     """Fill chain_prev and chain_hash of unsaved history rows of one model, in list order.
 
     One query finds each object's newest existing row; rows of the same object later in
@@ -244,35 +275,30 @@ def seal(rows: list, *, using=None) -> None:
     last = latest_hashes(model, (getattr(row, OBJECT_ID) for row in rows), using=using)
     for row in rows:
         object_id = getattr(row, OBJECT_ID)
-        row.chain_prev = last.get(object_id, "")
-        row.chain_hash = content_hash(model, _RowValues(row), row.chain_prev)
-        last[object_id] = row.chain_hash
+        last[object_id] = _link(row, last.get(object_id, ""))
 
 
-def seal_first(row) -> None:
+def seal_first(row: models.Model) -> None:
     """Seal the first history row of an object that has none yet (no query needed)."""
-    row.chain_prev = ""
-    row.chain_hash = content_hash(type(row), _RowValues(row), "")
+    _link(row, "")
 
 
-def seal_new(rows: list) -> None:
+def seal_new(rows: Sequence[models.Model]) -> None:
     """Seal unsaved history rows of objects that have no history yet, in list order (the
     first row of each object starts its chain; no query needed)."""
-    last: dict = {}
+    last: dict[int, str] = {}
     for row in rows:
         object_id = getattr(row, OBJECT_ID)
-        row.chain_prev = last.get(object_id, "")
-        row.chain_hash = content_hash(type(row), _RowValues(row), row.chain_prev)
-        last[object_id] = row.chain_hash
+        last[object_id] = _link(row, last.get(object_id, ""))
 
 
-def is_chained(model) -> bool:
+def is_chained(model: type[models.Model]) -> bool:
     """Whether a history model (also one of a migration's state) has the chain fields."""
     names = {field.name for field in model._meta.concrete_fields}
     return set(CHAIN_FIELDS) <= names
 
 
-def chained_history_models() -> list:
+def chained_history_models() -> list[type[models.Model]]:
     """The history models whose rows are chained, in a stable order."""
     from django.apps import apps
 
@@ -292,7 +318,8 @@ class Break:
     problem: str  # "content" (the row was edited) or "link" (a row before it is missing)
 
 
-def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -> Iterator[Break]:
+def walk(model: type[models.Model], rows: Iterable[Mapping[str, Any]], *,
+         anchor_ok: Callable[[int, str], bool] | None = None) -> Iterator[Break]:
     """Check rows of `model` given in chain order (object id, then history_id).
 
     Yields at most one Break per object: after a break the rest of that object's chain
@@ -300,7 +327,9 @@ def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -
     point at a row that was purged (see PurgeAnchors and the purge command).
     """
     table = model._meta.db_table
-    current, expected, broken = _NO_DEFAULT, "", False
+    current: object = _NO_DEFAULT
+    expected: str | None = ""  # None: the next row is the object's first remaining one
+    broken = False
     for row in rows:
         object_id = row[OBJECT_ID]
         if object_id != current:
@@ -323,7 +352,7 @@ def walk(model, rows: Iterable[Mapping], *, anchor_ok: Callable | None = None) -
         expected = row["chain_hash"]
 
 
-def first_break(model, rows: Iterable) -> Break | None:
+def first_break(model: type[models.Model], rows: Iterable[ChainedHistory]) -> Break | None:
     """Check history rows already read (model instances, any order): the first break or None.
 
     For pages that hold an object's whole history anyway (the audit trail): no query,
@@ -335,11 +364,12 @@ def first_break(model, rows: Iterable) -> Break | None:
     return next(walk(model, rows_as_values, anchor_ok=anchors), None)
 
 
-def _column_names(model) -> list[str]:
+def _column_names(model: type[models.Model]) -> list[str]:
     return [field.attname for field in model._meta.concrete_fields]
 
 
-def verify(model, *, object_id=None, chunk_size: int = 2000) -> Iterator[Break]:
+def verify(model: type[models.Model], *, object_id: int | None = None,
+           chunk_size: int = 2000) -> Iterator[Break]:
     """Walk the chains of one history table from the database, streaming.
 
     One query read through a server-side cursor on PostgreSQL (chunked fetches elsewhere),
@@ -366,15 +396,16 @@ class PurgeAnchors:
     `object_ids`), it reads theirs in one query. Nothing is read until a row needs it.
     """
 
-    def __init__(self, model, *, object_ids=None, chunk_size: int = 2000):
+    def __init__(self, model: type[models.Model], *, object_ids: Collection[int] | None = None,
+                 chunk_size: int = 2000) -> None:
         self.table = model._meta.db_table
         self.object_ids = object_ids
         self.chunk_size = chunk_size
-        self._stream = None
-        self._pending = None
-        self._known: dict = {}
+        self._stream: Iterator[tuple[int, str]] | None = None
+        self._pending: tuple[int, str] | None = None
+        self._known: dict[int, set[str]] = {}
 
-    def _anchors(self):
+    def _anchors(self) -> Iterator[tuple[int, str]]:
         from core.models.audit import AuditPurgeAnchor
 
         anchors = AuditPurgeAnchor.objects.filter(purge__table=self.table)
@@ -383,7 +414,7 @@ class PurgeAnchors:
         return (anchors.order_by("object_id", "chain_hash").values_list("object_id", "chain_hash")
                 .iterator(chunk_size=self.chunk_size))
 
-    def __call__(self, object_id, prev: str) -> bool:
+    def __call__(self, object_id: int, prev: str) -> bool:
         if self._stream is None:
             self._stream = self._anchors()
             self._pending = next(self._stream, None)
@@ -426,22 +457,23 @@ def drop_append_only_sql(table: str) -> str:
 
 
 # --- upgrading a database (data migrations) --------------------------------------------------
-def backfill(model, *, batch_size: int = 2000) -> int:
+def backfill(model: type[models.Model], *, batch_size: int = 2000) -> int:
     """Seal every existing row of a history table, chain by chain; return how many.
 
     For the migration that introduces the chain: rows written before it get their hashes
     from their content as it is now, so an upgraded database verifies clean. Works on a
     migration's state models.
     """
-    pending, count = [], 0
+    pending: list[models.Model] = []
+    count = 0
     rows = model._default_manager.order_by(OBJECT_ID, "history_id")
-    current, prev = _NO_DEFAULT, ""
+    current: object = _NO_DEFAULT
+    prev = ""
     for row in rows.iterator(chunk_size=batch_size):
         object_id = getattr(row, OBJECT_ID)
         if object_id != current:
             current, prev = object_id, ""
-        row.chain_prev = prev
-        row.chain_hash = prev = content_hash(model, _RowValues(row), prev)
+        prev = _link(row, prev)
         pending.append(row)
         if len(pending) >= batch_size:
             model._default_manager.bulk_update(pending, list(CHAIN_FIELDS))
@@ -453,7 +485,7 @@ def backfill(model, *, batch_size: int = 2000) -> int:
     return count
 
 
-def protect(schema_editor, tables: Iterable[str]) -> None:
+def protect(schema_editor: BaseDatabaseSchemaEditor, tables: Iterable[str]) -> None:
     """Create the append-only triggers (PostgreSQL only; see the module docs for SQLite)."""
     if schema_editor.connection.vendor != "postgresql":
         return
@@ -464,7 +496,7 @@ def protect(schema_editor, tables: Iterable[str]) -> None:
             cursor.execute(append_only_sql(table))
 
 
-def unprotect(schema_editor, tables: Iterable[str]) -> None:
+def unprotect(schema_editor: BaseDatabaseSchemaEditor, tables: Iterable[str]) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES
+from core.services.accounts import is_system_user
 from shop.models import Customer, Order
 from tickets.models import (
     CancelReason,
@@ -136,7 +137,6 @@ class ResolutionActionForm(forms.Form):
 
 
 def _actor_label(user) -> str:
-    from core.services.accounts import is_system_user
 
     return str(_("System")) if is_system_user(user) else str(user)
 

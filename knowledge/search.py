@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from knowledge.models import Article
 from knowledge.text import fold, is_cjk, run_tokens, runs
 
 QUERY_PIECE = re.compile(r'-?"[^"]*"?|\S+')
@@ -264,7 +265,6 @@ def search_ids(parsed: ParsedQuery, filters: Filters, *, limit: int, offset: int
         )
         args = [to_fts5(parsed), *params, settings.KNOWLEDGE_SEARCH_CANDIDATES, limit, offset]
     else:
-        from knowledge.models import Article
 
         articles = Article.objects.filter(to_q(parsed), state__in=filters.states)
         if filters.category_ids is not None:

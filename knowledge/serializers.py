@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate, Tag
 from knowledge.placeholders import PLACEHOLDERS
+from knowledge.rendering import render_markdown
 from tickets.models.choices import Channel
 
 ARTICLE_TRANSITIONS = ["submit", "publish", "reject", "archive", "restore"]
@@ -46,7 +47,6 @@ class ArticleSerializer(serializers.ModelSerializer):
                   "last_reviewed_at", "published_at", "is_stale", "created_at", "updated_at"]
 
     def get_body_html(self, article) -> str:
-        from knowledge.rendering import render_markdown
 
         return str(render_markdown(article.body))
 

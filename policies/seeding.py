@@ -9,6 +9,7 @@ has a version that decisions can cite.
 from django.utils import timezone
 
 from core.services.audit import initial_history_row
+from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 
 REASON = "default table"
 
@@ -19,7 +20,6 @@ def _plain(value):
 
 def install_defaults(apps) -> int:
     """Create the default rules and limits that are missing; return how many rules were made."""
-    from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 
     policy_rule = apps.get_model("policies", "PolicyRule")
     historical_rule = apps.get_model("policies", "HistoricalPolicyRule")
@@ -43,7 +43,6 @@ def install_defaults(apps) -> int:
 
 
 def remove_defaults(apps) -> None:
-    from policies.defaults import DEFAULT_RULES
 
     policy_rule = apps.get_model("policies", "PolicyRule")
     for row in DEFAULT_RULES:

@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from core.models.roles import Integration
+
 if TYPE_CHECKING:
     from core.models.user import User
 
@@ -35,8 +37,6 @@ def integration_account(*, username: str, integration: str) -> "User":
     to a staff role, and has no password: it authenticates with its API token.
     """
     from django.contrib.auth.models import Group
-
-    from core.models.roles import Integration
 
     if integration not in Integration.values:
         raise ValueError(f"unknown integration {integration!r}")

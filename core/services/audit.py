@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 
 from core.services import audit_chain
+from core.services.accounts import system_user
 
 if TYPE_CHECKING:
     from core.models.user import User
@@ -29,7 +30,6 @@ def save_with_history(obj: models.Model, *, actor: "User | None", reason: str,
     "transition:resolve" or "escalate:L2", translated only when shown.
     """
     if actor is None:
-        from core.services.accounts import system_user
 
         actor = system_user()
     stamp_history(obj, actor=actor, reason=reason)
@@ -46,7 +46,6 @@ def save_with_history(obj: models.Model, *, actor: "User | None", reason: str,
 def delete_with_history(obj: models.Model, *, actor: "User | None", reason: str) -> None:
     """Delete obj so its last history row records the acting user and a stable reason key."""
     if actor is None:
-        from core.services.accounts import system_user
 
         actor = system_user()
     stamp_history(obj, actor=actor, reason=reason)
@@ -73,7 +72,6 @@ def history_row(obj: models.Model, *, actor: "User | None", reason: str, history
     step, where it has changed since. `actor` None names the system account.
     """
     if actor is None:
-        from core.services.accounts import system_user
 
         actor = system_user()
     history_model = history_model_of(type(obj))

@@ -52,6 +52,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.signals import pre_create_historical_record
 
+from core.models.audit import AuditPurgeAnchor
+
 if TYPE_CHECKING:
     from core.models.user import User
 
@@ -406,7 +408,6 @@ class PurgeAnchors:
         self._known: dict[int, set[str]] = {}
 
     def _anchors(self) -> Iterator[tuple[int, str]]:
-        from core.models.audit import AuditPurgeAnchor
 
         anchors = AuditPurgeAnchor.objects.filter(purge__table=self.table)
         if self.object_ids is not None:

@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
 
+from core.models.roles import Integration
+from core.services.accounts import DEMO_CHANNEL_USERNAME, integration_account
 from resolutions import services as resolution_services
 from shop.models import Customer, Order
 from tickets import services
@@ -212,8 +214,6 @@ def _user(username):
 
 
 def _channel_gateway():
-    from core.models.roles import Integration
-    from core.services.accounts import DEMO_CHANNEL_USERNAME, integration_account
 
     return integration_account(username=DEMO_CHANNEL_USERNAME, integration=Integration.CHANNEL)
 

@@ -39,6 +39,7 @@ from policies.presentation import decision_as_dict
 from resolutions import services as resolution_services
 from shop import services as shop_services
 from shop.models import Customer
+from supervision.services import privacy
 from tickets import selectors, services
 
 LIST_FILTERS = ["state", "team", "assignee", "priority", "category", "customer", "channel",
@@ -220,7 +221,6 @@ class TicketContactRevealView(APIView):
     @extend_schema(request=ContactRevealInSerializer, responses=ContactRevealOutSerializer)
     def post(self, request, number):
         """Reveal the ticket's customer's full phone number, with a reason; the reveal is logged."""
-        from supervision.services import privacy
 
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
         serializer = ContactRevealInSerializer(data=request.data)

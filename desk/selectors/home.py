@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES, Role
+from tickets.models import OPEN_STATES, TicketState
+from tickets.selectors import ticket_visible_to
 
 
 @dataclass
@@ -52,8 +54,6 @@ ROLE_PANELS: dict[str, tuple[str, str]] = {
 
 def _figures(role_value: str, user) -> list[tuple[str, object]]:
     """Return the few counts that tell this role where its work stands."""
-    from tickets.models import OPEN_STATES, TicketState
-    from tickets.selectors import ticket_visible_to
 
     tickets = ticket_visible_to(user)
     open_tickets = tickets.filter(state__in=OPEN_STATES)

@@ -24,9 +24,12 @@ from desk.forms import (
     TransitionForm,
 )
 from desk.selectors.workspace import customer_earlier, customer_panel, ticket_get_for_workspace
+from knowledge.models import ScriptScenario
+from knowledge.selectors import can_read_knowledge, script_template_list
+from knowledge.services import script_context_for_ticket, script_render
 from policies.presentation import option_as_dict, render_messages
 from resolutions import services as resolution_services
-from resolutions.models import RESOLUTION_OPEN_STATES
+from resolutions.models import RESOLUTION_OPEN_STATES, Resolution
 from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail
 from supervision.selectors.privacy import with_contact_reveals
 from tickets import services
@@ -34,6 +37,7 @@ from tickets.models import (
     OPEN_STATES,
     Collaborator,
     ComplaintLevel,
+    Message,
     MessageKind,
     Ticket,
     can_work_on,
@@ -130,7 +134,6 @@ def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
     (knowledge:suggestions, a search over the articles) and, for who may reply, the script
     picker (scripts).
     """
-    from knowledge.selectors import can_read_knowledge
 
     return {"show_suggestions": can_read_knowledge(user), "show_script_picker": can_work}
 
@@ -142,9 +145,6 @@ def _script_templates(ticket: Ticket, user) -> list:
     text; picking one puts that text into the reply box, where the agent may still edit it.
     A use is counted when the reply is sent.
     """
-    from knowledge.models import ScriptScenario
-    from knowledge.selectors import script_template_list
-    from knowledge.services import script_context_for_ticket, script_render
 
     values = script_context_for_ticket(ticket=ticket, agent=user)
     templates = list(script_template_list(user=user, language=get_language(),
@@ -243,8 +243,6 @@ def reply(request, number: str):
 
 def _record_script_use(ticket: Ticket, user, template_id: int) -> None:
     """Count the script template the reply started from (once per reply)."""
-    from knowledge.selectors import script_template_list
-    from knowledge.services import script_context_for_ticket, script_render
 
     template = script_template_list(user=user).filter(pk=template_id).first()
     if template is not None:
@@ -361,8 +359,6 @@ def audit(request, number: str):
 
 def _actor_ids(ticket: Ticket):
     """Return the ids of everyone who changed the ticket, its messages or resolutions."""
-    from resolutions.models import Resolution
-    from tickets.models import Message
 
     def ids(history_model, **lookup):
         return history_model.objects.filter(history_user__isnull=False, **lookup).order_by(

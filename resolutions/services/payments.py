@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from resolutions.models import SimulatedGatewayRecord
+
 
 @dataclass(frozen=True)
 class PaymentRequest:
@@ -42,7 +44,6 @@ class SimulatedGateway:
     """
 
     def pay(self, request: PaymentRequest) -> PaymentResult:
-        from resolutions.models import SimulatedGatewayRecord
 
         existing = SimulatedGatewayRecord.objects.filter(
             idempotency_key=request.idempotency_key).first()

@@ -35,7 +35,7 @@ from resolutions.services import ledger
 from resolutions.services.decision_facts import facts_and_ruleset_version
 from resolutions.services.payments import PaymentFailed, PaymentRequest, get_gateway
 from shop.models import Order
-from tickets.models import OPEN_STATES, Ticket
+from tickets.models import OPEN_STATES, Ticket, can_work_on
 from tickets.services import legal_holds
 from tickets.services.tickets import _require_can_work, transition_reason
 
@@ -440,7 +440,6 @@ RESOLUTION_TRANSITIONS = {
 
 def resolution_available_transitions(*, resolution: Resolution, user: User) -> list[str]:
     """Return the names of the resolution transitions the user may take now."""
-    from tickets.models import can_work_on
 
     works = can_work_on(resolution.ticket, user)
     approver = can_approve(resolution, user) and resolution.proposed_by_id != user.pk

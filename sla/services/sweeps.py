@@ -25,6 +25,7 @@ from sla.models import CustomerUpdateClock, SlaPolicy
 from sla.services import calendar as sla
 from sla.services import sweep_writes as sla_sweeps
 from tickets.models import OPEN_STATES, ComplaintLevel, Priority, Ticket, TicketState
+from tickets.services import ticket_close_automatically
 
 logger = logging.getLogger(__name__)
 BATCH = 500
@@ -229,7 +230,6 @@ def send_customer_updates(*, now: datetime) -> int:
 
 def close_resolved(*, now: datetime) -> int:
     """Close resolved tickets the customer has not objected to within the configured days."""
-    from tickets.services import ticket_close_automatically
 
     cutoff = now - timedelta(days=settings.AUTO_CLOSE_RESOLVED_AFTER_DAYS)
     ids = list(Ticket.objects.filter(state=TicketState.RESOLVED, resolved_at__lte=cutoff)

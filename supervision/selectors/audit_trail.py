@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 
 from core.services import audit_chain
 from core.services.accounts import is_system_user
-from resolutions.models import Payout, PayoutState, Resolution
+from resolutions.models import Payout, PayoutState, Resolution, ResolutionKind
 from shop.models import CONTACT_FIELDS, mask_contact
-from tickets.models import Attachment, ComplaintLevel, Message, Ticket
+from tickets.models import Attachment, ComplaintLevel, Message, Team, Ticket
+from tickets.services import TRANSITIONS
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
 # A phone number a caller reported is shown masked only, never in the trail.
@@ -86,8 +87,6 @@ def _display(model, name: str, value):
 
 def describe_reason(reason: str) -> tuple[str, str]:
     """Return (label, comment) for a stable history reason key such as "transition:resolve — ok"."""
-    from resolutions.models import ResolutionKind
-    from tickets.services import TRANSITIONS
 
     key, _sep, comment = (reason or "").partition(" — ")
     head, _colon, arg = key.partition(":")
@@ -168,8 +167,6 @@ def _history_entries(subject: str, model, records, *, title_of) -> list[dict]:
 def _name_references(entries: list[dict]) -> None:
     """Replace the ids of people and teams in the changes by their names."""
     from django.contrib.auth import get_user_model
-
-    from tickets.models import Team
 
     wanted = {"user": set(), "team": set()}
     for entry in entries:

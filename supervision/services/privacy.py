@@ -16,6 +16,7 @@ from core.models.user import User
 from shop.models import Customer
 from supervision.models.privacy import REVEAL_REASON_MAX_LENGTH, ContactReveal
 from tickets.models import Ticket
+from tickets.selectors import ticket_visible_to
 
 REVEAL_PERMISSION = "shop.reveal_customer_contact"
 
@@ -51,7 +52,6 @@ def customer_contact_reveal(*, actor: User, customer: Customer, reason: str,
     ticket is tied to it in the log. Raises PermissionDenied without the permission and
     ValidationError for a blank or overlong reason or a ticket of another customer.
     """
-    from tickets.selectors import ticket_visible_to
 
     if not can_reveal_contact(actor):
         raise PermissionDenied(_("You may not see customers' full contact details."))

@@ -8,6 +8,7 @@ from core.models.user import User
 from shop.models import Customer
 from shop.services import customer_update
 from tickets.models import Ticket
+from tickets.services.tickets import _save
 
 
 @transaction.atomic
@@ -18,7 +19,6 @@ def customer_adopt_reported(*, ticket: Ticket, actor: User, reason: str) -> Cust
     changes through customer_update (the reason names the ticket), and the ticket forgets
     the difference, in its own history.
     """
-    from tickets.services.tickets import _save
 
     changes = {name: value for name, value in (("name", ticket.reported_name),
                                                ("phone", ticket.reported_phone),

@@ -235,7 +235,7 @@ def load(rows) -> None:
 # --- Ground truth: the query's formula over each article's facets.
 
 def _facet_match(term: str, facets: set[str]) -> bool:
-    from knowledge.text import fold
+    from knowledge.models.text import fold
 
     folded = fold(term.strip('"'))
     if folded.endswith("*"):
@@ -415,7 +415,7 @@ def main() -> None:
               f"{percentile(sub_latencies, 0.95):.1f} ms)")
         print("\n| common query | matches | capped ms | uncapped ms | substring ms |")
         print("|---|---:|---:|---:|---:|")
-        from knowledge import search
+        from knowledge.selectors import search
 
         for query, capped_ms, uncapped_ms, sub_ms in common:
             parsed = search.parse_query(query)

@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python bench/bench_policy_engine.py [--facts 15000] [--rounds 5] [--seed 7]
 
-It builds `Rule`s straight from policies/defaults.py (ids 1..n, version 1). Each round draws
+It builds `Rule`s straight from policies/services/defaults.py (ids 1..n, version 1). Each round draws
 --facts varied `Facts` kwargs with a fixed seed and decides each once ("first sight"), twice
 over, each time against a freshly compiled table and building the `Facts` inside the timed
 loop, as the console does for every request:
@@ -30,8 +30,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from policies.defaults import DEFAULT_RULES
 from policies.engine import Facts, Rule, compile_rules, decide
+from policies.services.defaults import DEFAULT_RULES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 22, 15, 0, tzinfo=SHANGHAI)

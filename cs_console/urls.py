@@ -33,7 +33,7 @@ urlpatterns = [
     path("qa/", include("supervision.urls")),
     path("dashboard/", include("reporting.urls")),
     path("survey/<str:token>/", views_survey.survey, name="survey"),
-    path("api/v1/", include("knowledge.urls_api")),
+    path("api/v1/", include("knowledge.api.urls")),
     path("api/v1/", include("desk.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -4,14 +4,7 @@ from django.contrib import admin
 
 from core.admin.history import ReadOnlyHistoryAdmin, ServiceWritesAdmin
 from knowledge import services
-from knowledge.models import (
-    Article,
-    ArticleMedia,
-    Category,
-    ScriptTemplate,
-    ScriptUsage,
-    Tag,
-)
+from knowledge.models import Article, ArticleMedia, Category, ScriptTemplate, ScriptUsage, Tag
 
 
 @admin.register(Category)

@@ -31,7 +31,7 @@ from knowledge.models import (
     Tag,
     may_publish,
 )
-from knowledge.placeholders import check_placeholders, fill
+from knowledge.models.placeholders import check_placeholders, fill
 from tickets.models import Ticket
 from tickets.models.choices import Channel
 

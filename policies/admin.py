@@ -9,8 +9,8 @@ from import_export.admin import ImportExportMixin
 
 from core.admin.history import ReadOnlyHistoryAdmin, ServiceImportResource
 from core.admin.widgets import ChoiceListWidget
-from policies import services
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
+from policies.services import rules as services
 
 
 class PolicyRuleResource(ServiceImportResource):

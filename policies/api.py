@@ -6,9 +6,9 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from policies import rulebook
-from policies.presentation import decision_as_dict
 from policies.serializers import FactsSerializer
+from policies.services import rulebook
+from policies.views.presentation import decision_as_dict
 
 
 class ReadsPolicyRules(BasePermission):

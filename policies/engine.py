@@ -2,7 +2,7 @@
 
 Pure Python on purpose: it imports nothing from Django or the project, so it can be tested
 without a database, replayed from stored facts and rules, and run many thousand times a
-second. `policies/rulebook.py` turns the admin's rule rows into `Rule`s and a ticket's order
+second. `policies/services/rulebook.py` turns the admin's rule rows into `Rule`s and a ticket's order
 into `Facts`; those are the only places that touch the database.
 
 Every sentence the engine produces is a `Message`: an English %-format msgid plus plain

@@ -1,6 +1,6 @@
 """The after-sales rule table and approval limits that supervisors edit in Django admin.
 
-Columns are typed and validated (no free-form code). policies.rulebook turns the rows into
+Columns are typed and validated (no free-form code). policies.services.rulebook turns the rows into
 the engine's frozen Rule objects; every edit is versioned by django-simple-history, and the
 history id of a row is the version a decision cites.
 """

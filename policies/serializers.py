@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from policies import engine
-from policies.facts import build_facts
 from policies.models import PolicyItemFlag
+from policies.services.facts import build_facts
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
 

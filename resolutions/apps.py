@@ -10,7 +10,7 @@ class ResolutionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported here, once the models are loaded (Django's rule for ready()).
-        from policies.facts import register_ticket_facts_reader
+        from policies.services.facts import register_ticket_facts_reader
         from resolutions.models import Payout, Resolution
         from resolutions.services.decision_facts import facts_for_ticket
         from tickets.services.legal_holds import freeze

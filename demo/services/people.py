@@ -7,7 +7,7 @@ from django.db import transaction
 from core.models.roles import STAFF_ROLES, WORKING_ROLES, Role
 from routing.models import AgentProfile
 from tickets.models import Team
-from tickets.seeding import DEFAULT_TEAMS as TEAMS
+from tickets.services.seeding import DEFAULT_TEAMS as TEAMS
 
 # username, role, first name, last name, teams. The password is "<username>-demo".
 USERS = [

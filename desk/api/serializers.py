@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from policies.presentation import render_messages
+from policies.views.presentation import render_messages
 from resolutions.models import Resolution, ResolutionKind
 from shop.models import CustomerTier
 from tickets.models import (

@@ -35,7 +35,7 @@ from desk.api.serializers import (
     TransitionOutSerializer,
     opened_ticket_data,
 )
-from policies.presentation import decision_as_dict
+from policies.views.presentation import decision_as_dict
 from resolutions import services as resolution_services
 from shop import services as shop_services
 from shop.models import Customer

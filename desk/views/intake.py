@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.views.common import require_working_role, run_service
-from desk.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
+from desk.views.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
 from shop.models import Customer, Order
 from tickets import services
 from tickets.models import Channel, TicketType

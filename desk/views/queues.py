@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.models.roles import Role
 from core.views.common import error_texts, require_working_role, run_service
-from desk.forms import BulkForm, QueueFilterForm, ticket_numbers
+from desk.views.forms import BulkForm, QueueFilterForm, ticket_numbers
 from routing import services as routing_services
 from tickets import services
 from tickets.models import Tag

@@ -16,18 +16,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.models.roles import WORKING_ROLES
 from core.views.common import require_working_role, run_service
-from desk.forms import (
+from desk.selectors.workspace import customer_earlier, customer_panel, ticket_get_for_workspace
+from desk.views.forms import (
     AuditFilterForm,
     EscalateForm,
     ReplyForm,
     ResolutionActionForm,
     TransitionForm,
 )
-from desk.selectors.workspace import customer_earlier, customer_panel, ticket_get_for_workspace
 from knowledge.models import ScriptScenario
 from knowledge.selectors import can_read_knowledge, script_template_list
 from knowledge.services import script_context_for_ticket, script_render
-from policies.presentation import option_as_dict, render_messages
+from policies.views.presentation import option_as_dict, render_messages
 from resolutions import services as resolution_services
 from resolutions.models import RESOLUTION_OPEN_STATES, Resolution
 from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail

@@ -2,13 +2,13 @@ from django.db import migrations
 
 
 def load_defaults(apps, schema_editor):
-    from policies.seeding import install_defaults
+    from policies.services.seeding import install_defaults
 
     install_defaults(apps)
 
 
 def unload_defaults(apps, schema_editor):
-    from policies.seeding import remove_defaults
+    from policies.services.seeding import remove_defaults
 
     remove_defaults(apps)
 

@@ -1,6 +1,6 @@
 """A ticket's policy facts: its customer's resolution history and the item's payouts, read here.
 
-The policies build the facts from plain values (`policies.facts.build_facts`) and may not
+The policies build the facts from plain values (`policies.services.facts.build_facts`) and may not
 read resolutions or payouts; this module reads those numbers (with the ticket's evidence and
 the rule set's version, in one query) and hands them to the builder. It belongs with the
 resolutions and the payout ledger.
@@ -24,8 +24,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from policies import engine, rulebook
-from policies.facts import facts_from_ticket
+from policies import engine
+from policies.services import rulebook
+from policies.services.facts import facts_from_ticket
 from resolutions.models import Resolution, ResolutionKind, ResolutionState
 from resolutions.services import ledger
 from shop.models import OrderItem

@@ -27,9 +27,9 @@ from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from core.tasks import enqueue_on_commit
 from notifications.services import delivery as notifications
-from policies import rulebook
-from policies.facts import item_for_ticket
 from policies.models import ApprovalLimit
+from policies.services import rulebook
+from policies.services.facts import item_for_ticket
 from resolutions.models import RESOLUTION_OPEN_STATES, PayoutKind, Resolution, ResolutionState
 from resolutions.services import ledger
 from resolutions.services.decision_facts import facts_and_ruleset_version

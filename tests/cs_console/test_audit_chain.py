@@ -17,8 +17,8 @@ from core.services import audit_chain
 from core.services.audit import save_with_history
 from demo.services.bulk import generate_tickets
 from demo.services.people import load_people
-from policies import rulebook
 from policies.models import ApprovalLimit, PolicyRule
+from policies.services import rulebook
 from resolutions import services as resolution_services
 from resolutions.models import Payout, Resolution
 from supervision.selectors.audit_trail import audit_trail

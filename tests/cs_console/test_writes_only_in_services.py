@@ -31,8 +31,8 @@ ALLOWED = {
     "demo/services/people.py": "development data for seed_demo",
     "demo/services/knowledge.py": "development data for seed_demo",
     "demo/services/bulk.py": "the bulk demo-data loader, COPY and raw history rows for 10^6 tickets",
-    "tickets/seeding.py": "default teams, SLA policies and routing rules for data migrations",
-    "policies/seeding.py": "the default rule table for data migrations",
+    "tickets/services/seeding.py": "default teams, SLA policies and routing rules for data migrations",
+    "policies/services/seeding.py": "the default rule table for data migrations",
     "core/tasks.py": "django-q schedules, created after every migrate",
     "resolutions/services/payments.py": "the simulated payment gateway's own records (the bank's side)",
 }

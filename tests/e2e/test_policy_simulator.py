@@ -15,7 +15,7 @@ def default_rules():
     """Browser tests empty the database between cases; put the shipped rule table back."""
     from django.apps import apps
 
-    from policies.seeding import install_defaults
+    from policies.services.seeding import install_defaults
 
     install_defaults(apps)
 

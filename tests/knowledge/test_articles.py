@@ -5,7 +5,7 @@ from django.utils import timezone
 from core.services.exceptions import Conflict
 from knowledge import selectors, services
 from knowledge.models import ArticleState
-from knowledge.rendering import render_markdown
+from knowledge.views.rendering import render_markdown
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,9 @@ the same queries must give the same answers on both.
 import pytest
 from django.db import connection
 
-from knowledge import search, selectors
+from knowledge import selectors
 from knowledge.models import ArticleState, Category, Tag
+from knowledge.selectors import search
 from tests.factories import TicketFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, default_rules
 from policies.engine import (
     PLATFORM_CAP_PERCENT,
     Decision,
@@ -25,6 +24,7 @@ from policies.engine import (
     decide,
     money,
 )
+from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, default_rules
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Signed for late in the evening, so calendar days and elapsed hours part ways.

@@ -9,7 +9,8 @@ from enum import StrEnum
 import pytest
 
 from core.models.roles import Role
-from policies import engine, facts, models
+from policies import engine, models
+from policies.services import facts
 from shop.models import ItemFlag
 
 

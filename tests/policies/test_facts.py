@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from django.utils import timezone
 
-from policies import facts
-from policies.forms import CaseForm
 from policies.serializers import FactsSerializer
+from policies.services import facts
+from policies.views.forms import CaseForm
 from shop.models import Customer, Order, OrderItem
 from tickets.models import Collaborator, Ticket, TicketState
 

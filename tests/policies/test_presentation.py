@@ -2,7 +2,7 @@
 
 from django.utils import translation
 
-from policies.presentation import render_message
+from policies.views.presentation import render_message
 
 
 def test_the_approving_role_and_the_payer_read_by_their_labels():

@@ -9,9 +9,10 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
-from policies import engine, rulebook
-from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+from policies import engine
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
+from policies.services import rulebook
+from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from policies.models import PolicyRule
-from policies.rulebook import ruleset_version
+from policies.services.rulebook import ruleset_version
 from resolutions.models import Payout, Resolution, ResolutionState
 from resolutions.services import decision_facts as facts
 from tests.factories import OrderItemFactory, TicketFactory

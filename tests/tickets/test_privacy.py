@@ -412,7 +412,7 @@ def test_the_tickets_audit_page_lists_its_reveals_to_log_readers(personas, role,
 
 
 def test_script_placeholders_never_carry_the_number(agent, ticket):
-    from knowledge.placeholders import PLACEHOLDERS
+    from knowledge.models.placeholders import PLACEHOLDERS
     from knowledge.services import script_context_for_ticket
 
     values = script_context_for_ticket(ticket=ticket, agent=agent)

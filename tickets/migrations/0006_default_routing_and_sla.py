@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def load_defaults(apps, schema_editor):
-    from tickets.seeding import install_defaults
+    from tickets.services.seeding import install_defaults
 
     install_defaults(apps)
 

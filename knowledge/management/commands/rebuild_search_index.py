@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from knowledge.models import Article
-from knowledge.text import SEARCH_VERSION, index_tokens
+from knowledge.models.text import SEARCH_VERSION, index_tokens
 
 _index_migration = importlib.import_module("knowledge.migrations.0002_search_index")
 

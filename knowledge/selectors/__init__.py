@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
-from knowledge import search
 from knowledge.models import (
     Article,
     ArticleState,
@@ -18,6 +17,7 @@ from knowledge.models import (
     may_publish,
     stale_cutoff,
 )
+from knowledge.selectors import search
 
 
 def can_read_knowledge(user) -> bool:

@@ -13,8 +13,8 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
-from knowledge.placeholders import check_placeholders
-from knowledge.text import SEARCH_VERSION, index_tokens
+from knowledge.models.placeholders import check_placeholders
+from knowledge.models.text import SEARCH_VERSION, index_tokens
 from tickets.models.choices import Channel
 
 PUBLISH_PERMISSION = "knowledge.publish_article"
@@ -122,7 +122,7 @@ class Article(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    # The folded, tokenised text the full-text indexes are built on (see knowledge.text).
+    # The folded, tokenised text the full-text indexes are built on (see knowledge.models.text).
     search_title = models.TextField(_("title tokens"), blank=True, editable=False)
     search_body = models.TextField(_("body tokens"), blank=True, editable=False)
     search_version = models.PositiveSmallIntegerField(

@@ -3,8 +3,8 @@
 from rest_framework import serializers
 
 from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate, Tag
-from knowledge.placeholders import PLACEHOLDERS
-from knowledge.rendering import render_markdown
+from knowledge.models.placeholders import PLACEHOLDERS
+from knowledge.views.rendering import render_markdown
 from tickets.models.choices import Channel
 
 ARTICLE_TRANSITIONS = ["submit", "publish", "reject", "archive", "restore"]

@@ -14,10 +14,10 @@ from django.views.decorators.http import require_POST
 
 from core.services.exceptions import Conflict
 from knowledge import selectors, services
-from knowledge.forms import ArticleForm, ScriptFilterForm
 from knowledge.models import ArticleState, ArticleType, Category, MediaKind, Tag, may_publish
-from knowledge.placeholders import PLACEHOLDERS
-from knowledge.rendering import render_markdown
+from knowledge.models.placeholders import PLACEHOLDERS
+from knowledge.views.forms import ArticleForm, ScriptFilterForm
+from knowledge.views.rendering import render_markdown
 from tickets.selectors import ticket_visible_to
 
 PAGE_SIZE = 20

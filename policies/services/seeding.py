@@ -9,7 +9,7 @@ has a version that decisions can cite.
 from django.utils import timezone
 
 from core.services.audit import initial_history_row
-from policies.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 
 REASON = "default table"
 

@@ -5,11 +5,11 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from core.models.roles import Role
-from policies import rulebook
-from policies.facts import facts_for_ticket, item_for_ticket
-from policies.forms import CaseForm
 from policies.models import PolicyRule
-from policies.presentation import option_as_dict, trace_as_dict
+from policies.services import rulebook
+from policies.services.facts import facts_for_ticket, item_for_ticket
+from policies.views.forms import CaseForm
+from policies.views.presentation import option_as_dict, trace_as_dict
 from tickets.selectors import ticket_visible_to
 
 SIMULATOR_ROLES = (Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL)

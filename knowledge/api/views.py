@@ -10,9 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from knowledge import selectors, services
-from knowledge.models import ArticleType
-from knowledge.placeholders import PLACEHOLDERS
-from knowledge.serializers import (
+from knowledge.api.serializers import (
     ArticleHitSerializer,
     ArticleInSerializer,
     ArticleSerializer,
@@ -24,6 +22,8 @@ from knowledge.serializers import (
     SearchResultSerializer,
     SuggestionSerializer,
 )
+from knowledge.models import ArticleType
+from knowledge.models.placeholders import PLACEHOLDERS
 from tickets.selectors import ticket_get_for_user
 
 MAX_LIMIT = 50

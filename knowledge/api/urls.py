@@ -1,6 +1,6 @@
 from django.urls import path
 
-from knowledge import api
+from knowledge.api import views as api
 
 urlpatterns = [
     path("knowledge/search/", api.SearchView.as_view(), name="knowledge-search"),

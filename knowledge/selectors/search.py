@@ -2,7 +2,7 @@
 
 Agents type web-search syntax: words (AND), `OR`, `NOT` or a leading `-`, "quoted phrases"
 and a trailing `*` for a prefix. Each term is folded and cut into tokens by exactly the
-functions that built the index (knowledge.text), so a term is a chain of adjacent tokens:
+functions that built the index (knowledge.models.text), so a term is a chain of adjacent tokens:
 退货退款 is 退货 → 货退 → 退款, which finds the phrase and not 退货 … 退款 far apart.
 PostgreSQL gets a `to_tsquery` string, SQLite an FTS5 MATCH expression; both only ever see
 quoted tokens made of letters, digits and CJK characters.
@@ -19,7 +19,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from knowledge.models import Article
-from knowledge.text import fold, is_cjk, run_tokens, runs
+from knowledge.models.text import fold, is_cjk, run_tokens, runs
 
 QUERY_PIECE = re.compile(r'-?"[^"]*"?|\S+')
 OR_WORDS = {"OR", "|", "或"}

@@ -37,3 +37,25 @@ def test_every_app_is_in_a_layer():
                     if (ROOT / config.name).is_dir()}
     layered = {name for layer in contract_layers() for name in layer.split(" | ")}
     assert project_apps | {"cs_console"} == layered
+
+
+STANDARD = {"__init__", "apps", "migrations", "management", "templatetags", "templates", "static",
+            "models", "services", "selectors", "views", "api", "serializers", "admin", "tasks",
+            "urls"}
+# The pure decision engine stands alone: the rules, their tests and the benchmarks name it.
+STANDS_ALONE = {"policies/engine"}
+PROJECT_PACKAGE = {"__init__", "settings", "urls", "wsgi", "asgi"}
+
+
+def test_every_app_keeps_to_the_standard_module_names():
+    odd = []
+    for layer in contract_layers():
+        for app in layer.split(" | "):
+            allowed = PROJECT_PACKAGE if app == "cs_console" else STANDARD
+            for entry in (ROOT / app).iterdir():
+                name = entry.stem if entry.suffix == ".py" else entry.name
+                if entry.name == "__pycache__" or (entry.is_file() and entry.suffix != ".py"):
+                    continue
+                if name not in allowed and f"{app}/{name}" not in STANDS_ALONE:
+                    odd.append(f"{app}/{entry.name}")
+    assert odd == []

@@ -81,7 +81,7 @@ def dashboard(request):
     start, end = metrics.month_bounds(month)
     week_start = end - timedelta(days=end.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
     figures = metrics.totals(start=start, end=end)
-    return render(request, "tickets/dashboard.html", {
+    return render(request, "reporting/dashboard.html", {
         **_month_nav(month),
         "figures": figures,
         "kpis": {
@@ -106,7 +106,7 @@ def dashboard(request):
 def scorecard(request):
     """Show every agent's score for the month, ranked (the "service star" ranking)."""
     month = _month(request)
-    return render(request, "tickets/scorecard.html", {
+    return render(request, "reporting/scorecard.html", {
         **_month_nav(month),
         "ranking": metrics.scorecard(month=month),
         "weights": metrics.SCORE_WEIGHTS,

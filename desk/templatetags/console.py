@@ -131,7 +131,7 @@ def sla_badge(ticket, now=None):
     return mark_safe(_sla_html(ticket, now))  # noqa: S308 - _sla_html escapes every text
 
 
-@register.inclusion_tag("tickets/console/_due.html")
+@register.inclusion_tag("desk/console/_due.html")
 def due_time(value, done=None):
     """Show a due time with its countdown; `done` (when it was met) stops the clock."""
     now = timezone.now()

@@ -53,7 +53,7 @@ def phone_intake(request):
             messages.success(request, _("Ticket %(number)s opened.") % {"number": ticket.number})
             return redirect("console-ticket", number=ticket.number)
     chosen = form.cleaned_data.get("customer") if form.is_bound and hasattr(form, "cleaned_data") else None
-    return render(request, "tickets/console/phone_intake.html", {
+    return render(request, "desk/console/phone_intake.html", {
         "form": form,
         "errors": errors,
         "chosen": chosen,
@@ -85,5 +85,5 @@ def customer_search(request):
         )
         for customer in customers:
             customer.recent_orders = customer.recent_orders[:ORDERS_PER_CUSTOMER]
-    return render(request, "tickets/console/_customer_matches.html",
+    return render(request, "desk/console/_customer_matches.html",
                   {"customers": customers, "query": query})

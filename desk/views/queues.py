@@ -47,7 +47,7 @@ def queue(request, key: str = "mine"):
     }
     if context["is_supervisor"]:
         context["bulk_form"] = BulkForm()
-    return render(request, "tickets/console/queue.html", context)
+    return render(request, "desk/console/queue.html", context)
 
 
 @require_POST

@@ -167,12 +167,12 @@ def _respond(request, number: str, *, errors=None, forms=None, success: str = ""
     try:
         ticket = ticket_get_for_workspace(user=request.user, number=number)
     except Http404:  # moved out of the user's sight (escalated away): back to the queue
-        response = render(request, "tickets/console/_moved.html", {"number": number})
+        response = render(request, "desk/console/_moved.html", {"number": number})
         response["HX-Redirect"] = reverse("console-queue", args=["mine"])
         return response
     context = workspace_context(request, ticket, errors=errors, forms=forms)
     context["success"] = "" if errors else success
-    return render(request, "tickets/console/_workspace.html", context)
+    return render(request, "desk/console/_workspace.html", context)
 
 
 def _ticket_for_action(request, number: str) -> Ticket:
@@ -184,7 +184,7 @@ def _ticket_for_action(request, number: str) -> Ticket:
 def workspace(request, number: str):
     """Show the ticket workspace."""
     ticket = ticket_get_for_workspace(user=request.user, number=number)
-    return render(request, "tickets/console/workspace.html", workspace_context(request, ticket))
+    return render(request, "desk/console/workspace.html", workspace_context(request, ticket))
 
 
 @require_GET
@@ -195,8 +195,8 @@ def timeline(request, number: str):
     if not before.isdigit() or not (0 < int(before) < 2**63):
         return HttpResponseBadRequest(_("Say which message the page ends before."))
     page = ticket_timeline_page(ticket=ticket, before=int(before))
-    template = ("tickets/console/_timeline_page.html" if request.htmx
-                else "tickets/console/timeline_page.html")
+    template = ("desk/console/_timeline_page.html" if request.htmx
+                else "desk/console/timeline_page.html")
     return render(request, template, {"ticket": ticket, "timeline": page.items,
                                       "timeline_earlier": page.earlier, "nav_active": "queues"})
 
@@ -207,7 +207,7 @@ def scripts(request, number: str):
     ticket = ticket_get_for_workspace(user=request.user, number=number)
     if not (can_work_on(ticket, request.user) and ticket.state in (*OPEN_STATES, "resolved")):
         raise PermissionDenied
-    return render(request, "tickets/console/_script_picker.html",
+    return render(request, "desk/console/_script_picker.html",
                   {"ticket": ticket, "script_templates": _script_templates(ticket, request.user)})
 
 
@@ -216,7 +216,7 @@ def customer_history(request, number: str):
     """Show the customer's earlier tickets and refunds (opened from the customer panel)."""
     ticket = ticket_get_for_workspace(user=request.user, number=number)
     earlier_tickets, earlier_refunds = customer_earlier(ticket=ticket)
-    return render(request, "tickets/console/_customer_earlier.html",
+    return render(request, "desk/console/_customer_earlier.html",
                   {"ticket": ticket, "earlier_tickets": earlier_tickets,
                    "earlier_refunds": earlier_refunds})
 
@@ -351,8 +351,8 @@ def audit(request, number: str):
     entries = audit_trail(ticket=ticket, user=user, since=since, until=until)
     entries = with_contact_reveals(entries, viewer=request.user, ticket=ticket, user=user,
                                    since=since, until=until)
-    template = ("tickets/console/_audit_trail.html" if request.htmx
-                else "tickets/console/audit_page.html")
+    template = ("desk/console/_audit_trail.html" if request.htmx
+                else "desk/console/audit_page.html")
     return render(request, template, {"ticket": ticket, "entries": entries, "form": form,
                                       "nav_active": "queues"})
 

@@ -25,7 +25,7 @@ def notification_list(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
-        "tickets/notifications.html",
+        "notifications/notifications.html",
         {
             "page": page,
             "unread_count": notifications.notification_count_unread(user=request.user),

@@ -31,6 +31,6 @@ def reveal_contact(request, number: str):
                "reveal_reason": reason}
     if request.htmx:
         # The console answers htmx with a fragment that shows the error in place.
-        return render(request, "tickets/console/_customer_contact.html", context)
-    return render(request, "tickets/console/contact_revealed.html", context,
+        return render(request, "supervision/_customer_contact.html", context)
+    return render(request, "supervision/contact_revealed.html", context,
                   status=400 if errors else 200)

@@ -45,7 +45,7 @@ def qa_queue(request):
         source = ""
     reviews = selectors_qa.qa_review_list(user=request.user, state=state, source=source)
     page = Paginator(reviews, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "tickets/qa_queue.html", {
+    return render(request, "supervision/qa_queue.html", {
         "page": page, "state": state, "source": source, "states": QaState.choices,
         "sources": QaSource.choices, "nav_active": "qa",
     })
@@ -75,7 +75,7 @@ def qa_review(request, pk: int):
             else:
                 messages.success(request, _("Review saved."))
                 return redirect("qa-queue")
-    return render(request, "tickets/qa_review.html", {
+    return render(request, "supervision/qa_review.html", {
         "review": review, "ticket": review.ticket, "form": form, "can_score": can_score,
         "on_legal_hold": selectors.is_held(ticket=review.ticket),
         "nav_active": "qa",

@@ -38,18 +38,18 @@ def survey(request, token):
     survey_obj = get_object_or_404(Survey.objects.select_related("ticket"), token=token)
     context = {"survey": survey_obj, "ticket_number": survey_obj.ticket.number}
     if survey_obj.answered_at is not None:
-        return render(request, "tickets/survey_done.html", context)
+        return render(request, "supervision/survey_done.html", context)
     if survey_obj.is_expired:
-        return render(request, "tickets/survey_done.html", {**context, "expired": True},
+        return render(request, "supervision/survey_done.html", {**context, "expired": True},
                       status=410)
     form = SurveyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             surveys.survey_answer(survey=survey_obj, **form.cleaned_data)
         except Conflict:
-            return render(request, "tickets/survey_done.html", context, status=409)
+            return render(request, "supervision/survey_done.html", context, status=409)
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            return render(request, "tickets/survey_done.html", {**context, "thanks": True})
-    return render(request, "tickets/survey.html", {**context, "form": form})
+            return render(request, "supervision/survey_done.html", {**context, "thanks": True})
+    return render(request, "supervision/survey.html", {**context, "form": form})

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES, Role
@@ -13,13 +14,13 @@ from core.models.roles import WORKING_ROLES, Role
 @dataclass
 class Panel:
     key: str
-    title: str
-    text: str
-    figures: list[tuple[str, object]] = field(default_factory=list)
+    title: str | Promise
+    text: str | Promise
+    figures: list[tuple[str | Promise, object]] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)
 
 
-ROLE_PANELS: dict[str, tuple[str, str]] = {
+ROLE_PANELS: dict[str, tuple[str | Promise, str | Promise]] = {
     Role.AGENT: (
         _("Frontline work"),
         _("Work refund, return, exchange, complaint and logistics tickets within policy, "
@@ -50,7 +51,7 @@ ROLE_PANELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _figures(role_value: str, user) -> list[tuple[str, object]]:
+def _figures(role_value: str, user) -> list[tuple[str | Promise, object]]:
     """Return the few counts that tell this role where its work stands."""
     from tickets.models import OPEN_STATES, TicketState
     from tickets.selectors import ticket_visible_to
@@ -75,8 +76,8 @@ def _figures(role_value: str, user) -> list[tuple[str, object]]:
 
 def panels_for(user) -> list[Panel]:
     """Return the home-page panels for the roles the user holds."""
-    panels = []
-    figures_shown = set()
+    panels: list[Panel] = []
+    figures_shown: set[tuple[str | Promise, ...]] = set()
     for role_value in user.role_names:
         title, text = ROLE_PANELS[role_value]
         panel = Panel(key=role_value, title=title, text=text)

@@ -18,12 +18,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     show_full_result_count = False
     # The full address stays out of the page; phone numbers are shown masked.
-    fields = [
+    fields = readonly_fields = (
         "ticket", "channel", "template", "recipient_user", "recipient_customer",
         "recipient_display", "subject", "body", "context", "status", "attempts", "last_error",
         "created_at", "next_attempt_at", "sent_at", "read_at", "dedupe_key",
-    ]
-    readonly_fields = fields
+    )
 
     @admin.display(description=_("recipient"))
     def recipient_display(self, obj: OutboxMessage) -> str:

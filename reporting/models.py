@@ -10,9 +10,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shop.models import MoneyOptions
 from tickets.models.team import Team
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: MoneyOptions = {"max_digits": 14, "decimal_places": 2}
 
 
 def _count(verbose_name):

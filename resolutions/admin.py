@@ -4,8 +4,8 @@ from tickets.admin import ReadOnlyInline, TicketAdmin
 
 class ResolutionInline(ReadOnlyInline):
     model = Resolution
-    fields = ["created_at", "kind", "state", "refund_amount", "compensation_amount", "proposed_by"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at", "kind", "state", "refund_amount", "compensation_amount", "proposed_by")
 
 
 # The ticket's admin page lists its resolutions too; tickets sits below resolutions, so the

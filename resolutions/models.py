@@ -141,6 +141,10 @@ class Resolution(ConcurrentTransitionMixin, models.Model):
     def is_open(self) -> bool:
         return self.state in RESOLUTION_OPEN_STATES
 
+    def has_return_to_wait_for(self) -> bool:
+        """The transition condition of await_return (a condition is called, not read)."""
+        return self.needs_return
+
     # --- transitions: fields on self only ------------------------------------------------
     @transition(field=state, source=RS.PROPOSED, target=RS.ACCEPTED)
     def accept(self, *, at) -> None:
@@ -154,7 +158,8 @@ class Resolution(ConcurrentTransitionMixin, models.Model):
         self.approved_at = at
 
     @transition(field=state, source=RS.APPROVED, target=RS.AWAITING_RETURN,
-                conditions=[lambda self: self.needs_return])
+                # django-fsm-2 types a condition as a check of any Model.
+                conditions=[has_return_to_wait_for])  # type: ignore[list-item]
     def await_return(self) -> None:
         """Wait for the customer's return parcel."""
 

@@ -4,6 +4,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -93,7 +94,7 @@ class RoutingRule(models.Model):
         return split_keywords(self.keywords)
 
     def clean(self) -> None:
-        errors = {}
+        errors: dict[str, str | Promise] = {}
         for field, choices in (("categories", Category.values), ("channels", Channel.values),
                                ("customer_tiers", CustomerTier.values)):
             unknown = set(getattr(self, field) or []) - set(choices)

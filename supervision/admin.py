@@ -73,8 +73,7 @@ class QaReviewAdmin(ReadOnlyHistoryAdmin):
 class BroadcastInline(admin.TabularInline):
     model = IncidentBroadcast
     extra = 0
-    fields = ["sent_at", "sent_by", "recipients", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("sent_at", "sent_by", "recipients", "body")
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -169,7 +168,8 @@ class IncidentAdmin(ServiceRefusalsAsMessages, ReadOnlyHistoryAdmin):
             return back
         form = IncidentBroadcastForm(request.POST)
         if not form.is_valid():
-            self.message_user(request, " ".join(form.errors.get("body", [])), messages.ERROR)
+            shown = " ".join(str(error) for error in form.errors.get("body", []))
+            self.message_user(request, shown, messages.ERROR)
             return back
         try:
             broadcast = incidents.incident_notify_customers(
@@ -311,8 +311,7 @@ class ContactRevealAdmin(admin.ModelAdmin):
     date_hierarchy = "revealed_at"
     raw_id_fields = ["customer", "ticket"]
     show_full_result_count = False
-    fields = ["revealed_at", "revealed_by", "customer", "ticket", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = ("revealed_at", "revealed_by", "customer", "ticket", "reason")
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -51,14 +51,13 @@ class ReadOnlyInline(admin.TabularInline):
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["created_at", "kind", "channel", "author", "body"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "channel", "author", "body")
 
 
 class AttachmentInline(ReadOnlyInline):
     model = Attachment
-    fields = ["created_at", "evidence_kind", "label", "content_type", "size", "uploaded_by"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at", "evidence_kind", "label", "content_type", "size", "uploaded_by")
 
 
 

@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
     Exists,
+    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -14,6 +16,7 @@ from django.db.models import (
 )
 from django.http import Http404
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
 from core.models.roles import Role
@@ -56,8 +59,8 @@ def ticket_visible_to(user) -> QuerySet[Ticket]:
 
 
 # The list's filters that name a related row by its key (a team's code, a user's name, a
-# customer's number) rather than by id.
-_LIST_FILTERS_BY_KEY = {
+# customer's number) rather than by id: {filter: (ticket field, related model, key field)}.
+_LIST_FILTERS_BY_KEY: dict[str, tuple[str, type[Model], str]] = {
     "team": ("team", Team, "code"),
     "assignee": ("assignee", get_user_model(), "username"),
     "customer": ("customer", Customer, "external_id"),
@@ -163,7 +166,7 @@ def ticket_history(*, ticket: Ticket) -> list[dict]:
     trail = []
     previous = None
     for record in records:
-        changes = []
+        changes: list[dict[str, object]] = []
         if previous is not None:
             delta = record.diff_against(previous, included_fields=_HISTORY_FIELDS)
             changes = [
@@ -189,8 +192,8 @@ def ticket_history(*, ticket: Ticket) -> list[dict]:
 @dataclass(frozen=True)
 class Queue:
     key: str
-    label: str
-    description: str
+    label: str | Promise
+    description: str | Promise
     default_sort: str = "priority"
 
 
@@ -270,8 +273,9 @@ class QueueRow:
         """The assignee as User.__str__ names them ("" when unassigned)."""
         if self.assignee_id is None:
             return ""
-        return _person(self.assignee_first_name, self.assignee_last_name,
-                       self.assignee_username)
+        # An assigned ticket's assignee columns are never NULL (the join found the user).
+        return _person(self.assignee_first_name or "", self.assignee_last_name or "",
+                       self.assignee_username or "")
 
 
 # Offset paging stays cheap for the first pages only; deeper than this, narrow the filters.
@@ -422,7 +426,7 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
     since = rows[-1]["created_at"] if more else None
     until = Subquery(Message.objects.filter(ticket=ticket, id=before).values("created_at")[:1]
                      ) if before is not None else None
-    files: dict[int | None, list[dict]] = {}
+    files: dict[int | None, list[dict[str, object]]] = {}
     attachments = Attachment.objects.filter(ticket=ticket).filter(
         Q(message_id__in=[row["id"] for row in rows])
         | (Q(message__isnull=True) & _within("created_at", since, until)))
@@ -430,15 +434,17 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
         attachments = attachments.none()
     for row in attachments.order_by("created_at", "id").values(
             "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
-        row["url"] = default_storage.url(row["file"])
-        files.setdefault(row["message_id"], []).append(row)
-    items = []
-    for message in reversed(rows):
-        message["author"] = _person(message.pop("author__first_name") or "",
-                                    message.pop("author__last_name") or "",
-                                    message.pop("author__username") or "") if message[
-                                        "author_id"] else ""
-        message["attachments"] = files.get(message["id"], [])
+        files.setdefault(row["message_id"], []).append(
+            {**row, "url": default_storage.url(row["file"])})
+    items: list[dict[str, Any]] = []
+    for message_row in reversed(rows):
+        # The author's name parts become one "author"; the rest of the row is the message.
+        message: dict[str, object] = {key: value for key, value in message_row.items()
+                                      if not key.startswith("author__")}
+        message["author"] = _person(
+            message_row["author__first_name"] or "", message_row["author__last_name"] or "",
+            message_row["author__username"] or "") if message_row["author_id"] else ""
+        message["attachments"] = files.get(message_row["id"], [])
         items.append({"type": "message", "at": message["created_at"], "message": message})
     items += [{"type": "attachment", "at": attachment["created_at"], "attachment": attachment}
               for attachment in files.get(None, [])]

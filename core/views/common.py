@@ -1,10 +1,15 @@
 """What every console action shares: running a service and telling the user how it went."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from core.models.roles import WORKING_ROLES
 from core.services.exceptions import Conflict, NotFound
+
+_Result = TypeVar("_Result")
 
 
 def require_working_role(user) -> None:
@@ -22,7 +27,7 @@ def error_texts(error: Exception) -> list[str]:
     return [str(error)]
 
 
-def run_service(call) -> tuple[object, list[str]]:
+def run_service(call: Callable[[], _Result]) -> tuple[_Result | None, list[str]]:
     """Run a service call; return (result, []) or (None, the error messages).
 
     PermissionDenied is not caught: it becomes the friendly 403 page.

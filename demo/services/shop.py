@@ -1,7 +1,7 @@
 """Demo customers and orders with the goods and situations the source material discusses."""
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -139,11 +139,11 @@ def load_shop() -> dict[str, int]:
     for spec in ORDERS:
         if Order.objects.filter(number=spec.number).exists():
             continue
-        paid_at = now - timedelta(days=spec.paid_days_ago)
+        paid_at: datetime | None = now - timedelta(days=spec.paid_days_ago)
         if spec.status == OrderStatus.PENDING_PAYMENT:
             paid_at = None
 
-        def after(hours, base=paid_at):
+        def after(hours: float | None, base: datetime | None = paid_at) -> datetime | None:
             return base + timedelta(hours=hours) if hours is not None and base else None
 
         delivered_after = spec.extra.get("delivered_after_hours", spec.signed_after_hours)

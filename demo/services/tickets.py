@@ -5,7 +5,7 @@ is real. A scenario is skipped when its ticket already exists.
 """
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,8 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models.roles import Integration
+from core.models.user import User
 from core.services.accounts import DEMO_CHANNEL_USERNAME, integration_account
 from resolutions import services as resolution_services
+from resolutions.models import Resolution
 from shop.models import Customer, Order
 from tickets import services
 from tickets.models import (
@@ -209,11 +211,11 @@ DUPLICATE = Scenario(
 )
 
 
-def _user(username):
+def _user(username: str) -> User:
     return get_user_model().objects.get(username=username)
 
 
-def _channel_gateway():
+def _channel_gateway() -> User:
 
     return integration_account(username=DEMO_CHANNEL_USERNAME, integration=Integration.CHANNEL)
 
@@ -240,7 +242,7 @@ def load_tickets() -> dict[str, int]:
     return {"tickets": created}
 
 
-def _play(scenario: Scenario, customer, now) -> Ticket:
+def _play(scenario: Scenario, customer: Customer, now: datetime) -> Ticket:
     agent = _user("agent")
     reason, condition, wish = scenario.request
     ticket = services.ticket_create(
@@ -261,7 +263,7 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
         auto_assign=False,  # the scenario's steps say who takes it, and when
     )
     worker = _user(scenario.assignee) if scenario.assignee else agent
-    resolution = None
+    resolution: Resolution | None = None  # the one the scenario proposed last
     for step in scenario.steps:
         kind = step[0]
         if kind == "transition":
@@ -286,9 +288,11 @@ def _play(scenario: Scenario, customer, now) -> Ticket:
         elif kind == "propose":
             resolution = resolution_services.resolution_propose(ticket=ticket, actor=worker, kind=step[1])
         elif kind == "resolution" and step[1] == "execute":
+            assert resolution is not None  # a scenario proposes before it acts on a resolution
             # Executed here rather than by the worker, so the demo ticket can be resolved now.
             resolution_services.resolution_execute(resolution_id=resolution.pk, actor=worker)
         elif kind == "resolution":
+            assert resolution is not None
             resolution.refresh_from_db()
             resolution_services.resolution_transition(resolution=resolution, actor=worker, name=step[1],
                                            **step[2])

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.models.user import User
 from policies.views.presentation import render_messages
 from resolutions.models import Resolution, ResolutionKind
 from shop.models import CustomerTier
@@ -20,6 +21,7 @@ from tickets.models import (
     Priority,
     RequestedResolution,
     RequestReason,
+    Tag,
     Ticket,
     TicketType,
 )
@@ -34,7 +36,10 @@ class SharedFieldsMixin:
     sets name and parent on each copy alone. For input serializers on hot paths.
     """
 
-    def get_fields(self):
+    # Set on each serializer class by DRF's metaclass.
+    _declared_fields: dict[str, serializers.Field]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
         return {name: copy.copy(field) for name, field in self._declared_fields.items()}
 
 
@@ -87,7 +92,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -101,7 +106,7 @@ class TicketListSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.code", default=None, read_only=True)
     assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
     priority = serializers.SerializerMethodField()
-    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    tags = serializers.SlugRelatedField[Tag](slug_field="name", many=True, read_only=True)
     next_update_due_at = serializers.DateTimeField(read_only=True)
     # Under a legal hold the ticket's order data and resolutions are frozen.
     legal_hold = serializers.BooleanField(source="on_legal_hold", default=False, read_only=True)
@@ -166,7 +171,7 @@ def _opening_message_data(message: Message) -> dict:
         "kind": message.kind,
         "channel": message.channel,
         "body": message.body,
-        "author": message.author.username if message.author_id else None,
+        "author": message.author.username if message.author is not None else None,
         "created_at": _when(message.created_at),
         "attachments": [],
     }
@@ -187,9 +192,10 @@ def opened_ticket_data(ticket: Ticket) -> dict:
         "subject": ticket.subject,
         "customer": {"external_id": customer.external_id, "name": customer.name,
                      "phone": customer.masked_phone, "tier": customer.tier},
-        "order_number": ticket.order.number if ticket.order_id else None,
-        "team": ticket.team.code if ticket.team_id else None,
-        "assignee": ticket.assignee.username if ticket.assignee_id else None,
+        # A relation whose id is None reads as None without a query.
+        "order_number": ticket.order.number if ticket.order is not None else None,
+        "team": ticket.team.code if ticket.team is not None else None,
+        "assignee": ticket.assignee.username if ticket.assignee is not None else None,
         "tags": [],
         "created_at": _when(ticket.created_at),
         "first_response_due_at": _when(ticket.first_response_due_at),
@@ -202,7 +208,7 @@ def opened_ticket_data(ticket: Ticket) -> dict:
         "reported_phone": ticket.masked_reported_phone,
         "reported_tier": ticket.reported_tier,
         "description": ticket.description,
-        "order_item_sku": ticket.order_item.sku if ticket.order_item_id else None,
+        "order_item_sku": ticket.order_item.sku if ticket.order_item is not None else None,
         "request_reason": ticket.request_reason,
         "item_condition": ticket.item_condition,
         "requested_resolution": ticket.requested_resolution,
@@ -234,8 +240,10 @@ class TransitionInSerializer(serializers.Serializer):
 
 class TransitionOutSerializer(serializers.Serializer):
     name = serializers.CharField()
-    label = serializers.CharField()
-    fields = serializers.ListField(child=serializers.CharField())
+    # The metaclass takes declared fields out of the class, so these do not replace
+    # Field.label or Serializer.fields at run time; the stubs cannot know that.
+    label = serializers.CharField()  # type: ignore[assignment]
+    fields = serializers.ListField(child=serializers.CharField())  # type: ignore[assignment]
 
 
 class MessageInSerializer(serializers.Serializer):
@@ -290,8 +298,8 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
-    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    proposed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
     rule = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()

@@ -67,8 +67,9 @@ class TicketListCreateView(generics.ListAPIView):
         filters = {key: self.request.query_params.get(key) for key in LIST_FILTERS}
         priority = filters.get("priority")
         if priority:
-            filters["priority"] = priority.upper().removeprefix("P")
-            if not filters["priority"].isdigit():
+            number = priority.upper().removeprefix("P")
+            filters["priority"] = number
+            if not number.isdigit():
                 raise ValidationError({"priority": [_("Use P0, P1, P2 or P3.")]})
         return selectors.ticket_list(user=self.request.user, filters=filters)
 
@@ -279,7 +280,7 @@ class TicketResolutionsView(APIView):
         item = None
         if serializer.validated_data.get("sku"):
             item = ticket.order.items.filter(sku=serializer.validated_data["sku"]).first() \
-                if ticket.order_id else None
+                if ticket.order is not None else None
             if item is None:
                 raise ValidationError({"sku": [_("The ticket's order has no item with this SKU.")]})
         resolution = resolution_services.resolution_propose(

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES, Role
@@ -15,13 +16,13 @@ from tickets.selectors import ticket_visible_to
 @dataclass
 class Panel:
     key: str
-    title: str
-    text: str
-    figures: list[tuple[str, object]] = field(default_factory=list)
+    title: str | Promise
+    text: str | Promise
+    figures: list[tuple[str | Promise, object]] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)
 
 
-ROLE_PANELS: dict[str, tuple[str, str]] = {
+ROLE_PANELS: dict[str, tuple[str | Promise, str | Promise]] = {
     Role.AGENT: (
         _("Frontline work"),
         _("Work refund, return, exchange, complaint and logistics tickets within policy, "
@@ -52,7 +53,7 @@ ROLE_PANELS: dict[str, tuple[str, str]] = {
 }
 
 
-def _figures(role_value: str, user) -> list[tuple[str, object]]:
+def _figures(role_value: str, user) -> list[tuple[str | Promise, object]]:
     """Return the few counts that tell this role where its work stands."""
 
     tickets = ticket_visible_to(user)
@@ -75,8 +76,8 @@ def _figures(role_value: str, user) -> list[tuple[str, object]]:
 
 def panels_for(user) -> list[Panel]:
     """Return the home-page panels for the roles the user holds."""
-    panels = []
-    figures_shown = set()
+    panels: list[Panel] = []
+    figures_shown: set[tuple[str | Promise, ...]] = set()
     for role_value in user.role_names:
         title, text = ROLE_PANELS[role_value]
         panel = Panel(key=role_value, title=title, text=text)

@@ -72,7 +72,7 @@ def customer_panel(*, ticket: Ticket, now=None, history: tuple[int, int] | None 
     load when asked for (customer_earlier).
     """
     now = now or timezone.now()
-    items = list(ticket.order.items.order_by("id")) if ticket.order_id else []
+    items = list(ticket.order.items.order_by("id")) if ticket.order is not None else []
     refunds_90d, disputes_90d = history or customer_history(ticket.customer_id, at=now,
                                                             exclude_ticket=ticket.pk)
     return CustomerPanel(order_items=items, refunds_90d=refunds_90d, disputes_90d=disputes_90d)

@@ -1,6 +1,7 @@
 """Forms of the agent console: queue filters, workspace actions, phone intake, bulk changes."""
 
 from datetime import datetime, time
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -110,7 +111,9 @@ class TransitionForm(forms.Form):
     def __init__(self, *args, assignees=None, **kwargs):
         super().__init__(*args, **kwargs)
         if assignees is not None:
-            self.fields["assignee"].queryset = assignees
+            assignee = self.fields["assignee"]
+            assert isinstance(assignee, forms.ModelChoiceField)
+            assignee.queryset = assignees
 
 
 class EscalateForm(forms.Form):
@@ -141,9 +144,16 @@ def _actor_label(user) -> str:
     return str(_("System")) if is_system_user(user) else str(user)
 
 
+class ActorChoiceField(forms.ModelChoiceField):
+    """A choice of acting users that names the system account "System"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return _actor_label(obj)
+
+
 class AuditFilterForm(StyledForm):
-    actor = forms.ModelChoiceField(label=_("Acting user"), required=False,
-                                   queryset=User.objects.none(), empty_label=_("Everyone"))
+    actor = ActorChoiceField(label=_("Acting user"), required=False,
+                             queryset=User.objects.none(), empty_label=_("Everyone"))
     since = forms.DateField(label=_("From"), required=False,
                             widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False,
@@ -152,8 +162,9 @@ class AuditFilterForm(StyledForm):
     def __init__(self, *args, actors=None, **kwargs):
         super().__init__(*args, **kwargs)
         if actors is not None:
-            self.fields["actor"].queryset = actors
-        self.fields["actor"].label_from_instance = _actor_label
+            actor = self.fields["actor"]
+            assert isinstance(actor, forms.ModelChoiceField)
+            actor.queryset = actors
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
         """Return the chosen days as an aware range, from the first to the last moment."""
@@ -209,13 +220,14 @@ class PhoneIntakeForm(StyledForm):
     requested_resolution = forms.ChoiceField(label=_("Requested resolution"), required=False,
                                              choices=_blank(RequestedResolution.choices, "—"))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         customer = data.get("customer")
         if customer is None and not (data.get("external_id") and data.get("name")):
             self.add_error("customer", _("Find the caller among the customers, or enter a new "
                                          "customer's id and name."))
-        required = TYPE_TEMPLATES.get(data.get("ticket_type"), ())
+        required = TYPE_TEMPLATES.get(data.get("ticket_type", ""), ())
         for field in required:
             if not (data.get(field) or "").strip():
                 self.add_error(field, REQUIRED_MESSAGES[field])
@@ -244,10 +256,13 @@ class BulkForm(StyledForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = working_users()
+        assignee = self.fields["assignee"]
+        assert isinstance(assignee, forms.ModelChoiceField)
+        assignee.queryset = working_users()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("action") == "reassign" and not data.get("assignee"):
             self.add_error("assignee", _("Choose who gets the tickets."))
         if data.get("action") == "reprioritise":

@@ -27,7 +27,8 @@ def _require_intake(user) -> None:
 
 def _create(request, data):
     with transaction.atomic():
-        customer, reported = data["customer"], {}
+        customer = data["customer"]
+        reported: dict[str, str] = {}
         if customer is None:
             customer, reported = customer_match_or_create(
                 actor=request.user, external_id=data["external_id"].strip(),
@@ -46,7 +47,7 @@ def phone_intake(request):
     """Open a ticket for a caller; the type template decides which fields are required."""
     _require_intake(request.user)
     form = PhoneIntakeForm(request.POST or None)
-    errors = []
+    errors: list[str] = []
     if request.method == "POST" and form.is_valid():
         ticket, errors = run_service(lambda: _create(request, form.cleaned_data))
         if ticket is not None:

@@ -3,15 +3,16 @@
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
 class NavEntry:
     key: str
-    label: str
+    label: str | Promise
     url_name: str
-    description: str = ""
+    description: str | Promise = ""
     # The user needs any one of these permissions (none listed: every signed-in user).
     any_perm: tuple[str, ...] = ()
     staff_only: bool = False

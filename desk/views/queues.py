@@ -1,5 +1,7 @@
 """The queues: lists of open tickets with filters, sorting and capped paging; claim next; bulk."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -86,7 +88,7 @@ def bulk(request):
         return redirect(back)
     if not form.is_valid():
         for field_errors in form.errors.values():
-            messages.error(request, field_errors[0])
+            messages.error(request, str(field_errors[0]))  # an ErrorList gives its texts
         return redirect(back)
     data = form.cleaned_data
     tickets = list(ticket_visible_to(request.user).filter(number__in=numbers)
@@ -94,12 +96,13 @@ def bulk(request):
     done, failed = 0, []
     for ticket in tickets:
         if data["action"] == "reassign":
-            _result, errors = run_service(lambda t=ticket: services.ticket_assign(
-                ticket=t, actor=request.user, assignee=data["assignee"],
-                comment=data.get("reason") or "bulk"))
+            _result, errors = run_service(partial(
+                services.ticket_assign, ticket=ticket, actor=request.user,
+                assignee=data["assignee"], comment=data.get("reason") or "bulk"))
         else:
-            _result, errors = run_service(lambda t=ticket: services.ticket_change_priority(
-                ticket=t, actor=request.user, priority=data["priority"], reason=data["reason"]))
+            _result, errors = run_service(partial(
+                services.ticket_change_priority, ticket=ticket, actor=request.user,
+                priority=data["priority"], reason=data["reason"]))
         if errors:
             failed.append(f"{ticket.number}: {errors[0]}")
         else:

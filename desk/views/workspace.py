@@ -7,6 +7,7 @@ Each action calls one service. With htmx the answer is the refreshed workspace f
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.forms import Form
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -66,8 +67,9 @@ def _options(ticket: Ticket, user) -> tuple[list[dict], int | None, tuple[int, i
     """
     if ticket.state not in OPEN_STATES or not ticket.order_id or not can_work_on(ticket, user):
         return [], None, None
-    if ticket.order_item_id and ticket.order_item.order_id == ticket.order_id:
-        ticket.order_item.order = ticket.order  # already loaded with the ticket
+    item = ticket.order_item  # None without a query when the ticket names no item
+    if item is not None and item.order_id == ticket.order_id and ticket.order is not None:
+        item.order = ticket.order  # already loaded with the ticket
     decided = resolution_services.ticket_decision(ticket=ticket)
     if decided is None:
         return [], None, None
@@ -221,13 +223,18 @@ def customer_history(request, number: str):
                    "earlier_refunds": earlier_refunds})
 
 
+def _form_error_texts(form: Form) -> list[str]:
+    """Return every error text of the form (an ErrorList gives its messages as text)."""
+    return [str(error) for field_errors in form.errors.values() for error in field_errors]
+
+
 @require_POST
 def reply(request, number: str):
     """Add a reply to the customer or an internal note."""
     ticket = _ticket_for_action(request, number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        errors = [error for field in form.errors.values() for error in field]
+        errors = _form_error_texts(form)
         return _respond(request, number, errors=errors, forms={"reply": form})
     _message, errors = run_service(lambda: services.message_add(
         ticket=ticket, actor=request.user, kind=form.cleaned_data["kind"],
@@ -256,7 +263,7 @@ def transition(request, number: str):
     ticket = _ticket_for_action(request, number)
     form = TransitionForm(request.POST, assignees=_assignees(ticket))
     if not form.is_valid():
-        errors = [error for field in form.errors.values() for error in field]
+        errors = _form_error_texts(form)
         return _respond(request, number, errors=errors)
     data = form.cleaned_data
     params = {}
@@ -288,7 +295,7 @@ def escalate(request, number: str):
     ticket = _ticket_for_action(request, number)
     form = EscalateForm(request.POST)
     if not form.is_valid():
-        errors = [error for field in form.errors.values() for error in field]
+        errors = _form_error_texts(form)
         return _respond(request, number, errors=errors, forms={"escalate": form})
     _ticket, errors = run_service(lambda: services.ticket_escalate(
         ticket=ticket, actor=request.user, level=form.cleaned_data["level"],
@@ -325,7 +332,7 @@ def resolution_action(request, number: str, pk: int):
         raise Http404(pk)
     form = ResolutionActionForm(request.POST)
     if not form.is_valid():
-        errors = [error for field in form.errors.values() for error in field]
+        errors = _form_error_texts(form)
         return _respond(request, number, errors=errors)
     data = form.cleaned_data
     name = data["name"]
@@ -348,7 +355,7 @@ def audit(request, number: str):
     if form.is_valid():
         user = form.cleaned_data.get("actor")
         since, until = form.bounds()
-    entries = audit_trail(ticket=ticket, user=user, since=since, until=until)
+    entries: list[dict] = audit_trail(ticket=ticket, user=user, since=since, until=until)
     entries = with_contact_reveals(entries, viewer=request.user, ticket=ticket, user=user,
                                    since=since, until=until)
     template = ("desk/console/_audit_trail.html" if request.htmx

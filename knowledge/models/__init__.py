@@ -286,6 +286,8 @@ class ScriptTemplate(models.Model):
 
     # Set by the script library page: the body filled for the chosen ticket (a preview).
     filled: str
+    # Set by the ticket workspace's script picker: the scenario's translated name.
+    scenario_label: str
 
     class Meta:
         verbose_name = _("script template")

@@ -20,9 +20,11 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from core.models.user import User
 from notifications.models import EXTERNAL_CHANNELS, OutboxChannel, OutboxMessage, OutboxStatus
 from notifications.services import outbox
 from shop.models import Customer, mask_phone
@@ -46,8 +48,8 @@ STAFF_CHANNELS = frozenset({OutboxChannel.INTERNAL})
 # --- Templates ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class NotificationTemplate:
-    subject: str
-    body: str
+    subject: str | Promise
+    body: str | Promise
     channels: frozenset[str]
 
 
@@ -174,7 +176,7 @@ def _base_context(*, ticket: Ticket | None, customer: Customer | None) -> dict[s
     return context
 
 
-def _customer_address(*, channel: str, customer: Customer | None, user) -> str:
+def _customer_address(*, channel: str, customer: Customer | None, user: User | None) -> str:
     if channel == OutboxChannel.SMS and customer is not None:
         return customer.phone
     if channel == OutboxChannel.APP and customer is not None:
@@ -191,7 +193,7 @@ class Notification:
     template: str
     channel: str
     ticket: Ticket | None = None
-    user: Any = None
+    user: User | None = None
     customer: Customer | None = None
     address: str = ""
     context: Mapping[str, Any] | None = None
@@ -243,8 +245,8 @@ def notify_many(notifications: Iterable[Notification]) -> list[OutboxMessage]:
     return outbox.outbox_messages_store(messages=rows)
 
 
-def notify(*, template: str, channel: str, ticket: Ticket | None = None, user=None,
-           customer: Customer | None = None, address: str = "",
+def notify(*, template: str, channel: str, ticket: Ticket | None = None,
+           user: User | None = None, customer: Customer | None = None, address: str = "",
            context: Mapping[str, Any] | None = None,
            dedupe_key: str | None = None) -> OutboxMessage | None:
     """Render one notification, store it as pending and deliver it after commit.
@@ -294,7 +296,8 @@ def get_backend(channel: str) -> Backend:
     The setting names only the channels it changes; the others keep their default backend.
     """
     backends = {**DEFAULT_BACKENDS, **getattr(settings, "OUTBOX_BACKENDS", {})}
-    return import_string(backends[channel])()
+    backend: Backend = import_string(backends[channel])()
+    return backend
 
 
 def retry_due_at(*, created_at: datetime, attempts: int) -> datetime:
@@ -352,13 +355,13 @@ def deliver_pending(*, now: datetime | None = None, limit: int = 500) -> dict[st
 
 
 # --- The console's notifications (channel "internal") ------------------------------------
-def _internal_for(user) -> QuerySet[OutboxMessage]:
+def _internal_for(user: User) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         recipient_user=user, channel=OutboxChannel.INTERNAL
     ).exclude(status=OutboxStatus.CANCELLED)
 
 
-def notification_list_for_user(*, user) -> QuerySet[OutboxMessage]:
+def notification_list_for_user(*, user: User) -> QuerySet[OutboxMessage]:
     """Return the user's console notifications, unread first, then newest first."""
     return (
         _internal_for(user)
@@ -368,12 +371,12 @@ def notification_list_for_user(*, user) -> QuerySet[OutboxMessage]:
     )
 
 
-def notification_count_unread(*, user) -> int:
+def notification_count_unread(*, user: User) -> int:
     """Return how many of the user's console notifications are unread."""
     return _internal_for(user).filter(read_at__isnull=True).count()
 
 
-def notification_get_for_user(*, user, pk: int) -> OutboxMessage:
+def notification_get_for_user(*, user: User, pk: int) -> OutboxMessage:
     """Return one of the user's console notifications; raise Http404 for anyone else's."""
     notification = _internal_for(user).filter(pk=pk).first()
     if notification is None:

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.models.user import User
 from core.tasks import enqueue_on_commit
 from notifications.models import OutboxChannel, OutboxMessage, OutboxStatus
 
@@ -90,7 +91,7 @@ def outbox_message_record_failure(*, message: OutboxMessage, error: str,
     message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
 
 
-def notification_mark_read(*, actor, notification: OutboxMessage) -> OutboxMessage:
+def notification_mark_read(*, actor: User, notification: OutboxMessage) -> OutboxMessage:
     """Mark one of the actor's console notifications read (once; later calls keep the time)."""
     if notification.recipient_user_id != actor.pk:
         raise PermissionDenied
@@ -103,7 +104,7 @@ def notification_mark_read(*, actor, notification: OutboxMessage) -> OutboxMessa
     return notification
 
 
-def notification_mark_all_read(*, actor) -> int:
+def notification_mark_all_read(*, actor: User) -> int:
     """Mark every unread console notification of the actor read; return how many."""
     return (OutboxMessage.objects.filter(recipient_user=actor, channel=OutboxChannel.INTERNAL)
             .exclude(status=OutboxStatus.CANCELLED)

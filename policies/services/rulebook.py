@@ -8,8 +8,9 @@ every decision reuses the compiled rules without touching the rows.
 import threading
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Max, OuterRef, Subquery
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from policies import engine
 from policies.models import PolicyRule
@@ -25,9 +26,10 @@ _lock = threading.Lock()
 _compiled: dict[str, tuple[int, engine.CompiledRules]] = {}
 
 
-def rule_history():
+def rule_history() -> QuerySet[Any]:
     """Return the rule table's history rows; the newest id is the rule set's version."""
-    return PolicyRule.history.all()
+    history: QuerySet[Any] = PolicyRule.history.all()  # simple_history ships no types
+    return history
 
 
 def ruleset_version() -> int:

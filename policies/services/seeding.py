@@ -6,6 +6,9 @@ django-simple-history rows by themselves, so the rows are written here: every sh
 has a version that decisions can cite.
 """
 
+from typing import Any
+
+from django.db.migrations.state import StateApps
 from django.utils import timezone
 
 from core.services.audit import initial_history_row
@@ -14,11 +17,11 @@ from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 REASON = "default table"
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, frozenset | set) else value
 
 
-def install_defaults(apps) -> int:
+def install_defaults(apps: StateApps) -> int:
     """Create the default rules and limits that are missing; return how many rules were made."""
 
     policy_rule = apps.get_model("policies", "PolicyRule")
@@ -42,7 +45,7 @@ def install_defaults(apps) -> int:
     return created
 
 
-def remove_defaults(apps) -> None:
+def remove_defaults(apps: StateApps) -> None:
 
     policy_rule = apps.get_model("policies", "PolicyRule")
     for row in DEFAULT_RULES:

@@ -21,9 +21,11 @@ Formulas (docs/METRICS.md explains them):
 """
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -31,6 +33,7 @@ from django.db import transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from reporting.models import DailyAgentMetrics, DailyRuleTotals
 from reporting.services import rollups
@@ -72,7 +75,7 @@ def _seconds_between(later: str, earlier: str) -> ExpressionWrapper:
     return ExpressionWrapper(F(later) - F(earlier), output_field=DurationField())
 
 
-def _as_seconds(value) -> int:
+def _as_seconds(value: timedelta | float | None) -> int:
     if value is None:
         return 0
     if isinstance(value, timedelta):
@@ -85,7 +88,8 @@ def _as_seconds(value) -> int:
 def metrics_rollup(*, start: date, end: date) -> dict[str, int]:
     """Recompute the roll-up rows of the local days from `start` to `end` (inclusive)."""
     low, high = day_bounds(start, end)
-    rows: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
+    # (day, team id, agent id) -> the day's sums
+    rows: dict[tuple[date, int | None, int | None], dict[str, int]] = defaultdict(lambda: dict.fromkeys(SUM_FIELDS, 0))
 
     created = (Ticket.objects.filter(created_at__gte=low, created_at__lt=high)
                .annotate(day=_local_day("created_at"))
@@ -172,7 +176,8 @@ def metrics_rollup(*, start: date, end: date) -> dict[str, int]:
     return {"agent_rows": len(rows), "rule_rows": len(rule_rows)}
 
 
-def _row_order(item):
+def _row_order(item: tuple[tuple[date, int | None, int | None], object]
+               ) -> tuple[date, int, int]:
     (day, team_id, agent_id), _sums = item
     return (day, team_id or 0, agent_id or 0)
 
@@ -205,7 +210,7 @@ class Totals:
     detractors: int = 0
 
     @classmethod
-    def from_sums(cls, sums: dict) -> "Totals":
+    def from_sums(cls, sums: Mapping[str, Any]) -> "Totals":
         """Build from a row of _SUMS aggregates (aliases prefixed, not to shadow the columns)."""
         return cls(**{name: int(sums.get(f"sum_{name}") or 0) for name in SUM_FIELDS})
 
@@ -293,7 +298,7 @@ def trend(*, start: date, end: date, by: str = "day") -> list[tuple[date, Totals
 class Backlog:
     """Open tickets now, by state and team (counted live)."""
 
-    states: list[tuple[str, str]]
+    states: list[tuple[str, str | Promise]]
     teams: list[tuple[int | None, str]]
     counts: dict[tuple[int | None, str], int]
     total: int = 0
@@ -319,7 +324,7 @@ def backlog() -> Backlog:
     names = dict(Team.objects.filter(pk__in=[pk for pk in team_ids if pk is not None])
                  .values_list("pk", "name"))
     teams = sorted(((pk, names.get(pk, "—")) for pk in team_ids), key=lambda t: (t[0] is None, t[1]))
-    states = [(state.value, state.label) for state in OPEN_STATES]
+    states: list[tuple[str, str | Promise]] = [(state.value, state.label) for state in OPEN_STATES]
     return Backlog(states=states, teams=teams, counts=counts, total=sum(counts.values()))
 
 
@@ -333,7 +338,7 @@ class RuleTotal:
     coupon_total: Decimal
 
     @property
-    def kind_label(self) -> str:
+    def kind_label(self) -> str | Promise:
         return ResolutionKind(self.kind).label if self.kind in ResolutionKind.values else self.kind
 
 
@@ -348,7 +353,7 @@ def rule_totals(*, start: date, end: date) -> list[RuleTotal]:
                       _money(row["compensation"]), _money(row["coupon"])) for row in grouped]
 
 
-def _money(value) -> Decimal:
+def _money(value: Decimal | int | None) -> Decimal:
     # SQLite sums decimals without their scale; amounts always show two places.
     return Decimal(value or 0).quantize(CENT)
 

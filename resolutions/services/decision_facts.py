@@ -9,11 +9,13 @@ resolutions and the payout ledger.
 import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connections, router
 from django.db.models import (
     DecimalField,
     Exists,
+    Field,
     Func,
     IntegerField,
     OuterRef,
@@ -38,18 +40,20 @@ REFUND_KINDS = (ResolutionKind.REFUND_ONLY, ResolutionKind.RETURN_REFUND,
 
 
 def _completed_refunds(customer_id: int, *, since: datetime) -> QuerySet[Resolution]:
-    return Resolution.objects.filter(
+    refunds: QuerySet[Resolution] = Resolution.objects.filter(
         ticket__customer_id=customer_id, kind__in=REFUND_KINDS, state=ResolutionState.COMPLETED,
         completed_at__gte=since,
     )
+    return refunds
 
 
 def _disputes(customer_id: int, *, since: datetime, exclude_ticket: int | None
               ) -> QuerySet[Ticket]:
-    return Ticket.objects.filter(
+    disputes: QuerySet[Ticket] = Ticket.objects.filter(
         customer_id=customer_id, created_at__gte=since,
         complaint_level__in=[ComplaintLevel.L2, ComplaintLevel.L3],
     ).exclude(pk=exclude_ticket)
+    return disputes
 
 
 def customer_history(customer_id: int, *, at: datetime,
@@ -65,7 +69,8 @@ def already_refunded(item: OrderItem) -> Decimal:
     return ledger.refund_position(paid=item.paid_amount, item=item).held
 
 
-def _scalar(queryset, function: str, column: str, output_field, empty=0):
+def _scalar(queryset: QuerySet[Any], function: str, column: str,
+            output_field: "Field[Any, Any]", empty: object = 0) -> Coalesce:
     """Return a subquery of one aggregate over the queryset (one row, no GROUP BY)."""
     aggregate = Func(column, function=function, output_field=output_field)
     return Coalesce(Subquery(queryset.order_by().values(value=aggregate)[:1]),
@@ -78,7 +83,8 @@ _CUSTOMER, _TICKET, _ITEM = -900_001, -900_002, -900_003
 _SINCE = datetime(1901, 1, 1, tzinfo=UTC)
 
 
-def _stored_numbers_query(*, customer_id, ticket_id, item_id, since) -> QuerySet:
+def _stored_numbers_query(*, customer_id: int, ticket_id: int, item_id: int,
+                          since: datetime) -> QuerySet[Any]:
     """The query of `_stored_numbers`: five reads as scalar subqueries of one SELECT."""
     money = DecimalField(max_digits=12, decimal_places=2)
     numbers = {
@@ -94,11 +100,12 @@ def _stored_numbers_query(*, customer_id, ticket_id, item_id, since) -> QuerySet
     # One EXISTS per evidence kind: the kinds are few and fixed, and this stays portable SQL.
     evidence = {f"evidence_{kind}": Exists(Attachment.objects.filter(
         ticket_id=OuterRef("pk"), evidence_kind=kind)) for kind in EvidenceKind.values}
-    return Ticket.objects.filter(pk=ticket_id).values(**numbers, **evidence)
+    query: QuerySet[Any] = Ticket.objects.filter(pk=ticket_id).values(**numbers, **evidence)
+    return query
 
 
 @functools.cache
-def _compiled_stored_numbers(alias: str) -> tuple[str, tuple, list[str]]:
+def _compiled_stored_numbers(alias: str) -> tuple[str, tuple[Any, ...], list[str]]:
     """Return the SQL, parameters (with stand-ins) and column names, compiled once.
 
     Building this ORM query took about as long as the rest of the decision; its shape never
@@ -110,7 +117,7 @@ def _compiled_stored_numbers(alias: str) -> tuple[str, tuple, list[str]]:
     return sql, tuple(params), list(query.query.values_select) + list(query.query.annotation_select)
 
 
-def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict:
+def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict[str, Any]:
     """Read what the facts need from the database, and the rule set's version, in one query.
 
     Five reads (refunds and disputes of 90 days, evidence kinds, what the item has been
@@ -121,7 +128,7 @@ def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict:
     connection = connections[alias]
     sql, template, columns = _compiled_stored_numbers(alias)
     since = at - HISTORY_WINDOW
-    real = {
+    real: dict[object, Any] = {  # stand-in -> value, as the database adapter takes them
         _CUSTOMER: ticket.customer_id, _TICKET: ticket.pk, _ITEM: item.pk,
         connection.ops.adapt_datetimefield_value(_SINCE):
             connection.ops.adapt_datetimefield_value(since),

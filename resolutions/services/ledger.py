@@ -15,6 +15,7 @@ compensation may exceed the price.
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
@@ -56,12 +57,12 @@ class RefundPosition:
         return self.held + self.promised
 
 
-def _money(value) -> Decimal:
+def _money(value: Decimal | int | None) -> Decimal:
     # SQLite sums decimals without their scale; show them as money.
     return Decimal(value or 0).quantize(ZERO)
 
 
-def _sum(queryset, field: str) -> Decimal:
+def _sum(queryset: QuerySet[Any], field: str) -> Decimal:
     return _money(queryset.aggregate(total=Sum(field))["total"])
 
 
@@ -82,10 +83,14 @@ def refund_position(*, paid: Decimal, order: Order | None = None, item: OrderIte
                     exclude: Resolution | None = None,
                     count_promises: bool = False) -> RefundPosition:
     """Return the refund position of an order, or of one item when `item` is given."""
-    resolutions = (Q(order_item_id=item.pk) if item is not None
-                   else Q(ticket__order_id=order.pk))
-    refunds = (item_refunds_held(item.pk) if item is not None
-               else _refunds_held(Q(order_id=order.pk)))
+    if item is not None:
+        resolutions = Q(order_item_id=item.pk)
+        refunds = item_refunds_held(item.pk)
+    elif order is not None:
+        resolutions = Q(ticket__order_id=order.pk)
+        refunds = _refunds_held(Q(order_id=order.pk))
+    else:
+        raise TypeError("refund_position() needs an order or an item")
     if exclude is not None and exclude.pk is not None:
         refunds = refunds.exclude(resolution=exclude)
     by_state = dict(refunds.order_by().values_list("state").annotate(total=Sum("amount")))

@@ -8,6 +8,7 @@ so a retry after a timeout or a double click is harmless.
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -34,6 +35,11 @@ class PaymentResult:
 
 class PaymentFailed(Exception):
     """The gateway refused; the message says why (closed account, frozen card, ...)."""
+
+
+class Gateway(Protocol):
+    def pay(self, request: PaymentRequest) -> PaymentResult:
+        """Pay once per idempotency key; raise PaymentFailed when the gateway refuses."""
 
 
 class SimulatedGateway:
@@ -66,6 +72,7 @@ class SimulatedGateway:
         return PaymentResult(reference=reference)
 
 
-def get_gateway():
+def get_gateway() -> Gateway:
     """Return the configured gateway (settings.PAYMENT_GATEWAY)."""
-    return import_string(settings.PAYMENT_GATEWAY)()
+    gateway: Gateway = import_string(settings.PAYMENT_GATEWAY)()
+    return gateway

@@ -8,6 +8,7 @@ the resolution's idempotency keys, so nothing is paid twice and an order is neve
 more than was paid, whatever the interleaving.
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
 from decimal import Decimal
@@ -27,6 +28,7 @@ from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from core.tasks import enqueue_on_commit
 from notifications.services import delivery as notifications
+from policies import engine
 from policies.models import ApprovalLimit
 from policies.services import rulebook
 from policies.services.facts import item_for_ticket
@@ -34,7 +36,7 @@ from resolutions.models import RESOLUTION_OPEN_STATES, PayoutKind, Resolution, R
 from resolutions.services import ledger
 from resolutions.services.decision_facts import facts_and_ruleset_version
 from resolutions.services.payments import PaymentFailed, PaymentRequest, get_gateway
-from shop.models import Order
+from shop.models import Order, OrderItem
 from tickets.models import OPEN_STATES, Ticket, can_work_on
 from tickets.services import legal_holds
 from tickets.services.tickets import _require_can_work, transition_reason
@@ -64,19 +66,21 @@ def _require(resolution: Resolution, transition_name: str) -> None:
         )
 
 
-def _facts_as_json(facts) -> dict:
+def _facts_as_json(facts: engine.Facts) -> dict[str, object]:
     data = asdict(facts)
     return {key: sorted(value) if isinstance(value, frozenset) else
             (str(value) if value is not None and not isinstance(value, int | str | bool) else value)
             for key, value in data.items()}
 
 
-def _message_json(messages) -> list[dict]:
+def _message_json(messages: Iterable[engine.Message]) -> list[dict[str, object]]:
     return [{"key": message.key, "params": dict(message.params)} for message in messages]
 
 
 # --- deciding ------------------------------------------------------------------------------
-def ticket_decision(*, ticket: Ticket, at: datetime | None = None, order_item=None):
+def ticket_decision(
+    *, ticket: Ticket, at: datetime | None = None, order_item: OrderItem | None = None,
+) -> tuple[int, engine.Decision, engine.Facts, OrderItem] | None:
     """Return (rule set version, decision, facts, item) for the ticket, or None without an order."""
     item = order_item or item_for_ticket(ticket)
     if item is None:
@@ -88,7 +92,8 @@ def ticket_decision(*, ticket: Ticket, at: datetime | None = None, order_item=No
 
 # --- proposing and agreeing ----------------------------------------------------------------
 @transaction.atomic
-def resolution_propose(*, ticket: Ticket, actor: User, kind: str, order_item=None) -> Resolution:
+def resolution_propose(*, ticket: Ticket, actor: User | None, kind: str,
+                       order_item: OrderItem | None = None) -> Resolution:
     """Propose the option of `kind` that the policy engine offers for this ticket now."""
     if ticket.state not in OPEN_STATES:
         raise Conflict(_("Resolutions are proposed on open tickets only."), code="not_open")
@@ -115,7 +120,7 @@ def resolution_propose(*, ticket: Ticket, actor: User, kind: str, order_item=Non
     ledger.require_refund_fits(order=order, item=item, amount=option.refund_amount,
                                count_promises=True)
 
-    resolution = Resolution(
+    resolution: Resolution = Resolution(
         ticket=ticket, order_item=item, kind=kind, verdict=option.verdict,
         approval_role=option.approval_role, refund_amount=option.refund_amount,
         compensation_amount=option.compensation_amount, coupon_amount=option.coupon_amount,
@@ -171,7 +176,7 @@ def approval_limit(user: User) -> Decimal | None:
         return Decimal("0")
     if None in limits:
         return None
-    return max(limits)
+    return max(limit for limit in limits if limit is not None)
 
 
 def can_approve(resolution: Resolution, user: User) -> bool:
@@ -369,12 +374,13 @@ def resolution_finish_stalled(*, resolution_id: int) -> Resolution:
     The gateway is asked again with the same idempotency keys, so what it already paid is
     only replayed; the answer is recorded as usual and the reservation never stays behind.
     """
-    resolution = Resolution.objects.select_related("ticket__order", "order_item").get(
-        pk=resolution_id)
+    resolution: Resolution = Resolution.objects.select_related(
+        "ticket__order", "order_item").get(pk=resolution_id)
     if resolution.state != RS.EXECUTING:
         return resolution
-    return _pay_and_record(resolution, _payment_requests(resolution, resolution.ticket.order),
-                           actor=None)
+    order = resolution.ticket.order
+    assert order is not None  # resolutions are proposed on tickets with an order only
+    return _pay_and_record(resolution, _payment_requests(resolution, order), actor=None)
 
 
 @transaction.atomic
@@ -407,7 +413,9 @@ def resolution_complete_manually(*, resolution: Resolution, actor: User, note: s
     resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
         "ticket", "order_item").get(pk=resolution.pk)
     _require(resolution, "complete_manually")
-    order = Order.objects.select_for_update().get(pk=resolution.ticket.order_id)
+    order_id = resolution.ticket.order_id
+    assert order_id is not None  # resolutions are proposed on tickets with an order only
+    order = Order.objects.select_for_update().get(pk=order_id)
     ledger.record_manual(resolution=resolution, order=order,
                          requests=_payment_requests(resolution, order), actor=actor,
                          reference=f"manual:{note}")
@@ -504,7 +512,7 @@ def resolution_transition(*, resolution: Resolution, actor: User, name: str, **p
 @transaction.atomic
 def resolution_review_automatically(*, resolution_id: int) -> Resolution:
     """Hand a resolution whose payment kept failing to manual review (the system acts)."""
-    resolution = Resolution.objects.select_for_update().get(pk=resolution_id)
+    resolution: Resolution = Resolution.objects.select_for_update().get(pk=resolution_id)
     if resolution.state == RS.FAILED:
         resolution.review()
         _save(resolution, actor=None, reason=transition_reason("review", "automatic retries used up"))
@@ -545,7 +553,7 @@ def _tell_about_refusal(resolution: Resolution, reason: str) -> None:
 @transaction.atomic
 def resolution_refer_for_review(*, resolution_id: int, reason: str) -> Resolution:
     """Put an execution the money check refused into manual review and tell who must act."""
-    resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
+    resolution: Resolution = Resolution.objects.select_for_update(of=("self",)).select_related(
         "ticket__assignee").get(pk=resolution_id)
     if can_proceed(resolution.refer_for_review):
         resolution.refer_for_review(reason=reason)
@@ -562,13 +570,17 @@ def resolution_execute_for_worker(*, resolution_id: int) -> str:
     resolution as it is (nothing may change it), so they are only notified. Any other
     refusal means someone acted on the resolution meanwhile. Return what happened.
     """
+    # The state field's class is untyped in django-fsm-2 under Python 3.11: its values are str.
+    state: str
     try:
-        return resolution_execute(resolution_id=resolution_id).state
+        state = resolution_execute(resolution_id=resolution_id).state
+        return state
     except Conflict as refusal:
         if refusal.code in REFERRED_REFUSALS:
             try:
-                return resolution_refer_for_review(resolution_id=resolution_id,
-                                                   reason=refusal.message).state
+                state = resolution_refer_for_review(resolution_id=resolution_id,
+                                                    reason=refusal.message).state
+                return state
             except Conflict as frozen:  # held meanwhile: it cannot move, so only tell
                 refusal = frozen
         if refusal.code == "legal_hold":

@@ -31,7 +31,8 @@ EXECUTION_STALLED_AFTER = timedelta(minutes=15)
 
 def retry_delay(attempts: int) -> timedelta:
     """Return how long to wait after the `attempts`-th failed attempt."""
-    return FIRST_RETRY_AFTER * (2 ** max(attempts - 1, 0))
+    doublings: int = 2 ** max(attempts - 1, 0)  # int ** int is typed Any: it may be a float
+    return FIRST_RETRY_AFTER * doublings
 
 
 def retry_failed_payments(*, now: datetime) -> int:

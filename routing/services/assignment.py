@@ -9,13 +9,16 @@ the team queue.
 
 import functools
 import json
+from collections.abc import Sized
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connections
 
 from core.models.roles import WORKING_ROLES
+from core.models.user import User
 from routing.models import AgentProfile, RoutingRule, split_keywords
 from routing.services.config import RoutingConfig, routing_config
 from tickets.models import OPEN_STATES, Category, Team, Ticket
@@ -95,18 +98,20 @@ def route(*, subject: str, description: str, category: str, channel: str, tier: 
                   skill=routed.skill, rules=routed.rules, config=config)
 
 
-def pick_agent(*, team: Team, skill: str = ""):
+def pick_agent(*, team: Team, skill: str = "") -> User | None:
     """Return the least-loaded available member of the team with the skill and free capacity."""
     users = get_user_model().objects
     sql = _candidates_sql(connections[users.db].vendor)
     for member in users.raw(sql, _candidates_params(team)):
-        skills = member.profile_skills
+        # The statement adds the profile's columns and the open-ticket count to each user.
+        row: Any = member
+        skills = row.profile_skills
         if isinstance(skills, str):  # JSON as text, depending on the database driver
             skills = json.loads(skills)
-        if member.profile_id is not None and not member.profile_available:
+        if row.profile_id is not None and not row.profile_available:
             continue
-        capacity = member.profile_capacity if member.profile_id is not None else DEFAULT_CAPACITY
-        if member.open_tickets >= capacity:  # counted up to the capacity at most
+        capacity = row.profile_capacity if row.profile_id is not None else DEFAULT_CAPACITY
+        if row.open_tickets >= capacity:  # counted up to the capacity at most
             continue
         if skill and skill not in (skills or []):
             continue
@@ -150,9 +155,9 @@ def _candidates_sql(vendor: str) -> str:
     """  # noqa: S608 - table names from the models' metadata; every value is a parameter
 
 
-def _candidates_params(team: Team) -> list:
+def _candidates_params(team: Team) -> list[object]:
     return [*OPEN_STATES, team.pk, *WORKING_ROLES]
 
 
-def _placeholders(values) -> str:
+def _placeholders(values: Sized) -> str:
     return ", ".join(["%s"] * len(values))

@@ -10,13 +10,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import NoReturn, Protocol
 
 import chinese_calendar
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
-from sla.models import SlaClock
+from sla.models import SlaClock, SlaPolicy
 from tickets.models import ComplaintLevel
 
 logger = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 FIRST_RESPONSE = timedelta(hours=2)  # 2 h without a response triggers a reminder [004]
 CUSTOMER_UPDATE_INTERVAL = timedelta(hours=8)  # progress update every 8 h [004]
 ESCALATE_AFTER = timedelta(hours=48)  # unresolved after 48 h: priority raised [000]
-RESOLUTION_BY_LEVEL = {
+RESOLUTION_BY_LEVEL: dict[str, timedelta] = {  # keyed by the stored level
     ComplaintLevel.L1: timedelta(hours=24),  # closed within 24 h [001]
     ComplaintLevel.L2: timedelta(hours=48),  # written reply within 48 h [001]
     ComplaintLevel.L3: timedelta(hours=72),  # reported to management within 72 h [001]
@@ -60,22 +60,29 @@ def default_terms(complaint_level: str) -> Terms:
     )
 
 
-def _no_config_source() -> Any:
+class PolicySource(Protocol):
+    """What the SLA reads from the configuration kept in memory (routing.services.config)."""
+
+    def sla_policy(self, *, priority: int, complaint_level: str) -> SlaPolicy | None: ...
+
+
+def _no_config_source() -> NoReturn:
     raise ImproperlyConfigured("No configuration source: add the routing app to INSTALLED_APPS.")
 
 
 # The SLA policies are kept in memory with the routing rules (routing.services.config, one
 # version row for both, so an intake reads its configuration once). Routing sits above sla,
 # so it hands its reader over at start-up (RoutingConfig.ready).
-_config_source: Callable[[], Any] = _no_config_source
+_config_source: Callable[[], PolicySource] = _no_config_source
 
 
-def use_config_source(source: Callable[[], Any]) -> None:
+def use_config_source(source: Callable[[], PolicySource]) -> None:
     global _config_source
     _config_source = source
 
 
-def terms_for(*, priority: int, complaint_level: str, config=None) -> Terms:
+def terms_for(*, priority: int, complaint_level: str,
+              config: PolicySource | None = None) -> Terms:
     """Return the SLA terms for a priority and level: its policy row, or the defaults.
 
     The policies come from the configuration kept in memory (one version read, see
@@ -86,7 +93,7 @@ def terms_for(*, priority: int, complaint_level: str, config=None) -> Terms:
         config.sla_policy(priority=priority, complaint_level=complaint_level), complaint_level)
 
 
-def terms_of_policy(policy, complaint_level: str) -> Terms:
+def terms_of_policy(policy: SlaPolicy | None, complaint_level: str) -> Terms:
     """Return the terms an SLA policy row sets; the defaults where there is no row."""
     if policy is None:
         return default_terms(complaint_level)
@@ -104,7 +111,8 @@ def terms_of_policy(policy, complaint_level: str) -> Terms:
 def is_working_day(day: date) -> bool:
     """Return True on a Chinese working day (make-up days included, holidays excluded)."""
     try:
-        return chinese_calendar.is_workday(day)
+        working: bool = chinese_calendar.is_workday(day)  # the package ships no types
+        return working
     except NotImplementedError:
         # The package knows the years the State Council has published; beyond them, fall
         # back to Monday to Friday rather than stop the clock.

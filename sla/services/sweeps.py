@@ -10,16 +10,19 @@ services of `sla.services.sweep_writes` and the outbox's.
 
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import QuerySet, Value
+from django.db.models import Model, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.models.roles import Role
+from core.models.user import User
 from notifications.services import delivery as notifications
 from sla.models import CustomerUpdateClock, SlaPolicy
 from sla.services import calendar as sla
@@ -30,13 +33,15 @@ from tickets.services import ticket_close_automatically
 logger = logging.getLogger(__name__)
 BATCH = 500
 MAJOR_LEVELS = (ComplaintLevel.L2, ComplaintLevel.L3, ComplaintLevel.SPECIAL)
+_Row = TypeVar("_Row", bound=Model)
 
 
-def _supervisors():
+def _supervisors() -> list[User]:
     return list(get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True))
 
 
-def _each_due_batch(due: QuerySet, order_by: str, handle) -> int:
+def _each_due_batch(due: QuerySet[_Row], order_by: str,
+                    handle: Callable[[list[_Row]], None]) -> int:
     """Hand the due rows to `handle` a batch at a time; return how many were handled.
 
     Each batch is read in the order of its due-time index (ORDER BY … LIMIT, so PostgreSQL
@@ -64,7 +69,7 @@ def _each_due_batch(due: QuerySet, order_by: str, handle) -> int:
         after = (getattr(rows[-1], order_by), rows[-1].pk)
 
 
-def _team_leads(team_id: int, cache: dict) -> list:
+def _team_leads(team_id: int, cache: dict[int, list[User]]) -> list[User]:
     """Return the team's senior agents, who lead its queue (looked up once per sweep)."""
     if team_id not in cache:
         cache[team_id] = list(get_user_model().objects.filter(
@@ -72,14 +77,15 @@ def _team_leads(team_id: int, cache: dict) -> list:
     return cache[team_id]
 
 
-def _team_members(team_id: int, cache: dict) -> list:
+def _team_members(team_id: int, cache: dict[int, list[User]]) -> list[User]:
     """Return the team's active members (looked up once per sweep)."""
     if team_id not in cache:
         cache[team_id] = list(get_user_model().objects.filter(teams=team_id, is_active=True))
     return cache[team_id]
 
 
-def _terms(priority: int, complaint_level: str, cache: dict) -> sla.Terms:
+def _terms(priority: int, complaint_level: str,
+           cache: dict[tuple[int, str], sla.Terms]) -> sla.Terms:
     """Return the SLA terms for a priority and level (read once per sweep, not per ticket)."""
     if (priority, complaint_level) not in cache:
         cache[priority, complaint_level] = sla.terms_for(priority=priority,
@@ -93,15 +99,16 @@ def remind_first_response(*, now: datetime) -> int:
     An unassigned ticket reminds its whole team; major complaints are copied to the
     supervisors [004].
     """
-    supervisors = None
-    leads: dict[int, list] = {}
-    members: dict[int, list] = {}
+    supervisors: list[User] | None = None
+    leads: dict[int, list[User]] = {}
+    members: dict[int, list[User]] = {}
 
     def handle(tickets: list[Ticket]) -> None:
         nonlocal supervisors
         reminders = []
         for ticket in tickets:
-            if ticket.assignee_id:
+            recipients: list[User]
+            if ticket.assignee is not None:  # no query without an assignee id
                 recipients = [ticket.assignee]
                 if ticket.team_id:
                     recipients += _team_leads(ticket.team_id, leads)
@@ -159,7 +166,7 @@ def raise_priority_of_unresolved(*, now: datetime) -> int:
     """Raise by one the priority of tickets unresolved past their policy's limit (48 h) [000]."""
     limits = {(p.priority, p.complaint_level): timedelta(minutes=p.escalate_after_minutes)
               for p in SlaPolicy.objects.all()}
-    terms_cache: dict = {}
+    terms_cache: dict[tuple[int, str], sla.Terms] = {}
 
     def handle(tickets: list[Ticket]) -> None:
         for ticket in tickets:
@@ -195,7 +202,7 @@ def send_customer_updates(*, now: datetime) -> int:
     Walks the narrow CustomerUpdateClock table (see its docstring for why it is apart from
     the ticket). Tickets waiting on the customer are skipped and keep their due time.
     """
-    terms_cache: dict = {}
+    terms_cache: dict[tuple[int, str], sla.Terms] = {}
 
     def handle(clocks: list[CustomerUpdateClock]) -> None:
         next_due: dict[datetime, list[int]] = defaultdict(list)

@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sla.models import CustomerUpdateClock
 from sla.services import calendar as sla
+from sla.services.calendar import PolicySource
 from tickets.models import Ticket
 
 
@@ -17,7 +18,8 @@ def customer_update_plan(*, ticket: Ticket, due_at: datetime | None) -> None:
     ticket.update_clock = clock
 
 
-def customer_update_plan_next(*, ticket: Ticket, after: datetime, config=None) -> None:
+def customer_update_plan_next(*, ticket: Ticket, after: datetime,
+                              config: PolicySource | None = None) -> None:
     """Plan the next update one update interval (of the ticket's SLA policy) after `after`.
 
     `config`: the routing configuration in memory (routing.services.config), if the caller

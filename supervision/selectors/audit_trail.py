@@ -8,12 +8,15 @@ whether the hash chains of the ticket, its messages, resolutions and payouts sti
 """
 
 from datetime import datetime
+from typing import Any
 
+from django.db.models import Model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.services import audit_chain
 from core.services.accounts import is_system_user
+from core.services.audit import history_model_of
 from resolutions.models import Payout, PayoutState, Resolution, ResolutionKind
 from shop.models import CONTACT_FIELDS, mask_contact
 from tickets.models import Attachment, ComplaintLevel, Message, Team, Ticket
@@ -168,7 +171,7 @@ def _name_references(entries: list[dict]) -> None:
     """Replace the ids of people and teams in the changes by their names."""
     from django.contrib.auth import get_user_model
 
-    wanted = {"user": set(), "team": set()}
+    wanted: dict[str, set[int]] = {"user": set(), "team": set()}
     for entry in entries:
         for change in entry["changes"]:
             group = ("user" if change["field"] in _USER_FIELDS
@@ -201,11 +204,11 @@ class AuditTrail(list):
     verification: dict
 
 
-def _verify(chains: list[tuple[str, type, list]]) -> dict:
+def _verify(chains: list[tuple[str, type[Model], list[Any]]]) -> dict:
     """{"ok": True} or the first broken row: {"ok": False, "subject_label", "history_id",
     "object_id", "at", "problem"} (see core.services.audit_chain.walk)."""
     for subject, model, records in chains:
-        broken = audit_chain.first_break(model.history.model, records)
+        broken = audit_chain.first_break(history_model_of(model), records)
         if broken is not None:
             return {"ok": False, "subject": subject, "subject_label": str(SUBJECTS[subject]),
                     "history_id": broken.history_id, "object_id": broken.object_id,
@@ -254,13 +257,13 @@ def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTr
                    .select_related("recorded_by").order_by("created_at", "id")):
         amount = str(payout.points) if payout.kind == "points" else f"¥{payout.amount}"
         recorder = payout.recorded_by
-        named = recorder is not None and not is_system_user(recorder)
+        named = recorder if recorder is not None and not is_system_user(recorder) else None
         entries.append({
             "key": f"payout:{payout.pk}",
             "at": payout.paid_at or payout.created_at,
-            "actor": recorder if named else None,
-            "actor_name": str(recorder) if named else _("System"),
-            "actor_id": recorder.pk if named else None,
+            "actor": named,
+            "actor_name": str(named) if named is not None else _("System"),
+            "actor_id": named.pk if named is not None else None,
             "subject": "payout",
             "subject_label": str(SUBJECTS["payout"]),
             "object_id": payout.pk,

@@ -1,12 +1,14 @@
 """Major incidents: group the tickets of one cause and message every affected customer at once."""
 
+from collections.abc import Iterable
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.models.user import User
-from core.services.audit import save_with_history
+from core.services.audit import save_with_history, stamp_history
 from core.services.exceptions import Conflict
 from notifications.models import OutboxChannel
 from notifications.services import delivery as notifications
@@ -28,7 +30,7 @@ def _require_open(incident: Incident) -> None:
 
 @transaction.atomic
 def incident_open(*, actor: User, title: str, kind: str, description: str = "",
-                  tickets=()) -> Incident:
+                  tickets: Iterable[Ticket | int | str] = ()) -> Incident:
     """Open a major incident (outage, group complaint, ...) with the tickets known so far."""
     _require(actor, "supervision.add_incident")
     errors = {}
@@ -47,19 +49,19 @@ def incident_open(*, actor: User, title: str, kind: str, description: str = "",
 
 
 @transaction.atomic
-def incident_add_tickets(*, incident: Incident, actor: User, tickets) -> int:
+def incident_add_tickets(*, incident: Incident, actor: User,
+                         tickets: Iterable[Ticket | int | str]) -> int:
     """Group more tickets under the incident; return how many were new to it."""
     _require(actor, "supervision.change_incident")
     incident = Incident.objects.select_for_update().get(pk=incident.pk)
     _require_open(incident)
-    ids = {ticket.pk if isinstance(ticket, Ticket) else int(ticket) for ticket in tickets}
+    ids = {int(ticket) if isinstance(ticket, int | str) else ticket.pk for ticket in tickets}
     known = set(Ticket.objects.filter(pk__in=ids).values_list("pk", flat=True))
     if known != ids:
         raise ValidationError({"tickets": _("Some of these tickets do not exist.")})
     new = known - set(incident.tickets.filter(pk__in=known).values_list("pk", flat=True))
     if new:
-        incident._history_user = actor
-        incident._change_reason = "incident:add_tickets"
+        stamp_history(incident, actor=actor, reason="incident:add_tickets")
         incident.tickets.add(*sorted(new))
     return len(new)
 
@@ -93,7 +95,7 @@ def incident_notify_customers(*, incident: Incident, actor: User, body: str) -> 
         raise ValidationError({"body": _("Keep the message under %(limit)d characters.")
                                % {"limit": BROADCAST_MAX_LENGTH}})
     # The customer's oldest ticket in the incident names what the message is about.
-    first_ticket = {}
+    first_ticket: dict[int, Ticket] = {}
     for ticket in incident.tickets.select_related("customer").order_by("created_at", "id"):
         first_ticket.setdefault(ticket.customer_id, ticket)
     if not first_ticket:

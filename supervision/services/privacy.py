@@ -33,15 +33,15 @@ def can_reveal_contact(user: User) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REVEAL_PERMISSION))
 
 
-def clean_reveal_reason(reason) -> str:
+def clean_reveal_reason(reason: object) -> str:
     """Return the reason stripped, or raise ValidationError when it is blank or too long."""
-    reason = " ".join(str(reason or "").split())
-    if not reason:
+    cleaned = " ".join(str(reason or "").split())
+    if not cleaned:
         raise ValidationError({"reason": _("Say why you need the full number; it is logged.")})
-    if len(reason) > REVEAL_REASON_MAX_LENGTH:
+    if len(cleaned) > REVEAL_REASON_MAX_LENGTH:
         raise ValidationError({"reason": _("Keep the reason under %(limit)d characters.")
                                % {"limit": REVEAL_REASON_MAX_LENGTH}})
-    return reason
+    return cleaned
 
 
 def customer_contact_reveal(*, actor: User, customer: Customer, reason: str,

@@ -30,8 +30,8 @@ def _create(*, ticket_id: int, source: str, survey: Survey | None = None,
     """Create the review unless the ticket already has one for this reason."""
     if QaReview.objects.filter(ticket_id=ticket_id, source=source).exists():
         return None
-    review = QaReview(ticket_id=ticket_id, source=source, survey=survey, sampled_on=sampled_on,
-                      created_at=timezone.now())
+    review: QaReview = QaReview(ticket_id=ticket_id, source=source, survey=survey,
+                                sampled_on=sampled_on, created_at=timezone.now())
     save_with_history(review, actor=None, reason=f"qa:{source}")
     return review
 

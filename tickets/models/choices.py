@@ -82,7 +82,7 @@ class ComplaintLevel(models.TextChoices):
 
 
 # How far up the ladder a level stands; escalation only ever moves up it.
-COMPLAINT_LEVEL_RANK = {
+COMPLAINT_LEVEL_RANK: dict[str, int] = {
     ComplaintLevel.NONE: 0,
     ComplaintLevel.L1: 1,
     ComplaintLevel.L2: 2,

@@ -29,7 +29,7 @@ ALLOWED_TYPES = {
 MAX_LABEL = 120
 
 
-def clean_label(name: str) -> str:
+def clean_label(name: str | None) -> str:
     """Return a display label for an uploaded file name, or refuse a name that is a path."""
     name = unicodedata.normalize("NFC", name or "").strip()
     if is_unsafe_file_name(name) or name.startswith("."):
@@ -86,10 +86,12 @@ def attachment_add(
         raise ValidationError({"evidence_kind": _("Choose what kind of evidence this is.")})
     if message is not None and message.ticket_id != ticket.pk:
         raise ValidationError({"message": _("The message belongs to another ticket.")})
-    if upload.size > settings.ATTACHMENT_MAX_BYTES:
+    size = upload.size
+    assert size is not None  # an uploaded file (not a stream) always knows its size
+    if size > settings.ATTACHMENT_MAX_BYTES:
         raise ValidationError(
             {"file": _("The file is %(size)s; the limit is %(limit)s.")
-             % {"size": filesizeformat(upload.size),
+             % {"size": filesizeformat(size),
                 "limit": filesizeformat(settings.ATTACHMENT_MAX_BYTES)}}
         )
     label = clean_label(upload.name)
@@ -104,7 +106,7 @@ def attachment_add(
     upload.name = f"upload.{extension}"
     attachment = Attachment(
         ticket=ticket, message=message, evidence_kind=evidence_kind, label=label,
-        content_type=content_type, size=upload.size, sha256=digest.hexdigest(),
+        content_type=content_type, size=size, sha256=digest.hexdigest(),
         uploaded_by=actor,
     )
     try:

@@ -67,7 +67,8 @@ def _find_existing(actor: User, key: str, fingerprint: str) -> Ticket | None:
             _("This Idempotency-Key was already used for a different request."),
             code="idempotency_key_reused",
         )
-    return Ticket.objects.get(pk=existing[1])
+    ticket: Ticket = Ticket.objects.get(pk=existing[1])
+    return ticket
 
 
 def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> tuple[Ticket, bool]:

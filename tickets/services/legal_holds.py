@@ -6,7 +6,7 @@ sweeps and the admin are all refused with the same clear error. Placing and rele
 services with history like every other change.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -42,7 +42,7 @@ _recording_settlement: ContextVar[bool] = ContextVar("recording_settlement", def
 
 
 @contextmanager
-def recording_settlement():
+def recording_settlement() -> Iterator[None]:
     """Let the writes that record an already executed payment through a hold."""
     token = _recording_settlement.set(True)
     try:

@@ -16,7 +16,8 @@ from tickets.services import lifecycle
 from tickets.services.tickets import _require_can_work, _save, transition_reason
 
 
-def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author, at: datetime) -> Message:
+def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author: User | None,
+                 at: datetime) -> Message:
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": _("Write something first.")})

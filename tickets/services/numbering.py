@@ -30,6 +30,7 @@ def next_ticket_number(*, at: datetime) -> str:
             last = 1
         except IntegrityError:
             last = _increment(day)
+            assert last is not None  # the concurrent creation has made the day's row
     return format_ticket_number(day, last)
 
 

@@ -5,6 +5,7 @@ P2 work, tightened for P0/P1 and combined with the complaint levels' deadlines; 
 reasoning is in docs/ROUTING_SLA.md. Supervisors change them in Django admin.
 """
 
+from django.db.migrations.state import StateApps
 from django.utils import timezone
 
 from core.services.audit import initial_history_row
@@ -83,7 +84,7 @@ DEFAULT_ROUTING_RULES = [
 ]
 
 
-def install_defaults(apps) -> None:
+def install_defaults(apps: StateApps) -> None:
     """Create the default teams, SLA policies and routing rules that are missing."""
     sla_policy = apps.get_model("tickets", "SlaPolicy")
     historical_sla = apps.get_model("tickets", "HistoricalSlaPolicy")

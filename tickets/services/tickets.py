@@ -4,13 +4,15 @@ Each service runs in one transaction, checks who may act, calls the state machin
 through save_with_history, so the audit trail always says who did what and why.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
@@ -19,6 +21,7 @@ from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
 from core.services.audit import history_model_of, history_row, save_with_history, write_history
 from core.services.exceptions import Conflict, NotFound
+from shop.models import Customer, Order, OrderItem
 from tickets.models import (
     COMPLAINT_LEVEL_RANK,
     OPEN_STATES,
@@ -40,14 +43,15 @@ from tickets.services import lifecycle
 from tickets.services.numbering import next_ticket_number
 
 # Where each complaint level is handled [001]: L2 by complaint specialists, L3 by risk and
-# legal, special cases by the VIP desk. L1 stays with the frontline team.
-ESCALATION_TEAM_CODES = {
+# legal, special cases by the VIP desk. L1 stays with the frontline team. Keyed by the stored
+# value: a ComplaintLevel is the str it stores.
+ESCALATION_TEAM_CODES: dict[str, str] = {
     ComplaintLevel.L2: "complaints",
     ComplaintLevel.L3: "risk_legal",
     ComplaintLevel.SPECIAL: "vip_desk",
 }
 # Escalated complaints jump the queue ("VIP customers and complaint calls").
-ESCALATION_MIN_PRIORITY = {
+ESCALATION_MIN_PRIORITY: dict[str, int] = {
     ComplaintLevel.L2: Priority.P1,
     ComplaintLevel.L3: Priority.P0,
     ComplaintLevel.SPECIAL: Priority.P1,
@@ -128,22 +132,22 @@ def ticket_create(
     *,
     actor: User,
     channel: str,
-    customer,
+    customer: Customer,
     subject: str,
     description: str = "",
     ticket_type: str = "",
     category: str = "",
     priority: int | None = None,
     complaint_level: str = ComplaintLevel.NONE,
-    order=None,
-    order_item=None,
+    order: Order | None = None,
+    order_item: OrderItem | None = None,
     team: Team | None = None,
     request_reason: str = "",
     item_condition: str = "",
     requested_resolution: str = "",
-    created_at=None,
+    created_at: datetime | None = None,
     auto_assign: bool = True,
-    reported_contact: dict | None = None,
+    reported_contact: dict[str, str] | None = None,
     savepoint: bool = True,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
@@ -166,7 +170,7 @@ def ticket_create(
         tier=customer.tier, priority=Priority.P2 if priority is None else priority,
     )
     config = routed.config
-    ticket = Ticket(
+    ticket: Ticket = Ticket(
         channel=channel,
         customer=customer,
         order=order,
@@ -197,7 +201,7 @@ def ticket_create(
     with transaction.atomic(savepoint=savepoint):
         # The least-loaded agent counts open tickets; the new one is not among them yet.
         agent = None
-        if auto_assign and ticket.team_id:
+        if auto_assign and ticket.team is not None:  # the team set above: no query
             agent = lifecycle.router().pick_agent(team=ticket.team, skill=routed.skill)
         # The day's counter stays locked until COMMIT: take it as late as possible.
         ticket.number = next_ticket_number(at=now)
@@ -236,14 +240,16 @@ def _insert_new_ticket(ticket: Ticket, *, agent: User | None) -> None:
     ticket._creation_values["id"] = ticket.pk
 
 
-def _insert_with_history(obj, *, actor: User | None, reason: str) -> None:
+def _insert_with_history(obj: models.Model, *, actor: User | None, reason: str) -> None:
     """Insert a new object and its first history row, the row written directly (the same
     row save_with_history would write, without simple_history's per-save lookups)."""
-    obj.skip_history_when_saving = True
+    # django-simple-history reads this instance attribute; not every model declares it.
+    history_context: Any = obj
+    history_context.skip_history_when_saving = True
     try:
         obj.save()
     finally:
-        del obj.skip_history_when_saving
+        del history_context.skip_history_when_saving
     write_history([history_row(obj, actor=actor, reason=reason, history_type="+",
                                when=timezone.now())], new_object=True)
 
@@ -314,9 +320,9 @@ class TransitionSpec:
     """How the API and the pages offer a transition: its label and the inputs it needs."""
 
     name: str
-    label: str
+    label: str | Promise
     fields: tuple[str, ...] = ()
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 TRANSITIONS: dict[str, TransitionSpec] = {
@@ -365,10 +371,10 @@ def _shows_open_resolutions(ticket: Ticket) -> bool:
     return any(resolution.is_open() for resolution in loaded)
 
 
-def _refuse_unknown_or_wrong_state(ticket: Ticket, name: str):
+def _refuse_unknown_or_wrong_state(ticket: Ticket, name: str) -> Callable[..., None]:
     if name not in TRANSITIONS:
         raise ValidationError({"name": _("Unknown transition “%(name)s”.") % {"name": name}})
-    method = getattr(ticket, name)
+    method: Callable[..., None] = getattr(ticket, name)
     if not can_proceed(method, check_conditions=False):
         raise Conflict(
             _("“%(transition)s” is not possible while the ticket is %(state)s.")
@@ -553,7 +559,7 @@ def ticket_update_details(*, ticket: Ticket, actor: User, reason: str = "edit", 
 @transaction.atomic
 def ticket_close_automatically(*, ticket_id: int, at: datetime) -> Ticket:
     """Close a resolved ticket nobody objected to (the system acts, so no user is named)."""
-    ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    ticket: Ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
     if ticket.state == TicketState.RESOLVED:
         ticket.close(at=at)
         _save(ticket, actor=None, reason=transition_reason("close", "no objection in time"))

@@ -47,23 +47,27 @@ The content is drawn from a seeded `random.Random`: the same seed against the sa
 database state and clock gives the same data.
 """
 
+import collections.abc
 import queue
 import random
 import secrets
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import accumulate, groupby
 from operator import itemgetter
+from typing import Any, TypeVar
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -107,6 +111,8 @@ from tickets.services.tickets import escalated_priority, escalation_team_code
 
 BULK_REASON = "bulk:create"
 DEFAULT_BATCH_SIZE = 20_000
+
+T = TypeVar("T")
 
 MINUTE = 60
 HOUR = 60 * MINUTE
@@ -221,7 +227,7 @@ class Template:
     category: str
     ticket_type: str
     team: str
-    collaborator: str
+    collaborator: Collaborator
     subject: str
     inbound: tuple[str, ...]
     reply: str
@@ -428,7 +434,15 @@ class PoolOrder:
 
 
 # --- table access ------------------------------------------------------------------------
+Values = dict[str, Any]  # a row being built: attname -> value
+Row = tuple[Any, ...]  # a row as written: the values in the table's column order
+
 HISTORY_FIELDS = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+
+def _column(f: "models.Field[Any, Any]") -> str:
+    assert f.column is not None  # Django calls a field concrete when it has a column
+    return f.column
 
 
 class Table:
@@ -439,9 +453,10 @@ class Table:
     default is left out and gets it from the database.
     """
 
-    def __init__(self, model: type[models.Model], *, skip: Sequence[str] = ()):
+    def __init__(self, model: type[models.Model], *, skip: Collection[str] = ()) -> None:
         self.model = model
-        self.fields, self.defaults = [], {}
+        self.fields: list[models.Field[Any, Any]] = []
+        self.defaults: Values = {}
         for f in model._meta.concrete_fields:
             default = None if f.primary_key else f.get_default()
             if f.attname in skip or hasattr(default, "resolve_expression"):
@@ -449,12 +464,17 @@ class Table:
             self.fields.append(f)
             self.defaults[f.attname] = default
         self.attnames = [f.attname for f in self.fields]
-        self._getter = itemgetter(*self.attnames)
+        # Every table has several columns, so the getter returns a tuple (never one value).
+        self._getter: Callable[[Values], Row] = itemgetter(*self.attnames)
 
-    def new(self) -> dict:
+    @property
+    def columns(self) -> list[str]:
+        return [_column(f) for f in self.fields]
+
+    def new(self) -> Values:
         return self.defaults.copy()
 
-    def row(self, values: dict) -> tuple:
+    def row(self, values: Values) -> Row:
         return self._getter(values)
 
 
@@ -468,7 +488,7 @@ class HistoryTable(Table):
     """
 
     def __init__(self, model: type[models.Model], *, user_id: int,
-                 keep_history_id: bool = False):
+                 keep_history_id: bool = False) -> None:
         self.user_id = user_id
         self.chained = audit_chain.is_chained(model)
         tail = HISTORY_FIELDS + (audit_chain.CHAIN_FIELDS if self.chained else ())
@@ -481,7 +501,7 @@ class HistoryTable(Table):
         self.attnames += tail
         self._tracked = self.attnames[: len(self.attnames) - len(tail)]
 
-    def row_at(self, values: dict, at: datetime) -> tuple:
+    def row_at(self, values: Values, at: datetime) -> Row:
         row = (*self._getter(values), at, BULK_REASON, "+", self.user_id)
         if not self.chained:
             return row
@@ -493,7 +513,7 @@ class HistoryTable(Table):
 class CopyWriter:
     """PostgreSQL through psycopg 3: ids from the sequences, rows through COPY."""
 
-    def __init__(self, conn):
+    def __init__(self, conn: BaseDatabaseWrapper) -> None:
         self.connection = conn
         self._sequences: dict[type[models.Model], str] = {}
         self._types: dict[str, dict[str, int]] = {}
@@ -531,22 +551,23 @@ class CopyWriter:
             )
             return sorted(cursor.fetchone()[0])
 
-    def write(self, table: Table, rows: Iterable[tuple]) -> None:
+    def write(self, table: Table, rows: Iterable[Row]) -> None:
         # Binary COPY: the server reads timestamps and numbers as they are stored instead
         # of parsing their text, which is most of its work per row besides the indexes.
         quote = self.connection.ops.quote_name
         db_table = table.model._meta.db_table
-        columns = ", ".join(quote(f.column) for f in table.fields)
+        column_names = table.columns
+        columns = ", ".join(quote(column) for column in column_names)
         sql = f"COPY {quote(db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
         with self.connection.cursor() as cursor:
             types = self._column_types(cursor, db_table)
             with cursor.cursor.copy(sql) as copy:
-                copy.set_types([types[f.column] for f in table.fields])
+                copy.set_types([types[column] for column in column_names])
                 write_row = copy.write_row
                 for row in rows:
                     write_row(row)
 
-    def _column_types(self, cursor, db_table: str) -> dict[str, int]:
+    def _column_types(self, cursor: CursorWrapper, db_table: str) -> dict[str, int]:
         """The type oid of each column, as the table has it (binary COPY needs them)."""
         types = self._types.get(db_table)
         if types is None:
@@ -576,7 +597,7 @@ class CopyWriter:
 class InsertWriter:
     """Any other database: ids after the table's highest, rows through executemany."""
 
-    def __init__(self, conn):
+    def __init__(self, conn: BaseDatabaseWrapper) -> None:
         self.connection = conn
         self._taken: dict[str, int] = {}
 
@@ -590,7 +611,7 @@ class InsertWriter:
         table = model._meta.db_table
         with self.connection.cursor() as cursor:
             # Identifiers from the model's metadata, quoted; no user input reaches the SQL.
-            cursor.execute(f"SELECT MAX({quote(model._meta.pk.column)}) FROM {quote(table)}")  # noqa: S608
+            cursor.execute(f"SELECT MAX({quote(_column(model._meta.pk))}) FROM {quote(table)}")  # noqa: S608
             highest = cursor.fetchone()[0] or 0
             if self.connection.vendor == "sqlite":
                 # AUTOINCREMENT never reuses the id of a deleted row; neither do we, so a new
@@ -602,10 +623,10 @@ class InsertWriter:
         self._taken[table] = first + count - 1
         return list(range(first, first + count))
 
-    def write(self, table: Table, rows: Iterable[tuple]) -> None:
+    def write(self, table: Table, rows: Iterable[Row]) -> None:
         conn = self.connection
         quote = conn.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in table.fields)
+        columns = ", ".join(quote(column) for column in table.columns)
         placeholders = ", ".join(["%s"] * len(table.fields))
         table_name = quote(table.model._meta.db_table)
         sql = f"INSERT INTO {table_name} ({columns}) VALUES ({placeholders})"  # noqa: S608
@@ -620,7 +641,7 @@ class InsertWriter:
         """Nothing to do: the planner statistics matter most on PostgreSQL (see CopyWriter)."""
 
 
-def _writer_for(conn):
+def _writer_for(conn: BaseDatabaseWrapper) -> CopyWriter | InsertWriter:
     if conn.vendor == "postgresql":
         with conn.cursor() as cursor:
             if hasattr(cursor.cursor, "copy"):  # psycopg 3; psycopg2 has another COPY API
@@ -633,24 +654,25 @@ def _writer_for(conn):
 class Batch:
     """The rows of one transaction, per table in writing order (parents first)."""
 
-    writes: list[tuple[Table, Iterable[tuple]]]
-    tickets: list[dict] = field(default_factory=list)  # numbered just before writing
+    writes: list[tuple[Table, Iterable[Row]]]
+    tickets: list[Values] = field(default_factory=list)  # numbered just before writing
     counts: dict[str, int] = field(default_factory=dict)
 
 
-_DONE = object()
+# A generator, not just an iterator: closing it runs its clean-up.
+BatchBuilder = collections.abc.Generator[Batch, None, None]
 
 
-def _in_background(build: Callable[[], Iterator[Batch]]) -> Iterator[Batch]:
+def _in_background(build: Callable[[], BatchBuilder]) -> BatchBuilder:
     """Yield the batches `build` makes, building the next while the caller writes one.
 
     At most one finished batch waits, which bounds memory. An error in the builder is
-    raised here; if the caller stops early, the builder stops too.
+    raised here; if the caller stops early, the builder stops too. None marks the end.
     """
-    ready: queue.Queue = queue.Queue(maxsize=1)
+    ready: queue.Queue[Batch | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
-    def put(item) -> bool:
+    def put(item: Batch | BaseException | None) -> bool:
         while not stop.is_set():
             try:
                 ready.put(item, timeout=0.2)
@@ -665,7 +687,7 @@ def _in_background(build: Callable[[], Iterator[Batch]]) -> Iterator[Batch]:
             for batch in batches:
                 if not put(batch):
                     return
-            put(_DONE)
+            put(None)
         except BaseException as exc:  # handed to the caller, who raises it
             put(exc)
         finally:
@@ -674,7 +696,7 @@ def _in_background(build: Callable[[], Iterator[Batch]]) -> Iterator[Batch]:
     worker = threading.Thread(target=work, name="bulk-tickets-builder", daemon=True)
     worker.start()
     try:
-        while (item := ready.get()) is not _DONE:
+        while (item := ready.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -683,7 +705,7 @@ def _in_background(build: Callable[[], Iterator[Batch]]) -> Iterator[Batch]:
         worker.join()
 
 
-def _weighted(mapping: dict) -> tuple[list, list]:
+def _weighted(mapping: Mapping[T, float]) -> tuple[list[T], list[float]]:
     """Population and cumulative weights, so each draw skips summing the weights again."""
     return list(mapping), list(accumulate(mapping.values()))
 
@@ -691,7 +713,8 @@ def _weighted(mapping: dict) -> tuple[list, list]:
 class Generator:
     """Builds and writes one run's rows; see the module docstring for the guarantees."""
 
-    def __init__(self, *, seed: int, now: datetime, batch_size: int, progress=None):
+    def __init__(self, *, seed: int, now: datetime, batch_size: int,
+                 progress: Callable[[int, int], None] | None = None) -> None:
         self.rng = random.Random(seed)  # noqa: S311 -- demo data, reproducible by seed, not secret
         self.seed = seed
         self.now = now
@@ -767,7 +790,8 @@ class Generator:
             workers.filter(groups__name=Role.SUPERVISOR).values_list("pk", flat=True)
         ))
         members = Team.members.through.objects.filter(user_id__in=self.agents)
-        self.team_agents: dict[int, list[int]] = {}
+        # Looked up by a ticket's team, which may be none (then the fallback agents work it).
+        self.team_agents: dict[int | None, list[int]] = {}
         for team_id, user_id in members.order_by("team_id", "user_id").values_list(
             "team_id", "user_id"
         ):
@@ -776,7 +800,7 @@ class Generator:
         self.fallback_agents = supervisors or self.agents
 
     # --- helpers ---------------------------------------------------------------------
-    def _pick(self, weighted: tuple[list, list]):
+    def _pick(self, weighted: tuple[list[T], list[float]]) -> T:
         """One weighted draw; random.choices does the same with more overhead per call."""
         population, cumulative = weighted
         return population[bisect_right(cumulative, self.rng.random() * cumulative[-1])]
@@ -808,21 +832,26 @@ class Generator:
         batch is built inside the transaction that writes it.
         """
         if isinstance(self.writer, CopyWriter):
-            def build() -> Iterator[Batch]:
-                self.ids = CopyWriter(connection)  # this thread's own connection
-                try:
-                    yield from self._build(tickets, customers)
-                finally:
-                    connection.close()
+            self._run_in_background(tickets, customers)
+        else:
+            self._run_in_turn(tickets, customers)
+        self.writer.finish(self.tables)
 
-            with closing(_in_background(build)) as batches:
-                for batch in batches:
-                    with transaction.atomic():
-                        self._write(batch)
-                    self._committed(batch, tickets)
-            self.writer.finish(self.tables)
-            return
+    def _run_in_background(self, tickets: int, customers: int) -> None:
+        def build() -> BatchBuilder:
+            self.ids = CopyWriter(connection)  # this thread's own connection
+            try:
+                yield from self._build(tickets, customers)
+            finally:
+                connection.close()
 
+        with closing(_in_background(build)) as batches:
+            for batch in batches:
+                with transaction.atomic():
+                    self._write(batch)
+                self._committed(batch, tickets)
+
+    def _run_in_turn(self, tickets: int, customers: int) -> None:
         self.ids = self.writer
         batches = self._build(tickets, customers)
         while True:
@@ -832,7 +861,6 @@ class Generator:
                     break
                 self._write(batch)
             self._committed(batch, tickets)
-        self.writer.finish(self.tables)
 
     def _write(self, batch: "Batch") -> None:
         self.writer.begin_batch()
@@ -847,7 +875,7 @@ class Generator:
         if batch.tickets and self.progress:
             self.progress(self.counts["tickets"], total)
 
-    def _build(self, tickets: int, customers: int) -> Iterator["Batch"]:
+    def _build(self, tickets: int, customers: int) -> BatchBuilder:
         for count in self._chunks(customers):
             yield self._pool_batch(count)
         # Sorted by payment time, so a ticket finds the orders paid shortly before it.
@@ -908,7 +936,8 @@ class Generator:
             counts={"customers": len(customers), "orders": len(order_rows)},
         )
 
-    def _order(self, order_id: int, item_id: int, customer_id: int, tier: str):
+    def _order(self, order_id: int, item_id: int, customer_id: int,
+               tier: str) -> tuple[Values, Values, PoolOrder]:
         rng, now = self.rng, self.now_ts
         product = rng.choice(PRODUCTS)
         quantity = 1 if rng.random() < 0.9 else 2
@@ -995,7 +1024,10 @@ class Generator:
         ids = self.ids
         ticket_ids = ids.take_ids(Ticket, len(plan))
         history_ids = ids.take_ids(Ticket.history.model, len(plan))
-        tickets, messages, links, updates = [], [], [], []
+        tickets: list[Values] = []
+        messages: list[Values] = []
+        links: list[tuple[int, int]] = []  # (ticket id, tag id)
+        updates: list[Row] = []
         mask = (1 << _STATE_BITS) - 1
         for entry, ticket_id, history_id in zip(plan, ticket_ids, history_ids, strict=True):
             t = self._ticket(entry >> _STATE_BITS, _STATES[entry & mask], ticket_id, messages,
@@ -1030,7 +1062,7 @@ class Generator:
             counts={"tickets": len(tickets), "messages": len(messages)},
         )
 
-    def _number(self, tickets: list[dict]) -> None:
+    def _number(self, tickets: list[Values]) -> None:
         """Give the tickets their numbers, inside the transaction that writes them.
 
         The tickets are in time order, so each local day is one run of the batch and
@@ -1053,8 +1085,8 @@ class Generator:
             return self.team_ids.get(escalation_team, team_id)
         return team_id
 
-    def _ticket(self, created: int, state: str, ticket_id: int, messages: list, links: list,
-                updates: list):
+    def _ticket(self, created: int, state: TicketState, ticket_id: int, messages: list[Values],
+                links: list[tuple[int, int]], updates: list[Row]) -> Values:
         rng, now = self.rng, self.now_ts
 
         # Who, about what.
@@ -1087,7 +1119,7 @@ class Generator:
         team_id = self._team_id(template.team, escalation_team, routed)
 
         # When things happened; squeezed to fit if the ticket is younger than its story.
-        cancelled_from = None
+        cancelled_from: TicketState | None = None
         if state == TicketState.CANCELLED:
             cancelled_from = self._pick(self.cancelled_from)
         assigned = created + MINUTE + int(rng.random() * 30 * MINUTE)
@@ -1095,8 +1127,12 @@ class Generator:
                                 else 2 * HOUR + int(rng.random() * 6 * HOUR))
         resolved = responded + HOUR + int(rng.random() * 59 * HOUR)
         closed = resolved + HOUR + int(rng.random() * 71 * HOUR)
-        cancelled = {TicketState.NEW: created, TicketState.ASSIGNED: assigned,
-                     TicketState.IN_PROGRESS: responded}.get(cancelled_from, created)
+        # A ticket not cancelled has no step it was cancelled from (None): then `created`.
+        cancelled_after: dict[TicketState | None, int] = {
+            TicketState.NEW: created, TicketState.ASSIGNED: assigned,
+            TicketState.IN_PROGRESS: responded,
+        }
+        cancelled = cancelled_after.get(cancelled_from, created)
         cancelled += 10 * MINUTE + int(rng.random() * 24 * HOUR)
         last = {
             TicketState.NEW: created, TicketState.ASSIGNED: assigned,
@@ -1132,8 +1168,10 @@ class Generator:
         due = sla.due_times(created_at=created_at, terms=terms, paused_seconds=paused_seconds)
 
         # The timeline: the customer's words, the first answer, then a note or the outcome.
-        ticket_messages = [(MessageKind.INBOUND, channel, description, self.channel_account_id,
-                            created)]
+        # (kind, channel, body, author id, timestamp); a ticket nobody works has no author.
+        ticket_messages: list[tuple[MessageKind, str, str, int | None, int]] = [
+            (MessageKind.INBOUND, channel, description, self.channel_account_id, created),
+        ]
         if responded_to:
             body = rng.choice(GREETINGS) + template.reply
             ticket_messages.append((MessageKind.REPLY, channel, body, assignee, responded))
@@ -1141,6 +1179,7 @@ class Generator:
             body = rng.choice(GREETINGS) + RESOLUTION_PREFIX + template.summary
             ticket_messages.append((MessageKind.REPLY, channel, body, assignee, resolved))
         elif state == TicketState.PENDING_CUSTOMER and rng.random() < 0.8:
+            assert paused_at is not None  # every ticket waiting on its customer is paused
             ticket_messages.append((MessageKind.REPLY, channel, rng.choice(WAITING_FOR_CUSTOMER),
                                     assignee, paused_at))
         elif state == TicketState.PENDING_INTERNAL and rng.random() < 0.8:

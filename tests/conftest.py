@@ -45,6 +45,12 @@ def _uploads_in_a_temporary_folder(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture
+def english_messages(settings):
+    """Serve English messages (the default is Chinese), for tests that read error messages."""
+    settings.LANGUAGE_CODE = "en"
+
+
 def _persona(role: str, username: str, **extra):
     user = UserFactory(username=username, **extra)
     user.groups.add(Group.objects.get(name=role))

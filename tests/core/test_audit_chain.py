@@ -27,12 +27,9 @@ from tests.factories import OrderItemFactory
 from tickets import services
 from tickets.models import Message, Ticket, TicketState
 
+pytestmark = pytest.mark.usefixtures("english_messages")
+
 TICKET_HISTORY = "tickets_historicalticket"
-
-
-@pytest.fixture(autouse=True)
-def _english(settings):
-    settings.LANGUAGE_CODE = "en"
 
 
 def verify(*args) -> tuple[bool, str]:

@@ -2,7 +2,6 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from shop.models import Customer
 from tests.factories import MessageFactory, OrderFactory, TicketFactory
@@ -12,11 +11,6 @@ from tickets.models import Ticket, TicketState
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 S = TicketState
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 def intake_payload(**overrides):

@@ -1,8 +1,9 @@
-"""Shared set-up for the money tests: one order, several items and tickets, ready resolutions."""
+"""Builders for the money tests: one order, several items and tickets, ready resolutions.
+
+The rule table and the approval limits they use are fixtures (conftest.py)."""
 
 from decimal import Decimal
 
-from policies.models import ApprovalLimit, PolicyRule
 from resolutions.models import (
     PAYOUT_ACTIVE_STATES,
     Payout,
@@ -13,33 +14,6 @@ from resolutions.models import (
 from shop.models import Order, OrderItem
 from tests.factories import OrderFactory, OrderItemFactory
 from tickets.models import TicketState
-
-
-def money_rules() -> dict[str, PolicyRule]:
-    """A small rule table: refunds of what remains, half refunds, cash and points."""
-    PolicyRule.objects.all().delete()
-    common = {"source": "test", "reasons": ["quality_defect"]}
-    return {
-        "refund": PolicyRule.objects.create(
-            name="Refund", kind="refund_only", priority=40, verdict="allow",
-            refund_rule="item_remaining", **common),
-        "half": PolicyRule.objects.create(
-            name="Half refund", kind="partial_refund", priority=41, verdict="allow",
-            refund_rule="percent_of_item", refund_percent=Decimal("50"), **common),
-        "cash": PolicyRule.objects.create(
-            name="Cash", kind="compensation_cash", priority=42, verdict="needs_approval",
-            approval_role="senior_agent", compensation_min=Decimal("20"), **common),
-        "points": PolicyRule.objects.create(
-            name="Points", kind="compensation_points", priority=43, verdict="allow",
-            points=300, **common),
-    }
-
-
-def approval_limits() -> None:
-    ApprovalLimit.objects.all().delete()
-    for role, amount in [("agent", "50"), ("senior_agent", "2000"), ("supervisor", "20000")]:
-        ApprovalLimit.objects.create(role=role, max_amount=Decimal(amount))
-    ApprovalLimit.objects.create(role="risk_legal", max_amount=None)
 
 
 def order_with_items(*prices: str, paid: str | None = None) -> tuple[Order, list[OrderItem]]:

@@ -23,7 +23,6 @@ from resolutions.services.resolutions import (
 )
 from tests.factories import UserFactory
 from tests.resolutions.money import (
-    approval_limits,
     order_with_items,
     ready_resolution,
     ticket_about,
@@ -31,12 +30,6 @@ from tests.resolutions.money import (
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
-
-
-@pytest.fixture
-def limits(db):
-    """agent 50, senior agent 2000, supervisor 20000, risk/legal without limit; no other rows."""
-    approval_limits()
 
 
 def user_with_roles(username: str, *roles: str):
@@ -53,14 +46,14 @@ def resolution_needing(make_ticket, approval_role: str, *, refund: str = "10.00"
 
 
 # --- approval limits -----------------------------------------------------------------------------
-def test_the_approval_limit_of_each_role_is_its_row(personas, limits):
+def test_the_approval_limit_of_each_role_is_its_row(personas, approval_limits):
     assert approval_limit(personas[Role.AGENT]) == Decimal("50")
     assert approval_limit(personas[Role.SENIOR_AGENT]) == Decimal("2000")
     assert approval_limit(personas[Role.SUPERVISOR]) == Decimal("20000")
     assert approval_limit(personas[Role.RISK_LEGAL]) is None  # an empty row: no limit
 
 
-def test_a_role_without_a_limit_row_may_approve_nothing(personas, limits):
+def test_a_role_without_a_limit_row_may_approve_nothing(personas, approval_limits):
     # No row for complaint specialists and QA: their limit is zero, not "no limit".
     assert approval_limit(personas[Role.COMPLAINT_SPECIALIST]) == Decimal("0")
     assert approval_limit(personas[Role.QA]) == Decimal("0")
@@ -69,7 +62,7 @@ def test_a_role_without_a_limit_row_may_approve_nothing(personas, limits):
     assert approval_limit(personas[Role.SUPERVISOR]) == Decimal("0")
 
 
-def test_someone_with_several_roles_may_approve_up_to_the_largest_limit(limits):
+def test_someone_with_several_roles_may_approve_up_to_the_largest_limit(approval_limits):
     assert approval_limit(user_with_roles("two_hats", Role.AGENT, Role.SENIOR_AGENT)) == Decimal(
         "2000")
     assert approval_limit(user_with_roles("lead", Role.SUPERVISOR, Role.AGENT)) == Decimal(
@@ -78,12 +71,12 @@ def test_someone_with_several_roles_may_approve_up_to_the_largest_limit(limits):
     assert approval_limit(user_with_roles("counsel", Role.AGENT, Role.RISK_LEGAL)) is None
 
 
-def test_a_superuser_has_no_approval_limit(limits):
+def test_a_superuser_has_no_approval_limit(approval_limits):
     assert approval_limit(UserFactory(username="root", is_superuser=True)) is None
 
 
 def test_an_approver_may_approve_exactly_their_limit_and_not_a_cent_more(
-    make_ticket, agent, other_agent, limits
+    make_ticket, agent, other_agent, approval_limits
 ):
     # The amount is refund plus cash compensation plus coupon.
     at_limit = resolution_needing(make_ticket, Role.AGENT, refund="20.00",
@@ -104,7 +97,7 @@ def test_an_approver_may_approve_exactly_their_limit_and_not_a_cent_more(
 
 
 def test_without_a_limit_row_a_role_approves_no_amount_at_all(
-    make_ticket, complaint_specialist, agent, limits
+    make_ticket, complaint_specialist, agent, approval_limits
 ):
     resolution = resolution_needing(make_ticket, Role.COMPLAINT_SPECIALIST, refund="0.01",
                                     proposed_by=agent)
@@ -112,7 +105,7 @@ def test_without_a_limit_row_a_role_approves_no_amount_at_all(
         resolution_services.resolution_approve(resolution=resolution, actor=complaint_specialist)
 
 
-def test_risk_legal_approves_any_amount(make_ticket, agent, risk_officer, limits):
+def test_risk_legal_approves_any_amount(make_ticket, agent, risk_officer, approval_limits):
     resolution = resolution_needing(make_ticket, Role.RISK_LEGAL, refund="49999.00",
                                     proposed_by=agent)
     resolution_services.resolution_approve(resolution=resolution, actor=risk_officer, comment=" 法定赔偿 ")
@@ -124,7 +117,7 @@ def test_risk_legal_approves_any_amount(make_ticket, agent, risk_officer, limits
 
 
 def test_a_rejection_is_not_bounded_by_the_approval_limit(make_ticket, agent, senior_agent,
-                                                          limits):
+                                                          approval_limits):
     # Refusing money is never above anyone's limit: the senior agent (limit 2000) may refuse 5000.
     resolution = resolution_needing(make_ticket, Role.SENIOR_AGENT, refund="5000.00",
                                     proposed_by=agent)
@@ -172,7 +165,7 @@ def test_the_highest_of_several_roles_decides_and_other_roles_do_not_get_in_the_
     assert can_approve(resolution_needing(make_ticket, Role.COMPLAINT_SPECIALIST), both)
 
 
-def test_a_wrong_role_is_refused_naming_the_role_needed(make_ticket, agent, other_agent, limits):
+def test_a_wrong_role_is_refused_naming_the_role_needed(make_ticket, agent, other_agent, approval_limits):
     resolution = resolution_needing(make_ticket, Role.SUPERVISOR, proposed_by=other_agent)
     with pytest.raises(PermissionDenied, match="needs the role Supervisor"):
         resolution_services.resolution_approve(resolution=resolution, actor=agent)
@@ -189,7 +182,7 @@ def test_refusing_one_that_names_no_role_is_for_supervisors_and_a_clean_403(
     assert resolution.state == RS.REJECTED
 
 
-def test_the_proposer_may_not_approve_even_as_a_supervisor(make_ticket, supervisor, limits):
+def test_the_proposer_may_not_approve_even_as_a_supervisor(make_ticket, supervisor, approval_limits):
     resolution = resolution_needing(make_ticket, Role.AGENT, proposed_by=supervisor)
     with pytest.raises(PermissionDenied, match="proposed"):
         resolution_services.resolution_approve(resolution=resolution, actor=supervisor)
@@ -241,7 +234,7 @@ def test_each_person_is_offered_exactly_what_they_may_do(
 
 # --- one entry point: each transition takes its own inputs, trimmed ----------------------------
 def test_the_transitions_record_their_inputs_and_the_actor(make_ticket, agent, senior_agent,
-                                                           limits):
+                                                           approval_limits):
     resolution = resolution_needing(make_ticket, Role.SENIOR_AGENT, state=RS.PROPOSED,
                                     kind="return_refund", refund="80.00", proposed_by=agent)
 

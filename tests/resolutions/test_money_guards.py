@@ -529,17 +529,10 @@ def test_an_automatic_retry_counts_the_attempt_and_a_finished_one_is_refused(mak
 
 
 # --- approval hands the resolution on at commit -------------------------------------------------
-@pytest.fixture
-def inline_tasks(settings):
-    settings.TASKS_RUN_INLINE = True
-
-
 def test_an_approved_refund_is_paid_when_the_approval_commits(
-    make_ticket, agent, senior_agent, inline_tasks, django_capture_on_commit_callbacks
+    make_ticket, agent, senior_agent, inline_tasks, approval_limits,
+    django_capture_on_commit_callbacks
 ):
-    from tests.resolutions.money import approval_limits
-
-    approval_limits()
     _order, (item,) = order_with_items("100.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="60.00",
                                   approval_role="senior_agent", state=RS.ACCEPTED,
@@ -554,11 +547,9 @@ def test_an_approved_refund_is_paid_when_the_approval_commits(
 
 
 def test_an_approved_return_waits_for_the_parcel_and_pays_nothing_yet(
-    make_ticket, agent, senior_agent, inline_tasks, django_capture_on_commit_callbacks
+    make_ticket, agent, senior_agent, inline_tasks, approval_limits,
+    django_capture_on_commit_callbacks
 ):
-    from tests.resolutions.money import approval_limits
-
-    approval_limits()
     _order, (item,) = order_with_items("100.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="60.00",
                                   kind="return_refund", approval_role="senior_agent",
@@ -680,10 +671,7 @@ def test_a_held_resolution_tells_each_person_once_however_often_the_job_is_deliv
     assert not Payout.objects.exists()
 
 
-def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent):
-    from tests.resolutions.money import money_rules
-
-    money_rules()
+def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent, money_rules):
     order, (item,) = order_with_items("100.00")
     order.freight_insured = True
     order.save()

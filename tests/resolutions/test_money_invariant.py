@@ -17,8 +17,6 @@ from resolutions.services import payments
 from resolutions.services.decision_facts import already_refunded
 from resolutions.services.resolutions import approval_limit
 from tests.resolutions.money import (
-    approval_limits,
-    money_rules,
     order_with_items,
     ready_resolution,
     refunded,
@@ -27,16 +25,6 @@ from tests.resolutions.money import (
 
 pytestmark = pytest.mark.django_db
 RS = ResolutionState
-
-
-@pytest.fixture
-def rules(db):
-    return money_rules()
-
-
-@pytest.fixture
-def limits(db):
-    approval_limits()
 
 
 def gateway_that_meanwhile(action):
@@ -84,7 +72,7 @@ def test_an_execution_in_flight_holds_its_refund_so_another_cannot_take_it(
     assert refunded(order=order) == Decimal("300.00")
 
 
-def test_two_tickets_of_one_order_cannot_both_propose_the_full_refund(make_ticket, agent, rules):
+def test_two_tickets_of_one_order_cannot_both_propose_the_full_refund(make_ticket, agent, money_rules):
     order, (item,) = order_with_items("199.00")
     resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                 kind="partial_refund")  # promises 99.50 of the item
@@ -98,7 +86,7 @@ def test_two_tickets_of_one_order_cannot_both_propose_the_full_refund(make_ticke
     assert order.payouts.count() == 0
 
 
-def test_a_cancelled_proposal_frees_what_it_promised(make_ticket, agent, rules):
+def test_a_cancelled_proposal_frees_what_it_promised(make_ticket, agent, money_rules):
     _order, (item,) = order_with_items("199.00")
     first = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
                                         kind="refund_only")
@@ -110,7 +98,7 @@ def test_a_cancelled_proposal_frees_what_it_promised(make_ticket, agent, rules):
     assert second.refund_amount == Decimal("199.00")
 
 
-def test_each_item_is_bounded_by_its_own_paid_amount(make_ticket, agent, rules):
+def test_each_item_is_bounded_by_its_own_paid_amount(make_ticket, agent, money_rules):
     order, (cheap, _dear) = order_with_items("50.00", "250.00")
     first = ready_resolution(ticket_about(make_ticket, cheap), refund="50.00")
     second = ready_resolution(ticket_about(make_ticket, cheap), refund="30.00")
@@ -122,7 +110,7 @@ def test_each_item_is_bounded_by_its_own_paid_amount(make_ticket, agent, rules):
     assert refunded(order=order) == refunded(item=cheap) == Decimal("50.00")
 
 
-def test_proposals_on_one_item_may_not_promise_more_than_it_was_paid(make_ticket, agent, rules):
+def test_proposals_on_one_item_may_not_promise_more_than_it_was_paid(make_ticket, agent, money_rules):
     order, (cheap, dear) = order_with_items("50.00", "250.00")
     resolution_services.resolution_propose(ticket=ticket_about(make_ticket, cheap), actor=agent,
                                 kind="partial_refund")  # promises 25 of the item's 50
@@ -280,7 +268,7 @@ def manual_review_resolution(make_ticket, item, **amounts):
                                   attempts=1, **amounts)
 
 
-def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, agent, rules):
+def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, agent, money_rules):
     order, (item,) = order_with_items("150.00")
     resolution = manual_review_resolution(make_ticket, item, refund="150.00", points=300)
 
@@ -306,7 +294,7 @@ def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, 
 
 
 def test_a_manual_settlement_needs_the_approvers_rights_and_limit(
-    make_ticket, agent, senior_agent, supervisor, limits
+    make_ticket, agent, senior_agent, supervisor, approval_limits
 ):
     _order, (item,) = order_with_items("3000.00")
     resolution = manual_review_resolution(make_ticket, item, refund="3000.00",
@@ -324,7 +312,7 @@ def test_a_manual_settlement_needs_the_approvers_rights_and_limit(
 
 # --- issue 9: who may do what ---------------------------------------------------------------
 def test_supervisors_cannot_approve_what_is_reserved_to_risk_legal(
-    make_ticket, agent, supervisor, risk_officer, limits
+    make_ticket, agent, supervisor, risk_officer, approval_limits
 ):
     _order, (item,) = order_with_items("120.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="120.00",
@@ -338,7 +326,7 @@ def test_supervisors_cannot_approve_what_is_reserved_to_risk_legal(
     assert resolution.approved_by == risk_officer
 
 
-def test_rejecting_needs_approver_rights(make_ticket, agent, other_agent, senior_agent, limits):
+def test_rejecting_needs_approver_rights(make_ticket, agent, other_agent, senior_agent, approval_limits):
     _order, (item,) = order_with_items("120.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="120.00",
                                   approval_role="senior_agent", state=RS.ACCEPTED,
@@ -363,7 +351,7 @@ def test_retrying_needs_the_right_to_work_the_ticket(make_ticket, agent, other_a
 
 
 def test_a_role_without_an_approval_limit_row_may_approve_nothing(
-    make_ticket, agent, complaint_specialist, limits
+    make_ticket, agent, complaint_specialist, approval_limits
 ):
     _order, (item,) = order_with_items("10.00")
     resolution = ready_resolution(ticket_about(make_ticket, item), refund="10.00",
@@ -393,7 +381,7 @@ def test_the_audit_trail_shows_what_was_paid_not_what_was_released(make_ticket, 
 
 
 def test_the_api_refuses_a_proposal_promising_money_already_promised_with_a_clear_409(
-    make_ticket, agent, rules
+    make_ticket, agent, money_rules
 ):
     from django.urls import reverse
     from rest_framework.test import APIClient

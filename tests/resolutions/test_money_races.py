@@ -17,7 +17,6 @@ from resolutions import services as resolution_services
 from resolutions.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
 from tests.concurrency import run_together
 from tests.resolutions.money import (
-    money_rules,
     order_with_items,
     ready_resolution,
     refunded,
@@ -105,8 +104,8 @@ def test_every_path_races_for_the_same_money_and_the_order_is_never_over_refunde
     assert not Payout.objects.filter(state=PayoutState.RESERVED).exists()
 
 
-def test_eight_parallel_proposals_on_one_item_promise_its_money_once(make_ticket, agent):
-    money_rules()
+def test_eight_parallel_proposals_on_one_item_promise_its_money_once(make_ticket, agent,
+                                                                      money_rules):
     _order, (item,) = order_with_items("199.00")
     tickets = [ticket_about(make_ticket, item) for _ in range(8)]
 

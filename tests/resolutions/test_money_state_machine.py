@@ -32,8 +32,6 @@ from resolutions import services as resolution_services
 from resolutions import tasks
 from resolutions.models import Payout, PayoutKind, PayoutState, Resolution, ResolutionState
 from tests.resolutions.money import (
-    approval_limits,
-    money_rules,
     order_with_items,
     ready_resolution,
     refunded,
@@ -203,10 +201,8 @@ class OrderMoney(RuleBasedStateMachine):
 
 
 def test_no_interleaving_of_money_steps_refunds_more_than_was_paid(
-    make_ticket, agent, supervisor, team
+    make_ticket, agent, supervisor, team, money_rules, approval_limits
 ):
-    money_rules()
-    approval_limits()
     OrderMoney.people = {"agent": agent, "supervisor": supervisor}
     OrderMoney.make_ticket = staticmethod(make_ticket)
     OrderMoney.reached = Counter()

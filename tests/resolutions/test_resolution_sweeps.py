@@ -16,13 +16,8 @@ from tickets import services
 from tickets.models import TicketState
 
 # Real commits: executions are queued after commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("inline_tasks")]
 RS = ResolutionState
-
-
-@pytest.fixture(autouse=True)
-def _inline_tasks(settings):
-    settings.TASKS_RUN_INLINE = True
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from core.services.exceptions import Conflict
-from policies.models import ApprovalLimit, PolicyRule
+from policies.models import PolicyRule
 from resolutions import services as resolution_services
 from resolutions.models import Payout, Resolution, ResolutionState, SimulatedGatewayRecord
 from tests.factories import OrderItemFactory
@@ -18,14 +18,9 @@ from tickets import services
 from tickets.models import TicketState
 
 # Real commits: approval and receipt queue the execution to run after commit, as in production.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("inline_tasks")]
 
 RS = ResolutionState
-
-
-@pytest.fixture(autouse=True)
-def _inline_tasks(settings):
-    settings.TASKS_RUN_INLINE = True
 
 
 @pytest.fixture
@@ -51,14 +46,6 @@ def rules(db):
         "deny_exchange": PolicyRule.objects.create(
             name="No exchange", kind="exchange", priority=10, verdict="deny", **common),
     }
-
-
-@pytest.fixture
-def limits(db):
-    ApprovalLimit.objects.all().delete()
-    for role, amount in [("agent", "50"), ("senior_agent", "2000"), ("supervisor", "20000")]:
-        ApprovalLimit.objects.create(role=role, max_amount=Decimal(amount))
-    ApprovalLimit.objects.create(role="risk_legal", max_amount=None)
 
 
 def ticket_for(make_ticket, price="299.00"):
@@ -123,7 +110,7 @@ def test_small_refunds_run_without_an_agent(make_ticket, agent, rules):
                        "transition:complete"]
 
 
-def test_maker_checker_the_proposer_cannot_approve(make_ticket, senior_agent, rules, limits,
+def test_maker_checker_the_proposer_cannot_approve(make_ticket, senior_agent, rules, approval_limits,
                                                    team):
     ticket = make_ticket_for_senior(make_ticket, senior_agent)
     resolution = resolution_services.resolution_propose(ticket=ticket, actor=senior_agent, kind="refund_only")
@@ -143,7 +130,7 @@ def make_ticket_for_senior(make_ticket, senior_agent):
 
 
 def test_a_role_below_the_approving_role_cannot_approve(make_ticket, agent, other_agent, rules,
-                                                        limits):
+                                                        approval_limits):
     ticket = ticket_for(make_ticket)
     resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
     resolution_services.resolution_accept(resolution=resolution, actor=agent)
@@ -152,7 +139,7 @@ def test_a_role_below_the_approving_role_cannot_approve(make_ticket, agent, othe
         resolution_services.resolution_approve(resolution=resolution, actor=other_agent)
 
 
-def test_approval_limits_hold(make_ticket, agent, senior_agent, supervisor, rules, limits):
+def test_approval_limits_hold(make_ticket, agent, senior_agent, supervisor, rules, approval_limits):
     ticket = ticket_for(make_ticket, price="2999.00")
     resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
     resolution_services.resolution_accept(resolution=resolution, actor=agent)
@@ -166,7 +153,7 @@ def test_approval_limits_hold(make_ticket, agent, senior_agent, supervisor, rule
     assert resolution.approved_by == supervisor
 
 
-def test_a_double_execution_pays_once(make_ticket, agent, supervisor, rules, limits):
+def test_a_double_execution_pays_once(make_ticket, agent, supervisor, rules, approval_limits):
     ticket = ticket_for(make_ticket)
     resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
     resolution_services.resolution_accept(resolution=resolution, actor=agent)
@@ -193,7 +180,7 @@ def test_a_retry_with_the_same_key_is_not_paid_again():
 
 
 def test_a_failed_payment_goes_to_manual_review_and_a_retry_pays_once(
-    make_ticket, agent, supervisor, rules, limits, settings
+    make_ticket, agent, supervisor, rules, approval_limits, settings
 ):
     ticket = ticket_for(make_ticket)
     settings.SIMULATED_GATEWAY_FAILURES = {ticket.order.number}
@@ -269,7 +256,7 @@ def test_an_open_resolution_blocks_resolving_the_ticket(make_ticket, agent, rule
 
 
 def test_cancel_and_reject_need_a_reason_and_the_right_people(make_ticket, agent, other_agent,
-                                                              supervisor, rules, limits):
+                                                              supervisor, rules, approval_limits):
     ticket = ticket_for(make_ticket)
     resolution = resolution_services.resolution_propose(ticket=ticket, actor=agent, kind="refund_only")
 
@@ -306,7 +293,7 @@ def test_options_endpoint_returns_the_decision_for_the_ticket(make_ticket, agent
 
 
 def test_resolutions_through_the_api_with_the_same_refusals_as_tickets(
-    make_ticket, agent, supervisor, rules, limits
+    make_ticket, agent, supervisor, rules, approval_limits
 ):
     ticket = ticket_for(make_ticket)
     url = reverse("ticket-resolutions", args=[ticket.number])

@@ -74,7 +74,7 @@ MUTATION_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cs_mutation
 mutation: setup-dev
 	rm -rf mutants
 	DATABASE_URL=$(MUTATION_DATABASE_URL) $(VENV)/bin/pytest -p no:cacheprovider -q --reuse-db --create-db \
-		tests/cs_console/test_roles.py
+		tests/core/test_roles.py
 	DEBUG=true DATABASE_URL=$(MUTATION_DATABASE_URL) $(VENV)/bin/mutmut run --max-children 1
 	$(VENV)/bin/mutmut results
 

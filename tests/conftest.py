@@ -1,7 +1,11 @@
-"""Shared fixtures: named personas, one per role, as the demo data creates them."""
+"""Shared fixtures: named personas, one per role, as the demo data creates them.
+
+Tests mirror the apps (tests/<app>/); fixtures used by one app's tests live in that folder's
+conftest.py, fixtures used across apps here."""
 
 import pytest
 from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
 
 from core.models.roles import Role
 from tests.factories import TeamFactory, TicketFactory, UserFactory
@@ -43,6 +47,24 @@ def _fast_password_hashing(settings):
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     """Keep evidence files written by tests out of the project's media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def api():
+    """Return an API client nobody is signed in to; tests authenticate it as they need."""
+    return APIClient()
+
+
+@pytest.fixture
+def inline_tasks(settings):
+    """Run queued tasks in the process at commit, as the worker would run them later."""
+    settings.TASKS_RUN_INLINE = True
+
+
+@pytest.fixture
+def english_messages(settings):
+    """Serve English messages (the default is Chinese), for tests that read error messages."""
+    settings.LANGUAGE_CODE = "en"
 
 
 def _persona(role: str, username: str, **extra):

@@ -1,7 +1,7 @@
 """One builder of the engine's facts: a ticket, the simulator form and the API agree.
 
 No database: tickets and orders here are unsaved model instances. The facts read from the
-database (history, evidence, the rule set's version) are in tests/tickets/test_decision_facts.py.
+database (history, evidence, the rule set's version) are in tests/resolutions/test_decision_facts.py.
 """
 
 from datetime import UTC, datetime, timedelta

@@ -2,6 +2,5 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _english_messages(settings):
+def _english_messages(english_messages):
     """Ticket tests read error messages, so they ask for English ones."""
-    settings.LANGUAGE_CODE = "en"

@@ -19,11 +19,6 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.fixture
-def api():
-    return APIClient()
-
-
-@pytest.fixture
 def channel_gateway(db):
     return integration_account(username="app_gateway", integration=Integration.CHANNEL)
 

@@ -2,7 +2,6 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from core.services.exceptions import NotFound
 from tests.factories import TicketFactory
@@ -14,11 +13,6 @@ pytestmark = pytest.mark.django_db
 S = TicketState
 HTMX = {"HTTP_HX_REQUEST": "true"}
 MISSING = "CS20990101-999999"
-
-
-@pytest.fixture
-def api():
-    return APIClient()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ race-free because every history row is written after the INSERT, UPDATE or DELET
 object's row, in the same transaction; that statement holds the object row's lock until
 COMMIT, so a second writer of the same object waits, and (READ COMMITTED) then reads the
 first writer's committed history row as its previous one. Bulk history writes (the SLA
-sweeps) lock their rows first too. tests/cs_console/test_audit_chain.py checks it with two
+sweeps) lock their rows first too. tests/core/test_audit_chain.py checks it with two
 connections on PostgreSQL.
 
 Content: every concrete field of the history row except `history_id` and the chain fields,

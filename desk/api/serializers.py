@@ -157,7 +157,7 @@ class TicketDetailSerializer(TicketListSerializer):
 # instance it serialises, which costs more than all the rest of an intake's Python. A ticket
 # intake has just opened has a fixed, simple shape: no tags, no attachments, at most its
 # opening message. opened_ticket_data() returns exactly what the serializer would return
-# for it; tests/tickets/test_intake_cost.py compares the two key for key.
+# for it; tests/desk/test_intake_cost.py compares the two key for key.
 _DATETIME = serializers.DateTimeField()  # its ISO 8601 output, in the current time zone
 
 

@@ -162,6 +162,19 @@ SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Off unless asked for: they are only right once every address of the site is served over
+# HTTPS, and HSTS cannot be taken back from browsers that have seen it. docs/operations.md
+# gives the production values.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy the request arrives as plain HTTP; the header the proxy sets
+# (e.g. X-Forwarded-Proto) says whether the client used HTTPS. Name it only when the proxy
+# always sets or strips that header, or clients could claim HTTPS themselves.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
 # --- REST API.
 REST_FRAMEWORK = {
@@ -184,6 +197,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Stable names for choice sets that several serializers share, or whose field names
+    # (kind, state, category) mean different sets in different places; without them the
+    # generator appends a hash to the name, which changes when the choices do.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStateEnum": "tickets.models.choices.TicketState",
+        "TicketCategoryEnum": "tickets.models.choices.Category",
+        "RequestReasonEnum": "tickets.models.choices.RequestReason",
+        "MessageKindEnum": "tickets.models.timeline.MessageKind",
+        "EvidenceKindEnum": "tickets.models.timeline.EvidenceKind",
+        "ResolutionKindEnum": "policies.models.ResolutionKind",
+        "CustomerTierEnum": "shop.models.CustomerTier",
+        "ProductCategoryEnum": "shop.models.ProductCategory",
+    },
 }
 
 # --- Background jobs (django-q2): the ORM broker needs no extra service; Redis when configured.

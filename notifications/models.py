@@ -123,5 +123,14 @@ class OutboxMessage(models.Model):
         return self.address
 
     @property
+    def idempotency_key(self) -> str:
+        """Return the key a delivery backend hands the provider: the same on every attempt.
+
+        Delivery is at least once (a worker can die after the provider accepted a message and
+        before the row is marked sent), so the provider is told which sends are one message.
+        """
+        return self.dedupe_key or f"outbox:{self.pk}"
+
+    @property
     def is_unread(self) -> bool:
         return self.read_at is None

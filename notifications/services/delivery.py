@@ -4,8 +4,14 @@
 reads is exactly what went out. Delivery runs after the transaction commits, through the
 backend configured for the channel (settings.OUTBOX_BACKENDS), and is retried with
 back-off by the `deliver_pending` sweep. Internal notifications are read in the console.
+
+Delivery is at least once: a worker that dies after the provider accepted a message but
+before the row is marked sent sends it again on the next sweep. Every backend therefore
+hands the provider the row's idempotency key (its dedupe key, or "outbox:<id>"), the same on
+every attempt, so a provider that honours it sends the message once.
 """
 
+import hashlib
 import logging
 import re
 from collections import Counter
@@ -13,9 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.http import Http404
@@ -263,24 +270,43 @@ def notify(*, template: str, channel: str, ticket: Ticket | None = None,
 # --- Delivery ------------------------------------------------------------------------------
 class Backend(Protocol):
     def send(self, message: OutboxMessage) -> None:
-        """Send the message; raise to report a failure (it is retried later)."""
+        """Send the message with message.idempotency_key as the provider's idempotency key.
+
+        Raise to report a failure (it is retried later, with the same key).
+        """
 
 
 class LoggingBackend:
-    """Write the message to the "cs_console.outbox" log instead of sending it."""
+    """Write the message, with its idempotency key, to the "cs_console.outbox" log."""
 
     def send(self, message: OutboxMessage) -> None:
         logger.info(
-            "outbox %s: %s to %s [%s] %s", message.pk, message.channel, message.masked_address,
-            message.template, message.body,
+            "outbox %s (key %s): %s to %s [%s] %s", message.pk, message.idempotency_key,
+            message.channel, message.masked_address, message.template, message.body,
         )
 
 
+def email_message_id(idempotency_key: str) -> str:
+    """Return a Message-ID that is the same for every attempt to send one message."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    # The public host, not the worker's: a retry from another machine keeps the same id.
+    domain = urlsplit(settings.PUBLIC_BASE_URL).hostname or "localhost"
+    return f"<outbox.{digest}@{domain}>"
+
+
 class EmailBackend:
-    """Send the message with Django's configured e-mail backend."""
+    """Send the message with Django's configured e-mail backend.
+
+    The key goes out as an Idempotency-Key header (for e-mail APIs that deduplicate on it)
+    and as a stable Message-ID, by which mail servers and clients recognise a repeat.
+    """
 
     def send(self, message: OutboxMessage) -> None:
-        send_mail(message.subject, message.body, None, [message.address], fail_silently=False)
+        key = message.idempotency_key
+        EmailMessage(
+            message.subject, message.body, None, [message.address],
+            headers={"Idempotency-Key": key, "Message-ID": email_message_id(key)},
+        ).send(fail_silently=False)
 
 
 class InternalBackend:

@@ -23,16 +23,31 @@ pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls_
 RECORDING = "tests.notifications.test_outbox.RecordingBackend"
 FAILING = "tests.notifications.test_outbox.FailingBackend"
 SLOW = "tests.notifications.test_outbox.SlowRecordingBackend"
+KILLED = "tests.notifications.test_outbox.KilledAfterSendingBackend"
 
 
 class RecordingBackend:
-    """Send nothing; remember which rows were sent, in order."""
+    """Send nothing; remember which rows were sent, in order, and the keys they carried."""
 
     # Shared on purpose: a new backend object is built for every delivery.
     sent: list[int] = []
+    keys: list[str] = []
 
     def send(self, message):
         self.sent.append(message.pk)
+        self.keys.append(message.idempotency_key)
+
+
+class WorkerKilled(BaseException):
+    """The worker dying mid-delivery: nothing after the provider's answer runs."""
+
+
+class KilledAfterSendingBackend(RecordingBackend):
+    """The provider accepts the message, then the worker dies before the row is marked sent."""
+
+    def send(self, message):
+        super().send(message)
+        raise WorkerKilled
 
 
 class SlowRecordingBackend(RecordingBackend):
@@ -49,6 +64,7 @@ class FailingBackend:
 @pytest.fixture(autouse=True)
 def _recording_backends(settings):
     RecordingBackend.sent.clear()
+    RecordingBackend.keys.clear()
     settings.OUTBOX_BACKENDS = dict.fromkeys(OutboxChannel.values, RECORDING)
 
 
@@ -266,6 +282,55 @@ def test_the_sweep_delivers_the_oldest_due_rows_first_up_to_its_limit(make_ticke
     assert RecordingBackend.sent == [rows[0].pk, rows[1].pk]
 
 
+# --- Idempotency keys: delivery is at least once, the provider is told what is a repeat ------
+def test_the_backend_gets_the_dedupe_key_or_the_row_id_as_the_idempotency_key(make_ticket):
+    ticket = make_ticket()
+    keyed = notify(template="customer.progress_update", channel=OutboxChannel.SMS,
+                   ticket=ticket, dedupe_key=f"update:{ticket.pk}:202603020900")
+    unkeyed = notify(template="customer.progress_update", channel=OutboxChannel.SMS,
+                     ticket=ticket)
+
+    assert deliver_pending() == {"sent": 2}
+
+    assert RecordingBackend.keys == [f"update:{ticket.pk}:202603020900", f"outbox:{unkeyed.pk}"]
+    assert RecordingBackend.sent == [keyed.pk, unkeyed.pk]
+
+
+def test_a_delivery_cut_short_by_a_dying_worker_is_sent_again_with_the_same_key(
+    settings, make_ticket
+):
+    settings.OUTBOX_BACKENDS = {OutboxChannel.SMS: KILLED}
+    message = notify(template="customer.progress_update", channel=OutboxChannel.SMS,
+                     ticket=make_ticket())
+    with pytest.raises(WorkerKilled):
+        deliver(message.pk)
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.PENDING  # the provider has it; the row does not know
+
+    settings.OUTBOX_BACKENDS = {OutboxChannel.SMS: RECORDING}
+    assert deliver(message.pk) == "sent"
+
+    # At least once: sent twice, but both times as one message to the provider.
+    assert RecordingBackend.sent == [message.pk, message.pk]
+    assert RecordingBackend.keys == [f"outbox:{message.pk}"] * 2
+
+
+def test_a_failed_attempt_and_its_retry_carry_the_same_key(settings, make_ticket, time_machine):
+    time_machine.move_to(datetime(2026, 3, 2, 9, 0, tzinfo=UTC), tick=False)
+    settings.OUTBOX_BACKENDS = {OutboxChannel.SMS: KILLED}
+    message = notify(template="customer.progress_update", channel=OutboxChannel.SMS,
+                     ticket=make_ticket(), dedupe_key="return-reminder:7")
+    with pytest.raises(WorkerKilled):
+        deliver(message.pk)
+    settings.OUTBOX_BACKENDS = {OutboxChannel.SMS: FAILING}
+    assert deliver(message.pk) == "retry"
+    settings.OUTBOX_BACKENDS = {OutboxChannel.SMS: RECORDING}
+    time_machine.shift(timedelta(minutes=2))
+
+    assert deliver_pending() == {"sent": 1}
+    assert RecordingBackend.keys == ["return-reminder:7", "return-reminder:7"]
+
+
 def test_a_sweep_with_nothing_due_costs_one_query(django_assert_num_queries):
     with django_assert_num_queries(1):
         assert deliver_pending() == {}
@@ -285,6 +350,7 @@ def test_the_logging_backend_writes_to_the_outbox_log_with_the_phone_masked(
 
     (record,) = [r for r in caplog.records if r.name == "cs_console.outbox"]
     assert ticket.number in record.getMessage()
+    assert f"(key outbox:{message.pk})" in record.getMessage()
     assert ticket.customer.masked_phone in record.getMessage()
     assert ticket.customer.phone not in record.getMessage()
 
@@ -301,6 +367,24 @@ def test_the_email_backend_sends_through_django_mail(settings, make_ticket):
     assert email.to == ["kehu@example.com"]
     assert email.subject == message.subject
     assert email.body == message.body
+
+
+def test_the_email_backend_passes_the_key_on_as_a_header_and_a_stable_message_id(
+    settings, make_ticket
+):
+    settings.OUTBOX_BACKENDS = {}
+    settings.PUBLIC_BASE_URL = "https://cs.example.com"
+    message = notify(template="customer.progress_update", channel=OutboxChannel.EMAIL,
+                     ticket=make_ticket(), address="kehu@example.com", dedupe_key="survey:42")
+
+    notifications.EmailBackend().send(message)
+    notifications.EmailBackend().send(message)  # a repeat after a crash
+
+    first, repeat = (email.message() for email in mail.outbox)
+    assert first["Idempotency-Key"] == repeat["Idempotency-Key"] == "survey:42"
+    assert first["Message-ID"] == repeat["Message-ID"]
+    assert first["Message-ID"].endswith("@cs.example.com>")
+    assert first["Message-ID"] != notifications.email_message_id("survey:43")
 
 
 def test_the_internal_backend_marks_a_console_notification_sent(settings, make_ticket, agent):

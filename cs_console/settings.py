@@ -4,6 +4,7 @@ Every deployment-specific value comes from an environment variable or from a `.e
 file beside manage.py (created by `make run` for development). See docs/operations.md.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_q",
     "import_export",
+    "axes",
     "shop",
     "tickets",
     "routing",
@@ -78,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so it turns a refused log-in into the lockout page whatever answered it.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cs_console.urls"
@@ -118,7 +122,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"
 # Django's ModelBackend, reading roles and permissions in one query instead of three.
-AUTHENTICATION_BACKENDS = ["core.selectors.auth_backends.ConsoleModelBackend"]
+# django-axes goes first: a locked-out user or address is refused before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "core.selectors.auth_backends.ConsoleModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -176,6 +184,33 @@ _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 
+# --- Cache: throttling counts requests here. The default is per process, so with several
+# gunicorn workers each keeps its own count; production sets CACHE_URL to a shared cache
+# (redis://…) so the limits hold across workers (docs/SECURITY.md).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# --- Log-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords the user name is
+# locked, and so is the address they came from, each on its own, for AXES_COOLOFF_MINUTES
+# (0: until an administrator deletes the access attempt in the admin).
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_cool_off_minutes = env.int("AXES_COOLOFF_MINUTES", default=30)
+AXES_COOLOFF_TIME = timedelta(minutes=_cool_off_minutes) if _cool_off_minutes else None
+# A comma-separated list; "username+ip_address" locks only that pair.
+AXES_LOCKOUT_PARAMETERS = [
+    item.split("+") if "+" in item else item
+    for item in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many reverse proxies in front of the console append to X-Forwarded-For. With none, the
+# header is ignored: a client could write any address there to dodge the limits.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
 # --- REST API.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -187,6 +222,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.api.handlers.Pagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "core.api.handlers.exception_handler",
+    # Every request counts against the anonymous or the per-user rate; searches and intake
+    # (views naming a throttle_scope) against a stricter one of their own as well. The
+    # anonymous rate is counted by the token authentication (core/api/token_auth.py), which
+    # every API request passes before DRF's permission check could refuse it.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("THROTTLE_RATE_ANON", default="30/minute"),
+        "user": env.str("THROTTLE_RATE_USER", default="1200/minute"),
+        "search": env.str("THROTTLE_RATE_SEARCH", default="60/minute"),
+        "intake": env.str("THROTTLE_RATE_INTAKE", default="120/minute"),
+        "customer_search": env.str("THROTTLE_RATE_CUSTOMER_SEARCH", default="20/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "After-sales console API",

@@ -43,6 +43,26 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# Rates no test reaches by accident; the throttle tests lower the one they exercise.
+GENEROUS_RATES = dict.fromkeys(("anon", "user", "search", "intake", "customer_search"),
+                               "100000/minute")
+
+
+@pytest.fixture(autouse=True)
+def _throttles_start_empty_and_generous(monkeypatch):
+    """Count every test's requests from zero, against rates no ordinary test reaches.
+
+    DRF reads the rates once, into the throttle class, so they are replaced there.
+    """
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", dict(GENEROUS_RATES))
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _uploads_in_a_temporary_folder(settings, tmp_path):
     """Keep evidence files written by tests out of the project's media folder."""

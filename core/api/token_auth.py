@@ -6,6 +6,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import authentication
 from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.throttling import AnonRateThrottle
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -15,6 +17,26 @@ class TokenAuthentication(authentication.TokenAuthentication):
     than running it. Refusals (no such token, an inactive user) go through DRF's own code,
     so they answer exactly as before.
     """
+
+    def authenticate(self, request):
+        """Authenticate by token; count a request that stays anonymous against the anon rate.
+
+        DRF checks permissions before throttles, so an anonymous request (or a wrong token)
+        refused with 403 would never reach AnonRateThrottle. It is counted here instead, and
+        an address over its rate is refused before its token is even looked at, so a right
+        guess answers no differently from a wrong one.
+        """
+        # The Django request: DRF's own is still choosing its user.
+        throttle = AnonymousRequestsThrottle(request._request)
+        throttle.refuse_if_full()
+        try:
+            found = super().authenticate(request)
+        except AuthenticationFailed:
+            throttle.count()
+            raise
+        if found is None:
+            throttle.count()
+        return found
 
     def authenticate_credentials(self, key):
         found = list(get_user_model().objects.raw(_token_user_sql(), [key]))
@@ -34,3 +56,34 @@ def _token_user_sql() -> str:
     user = get_user_model()._meta.db_table
     return (f"SELECT u.*, t.created AS token_created FROM {Token._meta.db_table} t "  # noqa: S608
             f"JOIN {user} u ON u.id = t.user_id WHERE t.key = %s")  # names from the models
+
+
+# The anonymous and per-user throttles never look at the view; the stubs still want one.
+NO_VIEW: Any = None
+
+
+class AnonymousRequestsThrottle(AnonRateThrottle):
+    """DRF's anonymous rate, per address, checked and counted as two separate steps."""
+
+    num_requests: int
+    duration: int
+
+    def __init__(self, request):
+        super().__init__()
+        self.request = request
+        self.key = self.get_cache_key(request, NO_VIEW)
+
+    def refuse_if_full(self) -> None:
+        """Raise Throttled if the address has used up its anonymous rate."""
+        if self.key is None:
+            return
+        self.now = self.timer()
+        self.history = [moment for moment in self.cache.get(self.key, [])
+                        if moment > self.now - self.duration]
+        if len(self.history) >= self.num_requests:
+            raise Throttled(wait=self.wait())
+
+    def count(self) -> None:
+        """Record one anonymous request of the address."""
+        if self.key is not None:
+            self.allow_request(self.request, NO_VIEW)

@@ -1,11 +1,16 @@
 """What every console action shares: running a service and telling the user how it went."""
 
+import math
 from collections.abc import Callable
+from functools import wraps
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
+from rest_framework.throttling import UserRateThrottle
 
+from core.api.token_auth import NO_VIEW
 from core.models.roles import WORKING_ROLES
 from core.services.exceptions import Conflict, NotFound
 
@@ -44,3 +49,37 @@ def forbidden_response(request, message: str = ""):
 
     template = "403_fragment.html" if getattr(request, "htmx", False) else "403.html"
     return render(request, template, {"exception": message}, status=403)
+
+
+
+class _ScopeRateThrottle(UserRateThrottle):
+    """DRF's per-user throttle under another scope's rate."""
+
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__()
+
+
+def rate_limited(scope: str):
+    """Limit a console view to the per-user rate of a throttle scope (REST_FRAMEWORK rates).
+
+    The console's pages are not DRF views, but lookups such as the customer search give
+    personal data away one guess at a time, so they take the same cache-backed limit.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def limited(request, *args, **kwargs):
+            throttle = _ScopeRateThrottle(scope)
+            if throttle.allow_request(request, NO_VIEW):
+                return view(request, *args, **kwargs)
+            wait = max(1, math.ceil(throttle.wait() or 1))
+            response = HttpResponse(
+                _("Too many requests: wait %(seconds)s seconds and try again.") % {"seconds": wait},
+                status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = str(wait)
+            return response
+
+        return limited
+
+    return decorator

@@ -63,6 +63,11 @@ class TicketListCreateView(generics.ListAPIView):
     # Cursor pages and a capped count: page 1 and page 1,000 cost the same at any size.
     pagination_class = TicketListPagination
 
+    @property
+    def throttle_scope(self) -> str | None:
+        """Count intake (POST) against its own, stricter rate; listing only against the user's."""
+        return "intake" if self.request.method == "POST" else None
+
     def get_queryset(self):
         filters = {key: self.request.query_params.get(key) for key in LIST_FILTERS}
         priority = filters.get("priority")

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from core.views.common import require_working_role, run_service
+from core.views.common import rate_limited, require_working_role, run_service
 from desk.views.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
 from shop.models import Customer, Order
 from tickets import services
@@ -69,6 +69,7 @@ def phone_intake(request):
 
 
 @require_GET
+@rate_limited("customer_search")
 def customer_search(request):
     """Find callers by phone number, customer id, name or order number (a form fragment)."""
     _require_intake(request.user)

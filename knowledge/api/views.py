@@ -45,6 +45,8 @@ def _require_reader(user) -> None:
 
 
 class SearchView(APIView):
+    throttle_scope = "search"
+
     @extend_schema(
         parameters=[
             OpenApiParameter("q", str, description='Words (AND), OR, NOT or -word, "phrases", '
@@ -78,6 +80,8 @@ class SearchView(APIView):
 
 
 class SuggestionsView(APIView):
+    throttle_scope = "search"
+
     @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True)],
                    responses=SuggestionSerializer(many=True))
     def get(self, request):

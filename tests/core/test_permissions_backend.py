@@ -6,6 +6,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from core.models.roles import Integration
 from core.selectors.auth_backends import ConsoleModelBackend
@@ -49,5 +50,7 @@ def test_logging_in_names_the_console_backend(client, agent):
     agent.set_password("secret-pass-123")
     agent.save()
 
-    assert client.login(username=agent.username, password="secret-pass-123")
+    # Through the log-in page: the lockout backend in front needs the request.
+    client.post(reverse("login"), {"username": agent.username, "password": "secret-pass-123"})
+
     assert client.session["_auth_user_backend"] == "core.selectors.auth_backends.ConsoleModelBackend"

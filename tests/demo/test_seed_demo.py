@@ -3,6 +3,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
+from django.test import RequestFactory
 
 from demo.services.people import USERS, demo_password
 from shop.models import Customer, Order, OrderItem
@@ -33,7 +34,9 @@ def test_seed_demo_prints_a_working_login_for_every_role():
 
     for username, role, *_ in USERS:
         assert username in out.getvalue()
-        user = authenticate(username=username, password=demo_password(username))
+        # As the log-in page does: the lockout check (django-axes) needs the request.
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=username, password=demo_password(username))
         assert user is not None
         assert user.role_names == [role]
 

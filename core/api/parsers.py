@@ -14,9 +14,10 @@ from rest_framework.parsers import JSONParser
 
 # Deeper than any request this API takes; deep enough never to bother a real client.
 MAX_JSON_DEPTH = 32
-# A signed 64-bit integer: what the database's biggest integer column holds.
-_MAX_INT = 2**63 - 1
-_MAX_INT_DIGITS = len(str(_MAX_INT))
+# A signed 64-bit integer: what the database's biggest integer column holds. Serializers bound
+# their integer fields by it (or by less), so no absurd number reaches a query.
+MAX_INTEGER = 2**63 - 1
+_MAX_INT_DIGITS = len(str(MAX_INTEGER))
 
 # A JSON string, escapes included: the unrolled loop stays linear on long strings.
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
@@ -44,7 +45,7 @@ def _check_depth(text: str) -> None:
 
 def _bounded_int(literal: str) -> int:
     digits = literal.lstrip("-")
-    if len(digits) > _MAX_INT_DIGITS or abs(int(literal)) > _MAX_INT:
+    if len(digits) > _MAX_INT_DIGITS or abs(int(literal)) > MAX_INTEGER:
         raise ParseError(_("The number %(number)s is too large.") % {"number": literal[:30]})
     return int(literal)
 

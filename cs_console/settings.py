@@ -185,7 +185,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "After-sales console API",
-    "DESCRIPTION": "Ticket intake from channels, ticket reads and transitions, and the audit trail.",
+    "DESCRIPTION": (
+        "Ticket intake from channels, ticket reads and transitions, and the audit trail.\n\n"
+        "Malformed input (a NUL byte, invalid UTF-8, JSON nested deeper than 32 or over the size "
+        "limit, absurd numbers, over-long fields) answers 400 with a `detail`, never a 5xx. "
+        "A lost database connection answers 503 with `Retry-After`.\n\n"
+        "**A 5xx may have committed**: the write can have happened before the answer was lost. "
+        "Retrying `POST /api/v1/tickets/` with the same `Idempotency-Key` is safe: it returns the "
+        "ticket the first attempt created instead of opening another."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package: no CDN at run time.

@@ -62,6 +62,12 @@ def _path_is_clean(request: HttpRequest) -> bool:
         _ABSURD_NUMBER.fullmatch(part) for part in path.split("/"))
 
 
+def _headers_are_clean(request: HttpRequest) -> bool:
+    """No NUL in a header: some are stored or looked up (Idempotency-Key, the session cookie)."""
+    return not any("\x00" in value for key, value in request.META.items()
+                   if key.startswith("HTTP_") and isinstance(value, str))
+
+
 def _form_is_clean(request: HttpRequest) -> bool:
     """Check the fields of a posted form (the API's JSON parser checks JSON bodies itself)."""
     if request.content_type == "application/x-www-form-urlencoded":
@@ -99,6 +105,8 @@ class MalformedInputMiddleware:
         if not _urlencoded_is_clean(query):
             return refusal_response(request, 400, _(
                 "The query string holds a NUL byte, invalid UTF-8 or an absurd number."))
+        if not _headers_are_clean(request):
+            return refusal_response(request, 400, _("A request header holds a NUL byte."))
         if not _form_is_clean(request):
             return refusal_response(request, 400, _(
                 "A form field holds a NUL byte, invalid UTF-8 or an absurd number."))

@@ -107,6 +107,16 @@ def test_a_nul_byte_in_a_console_form_answers_400(signed_in):
     assert b"form field" in form.content
 
 
+@pytest.mark.parametrize("header", ["Idempotency-Key", "Cookie"])
+def test_a_nul_byte_in_a_header_answers_400(api_signed_in, header):
+    api, _number = api_signed_in
+
+    response = api.get("/api/v1/tickets/", headers={header: "sessionid=a\x00b"})
+
+    assert response.status_code == 400
+    assert "header" in response.json()["detail"]
+
+
 @pytest.fixture
 def api_signed_in(api, supervisor, make_ticket, english_messages):
     api.force_authenticate(supervisor)

@@ -215,3 +215,20 @@ def test_a_lost_database_connection_answers_503_with_retry_after(client, setting
     assert response.status_code == 503
     assert int(response["Retry-After"]) > 0
     assert "try again" in response.content.decode()
+
+
+@pytest.mark.parametrize("url", [
+    "/api/v1/tickets/?priority=P%C2%B2",
+    "/api/v1/knowledge/search/?category=%C2%B2",
+    "/api/v1/knowledge/search/?limit=%C2%B2",
+    "/knowledge/?category=%C2%B2",
+    "/tickets/{n}/timeline/?before=%C2%B2",
+])
+def test_a_digit_python_cannot_read_as_a_number_is_no_server_error(signed_in, url):
+    """"²" is a digit to str.isdigit() but no number to int()."""
+    client, number = signed_in
+    client.raise_request_exception = False
+
+    response = client.get(url.replace("{n}", number))
+
+    assert response.status_code < 500

@@ -69,12 +69,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.views.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.views.middleware.MalformedInputMiddleware",
     "core.views.middleware.ConsoleLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -218,6 +220,12 @@ REST_FRAMEWORK = {
         "core.api.token_auth.TokenAuthentication",  # DRF's, with a cheaper read
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON bounded in size, depth, numbers and text (400, never a recursion error or a 500).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.handlers.Pagination",
     "PAGE_SIZE": 25,
@@ -241,7 +249,15 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "After-sales console API",
-    "DESCRIPTION": "Ticket intake from channels, ticket reads and transitions, and the audit trail.",
+    "DESCRIPTION": (
+        "Ticket intake from channels, ticket reads and transitions, and the audit trail.\n\n"
+        "Malformed input (a NUL byte, invalid UTF-8, JSON nested deeper than 32 or over the size "
+        "limit, absurd numbers, over-long fields) answers 400 with a `detail`, never a 5xx. "
+        "A lost database connection answers 503 with `Retry-After`.\n\n"
+        "**A 5xx may have committed**: the write can have happened before the answer was lost. "
+        "Retrying `POST /api/v1/tickets/` with the same `Idempotency-Key` is safe: it returns the "
+        "ticket the first attempt created instead of opening another."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the installed sidecar package: no CDN at run time.

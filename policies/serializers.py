@@ -12,6 +12,11 @@ from policies.services.facts import build_facts
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
 
+# Bounds well past any real case, so an absurd count answers 400 instead of reaching the engine.
+MAX_QUANTITY = 10_000
+MAX_WARRANTY_DAYS = 100 * 366
+MAX_CASES_90D = 10_000
+
 
 class OrderFactsSerializer(serializers.Serializer):
     paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
@@ -38,10 +43,11 @@ class ItemFactsSerializer(serializers.Serializer):
     flags = serializers.ListField(child=serializers.ChoiceField(choices=PolicyItemFlag.choices),
                                   required=False, default=list)
     paid_amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0"))
-    quantity = serializers.IntegerField(min_value=1, default=1)
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY, default=1)
     already_refunded = serializers.DecimalField(max_digits=12, decimal_places=2,
                                                 min_value=Decimal("0"), default=Decimal("0.00"))
-    warranty_days = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    warranty_days = serializers.IntegerField(min_value=0, max_value=MAX_WARRANTY_DAYS,
+                                             required=False, allow_null=True)
 
     def validate(self, data):
         if data["already_refunded"] > data["paid_amount"]:
@@ -51,8 +57,8 @@ class ItemFactsSerializer(serializers.Serializer):
 
 
 class HistoryFactsSerializer(serializers.Serializer):
-    refunds_90d = serializers.IntegerField(min_value=0, default=0)
-    disputes_90d = serializers.IntegerField(min_value=0, default=0)
+    refunds_90d = serializers.IntegerField(min_value=0, max_value=MAX_CASES_90D, default=0)
+    disputes_90d = serializers.IntegerField(min_value=0, max_value=MAX_CASES_90D, default=0)
 
 
 class FactsSerializer(serializers.Serializer):

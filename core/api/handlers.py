@@ -1,6 +1,8 @@
 """API plumbing shared by every app: service errors become HTTP answers."""
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -18,7 +20,11 @@ def validation_error_detail(error: DjangoValidationError) -> dict:
 
 
 def exception_handler(exc, context):
-    """Answer service errors: bad input 400, forbidden 403 (DRF), not found 404, conflicts 409."""
+    """Answer service errors: bad input 400 (an oversized body too), forbidden 403 (DRF), not found 404, conflicts 409."""
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        # Django's limits on what a request body may hold; its own answer would be an HTML page.
+        return Response({"detail": _("The request body is too large or has too many fields.")},
+                        status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_detail(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):

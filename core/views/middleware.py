@@ -1,4 +1,24 @@
+"""The project's middleware: log-in required, refusing malformed input, a lost database."""
+
+import re
+from urllib.parse import unquote_to_bytes
+
 from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.core.handlers.wsgi import get_bytes_from_wsgi
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from core.api.parsers import has_unstorable_text
+
+# Seconds a client should wait before trying again after the database went away.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+# A whole number with more digits than a signed 64-bit integer holds is no id, page or amount.
+_ABSURD_NUMBER = re.compile(r"-?[0-9]{19,}")
 
 
 class ConsoleLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -8,3 +28,114 @@ class ConsoleLoginRequiredMiddleware(LoginRequiredMiddleware):
         if request.path_info.startswith("/api/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _is_clean_utf8(raw: bytes) -> bool:
+    if b"\x00" in raw:
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _urlencoded_is_clean(encoded: bytes) -> bool:
+    """Check a query string or form body, each name and value decoded from %XX."""
+    for pair in encoded.replace(b"+", b" ").split(b"&"):
+        for part in pair.split(b"=", 1):
+            decoded = unquote_to_bytes(part)
+            if not _is_clean_utf8(decoded) or _ABSURD_NUMBER.fullmatch(decoded.decode()):
+                return False
+    return True
+
+
+def _path_is_clean(request: HttpRequest) -> bool:
+    # Django has already turned invalid UTF-8 in the path back into %XX text, which any view
+    # takes as a name it does not know; a NUL byte it leaves in.
+    path = request.path_info
+    return not has_unstorable_text(path) and not any(
+        _ABSURD_NUMBER.fullmatch(part) for part in path.split("/"))
+
+
+def _headers_are_clean(request: HttpRequest) -> bool:
+    """No NUL in a header: some are stored or looked up (Idempotency-Key, the session cookie)."""
+    return not any("\x00" in value for key, value in request.META.items()
+                   if key.startswith("HTTP_") and isinstance(value, str))
+
+
+def _form_is_clean(request: HttpRequest) -> bool:
+    """Check the fields of a posted form (the API's JSON parser checks JSON bodies itself)."""
+    if request.content_type == "application/x-www-form-urlencoded":
+        return _urlencoded_is_clean(request.body)
+    # Parsing the API's uploads here would pass them by its strict multipart parser.
+    if request.content_type == "multipart/form-data" and not is_api_request(request):
+        return not any(has_unstorable_text(value)
+                       for _name, values in request.POST.lists() for value in values)
+    return True
+
+
+def refusal_response(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """Answer bad input: JSON on the API, the console's error page otherwise."""
+    if is_api_request(request):
+        return JsonResponse({"detail": message}, status=status)
+    return render(request, "bad_input.html", {"status": status, "message": message}, status=status)
+
+
+class MalformedInputMiddleware:
+    """Refuse NUL bytes, invalid UTF-8 and absurdly long numbers before any view runs.
+
+    The database would refuse them with a server error deep inside a query; here they get a
+    clear answer once, for every page and API route: 404 for the path, 400 for the query string
+    and form fields.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _path_is_clean(request):
+            return refusal_response(request, 404, _(
+                "No such page: the address holds a NUL byte, invalid UTF-8 or an absurd number."))
+        query = get_bytes_from_wsgi(request.META, "QUERY_STRING", "")
+        if not _urlencoded_is_clean(query):
+            return refusal_response(request, 400, _(
+                "The query string holds a NUL byte, invalid UTF-8 or an absurd number."))
+        if not _headers_are_clean(request):
+            return refusal_response(request, 400, _("A request header holds a NUL byte."))
+        if not _form_is_clean(request):
+            return refusal_response(request, 400, _(
+                "A form field holds a NUL byte, invalid UTF-8 or an absurd number."))
+        return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """Answer 503 with Retry-After when the database connection is lost or refused.
+
+    The request may have committed before the connection went away; clients retry, and the API's
+    Idempotency-Key makes a retried intake return the same ticket.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        message = _("The database is unavailable for a moment. Please try again shortly.")
+        response: HttpResponse
+        if is_api_request(request):
+            response = JsonResponse({"detail": message}, status=503)
+        else:
+            # A page of its own: the console's layout would ask the lost database for the user.
+            response = HttpResponse(render_to_string(
+                "503.html", {"message": message, "language": get_language()}), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response

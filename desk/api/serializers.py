@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from core.api.parsers import MAX_INTEGER
 from core.models.user import User
 from policies.views.presentation import render_messages
 from resolutions.models import Resolution, ResolutionKind
@@ -255,7 +256,7 @@ class MessageInSerializer(serializers.Serializer):
 class AttachmentInSerializer(serializers.Serializer):
     file = serializers.FileField(allow_empty_file=False)
     evidence_kind = serializers.ChoiceField(choices=EvidenceKind.choices)
-    message = serializers.IntegerField(required=False)
+    message = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INTEGER)
 
 
 class EscalateInSerializer(serializers.Serializer):

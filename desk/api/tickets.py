@@ -74,7 +74,7 @@ class TicketListCreateView(generics.ListAPIView):
         if priority:
             number = priority.upper().removeprefix("P")
             filters["priority"] = number
-            if not number.isdigit():
+            if not number.isdecimal():  # what int() reads: "²" is a digit, not a number
                 raise ValidationError({"priority": [_("Use P0, P1, P2 or P3.")]})
         return selectors.ticket_list(user=self.request.user, filters=filters)
 

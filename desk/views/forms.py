@@ -89,7 +89,9 @@ class ReplyForm(forms.Form):
                  (MessageKind.PHONE_SUMMARY, MessageKind.PHONE_SUMMARY.label)],
         widget=forms.RadioSelect,
     )
+    # As long as the API allows (MessageInSerializer.body).
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}),
+                           max_length=10000,
                            error_messages={"required": _("Write something first.")})
     # The script template the text started from, if any: its use is counted on sending.
     script_template = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -194,7 +194,7 @@ def timeline(request, number: str):
     """Show the timeline's page before message `before`: "load earlier messages"."""
     ticket = ticket_get_for_workspace(user=request.user, number=number)
     before = request.GET.get("before", "")
-    if not before.isdigit() or not (0 < int(before) < 2**63):
+    if not before.isdecimal() or not (0 < int(before) < 2**63):
         return HttpResponseBadRequest(_("Say which message the page ends before."))
     page = ticket_timeline_page(ticket=ticket, before=int(before))
     template = ("desk/console/_timeline_page.html" if request.htmx

@@ -33,7 +33,7 @@ def _int_param(request, name: str, *, default: int | None = None, maximum: int |
     raw = request.query_params.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdigit():
+    if not raw.isdecimal():  # what int() reads: "²" is a digit, not a number
         raise ValidationError({name: [_("Give a whole number.")]})
     value = int(raw)
     return min(value, maximum) if maximum else value

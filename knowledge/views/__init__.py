@@ -30,7 +30,7 @@ def _require_reader(user) -> None:
 
 def _int_or_none(value) -> int | None:
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isdecimal() else None  # "²" is a digit, not a number
 
 
 def search_page(request):

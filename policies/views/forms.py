@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from policies import engine
 from policies.models import PolicyItemFlag
+from policies.serializers import MAX_CASES_90D, MAX_WARRANTY_DAYS
 from policies.services.facts import build_facts
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
@@ -38,16 +39,20 @@ class CaseForm(forms.Form):
                                           max_digits=12, decimal_places=2, initial="199.00")
     already_refunded = forms.DecimalField(label=_("already refunded"), min_value=Decimal("0"),
                                           max_digits=12, decimal_places=2, initial="0.00")
-    warranty_days = forms.IntegerField(label=_("warranty (days)"), min_value=0, required=False)
+    warranty_days = forms.IntegerField(label=_("warranty (days)"), min_value=0,
+                                       max_value=MAX_WARRANTY_DAYS, required=False)
     reason = forms.ChoiceField(label=_("request reason"), choices=RequestReason.choices)
     item_condition = forms.ChoiceField(label=_("item condition"),
                                        choices=[("", "—"), *ItemCondition.choices], required=False)
     evidence = forms.MultipleChoiceField(label=_("evidence"), choices=EvidenceKind.choices,
                                          required=False, widget=forms.CheckboxSelectMultiple)
-    refunds_90d = forms.IntegerField(label=_("refunds in 90 days"), min_value=0, initial=0)
-    disputes_90d = forms.IntegerField(label=_("disputes in 90 days"), min_value=0, initial=0)
+    refunds_90d = forms.IntegerField(label=_("refunds in 90 days"), min_value=0,
+                                     max_value=MAX_CASES_90D, initial=0)
+    disputes_90d = forms.IntegerField(label=_("disputes in 90 days"), min_value=0,
+                                      max_value=MAX_CASES_90D, initial=0)
     merchant_silent_hours = forms.DecimalField(label=_("merchant silent (hours)"),
-                                               min_value=Decimal("0"), initial="0")
+                                               min_value=Decimal("0"), max_digits=8,
+                                               decimal_places=2, initial="0")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

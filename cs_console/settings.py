@@ -113,9 +113,17 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server and the task worker use one file without "database is locked".
+    # The web server and the task worker share one file (docs/operations.md, "SQLite"). WAL lets
+    # readers go on while one connection writes. IMMEDIATE takes the write lock when a
+    # transaction begins: a DEFERRED one that reads first and then writes cannot wait for the
+    # lock (SQLite answers "database is locked" at once), an IMMEDIATE one waits up to `timeout`
+    # seconds, the busy timeout.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "timeout": 20}
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": env.int("SQLITE_BUSY_TIMEOUT", default=20),
+        }
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
@@ -284,8 +292,12 @@ Q_CLUSTER = {
     "name": "cs_console",
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 120,
+    # A task that fails (a lost connection, a lock held past the busy timeout) is left
+    # unacknowledged, so the broker hands it out again `retry` seconds later, at most
+    # `max_attempts` times in all.
     "retry": 180,
     "max_attempts": 3,
+    "ack_failures": False,
     "catch_up": False,
     "label": "Django Q2",
 }

@@ -43,9 +43,17 @@ def customer_match_or_create(*, actor: User, external_id: str, name: str, phone:
         customer = Customer(external_id=external_id, name=name, phone=phone)
         if tier:
             customer.tier = tier
-        customer.full_clean()
-        save_with_history(customer, actor=actor, reason="intake:create_customer")
-        return customer, {}
+        # The external id's uniqueness is the database's to check: two intakes for the same
+        # new customer at once (a client retrying) both find none; the second INSERT waits
+        # for the first and then matches the customer it made.
+        customer.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                save_with_history(customer, actor=actor, reason="intake:create_customer")
+        except IntegrityError:
+            customer = Customer.objects.get(external_id=external_id)
+        else:
+            return customer, {}
     reported = {}
     if name and name.strip() != customer.name:
         reported["reported_name"] = name.strip()

@@ -169,5 +169,5 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if not request.path_info.startswith(settings.STATIC_URL):
-            patch_cache_control(response, no_store=True, private=True)
+            patch_cache_control(response, no_store=True)
         return response

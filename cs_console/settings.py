@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django_q",
     "import_export",
     "axes",
+    "csp",
     "shop",
     "tickets",
     "routing",
@@ -69,6 +71,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.views.middleware.PermissionsPolicyMiddleware",
+    "core.views.middleware.NoStoreMiddleware",
     "core.views.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,6 +198,32 @@ SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 _proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
 if _proxy_ssl_header:
     SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images from the console
+# itself only. No inline script or style is allowed: the pages load their code from static
+# files and htmx's indicator style lives in console.css (htmx-config turns its injection off).
+# KNOWLEDGE_IMAGE_HOSTS (https hosts, comma-separated) are the only other places an article
+# may show images from; the Markdown renderer drops every other external image.
+KNOWLEDGE_IMAGE_HOSTS = env.list("KNOWLEDGE_IMAGE_HOSTS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *(f"https://{host}" for host in KNOWLEDGE_IMAGE_HOSTS)],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Powerful browser features the console never uses, switched off for every page.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 # --- Cache: throttling counts requests here. The default is per process, so with several
 # gunicorn workers each keeps its own count; production sets CACHE_URL to a shared cache

@@ -24,6 +24,7 @@ from knowledge.models import (
     ArticleState,
     ArticleType,
     Category,
+    MediaKind,
     ScriptFavourite,
     ScriptScenario,
     ScriptTemplate,
@@ -31,6 +32,7 @@ from knowledge.models import (
     Tag,
     may_publish,
 )
+from knowledge.models.images import image_url_is_allowed
 from knowledge.models.placeholders import check_placeholders, fill
 from tickets.models import Ticket
 from tickets.models.choices import Channel
@@ -219,6 +221,9 @@ def article_media_add(*, article: Article, actor: User, kind: str, url: str,
                          caption=(caption or "").strip(),
                          position=article.media.count())
     media.full_clean()
+    if media.kind == MediaKind.IMAGE and not image_url_is_allowed(media.url):
+        raise ValidationError({"url": _(
+            "Pictures may only come from the console or the hosts in KNOWLEDGE_IMAGE_HOSTS.")})
     save_with_history(media, actor=actor, reason="media:add")
     return media
 

@@ -1,14 +1,16 @@
-"""The project's middleware: log-in required, refusing malformed input, a lost database."""
+"""The project's middleware: log-in required, refusing malformed input, a lost database, headers."""
 
 import re
 from urllib.parse import unquote_to_bytes
 
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.handlers.wsgi import get_bytes_from_wsgi
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -138,4 +140,34 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(render_to_string(
                 "503.html", {"message": message, "language": get_language()}), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+
+class PermissionsPolicyMiddleware:
+    """Send settings.PERMISSIONS_POLICY, switching off browser features the console never uses."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", settings.PERMISSIONS_POLICY)
+        return response
+
+
+class NoStoreMiddleware:
+    """Keep every page and API answer out of browser and proxy caches.
+
+    Pages and answers show customer names, phone numbers and orders; a shared computer's back
+    button or a caching proxy must not give them to the next person. Static files keep the
+    long-lived caching WhiteNoise gives them.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path_info.startswith(settings.STATIC_URL):
+            patch_cache_control(response, no_store=True)
         return response

@@ -83,7 +83,8 @@ class SuggestionsView(APIView):
     throttle_scope = "search"
 
     @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True)],
-                   responses=SuggestionSerializer(many=True))
+                   # 404: the ticket named does not exist or is not yours to read.
+                   responses={200: SuggestionSerializer(many=True), 404: None})
     def get(self, request):
         """Return the published articles most relevant to a ticket you may read."""
         _require_reader(request.user)

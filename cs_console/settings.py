@@ -272,6 +272,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["core.api.schema.CanReadSchema"],
+    # Text fields that refuse blanks say so (minLength 1), so a client's empty string is no surprise.
+    "ENFORCE_NON_BLANK_FIELDS": True,
     # Error answers (400/403/404/409/429/503 with their bodies) written into every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

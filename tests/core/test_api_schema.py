@@ -110,3 +110,14 @@ def test_a_setting_makes_the_schema_and_docs_public(url, settings):
     settings.API_SCHEMA_PUBLIC = True
 
     assert APIClient().get(url).status_code == 200
+
+
+def test_an_empty_cursor_reads_the_first_page(agent):
+    client = APIClient()
+    client.force_authenticate(agent)
+
+    assert client.get("/api/v1/tickets/", {"cursor": ""}).status_code == 200
+
+
+def test_required_text_fields_refuse_blanks_in_the_schema(schema):
+    assert _properties(schema, "Intake")["subject"]["minLength"] == 1

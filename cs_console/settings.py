@@ -286,6 +286,9 @@ REST_FRAMEWORK = {
         "customer_search": env.str("THROTTLE_RATE_CUSTOMER_SEARCH", default="20/minute"),
     },
 }
+# The API schema (/api/schema/) and its docs (/api/docs/) need a signed-in user unless this
+# makes them public (core.api.schema.CanReadSchema).
+API_SCHEMA_PUBLIC = env.bool("API_SCHEMA_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "After-sales console API",
     "DESCRIPTION": (
@@ -299,6 +302,14 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["core.api.schema.CanReadSchema"],
+    # Text fields that refuse blanks say so (minLength 1), so a client's empty string is no surprise.
+    "ENFORCE_NON_BLANK_FIELDS": True,
+    # Error answers (400/403/404/409/429/503 with their bodies) written into every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.add_error_responses",
+    ],
     # Swagger UI from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -190,7 +190,7 @@ class KeysetPagination(BasePagination):
 
     def _position(self, request, queryset: QuerySet, ordering: KeyOrdering) -> Position | None:
         text = request.query_params.get(self.cursor_query_param)
-        if text is None:
+        if not text:  # absent, or empty like an unset filter: the first page
             return None
         payload = decode_cursor(text)
         if payload["o"] != ordering.name:

@@ -4,6 +4,8 @@ import copy
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.parsers import MAX_INTEGER
@@ -93,7 +95,9 @@ class AttachmentSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
+    # A customer message has no author; the agents' messages do.
+    author = serializers.SlugRelatedField[User](slug_field="username", read_only=True,
+                                                allow_null=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -103,12 +107,16 @@ class MessageSerializer(serializers.ModelSerializer):
 
 class TicketListSerializer(serializers.ModelSerializer):
     customer = serializers.SerializerMethodField()
-    order_number = serializers.CharField(source="order.number", default=None, read_only=True)
-    team = serializers.CharField(source="team.code", default=None, read_only=True)
-    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    order_number = serializers.CharField(source="order.number", default=None, read_only=True,
+                                         allow_null=True)
+    team = serializers.CharField(source="team.code", default=None, read_only=True,
+                                 allow_null=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True,
+                                     allow_null=True)
     priority = serializers.SerializerMethodField()
     tags = serializers.SlugRelatedField[Tag](slug_field="name", many=True, read_only=True)
-    next_update_due_at = serializers.DateTimeField(read_only=True)
+    # None when no customer update is planned (the ticket has no update clock).
+    next_update_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
     # Under a legal hold the ticket's order data and resolutions are frozen.
     legal_hold = serializers.BooleanField(source="on_legal_hold", default=False, read_only=True)
 
@@ -137,8 +145,10 @@ class TicketListSerializer(serializers.ModelSerializer):
 class TicketDetailSerializer(TicketListSerializer):
     messages = MessageSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(source="loose_attachments", many=True, read_only=True)
-    merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True)
-    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    merged_into = serializers.CharField(source="merged_into.number", default=None, read_only=True,
+                                        allow_null=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True,
+                                           allow_null=True)
     # What the caller said about themselves where it differs from the customer record.
     reported_phone = serializers.CharField(source="masked_reported_phone", read_only=True)
 
@@ -253,8 +263,13 @@ class MessageInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """A file sent as a multipart part: the schema says binary, not the URI a FileField reads as."""
+
+
 class AttachmentInSerializer(serializers.Serializer):
-    file = serializers.FileField(allow_empty_file=False)
+    file = UploadField(allow_empty_file=False)
     evidence_kind = serializers.ChoiceField(choices=EvidenceKind.choices)
     message = serializers.IntegerField(required=False, min_value=1, max_value=MAX_INTEGER)
 
@@ -299,9 +314,12 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class ResolutionSerializer(serializers.ModelSerializer):
-    proposed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
-    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True)
+    proposed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True,
+                                                     allow_null=True)
+    approved_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True,
+                                                     allow_null=True)
+    order_item_sku = serializers.CharField(source="order_item.sku", default=None, read_only=True,
+                                           allow_null=True)
     rule = serializers.SerializerMethodField()
     explanation = serializers.SerializerMethodField()
 

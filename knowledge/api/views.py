@@ -82,8 +82,9 @@ class SearchView(APIView):
 class SuggestionsView(APIView):
     throttle_scope = "search"
 
-    @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True)],
-                   responses=SuggestionSerializer(many=True))
+    @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True, pattern=r"\S")],
+                   # 404: the ticket named does not exist or is not yours to read.
+                   responses={200: SuggestionSerializer(many=True), 404: None})
     def get(self, request):
         """Return the published articles most relevant to a ticket you may read."""
         _require_reader(request.user)

@@ -292,11 +292,9 @@ class CustomerAdmin(ReadOnlyHistoryAdmin):
             "form": form,
             "revealed": revealed,
         }
-        response = TemplateResponse(request, "admin/shop/customer/reveal.html", context,
-                                    status=400 if form.errors else 200)
-        # A revealed number must not linger in shared or browser caches.
-        response["Cache-Control"] = "no-store"
-        return response
+        # A revealed number must not linger in caches: NoStoreMiddleware marks it no-store.
+        return TemplateResponse(request, "admin/shop/customer/reveal.html", context,
+                                status=400 if form.errors else 200)
 
 
 @admin.register(ContactReveal)

@@ -234,9 +234,7 @@ class TicketContactRevealView(APIView):
         revealed = privacy.customer_contact_reveal(
             actor=request.user, customer=ticket.customer, ticket=ticket,
             reason=serializer.validated_data.get("reason", ""))
-        response = Response(ContactRevealOutSerializer(revealed).data)
-        response["Cache-Control"] = "no-store"
-        return response
+        return Response(ContactRevealOutSerializer(revealed).data)  # no-store: NoStoreMiddleware
 
 
 class TicketHistoryView(APIView):

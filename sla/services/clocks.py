@@ -4,7 +4,6 @@ The sla app registers this module at start-up (SlaConfig.ready): a ticket's due 
 its customer-update clock are set here whenever tickets opens, escalates, pauses or closes one.
 """
 
-from datetime import datetime
 from typing import Any
 
 from sla.services import calendar
@@ -26,9 +25,6 @@ def stamp_due_times(ticket: Ticket, *, keep_first_response: bool = False,
     ticket.resolution_due_at = due.resolution_due_at
 
 
-def plan_update(*, ticket: Ticket, due_at: datetime | None) -> None:
-    customer_update_plan(ticket=ticket, due_at=due_at)
-
-
-def plan_next_update(*, ticket: Ticket, after: datetime, config: Any = None) -> None:
-    customer_update_plan_next(ticket=ticket, after=after, config=config)
+# The customer-update clock's own services, under the names the lifecycle calls.
+plan_update = customer_update_plan
+plan_next_update = customer_update_plan_next

@@ -11,9 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Console")
 
     def ready(self) -> None:
+        from core.api.serializers import install_strict_json_types
         from core.models import roles
         from core.tasks import ensure_schedules
 
+        install_strict_json_types()
         # Keep every role's permissions equal to roles.ROLE_PERMISSIONS after each migrate,
         # so a permission added in code reaches existing installations without a hand step.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cs_console_roles")

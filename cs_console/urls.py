@@ -16,6 +16,7 @@ admin.site.site_title = _("After-sales console")
 admin.site.index_title = _("Business rules and data")
 
 handler403 = "desk.views.permission_denied"
+handler404 = "core.views.common.page_not_found"
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -4,6 +4,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -30,8 +31,24 @@ def exception_handler(exc, context):
     if isinstance(exc, Conflict):
         return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, NotFound):
-        return Response({"detail": exc.message}, status=status.HTTP_404_NOT_FOUND)
-    return drf_exception_handler(exc, context)
+        # The field that named the missing record, when one did, as a field error too.
+        fields = {exc.field: [exc.message]} if exc.field else {}
+        return Response({"detail": exc.message, **fields}, status=status.HTTP_404_NOT_FOUND)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, DRFValidationError) and response is not None and _names_only_unknown_objects(
+            exc.get_codes()):
+        # Every refused field names a record that does not exist (or is hidden): the same 404
+        # a service's NotFound answers, with the fields that named them.
+        response.status_code = status.HTTP_404_NOT_FOUND
+    return response
+
+
+def _names_only_unknown_objects(codes) -> bool:
+    if isinstance(codes, dict):
+        return bool(codes) and all(_names_only_unknown_objects(code) for code in codes.values())
+    if isinstance(codes, list):
+        return bool(codes) and all(_names_only_unknown_objects(code) for code in codes)
+    return codes == "does_not_exist"
 
 
 class Pagination(PageNumberPagination):

@@ -87,12 +87,14 @@ def encode_cursor(position: Position) -> str:
 
 
 def _bad_cursor() -> ValidationError:
+    # A cursor names a page; one that is not ours names none: 404, as DRF's cursor pages answer.
     return ValidationError({"cursor": [_("This cursor is not valid. Start again from the first "
-                                         "page, or follow the next and previous links as given.")]})
+                                         "page, or follow the next and previous links as given.")]},
+                           code="does_not_exist")
 
 
 def decode_cursor(text: str) -> dict:
-    """Return the cursor's JSON object, or raise a 400 if it is not one of ours."""
+    """Return the cursor's JSON object, or raise a 404 if it is not one of ours."""
     if not text or len(text) > MAX_CURSOR_LENGTH:
         raise _bad_cursor()
     try:
@@ -195,7 +197,8 @@ class KeysetPagination(BasePagination):
         payload = decode_cursor(text)
         if payload["o"] != ordering.name:
             raise ValidationError({self.cursor_query_param: [
-                _("This cursor belongs to another ordering; keep the ordering of the link.")]})
+                _("This cursor belongs to another ordering; keep the ordering of the link.")]},
+                code="does_not_exist")
         if payload["d"] not in (NEXT, PREVIOUS):
             raise _bad_cursor()
         values = key_field_values(queryset.model, ordering, payload["k"])

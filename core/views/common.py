@@ -6,13 +6,15 @@ from functools import wraps
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework.throttling import UserRateThrottle
 
 from core.api.token_auth import NO_VIEW
 from core.models.roles import WORKING_ROLES
 from core.services.exceptions import Conflict, NotFound
+from core.views.middleware import is_api_request
 
 _Result = TypeVar("_Result")
 
@@ -83,3 +85,10 @@ def rate_limited(scope: str):
         return limited
 
     return decorator
+
+
+def page_not_found(request, exception=None):
+    """404: a JSON body under /api/ (as the API's schema documents it), the page elsewhere."""
+    if is_api_request(request):
+        return JsonResponse({"detail": _("No such address in the API.")}, status=404)
+    return defaults.page_not_found(request, exception)

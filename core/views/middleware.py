@@ -14,13 +14,22 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from core.api.parsers import has_unstorable_text
+from core.api.parsers import MAX_INTEGER, has_unstorable_text
 
 # Seconds a client should wait before trying again after the database went away.
 DATABASE_RETRY_AFTER_SECONDS = 5
 
-# A whole number with more digits than a signed 64-bit integer holds is no id, page or amount.
-_ABSURD_NUMBER = re.compile(r"-?[0-9]{19,}")
+# A whole number larger than a signed 64-bit integer is no id, page or amount. A long run of
+# digits below that (a marketplace's 19-digit order number) is ordinary text.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{19,}")
+_MAX_INTEGER_DIGITS = len(str(MAX_INTEGER))
+
+
+def _is_absurd_number(text: str) -> bool:
+    if _WHOLE_NUMBER.fullmatch(text) is None:
+        return False
+    digits = text.lstrip("-").lstrip("0") or "0"
+    return len(digits) > _MAX_INTEGER_DIGITS or int(digits) > MAX_INTEGER
 
 
 class ConsoleLoginRequiredMiddleware(LoginRequiredMiddleware):
@@ -51,7 +60,7 @@ def _urlencoded_is_clean(encoded: bytes) -> bool:
     for pair in encoded.replace(b"+", b" ").split(b"&"):
         for part in pair.split(b"=", 1):
             decoded = unquote_to_bytes(part)
-            if not _is_clean_utf8(decoded) or _ABSURD_NUMBER.fullmatch(decoded.decode()):
+            if not _is_clean_utf8(decoded) or _is_absurd_number(decoded.decode()):
                 return False
     return True
 
@@ -61,7 +70,7 @@ def _path_is_clean(request: HttpRequest) -> bool:
     # takes as a name it does not know; a NUL byte it leaves in.
     path = request.path_info
     return not has_unstorable_text(path) and not any(
-        _ABSURD_NUMBER.fullmatch(part) for part in path.split("/"))
+        _is_absurd_number(part) for part in path.split("/"))
 
 
 def _headers_are_clean(request: HttpRequest) -> bool:

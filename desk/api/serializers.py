@@ -1,22 +1,25 @@
 """API representations of tickets, their timeline and their audit trail."""
 
-import copy
-
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.parsers import MAX_INTEGER
+from core.api.schema import NON_BLANK_TEXT, request_variants
+from core.api.serializers import SharedFieldsMixin
 from core.models.user import User
 from policies.views.presentation import render_messages
 from resolutions.models import Resolution, ResolutionKind
 from shop.models import CustomerTier
+from supervision.models.privacy import REVEAL_REASON_MAX_LENGTH
 from tickets.models import (
     Attachment,
+    CancelReason,
     Category,
     Channel,
+    Collaborator,
+    ComplaintLevel,
     EvidenceKind,
     ItemCondition,
     Message,
@@ -28,22 +31,7 @@ from tickets.models import (
     Ticket,
     TicketType,
 )
-
-
-class SharedFieldsMixin:
-    """Give each serializer instance shallow copies of the declared fields.
-
-    DRF deep-copies them for every instance, which re-creates each field with deep copies
-    of its arguments (the choice lists with their translatable labels): a tenth of an API
-    intake's Python. The copies only read what they share (choices, validators); binding
-    sets name and parent on each copy alone. For input serializers on hot paths.
-    """
-
-    # Set on each serializer class by DRF's metaclass.
-    _declared_fields: dict[str, serializers.Field]
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: copy.copy(field) for name, field in self._declared_fields.items()}
+from tickets.services.tickets import TRANSITIONS
 
 
 class CustomerInSerializer(SharedFieldsMixin, serializers.Serializer):
@@ -67,7 +55,7 @@ class CustomerUpdateInSerializer(serializers.Serializer):
 class CustomerOutSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     name = serializers.CharField()
-    phone = serializers.CharField(source="masked_phone")
+    phone = serializers.CharField(source="masked_phone", allow_blank=True)
     tier = serializers.CharField()
 
 
@@ -236,17 +224,59 @@ def opened_ticket_data(ticket: Ticket) -> dict:
 
 
 class TransitionInSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=40)
+    name = serializers.ChoiceField(choices=list(TRANSITIONS))
     comment = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     summary = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=40)
-    waiting_on = serializers.CharField(required=False, allow_blank=True, max_length=12)
+    reason = serializers.ChoiceField(choices=CancelReason.choices, required=False,
+                                     allow_blank=True)
+    waiting_on = serializers.ChoiceField(choices=Collaborator.choices, required=False,
+                                         allow_blank=True)
     assignee = serializers.SlugRelatedField(
         slug_field="username", queryset=get_user_model().objects.filter(is_active=True),
         required=False,
     )
     # A ticket number, looked up among the tickets the caller may read (see the view).
     merged_into = serializers.CharField(required=False, allow_blank=True, max_length=24)
+
+
+def _text(max_length: int, **more) -> dict:
+    return {"type": "string", "maxLength": max_length, **more}
+
+
+def _one_of(values) -> dict:
+    return {"type": "string", "enum": list(values)}
+
+
+_REQUIRED_TEXT = {"minLength": 1, "pattern": NON_BLANK_TEXT}
+# Which inputs each transition needs (tickets.services.tickets.ticket_transition checks them).
+_TRANSITION_NEEDS: dict[str, tuple[dict, list[str]]] = {
+    "assign": ({"assignee": _text(150, minLength=1, description="Username")}, ["assignee"]),
+    "wait_for_internal": ({"waiting_on": _one_of(Collaborator.values)}, ["waiting_on"]),
+    "resolve": ({"summary": _text(5000, **_REQUIRED_TEXT)}, ["summary"]),
+}
+TRANSITION_REQUEST = request_variants(
+    {
+        "name": _one_of(TRANSITIONS),
+        "comment": _text(2000),
+        "summary": _text(5000),
+        "reason": _one_of(["", *CancelReason.values]),
+        "waiting_on": _one_of(["", *Collaborator.values]),
+        "assignee": _text(150, minLength=1, description="Username"),
+        "merged_into": _text(24, description="A ticket number"),
+    },
+    [
+        *[({"name": _one_of([name]), **overrides}, ["name", *needs])
+          for name, (overrides, needs) in _TRANSITION_NEEDS.items()],
+        # Cancelling as a duplicate merges into the ticket named; otherwise a reason is enough.
+        ({"name": _one_of(["cancel"]), "reason": _one_of([CancelReason.DUPLICATE]),
+          "merged_into": _text(24, **_REQUIRED_TEXT)}, ["name", "reason", "merged_into"]),
+        ({"name": _one_of(["cancel"]),
+          "reason": _one_of([r for r in CancelReason.values if r != CancelReason.DUPLICATE])},
+         ["name", "reason"]),
+        ({"name": _one_of([name for name in TRANSITIONS
+                           if name not in _TRANSITION_NEEDS and name != "cancel"])}, ["name"]),
+    ],
+)
 
 
 class TransitionOutSerializer(serializers.Serializer):
@@ -263,7 +293,7 @@ class MessageInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
 
 
-@extend_schema_field(OpenApiTypes.BINARY)
+@extend_schema_field({"type": "string", "format": "binary", "minLength": 1})
 class UploadField(serializers.FileField):
     """A file sent as a multipart part: the schema says binary, not the URI a FileField reads as."""
 
@@ -275,7 +305,9 @@ class AttachmentInSerializer(serializers.Serializer):
 
 
 class EscalateInSerializer(serializers.Serializer):
-    level = serializers.CharField(max_length=10)
+    level = serializers.ChoiceField(
+        choices=[(value, label) for value, label in ComplaintLevel.choices
+                 if value != ComplaintLevel.NONE])
     reason = serializers.CharField(max_length=2000)
 
 
@@ -285,14 +317,15 @@ class PriorityInSerializer(serializers.Serializer):
 
 
 class ContactRevealInSerializer(serializers.Serializer):
-    # Blank or overlong reasons are refused by the reveal service (400), after its
-    # permission check, so a caller without the permission always gets 403.
-    reason = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    # Some text besides spaces, within the limit the reveal service enforces again.
+    reason = serializers.RegexField(
+        NON_BLANK_TEXT, max_length=REVEAL_REASON_MAX_LENGTH, trim_whitespace=False,
+        error_messages={"invalid": _("Say why you need the full number; it is logged.")})
 
 
 class ContactRevealOutSerializer(serializers.Serializer):
     customer = serializers.CharField(source="reveal.customer.external_id")
-    phone = serializers.CharField()
+    phone = serializers.CharField(allow_blank=True)  # a customer may have none
     revealed_at = serializers.DateTimeField(source="reveal.revealed_at")
     reveal_id = serializers.IntegerField(source="reveal.pk")
 

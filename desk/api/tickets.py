@@ -6,14 +6,15 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.services.exceptions import NotFound
 from core.services.uploads import StrictMultiPartParser
 from desk.api.pagination import TicketListPagination
 from desk.api.serializers import (
+    TRANSITION_REQUEST,
     AttachmentInSerializer,
     AttachmentSerializer,
     ContactRevealInSerializer,
@@ -41,10 +42,15 @@ from shop import services as shop_services
 from shop.models import Customer
 from supervision.services import privacy
 from tickets import selectors, services
+from tickets.models import Priority
+from tickets.services.attachments import ALLOWED_TYPES
 
 LIST_FILTERS = ["state", "team", "assignee", "priority", "category", "customer", "channel",
                 "complaint_level"]
 MAX_IDEMPOTENCY_KEY = 100
+# P0-P3 as shown, in either case, or the bare number.
+PRIORITY_FILTER_VALUES = [f"{prefix}{value}" for prefix in ("P", "p", "")
+                          for value in Priority.values]
 
 
 def _detail(request, number: str) -> dict:
@@ -72,15 +78,16 @@ class TicketListCreateView(generics.ListAPIView):
         filters = {key: self.request.query_params.get(key) for key in LIST_FILTERS}
         priority = filters.get("priority")
         if priority:
-            number = priority.upper().removeprefix("P")
-            filters["priority"] = number
-            if not number.isdecimal():  # what int() reads: "²" is a digit, not a number
+            if priority not in PRIORITY_FILTER_VALUES:
                 raise ValidationError({"priority": [_("Use P0, P1, P2 or P3.")]})
+            filters["priority"] = priority.upper().removeprefix("P")
         return selectors.ticket_list(user=self.request.user, filters=filters)
 
     @extend_schema(
         parameters=[OpenApiParameter(name, str, description=f"Filter by {name}")
-                    for name in LIST_FILTERS],
+                    for name in LIST_FILTERS if name != "priority"]
+        + [OpenApiParameter("priority", str, enum=["", *PRIORITY_FILTER_VALUES],
+                            description="Filter by priority: P0 (most urgent) to P3")],
         responses=TicketListSerializer(many=True),
     )
     def get(self, request, *args, **kwargs):
@@ -134,7 +141,8 @@ class TicketTransitionsView(APIView):
             many=True,
         ).data)
 
-    @extend_schema(request=TransitionInSerializer, responses=TicketDetailSerializer)
+    @extend_schema(request={"application/json": TRANSITION_REQUEST},
+                   responses=TicketDetailSerializer)
     def post(self, request, number):
         """Take a transition: 409 if the state does not allow it, 403 if you may not."""
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
@@ -165,7 +173,7 @@ class TicketMessagesView(APIView):
 
 
 class TicketAttachmentsView(APIView):
-    parser_classes = [StrictMultiPartParser, FormParser]
+    parser_classes = [StrictMultiPartParser]
 
     @extend_schema(request={"multipart/form-data": AttachmentInSerializer},
                    responses={201: AttachmentSerializer})
@@ -179,7 +187,7 @@ class TicketAttachmentsView(APIView):
         if data.get("message"):
             message = ticket.messages.filter(pk=data["message"]).first()
             if message is None:
-                raise ValidationError({"message": [_("The ticket has no such message.")]})
+                raise NotFound(_("The ticket has no such message."), field="message")
         attachment = services.attachment_add(
             ticket=ticket, actor=request.user, upload=data["file"],
             evidence_kind=data["evidence_kind"], message=message,
@@ -188,7 +196,8 @@ class TicketAttachmentsView(APIView):
 
 
 class TicketAttachmentDownloadView(APIView):
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # The file is served with the type its content was checked to be at upload.
+    @extend_schema(responses={(200, mime): OpenApiTypes.BINARY for mime in ALLOWED_TYPES})
     def get(self, request, number, attachment_id):
         """Download an evidence file of a ticket you may read."""
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
@@ -229,11 +238,14 @@ class TicketContactRevealView(APIView):
         """Reveal the ticket's customer's full phone number, with a reason; the reveal is logged."""
 
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
+        # A caller who may not reveal is refused (403) before their reason is looked at.
+        if not privacy.can_reveal_contact(request.user):
+            raise PermissionDenied(_("You may not see customers' full contact details."))
         serializer = ContactRevealInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         revealed = privacy.customer_contact_reveal(
             actor=request.user, customer=ticket.customer, ticket=ticket,
-            reason=serializer.validated_data.get("reason", ""))
+            reason=serializer.validated_data["reason"])
         return Response(ContactRevealOutSerializer(revealed).data)  # no-store: NoStoreMiddleware
 
 
@@ -285,7 +297,7 @@ class TicketResolutionsView(APIView):
             item = ticket.order.items.filter(sku=serializer.validated_data["sku"]).first() \
                 if ticket.order is not None else None
             if item is None:
-                raise ValidationError({"sku": [_("The ticket's order has no item with this SKU.")]})
+                raise NotFound(_("The ticket's order has no item with this SKU."), field="sku")
         resolution = resolution_services.resolution_propose(
             ticket=ticket, actor=request.user, kind=serializer.validated_data["kind"],
             order_item=item,

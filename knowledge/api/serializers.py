@@ -1,7 +1,10 @@
 """API representations of articles, search hits and script templates."""
 
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.schema import NON_BLANK_TEXT, request_variants
 from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate, Tag
 from knowledge.models.placeholders import PLACEHOLDERS
 from knowledge.views.rendering import render_markdown
@@ -65,6 +68,19 @@ class ArticleTransitionInSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
 
+_NOTE = {"type": "string", "maxLength": 2000}
+# A rejection says what needs to change; the other transitions take an optional note.
+ARTICLE_TRANSITION_REQUEST = request_variants(
+    {"name": {"type": "string", "enum": ARTICLE_TRANSITIONS}, "note": _NOTE},
+    [
+        ({"name": {"type": "string", "enum": ["reject"]},
+          "note": {**_NOTE, "minLength": 1, "pattern": NON_BLANK_TEXT}}, ["name", "note"]),
+        ({"name": {"type": "string", "enum": [n for n in ARTICLE_TRANSITIONS if n != "reject"]}},
+         ["name"]),
+    ],
+)
+
+
 class ScriptTemplateSerializer(serializers.ModelSerializer):
     tags = serializers.StringRelatedField[Tag](many=True)
     is_favourite = serializers.BooleanField(read_only=True)
@@ -76,10 +92,29 @@ class ScriptTemplateSerializer(serializers.ModelSerializer):
 
 
 class ScriptListQuerySerializer(serializers.Serializer):
-    scenario = serializers.ChoiceField(choices=ScriptScenario.choices, required=False)
-    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    language = serializers.CharField(required=False, max_length=8)
-    q = serializers.CharField(required=False, max_length=100)
+    # Blank is no filter, as an empty select in a form sends it.
+    scenario = serializers.ChoiceField(choices=ScriptScenario.choices, required=False,
+                                       allow_blank=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False, allow_blank=True)
+    language = serializers.CharField(required=False, allow_blank=True, max_length=8)
+    q = serializers.CharField(required=False, allow_blank=True, max_length=100)
+
+
+@extend_schema_field({
+    "type": "object",
+    "properties": {name: {"type": "string", "maxLength": 500} for name in PLACEHOLDERS},
+    "additionalProperties": False,
+})
+class PlaceholderValuesField(serializers.DictField):
+    """Values by placeholder name; a name that is no placeholder is refused."""
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        unknown = sorted(set(values) - set(PLACEHOLDERS))
+        if unknown:
+            raise serializers.ValidationError(
+                _("No such placeholder: %(names)s.") % {"names": ", ".join(unknown)[:200]})
+        return values
 
 
 class ScriptRenderInSerializer(serializers.Serializer):
@@ -87,7 +122,7 @@ class ScriptRenderInSerializer(serializers.Serializer):
                                    help_text="Fill the placeholders from this ticket.")
     # The metaclass takes declared fields out of the class, so this field does not replace
     # Field.context at run time; the stubs cannot know that.
-    context = serializers.DictField(  # type: ignore[assignment]
+    context = PlaceholderValuesField(  # type: ignore[assignment]
         child=serializers.CharField(allow_blank=True, max_length=500), required=False,
         help_text="Values for placeholders; they override the ticket's. Known names: "
                   + ", ".join(PLACEHOLDERS),

@@ -9,8 +9,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.schema import NON_BLANK_TEXT, WHOLE_NUMBER
 from knowledge import selectors, services
 from knowledge.api.serializers import (
+    ARTICLE_TRANSITION_REQUEST,
     ArticleHitSerializer,
     ArticleInSerializer,
     ArticleSerializer,
@@ -51,11 +53,12 @@ class SearchView(APIView):
         parameters=[
             OpenApiParameter("q", str, description='Words (AND), OR, NOT or -word, "phrases", '
                                                    "prefix*; Traditional or Simplified."),
-            OpenApiParameter("category", int, description="A category and those below it."),
-            OpenApiParameter("tag", int),
+            OpenApiParameter("category", WHOLE_NUMBER,
+                             description="A category and those below it."),
+            OpenApiParameter("tag", WHOLE_NUMBER),
             OpenApiParameter("type", str, enum=ArticleType.values),
-            OpenApiParameter("limit", int, description=f"At most {MAX_LIMIT}."),
-            OpenApiParameter("offset", int),
+            OpenApiParameter("limit", WHOLE_NUMBER, description=f"At most {MAX_LIMIT}."),
+            OpenApiParameter("offset", WHOLE_NUMBER),
         ],
         responses=SearchResultSerializer,
     )
@@ -82,7 +85,7 @@ class SearchView(APIView):
 class SuggestionsView(APIView):
     throttle_scope = "search"
 
-    @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True, pattern=r"\S")],
+    @extend_schema(parameters=[OpenApiParameter("ticket", str, required=True, pattern=NON_BLANK_TEXT)],
                    # 404: the ticket named does not exist or is not yours to read.
                    responses={200: SuggestionSerializer(many=True), 404: None})
     def get(self, request):
@@ -132,7 +135,8 @@ class ArticleDetailView(APIView):
 
 
 class ArticleTransitionView(APIView):
-    @extend_schema(request=ArticleTransitionInSerializer, responses=ArticleSerializer)
+    @extend_schema(request={"application/json": ARTICLE_TRANSITION_REQUEST},
+                   responses=ArticleSerializer)
     def post(self, request, pk: int):
         """Submit, publish, reject, archive or restore: 403 if your role may not, 409 if the
         state does not allow it."""

@@ -66,12 +66,12 @@ def test_intake_links_an_existing_order(api, agent):
     assert response.data["order_number"] == order.number
 
 
-def test_intake_refuses_an_unknown_order_with_a_field_error(api, agent):
+def test_intake_refuses_an_unknown_order_with_a_404_naming_the_field(api, agent):
     api.force_authenticate(agent)
 
     response = api.post(reverse("ticket-list"), intake_payload(order_number="NOPE"), format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "order_number" in response.data
     assert not Ticket.objects.exists()
     assert not Customer.objects.exists()
@@ -365,8 +365,11 @@ def test_escalation_raises_the_level_moves_the_team_and_is_in_the_history(
     assert latest.history_change_reason == "escalate:l2 — 客户第三次投诉，要求赔偿"
 
 
-@pytest.mark.parametrize(("level", "reason"), [("l1", "again"), ("l9", "x"), ("l2", "")])
-def test_escalation_only_goes_up_and_needs_a_reason(api, agent, make_ticket, level, reason):
+# Not upward is the ticket's state refusing it (409); an unknown level or no reason, bad input.
+@pytest.mark.parametrize(("level", "reason", "status"), [
+    ("l1", "again", 409), ("l9", "x", 400), ("l2", "", 400)])
+def test_escalation_only_goes_up_and_needs_a_reason(api, agent, make_ticket, level, reason,
+                                                     status):
     ticket = make_ticket(S.IN_PROGRESS, complaint_level="l1")
     before = snapshot(ticket)
     api.force_authenticate(agent)
@@ -374,7 +377,7 @@ def test_escalation_only_goes_up_and_needs_a_reason(api, agent, make_ticket, lev
     response = api.post(reverse("ticket-escalate", args=[ticket.number]),
                         {"level": level, "reason": reason}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == status
     assert snapshot(ticket) == before
 
 

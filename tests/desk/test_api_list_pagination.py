@@ -206,22 +206,22 @@ BAD_CURSORS = {
 
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS.values(), ids=BAD_CURSORS.keys())
-def test_a_bad_cursor_answers_400(supervisor, team, cursor):
+def test_a_bad_cursor_answers_404(supervisor, team, cursor):
     TicketFactory(team=team)
 
     response = client_for(supervisor).get(URL, {"cursor": cursor})
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "cursor" in response.data
 
 
-def test_a_cursor_of_another_ordering_answers_400(supervisor, team):
+def test_a_cursor_of_another_ordering_answers_404(supervisor, team):
     TicketFactory(team=team)
     cursor = encode_cursor_for("created", [NOW, 5])
 
     response = client_for(supervisor).get(URL, {"cursor": cursor, "ordering": "urgency"})
 
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert "another ordering" in str(response.data["cursor"][0])
 
 

@@ -256,7 +256,7 @@ def test_only_tickets_of_one_customer_merge(make_ticket, agent):
     survivor = make_ticket(S.IN_PROGRESS)
     stranger = make_ticket(S.NEW)
 
-    with pytest.raises(ValidationError):
+    with pytest.raises(Conflict):
         services.ticket_merge(duplicate=stranger, into=survivor, actor=agent)
     stranger.refresh_from_db()
     assert stranger.state == S.NEW

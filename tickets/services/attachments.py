@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from core.models.user import User
 from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
 from core.services.uploads import is_unsafe_file_name
 from tickets.models import OPEN_STATES, Attachment, EvidenceKind, Message, Ticket, TicketState
 from tickets.services.tickets import _require_can_work
@@ -72,10 +73,8 @@ def attachment_add(
 ) -> Attachment:
     """Check and store an evidence file on the ticket; nothing is stored if a check fails."""
     if ticket.state not in OPEN_STATES and ticket.state != TicketState.RESOLVED:
-        raise ValidationError(
-            {"ticket": _("The ticket is %(state)s; evidence can no longer be added.")
-             % {"state": ticket.get_state_display()}}
-        )
+        raise Conflict(_("The ticket is %(state)s; evidence can no longer be added.")
+                       % {"state": ticket.get_state_display()}, code="not_open")
     if not actor.has_perm("tickets.add_attachment"):
         raise PermissionDenied(_("You may not add evidence."))
     # A channel integration passes on the customer's photos and videos with their messages;

@@ -7,13 +7,13 @@ the first request created instead of opening a second one.
 import hashlib
 import json
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.models.user import User
 from core.services.audit import save_with_history
-from core.services.exceptions import Conflict
+from core.services.exceptions import Conflict, NotFound
 from shop.models import Customer, Order
 from tickets.models import IntakeKey, Ticket
 from tickets.services.tickets import ticket_create
@@ -116,13 +116,14 @@ def _open_ticket(actor: User, payload: dict) -> Ticket:
     if payload.get("order_number"):
         order = Order.objects.filter(number=payload["order_number"]).first()
         if order is None:
-            raise ValidationError({"order_number": _("No order with this number exists.")})
+            raise NotFound(_("No order with this number exists."), field="order_number")
         if payload.get("sku"):
             order_item = order.items.filter(sku=payload["sku"]).first()
             if order_item is None:
-                raise ValidationError({"sku": _("The order has no item with this SKU.")})
+                raise NotFound(_("The order has no item with this SKU."), field="sku")
     elif payload.get("sku"):
-        raise ValidationError({"sku": _("Give the order number together with the SKU.")})
+        # An item is found within its order: without one, the SKU names nothing.
+        raise NotFound(_("Give the order number together with the SKU."), field="sku")
     return ticket_create(
         actor=actor,
         channel=payload["channel"],

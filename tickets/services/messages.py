@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.models.user import User
 from core.services.audit import save_with_history
+from core.services.exceptions import Conflict
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
 from tickets.services import lifecycle
 from tickets.services.tickets import _require_can_work, _save, transition_reason
@@ -47,10 +48,8 @@ def message_add(*, ticket: Ticket, actor: User, kind: str, body: str, channel: s
         raise PermissionDenied(_("Customer messages come only from the channels. Record what "
                                  "the customer said on the phone as a phone call summary."))
     if ticket.state not in OPEN_STATES and ticket.state != TicketState.RESOLVED:
-        raise ValidationError(
-            {"ticket": _("The ticket is %(state)s; messages can no longer be added.")
-             % {"state": ticket.get_state_display()}}
-        )
+        raise Conflict(_("The ticket is %(state)s; messages can no longer be added.")
+                       % {"state": ticket.get_state_display()}, code="not_open")
     now = timezone.now()
 
     if kind == MessageKind.INBOUND:

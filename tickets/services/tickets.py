@@ -453,19 +453,18 @@ def ticket_merge(*, duplicate: Ticket, into: Ticket, actor: User, comment: str =
     """Cancel `duplicate` as a duplicate of `into` and move its timeline there."""
     _refuse_unknown_or_wrong_state(duplicate, "cancel")
     _require_can_work(duplicate, actor)
+    # What the target is refuses the merge (409), not the shape of the request.
     if into.pk == duplicate.pk:
-        raise ValidationError({"merged_into": _("A ticket cannot duplicate itself.")})
+        raise Conflict(_("A ticket cannot duplicate itself."), code="merge_refused")
     # The messages move into the target: writing there needs the right to work on it.
     require_can_work_target(into, actor, field_name="merged_into")
     if into.customer_id != duplicate.customer_id:
-        raise ValidationError(
-            {"merged_into": _("Only tickets of the same customer can be merged.")}
-        )
+        raise Conflict(_("Only tickets of the same customer can be merged."),
+                       code="merge_refused")
     if into.state not in OPEN_STATES and into.state != TicketState.RESOLVED:
-        raise ValidationError(
-            {"merged_into": _("%(number)s is %(state)s and cannot take more messages.")
-             % {"number": into.number, "state": into.get_state_display()}}
-        )
+        raise Conflict(_("%(number)s is %(state)s and cannot take more messages.")
+                       % {"number": into.number, "state": into.get_state_display()},
+                       code="merge_refused")
     moved_reason = f"merge:{duplicate.number}->{into.number}"
     for message in duplicate.messages.all():
         message.ticket = into
@@ -497,10 +496,8 @@ def ticket_escalate(*, ticket: Ticket, actor: User, level: str, reason: str) -> 
         level != ComplaintLevel.SPECIAL
         and COMPLAINT_LEVEL_RANK[level] <= COMPLAINT_LEVEL_RANK[ticket.complaint_level]
     ):
-        raise ValidationError(
-            {"level": _("Escalation only goes up: the ticket is already %(level)s.")
-             % {"level": ticket.get_complaint_level_display()}}
-        )
+        raise Conflict(_("Escalation only goes up: the ticket is already %(level)s.")
+                       % {"level": ticket.get_complaint_level_display()}, code="not_higher")
 
     ticket.complaint_level = level
     ticket.priority = escalated_priority(priority=ticket.priority, level=level)

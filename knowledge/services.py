@@ -10,7 +10,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -325,7 +326,10 @@ def script_render(*, template: ScriptTemplate, context: dict,
     evaluated. The caller escapes the result when it puts it into HTML. With a user, the
     use is counted (for the template and for that user).
     """
-    text = fill(template.body, context)
+    # Names are written in the script's language (王小美 in a Chinese script), whatever
+    # language the agent's console speaks: the text goes to the customer.
+    with translation.override(template.language):
+        text = fill(template.body, context)
     if user is not None and user.is_authenticated:
         script_record_use(template=template, user=user)
     return text
@@ -365,8 +369,17 @@ def _short_datetime(value: datetime | None) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str, str]:
-    """Return the placeholder values for a ticket, as plain strings.
+def script_context_for_agent(*, agent: User) -> dict[str, Any]:
+    """Return the placeholder values known without a ticket: the agent's name.
+
+    The name is lazy: it is written when script_render fills a script, in that script's
+    language's order (family name first in Chinese).
+    """
+    return {"agent_name": lazy(str, str)(agent)}
+
+
+def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str, Any]:
+    """Return the placeholder values for a ticket (strings, the agent's name lazy).
 
     `deadline` is the ticket's next due time (customer update, first response or
     resolution, whichever comes first), in the active language's short date-time format.
@@ -380,6 +393,6 @@ def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str
         "order_number": ticket.order.number if ticket.order is not None else "",
         "ticket_number": ticket.number,
         "deadline": _short_datetime(min(due_times)) if due_times else "",
-        "agent_name": str(agent) if agent is not None else "",
+        **(script_context_for_agent(agent=agent) if agent is not None else {"agent_name": ""}),
         "shop_name": settings.KNOWLEDGE_SHOP_NAME or _("our shop"),
     }

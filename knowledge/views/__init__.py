@@ -228,7 +228,7 @@ def script_library(request):
     ))
     ticket = _ticket_for(request.user, filters.get("ticket", ""))
     context = (services.script_context_for_ticket(ticket=ticket, agent=request.user)
-               if ticket else {"agent_name": str(request.user)})
+               if ticket else services.script_context_for_agent(agent=request.user))
     for template in templates:
         # A preview: filled but not counted as a use until copied or inserted.
         template.filled = services.script_render(template=template, context=context)
@@ -247,7 +247,7 @@ def script_use(request, pk: int):
     template = selectors.script_template_get(user=request.user, pk=pk)
     ticket = _ticket_for(request.user, request.POST.get("ticket", ""))
     context = (services.script_context_for_ticket(ticket=ticket, agent=request.user)
-               if ticket else {"agent_name": str(request.user)})
+               if ticket else services.script_context_for_agent(agent=request.user))
     text = services.script_render(template=template, context=context, user=request.user)
     return JsonResponse({"text": text})
 

@@ -21,6 +21,7 @@ from core.services.audit import save_with_history, stamp_history
 from core.services.exceptions import Conflict
 from knowledge.models import (
     Article,
+    ArticleLanguage,
     ArticleMedia,
     ArticleState,
     ArticleType,
@@ -81,13 +82,15 @@ def tags_named(names: Iterable[str]) -> list[Tag]:
 
 @transaction.atomic
 def article_create(*, actor: User, title: str, body: str, article_type: str = ArticleType.FAQ,
-                   category: Category | None = None, tags: Iterable[str] = ()) -> Article:
+                   category: Category | None = None, tags: Iterable[str] = (),
+                   language: str = ArticleLanguage.SIMPLIFIED_CHINESE) -> Article:
     """Create a draft article written by the actor."""
     if not actor.has_perm("knowledge.add_article"):
         raise PermissionDenied(_("You may not write articles."))
     title, body = _clean_content(title=title, body=body, article_type=article_type)
+    _check_language(language)
     article: Article = Article(title=title, body=body, article_type=article_type,
-                               category=category, author=actor)
+                               category=category, author=actor, language=language)
     save_with_history(article, actor=actor, reason="create")
     tag_objects = tags_named(tags)
     if tag_objects:
@@ -98,17 +101,21 @@ def article_create(*, actor: User, title: str, body: str, article_type: str = Ar
 
 @transaction.atomic
 def article_update(*, article: Article, actor: User, title: str, body: str, article_type: str,
-                   category: Category | None, tags: Iterable[str] | None = None) -> Article:
-    """Save a new revision of the article's content."""
+                   category: Category | None, tags: Iterable[str] | None = None,
+                   language: str | None = None) -> Article:
+    """Save a new revision of the article's content (`language` None keeps the language)."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     if not can_edit_article(article, actor):
         raise PermissionDenied(_("You may not edit this article."))
     title, body = _clean_content(title=title, body=body, article_type=article_type)
-    changed = (title, body, article_type, category) != (
-        article.title, article.body, article.article_type, article.category)
+    language = language or article.language
+    _check_language(language)
+    changed = (title, body, article_type, category, language) != (
+        article.title, article.body, article.article_type, article.category, article.language)
     if changed:
         article.title, article.body = title, body
         article.article_type, article.category = article_type, category
+        article.language = language
         article.version += 1
         save_with_history(article, actor=actor, reason=f"edit:v{article.version}")
     if tags is not None:
@@ -117,6 +124,11 @@ def article_update(*, article: Article, actor: User, title: str, body: str, arti
             stamp_history(article, actor=actor, reason="tags")
             article.tags.set(wanted)
     return article
+
+
+def _check_language(language: str) -> None:
+    if language not in ArticleLanguage.values:
+        raise ValidationError({"language": _("Choose a language from the list.")})
 
 
 def _transition(article: Article, actor: User, name: str, **kwargs: Any) -> Article:
@@ -252,7 +264,7 @@ def _clean_template(*, title: str, body: str, scenario: str, channel: str,
 
 
 # The article fields whose change makes a new version (the state and review fields do not).
-CONTENT_FIELDS = frozenset({"title", "body", "article_type", "category"})
+CONTENT_FIELDS = frozenset({"title", "body", "article_type", "language", "category"})
 
 
 def article_save_from_admin(*, article: Article, actor: User, changed: Iterable[str]) -> Article:

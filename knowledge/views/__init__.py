@@ -109,13 +109,14 @@ def article_edit(request, pk: int | None = None):
                     article = services.article_create(
                         actor=request.user, title=data["title"], body=data["body"],
                         article_type=data["article_type"], category=_category(form),
-                        tags=form.tag_names(), language=data["language"])
+                        tags=form.tag_names(),
+                        language=data["language"] or ArticleLanguage.SIMPLIFIED_CHINESE)
                 else:
                     services.article_update(
                         article=article, actor=request.user, title=data["title"],
                         body=data["body"], article_type=data["article_type"],
                         category=_category(form), tags=form.tag_names(),
-                        language=data["language"])
+                        language=data["language"] or None)
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)

@@ -16,8 +16,10 @@ class ArticleForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     article_type = forms.ChoiceField(label=_("Type"), choices=ArticleType.choices)
     category = forms.ChoiceField(label=_("Category"), required=False)
+    # Left out (an older form, a script): a new article is in Simplified Chinese, an edited
+    # one keeps its language.
     language = forms.ChoiceField(label=_("Language"), choices=ArticleLanguage.choices,
-                                 initial=ArticleLanguage.SIMPLIFIED_CHINESE)
+                                 initial=ArticleLanguage.SIMPLIFIED_CHINESE, required=False)
     tags = forms.CharField(label=_("Tags"), required=False, max_length=400,
                            help_text=_("Separate tags with commas."))
     body = forms.CharField(

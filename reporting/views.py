@@ -162,9 +162,12 @@ def dashboard(request):
 def scorecard(request):
     """Show every agent's score for the month, ranked (the "service star" ranking)."""
     month = _month(request)
+    ranking = metrics.scorecard(month=month)
     return render(request, "reporting/scorecard.html", {
         **_month_nav(month),
-        "ranking": metrics.scorecard(month=month),
+        "ranking": ranking,
+        # Each agent's first response time in the unit it reads best in.
+        "ranking_rows": [(row, readable_duration(row.figures.frt_minutes)) for row in ranking],
         "weights": metrics.SCORE_WEIGHTS,
         "nav_active": "dashboard",
     })

@@ -255,6 +255,10 @@ def test_the_ranking_page_lists_agents_by_score(client, supervisor, known_day, o
     ranking = response.context["ranking"]
     assert ranking[0].agent_id == other_agent.pk
     assert f'data-agent="{other_agent.pk}"' in response.content.decode()
+    first_responses = [str(frt) for _row, frt in response.context["ranking_rows"]
+                       if frt is not None]
+    assert first_responses == ["20.0 min", "20.0 min"]  # in the unit it reads best in
+    assert "20.0 min" in response.content.decode()
 
 
 def test_the_csv_report_holds_the_summary_ranking_and_payouts(client, supervisor, known_day,

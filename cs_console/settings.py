@@ -360,6 +360,9 @@ IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Console-specific settings.
+# The shop's name as customers know it: pages they see (the survey) carry it, never the
+# console's name. Empty: "Our shop" in the page's language (shop.selectors.shop_display_name).
+SHOP_DISPLAY_NAME = env.str("SHOP_DISPLAY_NAME", default="")
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=20 * 1024 * 1024)
 # No compensation (other than a statutory one) exceeds this share of the order amount [000].
 POLICY_PLATFORM_CAP_PERCENT = Decimal(env.str("POLICY_PLATFORM_CAP_PERCENT", default="30"))
@@ -398,8 +401,8 @@ KNOWLEDGE_STALE_AFTER_DAYS = env.int("KNOWLEDGE_STALE_AFTER_DAYS", default=180)
 # Search ranks at most this many matching articles; a common word like 退款 matches most of
 # the base, and ranking every match reads every document vector (see bench/KNOWLEDGE_SEARCH.md).
 KNOWLEDGE_SEARCH_CANDIDATES = env.int("KNOWLEDGE_SEARCH_CANDIDATES", default=1000)
-# The shop's name in script templates ({shop_name}).
-KNOWLEDGE_SHOP_NAME = env.str("KNOWLEDGE_SHOP_NAME", default="")
+# The shop's name in script templates ({shop_name}); the shop's display name by default.
+KNOWLEDGE_SHOP_NAME = env.str("KNOWLEDGE_SHOP_NAME", default=SHOP_DISPLAY_NAME)
 # --- Quality and performance.
 # Share of each day's closed tickets drawn at random for QA review (complaints and ratings
 # below 3 stars are always reviewed).

@@ -29,14 +29,15 @@ class ArticleMediaInline(admin.TabularInline):
 class ArticleAdmin(ReadOnlyHistoryAdmin):
     """Content edits only; reviews go through the console's review queue (state is read-only)."""
 
-    list_display = ["title", "article_type", "category", "state", "version", "author",
-                    "last_reviewed_at", "updated_at"]
-    list_filter = ["state", "article_type", "category", "tags"]
+    list_display = ["title", "article_type", "language", "category", "state", "version",
+                    "author", "last_reviewed_at", "updated_at"]
+    list_filter = ["state", "article_type", "language", "category", "tags"]
     search_fields = ["title"]
     autocomplete_fields = ["tags"]
     readonly_fields = ["state", "version", "author", "reviewed_by", "last_reviewed_at",
                        "published_at", "review_note", "created_at"]
-    fields = ["title", "body", "article_type", "category", "tags", *readonly_fields]
+    fields = ["title", "body", "article_type", "language", "category", "tags",
+              *readonly_fields]
     inlines = [ArticleMediaInline]
     list_select_related = ["category", "author"]
 

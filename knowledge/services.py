@@ -10,7 +10,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed, has_transition_perm
 
@@ -20,6 +21,7 @@ from core.services.audit import save_with_history, stamp_history
 from core.services.exceptions import Conflict
 from knowledge.models import (
     Article,
+    ArticleLanguage,
     ArticleMedia,
     ArticleState,
     ArticleType,
@@ -80,13 +82,15 @@ def tags_named(names: Iterable[str]) -> list[Tag]:
 
 @transaction.atomic
 def article_create(*, actor: User, title: str, body: str, article_type: str = ArticleType.FAQ,
-                   category: Category | None = None, tags: Iterable[str] = ()) -> Article:
+                   category: Category | None = None, tags: Iterable[str] = (),
+                   language: str = ArticleLanguage.SIMPLIFIED_CHINESE) -> Article:
     """Create a draft article written by the actor."""
     if not actor.has_perm("knowledge.add_article"):
         raise PermissionDenied(_("You may not write articles."))
     title, body = _clean_content(title=title, body=body, article_type=article_type)
+    _check_language(language)
     article: Article = Article(title=title, body=body, article_type=article_type,
-                               category=category, author=actor)
+                               category=category, author=actor, language=language)
     save_with_history(article, actor=actor, reason="create")
     tag_objects = tags_named(tags)
     if tag_objects:
@@ -97,17 +101,21 @@ def article_create(*, actor: User, title: str, body: str, article_type: str = Ar
 
 @transaction.atomic
 def article_update(*, article: Article, actor: User, title: str, body: str, article_type: str,
-                   category: Category | None, tags: Iterable[str] | None = None) -> Article:
-    """Save a new revision of the article's content."""
+                   category: Category | None, tags: Iterable[str] | None = None,
+                   language: str | None = None) -> Article:
+    """Save a new revision of the article's content (`language` None keeps the language)."""
     article = Article.objects.select_for_update().get(pk=article.pk)
     if not can_edit_article(article, actor):
         raise PermissionDenied(_("You may not edit this article."))
     title, body = _clean_content(title=title, body=body, article_type=article_type)
-    changed = (title, body, article_type, category) != (
-        article.title, article.body, article.article_type, article.category)
+    language = language or article.language
+    _check_language(language)
+    changed = (title, body, article_type, category, language) != (
+        article.title, article.body, article.article_type, article.category, article.language)
     if changed:
         article.title, article.body = title, body
         article.article_type, article.category = article_type, category
+        article.language = language
         article.version += 1
         save_with_history(article, actor=actor, reason=f"edit:v{article.version}")
     if tags is not None:
@@ -116,6 +124,11 @@ def article_update(*, article: Article, actor: User, title: str, body: str, arti
             stamp_history(article, actor=actor, reason="tags")
             article.tags.set(wanted)
     return article
+
+
+def _check_language(language: str) -> None:
+    if language not in ArticleLanguage.values:
+        raise ValidationError({"language": _("Choose a language from the list.")})
 
 
 def _transition(article: Article, actor: User, name: str, **kwargs: Any) -> Article:
@@ -251,7 +264,7 @@ def _clean_template(*, title: str, body: str, scenario: str, channel: str,
 
 
 # The article fields whose change makes a new version (the state and review fields do not).
-CONTENT_FIELDS = frozenset({"title", "body", "article_type", "category"})
+CONTENT_FIELDS = frozenset({"title", "body", "article_type", "language", "category"})
 
 
 def article_save_from_admin(*, article: Article, actor: User, changed: Iterable[str]) -> Article:
@@ -325,7 +338,10 @@ def script_render(*, template: ScriptTemplate, context: dict,
     evaluated. The caller escapes the result when it puts it into HTML. With a user, the
     use is counted (for the template and for that user).
     """
-    text = fill(template.body, context)
+    # Names are written in the script's language (王小美 in a Chinese script), whatever
+    # language the agent's console speaks: the text goes to the customer.
+    with translation.override(template.language):
+        text = fill(template.body, context)
     if user is not None and user.is_authenticated:
         script_record_use(template=template, user=user)
     return text
@@ -365,8 +381,17 @@ def _short_datetime(value: datetime | None) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
-def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str, str]:
-    """Return the placeholder values for a ticket, as plain strings.
+def script_context_for_agent(*, agent: User) -> dict[str, Any]:
+    """Return the placeholder values known without a ticket: the agent's name.
+
+    The name is lazy: it is written when script_render fills a script, in that script's
+    language's order (family name first in Chinese).
+    """
+    return {"agent_name": lazy(str, str)(agent)}
+
+
+def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str, Any]:
+    """Return the placeholder values for a ticket (strings, the agent's name lazy).
 
     `deadline` is the ticket's next due time (customer update, first response or
     resolution, whichever comes first), in the active language's short date-time format.
@@ -380,6 +405,6 @@ def script_context_for_ticket(*, ticket: Ticket, agent: User | None) -> dict[str
         "order_number": ticket.order.number if ticket.order is not None else "",
         "ticket_number": ticket.number,
         "deadline": _short_datetime(min(due_times)) if due_times else "",
-        "agent_name": str(agent) if agent is not None else "",
+        **(script_context_for_agent(agent=agent) if agent is not None else {"agent_name": ""}),
         "shop_name": settings.KNOWLEDGE_SHOP_NAME or _("our shop"),
     }

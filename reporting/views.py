@@ -1,5 +1,6 @@
 """The supervisor dashboard, the monthly agent ranking and the monthly report downloads."""
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.contrib.auth.decorators import permission_required
@@ -39,8 +40,61 @@ def _rounded(value, places=1):
     return None if value is None else round(value, places)
 
 
+@dataclass(frozen=True)
+class TimeUnit:
+    """A unit durations are shown in: its length in minutes, its short and long names."""
+
+    minutes: int
+    short: str
+    name: str
+
+
+def _time_units() -> list[TimeUnit]:
+    return [TimeUnit(1, _("min"), _("minutes")), TimeUnit(60, _("h"), _("hours")),
+            TimeUnit(24 * 60, _("days"), _("days"))]
+
+
+def time_unit_for(minutes: float | None) -> TimeUnit:
+    """Return the unit a duration reads best in: minutes up to 90, hours up to two days,
+    days beyond ("43.3 h", not "2598.0 min")."""
+    units = _time_units()
+    if minutes is None or minutes < 90:
+        return units[0]
+    return units[1] if minutes < 48 * 60 else units[2]
+
+
+@dataclass(frozen=True)
+class Duration:
+    value: float
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.value} {self.unit}"
+
+
+def readable_duration(minutes: float | None) -> Duration | None:
+    """Return the duration rounded in the unit it reads best in, or None without one."""
+    if minutes is None:
+        return None
+    unit = time_unit_for(minutes)
+    return Duration(round(minutes / unit.minutes, 1), unit.short)
+
+
+def _in_one_unit(minutes: list[float | None]) -> tuple[list[float | None], TimeUnit]:
+    """Return a chart line in the unit its largest value reads best in (one axis, one unit)."""
+    unit = time_unit_for(max((value for value in minutes if value is not None), default=None))
+    return [None if value is None else round(value / unit.minutes, 2) for value in minutes], unit
+
+
 def _series(points: list[tuple[date, metrics.Totals]]) -> dict:
-    """Chart data: labels and one list per measure."""
+    """Chart data: labels, one list per measure, and the unit each duration line is in.
+
+    NPS runs from −100 to 100 and is no percentage: it stays off the per-cent axis (its
+    month's figure is on the dashboard's cards).
+    """
+    frt, frt_unit = _in_one_unit([figures.frt_minutes for _when, figures in points])
+    aht, aht_unit = _in_one_unit([None if figures.aht_hours is None else figures.aht_hours * 60
+                                  for _when, figures in points])
     return {
         "labels": [f"{when:%m-%d}" for when, _figures in points],
         "created": [figures.created for _when, figures in points],
@@ -49,9 +103,10 @@ def _series(points: list[tuple[date, metrics.Totals]]) -> dict:
         "sla": [_percent(figures.sla_compliance) for _when, figures in points],
         "csat": [_percent(figures.csat_rate) for _when, figures in points],
         "reopen": [_percent(figures.reopen_rate) for _when, figures in points],
-        "nps": [_rounded(figures.nps) for _when, figures in points],
-        "frt": [_rounded(figures.frt_minutes) for _when, figures in points],
-        "aht": [_rounded(figures.aht_hours, 2) for _when, figures in points],
+        "frt": frt,
+        "aht": aht,
+        "frt_label": _("First response (%(unit)s)") % {"unit": frt_unit.name},
+        "aht_label": _("Handling (%(unit)s)") % {"unit": aht_unit.name},
     }
 
 
@@ -60,8 +115,7 @@ def _chart_labels() -> dict:
         "created": _("Created"), "closed": _("Closed"),
         "fcr": _("First-contact resolution (per cent)"),
         "sla": _("SLA compliance (per cent)"), "csat": _("Satisfied (per cent)"),
-        "nps": _("NPS"), "frt": _("First response (minutes)"),
-        "aht": _("Handling (hours)"), "count": _("Tickets"), "percent": _("Per cent"),
+        "count": _("Tickets"), "percent": _("Per cent"),
     }
 
 
@@ -85,7 +139,9 @@ def dashboard(request):
         **_month_nav(month),
         "figures": figures,
         "kpis": {
-            "frt": _rounded(figures.frt_minutes), "aht": _rounded(figures.aht_hours, 2),
+            "frt": readable_duration(figures.frt_minutes),
+            "aht": readable_duration(None if figures.aht_hours is None
+                                     else figures.aht_hours * 60),
             "fcr": _percent(figures.fcr_rate), "reopen": _percent(figures.reopen_rate),
             "sla": _percent(figures.sla_compliance), "csat": _rounded(figures.csat_average, 2),
             "csat_rate": _percent(figures.csat_rate), "nps": _rounded(figures.nps),
@@ -106,9 +162,12 @@ def dashboard(request):
 def scorecard(request):
     """Show every agent's score for the month, ranked (the "service star" ranking)."""
     month = _month(request)
+    ranking = metrics.scorecard(month=month)
     return render(request, "reporting/scorecard.html", {
         **_month_nav(month),
-        "ranking": metrics.scorecard(month=month),
+        "ranking": ranking,
+        # Each agent's first response time in the unit it reads best in.
+        "ranking_rows": [(row, readable_duration(row.figures.frt_minutes)) for row in ranking],
         "weights": metrics.SCORE_WEIGHTS,
         "nav_active": "dashboard",
     })

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy
 
+from core.models.names import person_name
 from core.models.roles import Role
 from core.services.exceptions import NotFound
 from shop.models import Customer, CustomerTier
@@ -376,7 +377,7 @@ def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: st
 
 def _person(first_name: str, last_name: str, username: str) -> str:
     """Name a user as User.__str__ does (full name, else username), from plain values."""
-    return f"{first_name} {last_name}".strip() or username
+    return person_name(first_name, last_name, username)
 
 
 # The workspace shows this many of the latest messages; earlier ones load a page at a time.

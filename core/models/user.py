@@ -1,6 +1,7 @@
 from django.contrib.auth.models import AbstractUser
 from django.utils.translation import gettext_lazy as _
 
+from core.models.names import person_name
 from core.models.roles import Role
 from core.selectors.access import load_roles_and_permissions
 
@@ -22,8 +23,11 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
 
     def __str__(self) -> str:
-        full_name = self.get_full_name()
-        return full_name or self.username
+        return self.get_full_name() or self.username
+
+    def get_full_name(self) -> str:
+        """Return the name in the active language's order (王小美 in Chinese, see names)."""
+        return person_name(self.first_name, self.last_name)
 
     @property
     def role_names(self) -> list[str]:

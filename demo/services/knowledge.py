@@ -21,7 +21,8 @@ CATEGORIES = [
     (None, "操作指南"),
 ]
 
-# title, category, type, tags, body (Markdown)
+# title, category, type, tags, body (Markdown); in Simplified Chinese unless ARTICLE_LANGUAGES
+# says otherwise.
 ARTICLES = [
     ("七天无理由退货", "退货与换货", "policy", ["退货", "七天无理由"], """\
 签收后 **7 天内** 可申请无理由退货（七天无理由）。
@@ -101,7 +102,15 @@ within **1–7 working days**. After the warehouse signs for a return, the refun
 """),
 ]
 
-# title, scenario, language, channel, tags, body
+ARTICLE_LANGUAGES = {
+    "退貨退款流程（繁體）": "zh-hant",
+    "No-reason returns within 7 days": "en",
+    "When does my refund arrive?": "en",
+}
+
+# title, scenario, language, channel, tags, body. Scripts promise only what is already
+# decided: a refund is "submitted for review" until it is approved, and when the money
+# arrives is said to depend on the bank or payment platform (the seeds' wording).
 SCRIPTS = [
     ("标准问候", "greeting", "zh-hans", "", ["开场白"],
      "您好，这里是{shop_name}客服，请问有什么可以帮您？"),
@@ -115,8 +124,9 @@ SCRIPTS = [
     ("升级与承诺", "escalation", "zh-hans", "", ["投诉", "升级"],
      "您的问题我已经为您优先加急处理，并已转交专员跟进，{deadline}前会给您答复，请您放心。"),
     ("退款说明", "refund", "zh-hans", "", ["退款"],
-     "{customer_name}您好，订单{order_number}的退款将原路退回，一般1-7个工作日到账，"
-     "请您留意账户变动。"),
+     "{customer_name}您好，订单{order_number}的退款申请已为您提交，售后专员会尽快完成审核，"
+     "{deadline}前给您答复。审核通过后，退款按原支付路径退回，具体到账时间根据银行或第三方支付平台"
+     "处理速度而定，到账前我会及时向您同步进展。"),
     ("退货说明", "return", "zh-hans", "", ["退货"],
      "{customer_name}您好，您的退货申请已通过。请在7天内通过平台认证的物流寄回商品，"
      "并保持原包装和吊牌完好，寄出后在订单页填写运单号。仓库签收后48小时内为您退款。"),
@@ -138,8 +148,10 @@ SCRIPTS = [
      "I have given your case priority handling and passed it to a specialist; you will hear "
      "from us by {deadline}."),
     ("Refund explanation", "refund", "en", "", ["refund"],
-     "Dear {customer_name}, the refund for order {order_number} goes back the way you paid and "
-     "usually arrives within 1–7 working days."),
+     "Dear {customer_name}, I have submitted the refund request for order {order_number}; an "
+     "after-sales specialist will review it and you will hear from us by {deadline}. Once it is "
+     "approved, the refund goes back the way you paid; when it arrives depends on your bank or "
+     "payment platform, and I will keep you updated until it does."),
     ("Return explanation", "return", "en", "", ["return"],
      "Dear {customer_name}, your return is approved. Please send the item back within 7 days "
      "with a certified carrier, in its original packaging with tags, and enter the tracking "
@@ -171,7 +183,8 @@ def load_knowledge() -> dict[str, int]:
             continue
         article = services.article_create(actor=author, title=title, body=body,
                                           article_type=article_type,
-                                          category=categories[category], tags=tags)
+                                          category=categories[category], tags=tags,
+                                          language=ARTICLE_LANGUAGES.get(title, "zh-hans"))
         services.article_submit(article=article, actor=author)
         services.article_publish(article=article, actor=reviewer, note="demo")
         created["articles"] += 1

@@ -31,7 +31,8 @@ from knowledge.services import script_context_for_ticket, script_render
 from policies.views.presentation import option_as_dict, render_messages
 from resolutions import services as resolution_services
 from resolutions.models import RESOLUTION_OPEN_STATES, Resolution
-from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail
+from supervision.models.qa import QaReview
+from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail, with_survey_and_qa
 from supervision.selectors.privacy import with_contact_reveals
 from tickets import services
 from tickets.models import (
@@ -356,6 +357,8 @@ def audit(request, number: str):
         user = form.cleaned_data.get("actor")
         since, until = form.bounds()
     entries: list[dict] = audit_trail(ticket=ticket, user=user, since=since, until=until)
+    entries = with_survey_and_qa(entries, viewer=request.user, ticket=ticket, user=user,
+                                 since=since, until=until)
     entries = with_contact_reveals(entries, viewer=request.user, ticket=ticket, user=user,
                                    since=since, until=until)
     template = ("desk/console/_audit_trail.html" if request.htmx
@@ -365,7 +368,8 @@ def audit(request, number: str):
 
 
 def _actor_ids(ticket: Ticket):
-    """Return the ids of everyone who changed the ticket, its messages or resolutions."""
+    """Return the ids of everyone who changed the ticket, its messages, resolutions or QA
+    reviews."""
 
     def ids(history_model, **lookup):
         return history_model.objects.filter(history_user__isnull=False, **lookup).order_by(
@@ -374,4 +378,5 @@ def _actor_ids(ticket: Ticket):
     return ids(Ticket.history.model, id=ticket.pk).union(
         ids(Resolution.history.model, ticket_id=ticket.pk),
         ids(Message.history.model, ticket_id=ticket.pk),
+        ids(QaReview.history.model, ticket_id=ticket.pk),
     )

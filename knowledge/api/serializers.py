@@ -5,7 +5,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api.schema import NON_BLANK_TEXT, request_variants
-from knowledge.models import Article, ArticleType, Category, ScriptScenario, ScriptTemplate, Tag
+from knowledge.models import (
+    Article,
+    ArticleLanguage,
+    ArticleType,
+    Category,
+    ScriptScenario,
+    ScriptTemplate,
+    Tag,
+)
 from knowledge.models.placeholders import PLACEHOLDERS
 from knowledge.views.rendering import render_markdown
 from tickets.models.choices import Channel
@@ -45,7 +53,8 @@ class ArticleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Article
-        fields = ["id", "title", "body", "body_html", "article_type", "category", "tags",
+        fields = ["id", "title", "body", "body_html", "article_type", "language", "category",
+                  "tags",
                   "state", "version", "author", "reviewed_by", "review_note",
                   "last_reviewed_at", "published_at", "is_stale", "created_at", "updated_at"]
 
@@ -58,6 +67,8 @@ class ArticleInSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=200)
     body = serializers.CharField(max_length=100_000)
     article_type = serializers.ChoiceField(choices=ArticleType.choices, default=ArticleType.FAQ)
+    # Optional: a new article is in Simplified Chinese, an edit keeps the article's language.
+    language = serializers.ChoiceField(choices=ArticleLanguage.choices, required=False)
     category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(),
                                                   allow_null=True, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)

@@ -24,7 +24,7 @@ from knowledge.api.serializers import (
     SearchResultSerializer,
     SuggestionSerializer,
 )
-from knowledge.models import ArticleType
+from knowledge.models import ArticleLanguage, ArticleType
 from knowledge.models.placeholders import PLACEHOLDERS
 from tickets.selectors import ticket_get_for_user
 
@@ -57,6 +57,7 @@ class SearchView(APIView):
                              description="A category and those below it."),
             OpenApiParameter("tag", WHOLE_NUMBER),
             OpenApiParameter("type", str, enum=ArticleType.values),
+            OpenApiParameter("language", str, enum=["", *ArticleLanguage.values]),
             OpenApiParameter("limit", WHOLE_NUMBER, description=f"At most {MAX_LIMIT}."),
             OpenApiParameter("offset", WHOLE_NUMBER),
         ],
@@ -69,10 +70,14 @@ class SearchView(APIView):
         if article_type and article_type not in ArticleType.values:
             raise ValidationError({"type": [_("Use one of: %(values)s.")
                                            % {"values": ", ".join(ArticleType.values)}]})
+        language = request.query_params.get("language") or None
+        if language and language not in ArticleLanguage.values:
+            raise ValidationError({"language": [_("Use one of: %(values)s.")
+                                               % {"values": ", ".join(ArticleLanguage.values)}]})
         result = selectors.article_search(
             user=request.user, q=request.query_params.get("q", ""),
             category=_int_param(request, "category"), tag=_int_param(request, "tag"),
-            article_type=article_type,
+            article_type=article_type, language=language,
             limit=_int_param(request, "limit", default=20, maximum=MAX_LIMIT) or 20,
             offset=_int_param(request, "offset", default=0),
         )
@@ -128,7 +133,7 @@ class ArticleDetailView(APIView):
         services.article_update(
             article=article, actor=request.user, title=data["title"], body=data["body"],
             article_type=data["article_type"], category=data.get("category"),
-            tags=data.get("tags"),
+            tags=data.get("tags"), language=data.get("language"),
         )
         return Response(ArticleSerializer(
             selectors.article_get_for_user(user=request.user, pk=pk)).data)

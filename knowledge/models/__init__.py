@@ -73,6 +73,14 @@ class ArticleType(models.TextChoices):
     TUTORIAL = "tutorial", _("Tutorial")
 
 
+class ArticleLanguage(models.TextChoices):
+    """The language an article is written in (Traditional Chinese too, unlike the console)."""
+
+    SIMPLIFIED_CHINESE = "zh-hans", _("Simplified Chinese")
+    TRADITIONAL_CHINESE = "zh-hant", _("Traditional Chinese")
+    ENGLISH = "en", _("English")
+
+
 class ArticleState(models.TextChoices):
     DRAFT = "draft", pgettext_lazy("article state", "Draft")
     IN_REVIEW = "in_review", pgettext_lazy("article state", "In review")
@@ -100,6 +108,10 @@ class Article(ConcurrentTransitionMixin, models.Model):
     category = models.ForeignKey(
         Category, models.PROTECT, null=True, blank=True, related_name="articles",
         verbose_name=_("category"),
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=ArticleLanguage.choices,
+        default=ArticleLanguage.SIMPLIFIED_CHINESE,
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="articles", verbose_name=_("tags"))
     state = FSMField(

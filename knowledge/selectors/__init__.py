@@ -8,6 +8,7 @@ from django.http import Http404
 
 from knowledge.models import (
     Article,
+    ArticleLanguage,
     ArticleState,
     ArticleType,
     Category,
@@ -103,7 +104,8 @@ def _fetch_in_order(ids: list[int], *, with_tags: bool = True) -> list[Article]:
 
 
 def article_search(*, user, q: str = "", category: int | None = None, tag: int | None = None,
-                   article_type: str | None = None, limit: int = 20, offset: int = 0,
+                   article_type: str | None = None, language: str | None = None,
+                   limit: int = 20, offset: int = 0,
                    include_unpublished: bool = False) -> SearchResult:
     """Return the published articles best matching the query (or the newest, without one).
 
@@ -120,6 +122,7 @@ def article_search(*, user, q: str = "", category: int | None = None, tag: int |
         category_ids=category_subtree_ids(category) if category else None,
         tag_id=tag or None,
         article_type=article_type if article_type in ArticleType.values else None,
+        language=language if language in ArticleLanguage.values else None,
     )
     parsed = search.parse_query(q)
     if parsed.is_empty:
@@ -130,6 +133,8 @@ def article_search(*, user, q: str = "", category: int | None = None, tag: int |
             articles = articles.filter(tags=filters.tag_id)
         if filters.article_type:
             articles = articles.filter(article_type=filters.article_type)
+        if filters.language:
+            articles = articles.filter(language=filters.language)
         ids = list(articles.order_by("-updated_at", "-id")
                    .values_list("id", flat=True)[offset:offset + limit + 1])
     else:
@@ -184,7 +189,7 @@ class HistoryEntry:
     changed_fields: list[str]
 
 
-CONTENT_FIELDS = ("title", "body", "article_type", "category_id", "state")
+CONTENT_FIELDS = ("title", "body", "article_type", "language", "category_id", "state")
 
 
 def _diff_lines(old: str, new: str) -> list[tuple[str, str]]:

@@ -214,6 +214,7 @@ class Filters:
     category_ids: tuple[int, ...] | None = None
     tag_id: int | None = None
     article_type: str | None = None
+    language: str | None = None
 
 
 def _where(filters: Filters, alias: str) -> tuple[str, list]:
@@ -226,6 +227,9 @@ def _where(filters: Filters, alias: str) -> tuple[str, list]:
     if filters.article_type:
         clauses.append(f"{alias}.article_type = %s")
         params.append(filters.article_type)
+    if filters.language:
+        clauses.append(f"{alias}.language = %s")
+        params.append(filters.language)
     if filters.tag_id is not None:
         clauses.append(
             "EXISTS (SELECT 1 FROM knowledge_article_tags t "  # noqa: S608 - fixed names only
@@ -271,6 +275,8 @@ def search_ids(parsed: ParsedQuery, filters: Filters, *, limit: int, offset: int
             articles = articles.filter(category_id__in=filters.category_ids)
         if filters.article_type:
             articles = articles.filter(article_type=filters.article_type)
+        if filters.language:
+            articles = articles.filter(language=filters.language)
         if filters.tag_id is not None:
             articles = articles.filter(tags=filters.tag_id)
         return list(articles.order_by("-updated_at", "-id").values_list("id", flat=True)

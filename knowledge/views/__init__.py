@@ -14,7 +14,15 @@ from django.views.decorators.http import require_POST
 
 from core.services.exceptions import Conflict
 from knowledge import selectors, services
-from knowledge.models import ArticleState, ArticleType, Category, MediaKind, Tag, may_publish
+from knowledge.models import (
+    ArticleLanguage,
+    ArticleState,
+    ArticleType,
+    Category,
+    MediaKind,
+    Tag,
+    may_publish,
+)
 from knowledge.models.placeholders import PLACEHOLDERS
 from knowledge.views.forms import ArticleForm, ScriptFilterForm
 from knowledge.views.rendering import render_markdown
@@ -40,14 +48,16 @@ def search_page(request):
     category = _int_or_none(request.GET.get("category"))
     tag = _int_or_none(request.GET.get("tag"))
     article_type = request.GET.get("type") or None
+    language = request.GET.get("language") or None
     page = max(1, _int_or_none(request.GET.get("page")) or 1)
     result = selectors.article_search(
         user=request.user, q=q, category=category, tag=tag, article_type=article_type,
-        limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
+        language=language, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE,
     )
     context = {
         "q": q, "result": result, "page": page,
-        "category": category, "tag": tag, "article_type": article_type,
+        "category": category, "tag": tag, "article_type": article_type, "language": language,
+        "article_languages": ArticleLanguage.choices,
         "categories": [(node.pk, "\u3000" * depth + node.name)
                        for node, depth in selectors.category_tree()],
         "tags": Tag.objects.order_by("name"),
@@ -99,12 +109,14 @@ def article_edit(request, pk: int | None = None):
                     article = services.article_create(
                         actor=request.user, title=data["title"], body=data["body"],
                         article_type=data["article_type"], category=_category(form),
-                        tags=form.tag_names())
+                        tags=form.tag_names(),
+                        language=data["language"] or ArticleLanguage.SIMPLIFIED_CHINESE)
                 else:
                     services.article_update(
                         article=article, actor=request.user, title=data["title"],
                         body=data["body"], article_type=data["article_type"],
-                        category=_category(form), tags=form.tag_names())
+                        category=_category(form), tags=form.tag_names(),
+                        language=data["language"] or None)
             except ValidationError as error:
                 for field, errors in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, errors)
@@ -228,7 +240,7 @@ def script_library(request):
     ))
     ticket = _ticket_for(request.user, filters.get("ticket", ""))
     context = (services.script_context_for_ticket(ticket=ticket, agent=request.user)
-               if ticket else {"agent_name": str(request.user)})
+               if ticket else services.script_context_for_agent(agent=request.user))
     for template in templates:
         # A preview: filled but not counted as a use until copied or inserted.
         template.filled = services.script_render(template=template, context=context)
@@ -247,7 +259,7 @@ def script_use(request, pk: int):
     template = selectors.script_template_get(user=request.user, pk=pk)
     ticket = _ticket_for(request.user, request.POST.get("ticket", ""))
     context = (services.script_context_for_ticket(ticket=ticket, agent=request.user)
-               if ticket else {"agent_name": str(request.user)})
+               if ticket else services.script_context_for_agent(agent=request.user))
     text = services.script_render(template=template, context=context, user=request.user)
     return JsonResponse({"text": text})
 

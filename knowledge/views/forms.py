@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from knowledge.models import Article, ArticleType, ScriptScenario
+from knowledge.models import Article, ArticleLanguage, ArticleType, ScriptScenario
 from knowledge.selectors import category_tree
 from tickets.models.choices import Channel
 
@@ -16,6 +16,10 @@ class ArticleForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     article_type = forms.ChoiceField(label=_("Type"), choices=ArticleType.choices)
     category = forms.ChoiceField(label=_("Category"), required=False)
+    # Left out (an older form, a script): a new article is in Simplified Chinese, an edited
+    # one keeps its language.
+    language = forms.ChoiceField(label=_("Language"), choices=ArticleLanguage.choices,
+                                 initial=ArticleLanguage.SIMPLIFIED_CHINESE, required=False)
     tags = forms.CharField(label=_("Tags"), required=False, max_length=400,
                            help_text=_("Separate tags with commas."))
     body = forms.CharField(
@@ -36,6 +40,7 @@ class ArticleForm(forms.Form):
     def initial_for(cls, article: Article) -> dict:
         return {
             "title": article.title, "article_type": article.article_type,
+            "language": article.language,
             "category": str(article.category_id or ""), "body": article.body,
             "tags": ", ".join(tag.name for tag in article.tags.all()),
         }

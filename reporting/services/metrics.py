@@ -399,7 +399,7 @@ def scorecard(*, month: date) -> list[AgentScore]:
     figures = {row["agent_id"]: Totals.from_sums(row) for row in grouped}
     users = get_user_model().objects.filter(pk__in=list(figures)).only(
         "username", "first_name", "last_name")
-    names = {user.pk: user.get_full_name() or user.username for user in users}
+    names = {user.pk: str(user) for user in users}
     scores = []
     for agent_id, agent_figures in figures.items():
         parts = score_parts(agent_figures, fallback=overall)

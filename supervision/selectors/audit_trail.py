@@ -19,6 +19,8 @@ from core.services.accounts import is_system_user
 from core.services.audit import history_model_of
 from resolutions.models import Payout, PayoutState, Resolution, ResolutionKind
 from shop.models import CONTACT_FIELDS, mask_contact
+from supervision.models.qa import QaReview, QaSource
+from supervision.models.survey import Survey
 from tickets.models import Attachment, ComplaintLevel, Message, Team, Ticket
 from tickets.services import TRANSITIONS
 
@@ -33,7 +35,13 @@ SUBJECTS = {
     "attachment": gettext_lazy("Attachment"),
     "resolution": gettext_lazy("Resolution"),
     "payout": gettext_lazy("Payout"),
+    "survey": gettext_lazy("Satisfaction survey"),
+    "qa_review": gettext_lazy("QA review"),
 }
+
+# Who may read the customer's survey answer and the QA reviews in a ticket's trail.
+SURVEY_PERMISSION = "supervision.view_survey"
+QA_REVIEW_PERMISSION = "supervision.view_qareview"
 
 
 # What each resolution transition is called where people read it (cards, audit trail).
@@ -68,7 +76,8 @@ def _verbose_names(model) -> dict[str, str]:
 
 
 # Foreign keys shown by name: people and teams (one query each for the whole trail).
-_USER_FIELDS = {"assignee", "created_by", "author", "uploaded_by", "proposed_by", "approved_by"}
+_USER_FIELDS = {"assignee", "created_by", "author", "uploaded_by", "proposed_by", "approved_by",
+                "reviewer"}
 _TEAM_FIELDS = {"team"}
 
 
@@ -116,6 +125,11 @@ def describe_reason(reason: str) -> tuple[str, str]:
         label = _("Escalated to %(level)s") % {"level": level}
     elif head == "priority":
         label = _("Priority changed to %(priority)s") % {"priority": arg}
+    elif head == "qa":
+        label = {"complete": _("QA review completed"), "amend": _("QA review amended")}.get(
+            arg, _("Queued for QA review"))
+        if arg in QaSource.values:
+            comment = str(QaSource(arg).label)
     elif head == "propose":
         kind = dict(ResolutionKind.choices).get(arg, arg)
         label = _("Proposed: %(kind)s") % {"kind": kind}
@@ -285,4 +299,60 @@ def audit_trail(*, ticket: Ticket, user=None, since=None, until=None) -> AuditTr
     entries.sort(key=lambda entry: entry["at"])
     trail = AuditTrail(entries)
     trail.verification = verification
+    return trail
+
+
+def _survey_entries(ticket: Ticket) -> list[dict]:
+    """The survey sent when the ticket closed and the customer's answer (one query)."""
+    survey = Survey.objects.filter(ticket_id=ticket.pk).first()
+    if survey is None:
+        return []
+    common = {"subject": "survey", "subject_label": str(SUBJECTS["survey"]),
+              "object_id": survey.pk, "title": ticket.number, "actor": None, "actor_id": None}
+    entries = [{**common, "key": f"survey:{survey.pk}:sent", "at": survey.sent_at,
+                "actor_name": _("System"), "type": "created", "reason": "survey:sent",
+                "action": _("Survey sent to the customer"), "comment": "", "changes": []}]
+    if survey.answered_at is not None:
+        names = _verbose_names(Survey)
+        entries.append({
+            **common, "key": f"survey:{survey.pk}:answered", "at": survey.answered_at,
+            "actor_name": _("Customer"), "type": "changed", "reason": "survey:answered",
+            "action": _("The customer answered the survey"), "comment": survey.comment,
+            "changes": [{"field": name, "label": names[name], "old": "—",
+                         "new": str(getattr(survey, name))}
+                        for name in ("csat", "speed", "attitude", "expertise", "nps")
+                        if getattr(survey, name) is not None],
+        })
+    return entries
+
+
+def _qa_review_entries(ticket: Ticket) -> list[dict]:
+    """Every version of the ticket's QA reviews: queued, scored, amended (one query)."""
+    records = list(QaReview.history.model.objects.filter(ticket_id=ticket.pk)
+                   .select_related("history_user").order_by("history_date", "history_id"))
+    return _history_entries("qa_review", QaReview, records,
+                            title_of=lambda record: record.get_source_display())
+
+
+def with_survey_and_qa(entries: list[dict], *, viewer, ticket: Ticket, user=None, since=None,
+                       until=None) -> AuditTrail:
+    """Add the survey answer and the QA reviews to a ticket's trail, where the viewer may read
+    them (agents may not: the survey needs supervision.view_survey, the reviews
+    supervision.view_qareview). Same filters as `audit_trail`; at most three queries more
+    (the survey, the reviews' history, the people the reviews name). The trail's
+    verification is kept."""
+    extra = []
+    if viewer.has_perm(SURVEY_PERMISSION):
+        extra += _survey_entries(ticket)
+    if viewer.has_perm(QA_REVIEW_PERMISSION):
+        extra += _qa_review_entries(ticket)
+    _name_references(extra)
+    if user is not None:
+        extra = [entry for entry in extra if entry["actor_id"] == user.pk]
+    if since is not None:
+        extra = [entry for entry in extra if entry["at"] >= since]
+    if until is not None:
+        extra = [entry for entry in extra if entry["at"] <= until]
+    trail = AuditTrail(sorted([*entries, *extra], key=lambda entry: entry["at"]))
+    trail.verification = getattr(entries, "verification", {})
     return trail

@@ -44,4 +44,8 @@ def with_contact_reveals(entries: list[dict], *, viewer, ticket: Ticket, **filte
     if not viewer.has_perm(REVEAL_LOG_PERMISSION):
         return entries
     merged = entries + contact_reveal_entries(ticket=ticket, **filters)
-    return sorted(merged, key=lambda entry: entry["at"])
+    # The same list type back: an AuditTrail keeps its chain verification for the page.
+    result = type(entries)(sorted(merged, key=lambda entry: entry["at"]))
+    if hasattr(entries, "verification"):
+        result.verification = entries.verification  # type: ignore[attr-defined]
+    return result

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from core.services.exceptions import Conflict
+from shop.selectors import shop_display_name
 from supervision.models.survey import Survey
 from supervision.services import surveys
 
@@ -36,7 +37,8 @@ class SurveyForm(forms.Form):
 def survey(request, token):
     """Show the survey for a valid link and record the one answer it allows."""
     survey_obj = get_object_or_404(Survey.objects.select_related("ticket"), token=token)
-    context = {"survey": survey_obj, "ticket_number": survey_obj.ticket.number}
+    context = {"survey": survey_obj, "ticket_number": survey_obj.ticket.number,
+               "shop_name": shop_display_name()}
     if survey_obj.answered_at is not None:
         return render(request, "supervision/survey_done.html", context)
     if survey_obj.is_expired:

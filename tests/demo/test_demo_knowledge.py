@@ -49,3 +49,31 @@ def test_the_demo_base_answers_a_traditional_query(agent):
 
     assert "运费由谁承担" in titles
     assert "七天无理由退货" in titles
+
+
+def test_the_demo_articles_name_their_language():
+    call_command("seed_demo", stdout=StringIO())
+
+    languages = dict(Article.objects.values_list("title", "language"))
+    assert languages["退貨退款流程（繁體）"] == "zh-hant"
+    assert languages["When does my refund arrive?"] == "en"
+    assert languages["运费由谁承担"] == "zh-hans"
+
+
+@pytest.mark.parametrize(("language", "promises", "condition"), [
+    ("zh-hans", ("到账", "个工作日", "退回"), "审核通过后"),
+    ("en", ("arrive", "working days", "goes back"), "Once it is approved"),
+])
+def test_the_demo_refund_scripts_promise_nothing_before_the_decision(language, promises,
+                                                                      condition):
+    call_command("seed_demo", stdout=StringIO())
+
+    scripts = ScriptTemplate.objects.filter(language=language, scenario="refund")
+    assert scripts
+    for template in scripts:
+        # The money and its timing are spoken of only once the refund is approved.
+        assert condition in template.body
+        decided_from = template.body.index(condition)
+        for promise in promises:
+            if promise in template.body:
+                assert template.body.index(promise) > decided_from, (template.title, promise)

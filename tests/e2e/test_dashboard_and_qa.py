@@ -70,3 +70,50 @@ def test_a_qa_inspector_scores_a_low_rated_ticket(page, live_server, qa_inspecto
     assert (review.state, review.attitude, review.findings) == (QaState.COMPLETED, 2,
                                                                 "未使用道歉话术")
     assert page.js_errors == []
+
+
+CHART_IDS = ["chart-daily-rates", "chart-daily-times", "chart-weekly-rates", "chart-weekly-times"]
+
+
+@pytest.mark.parametrize("width", [1280, 900])
+def test_the_dashboard_charts_are_sized_and_readable(page, live_server, supervisor, team, agent,
+                                                     screenshot, width):
+    """A month of slow first responses: charts fill their boxes, hours not minutes, 0–100 %."""
+    today = timezone.localdate()
+    for index in range(90):
+        created = timezone.now() - timedelta(days=index % 45, hours=5)
+        TicketFactory(team=team, assignee=agent, state=TicketState.CLOSED, created_at=created,
+                      first_response_at=created + timedelta(hours=40 + index % 7),
+                      resolved_at=created + timedelta(hours=60), closed_at=created + timedelta(hours=61),
+                      resolution_summary="已处理", category=Category.QUALITY_DAMAGE)
+    metrics.metrics_rollup(start=today - timedelta(days=50 + 7 * 12), end=today)
+
+    log_in(page, live_server, supervisor.username)
+    page.set_viewport_size({"width": width, "height": 900})
+    # Last month: a full month of days on the daily chart's axis.
+    last_month = today.replace(day=1) - timedelta(days=1)
+    page.goto(f"{live_server.url}/dashboard/?month={last_month:%Y-%m}")
+    page.wait_for_selector("#chart-weekly-times")
+    page.wait_for_load_state("load")  # the charts are drawn by the page's last script
+    sizes = page.evaluate("""ids => ids.map(id => {
+        const box = document.getElementById(id).getBoundingClientRect();
+        return [Math.round(box.width), Math.round(box.height)];
+    })""", CHART_IDS)
+    percent_axes = page.evaluate("""ids => ids.map(id => {
+        const axis = Chart.getChart(id).scales.percent;
+        return [axis.min, axis.max];
+    })""", ["chart-daily-rates", "chart-weekly-rates"])
+    frt_card = page.inner_text("[data-kpi=frt]")
+    frt_axis = page.evaluate("Chart.getChart('chart-daily-times').options.scales.frt.title.text")
+    path = screenshot(f"dashboard-{width}", full_page=True)
+
+    for width_px, height_px in sizes:
+        assert width_px >= 300, sizes   # not squashed into a few pixels
+        assert height_px >= 180, sizes
+    assert percent_axes == [[0, 100], [0, 100]]
+    assert "小时" in frt_card  # about 43 hours, not 2598 minutes
+    assert "分钟" not in frt_card
+    # (English until the catalogue has the new axis titles.)
+    assert "小时" in frt_axis or "(hours)" in frt_axis, frt_axis
+    assert path.stat().st_size > 0
+    assert page.js_errors == []

@@ -139,3 +139,20 @@ def test_the_context_of_a_ticket_names_customer_order_deadline_and_agent(agent):
     assert context["agent_name"] == str(agent)
     assert context["deadline"] == "03/02/2026 3:30 p.m."
     assert set(context) >= {"customer_name", "order_number", "deadline", "agent_name"}
+
+
+@pytest.mark.parametrize(("script_language", "console_language", "filled"), [
+    ("zh-hans", "zh-hans", "客服王小美随时为您服务。"),
+    ("zh-hans", "en", "客服王小美随时为您服务。"),  # the customer reads Chinese
+    ("en", "zh-hans", "客服小美 王随时为您服务。"),
+])
+def test_the_agent_name_is_filled_in_the_order_of_the_script_language(
+        agent, make_script, script_language, console_language, filled):
+    agent.first_name, agent.last_name = "小美", "王"
+    template = make_script(body="客服{agent_name}随时为您服务。", language=script_language)
+
+    with translation.override(console_language):
+        context = services.script_context_for_agent(agent=agent)
+        text = services.script_render(template=template, context=context)
+
+    assert text == filled

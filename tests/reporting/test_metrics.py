@@ -205,7 +205,7 @@ def test_the_dashboard_shows_the_months_figures(client, supervisor, known_day):
     page = response.content.decode()
     assert response.status_code == 200
     kpis = response.context["kpis"]
-    assert (kpis["frt"], kpis["fcr"], kpis["sla"], kpis["nps"]) == (20.0, 66.7, 33.3, 0.0)
+    assert (kpis["frt"].value, kpis["fcr"], kpis["sla"], kpis["nps"]) == (20.0, 66.7, 33.3, 0.0)
     assert 'data-kpi="backlog">1<' in page
     assert "质量问题退款" in page
     assert "119.50" in page
@@ -255,6 +255,10 @@ def test_the_ranking_page_lists_agents_by_score(client, supervisor, known_day, o
     ranking = response.context["ranking"]
     assert ranking[0].agent_id == other_agent.pk
     assert f'data-agent="{other_agent.pk}"' in response.content.decode()
+    first_responses = [str(frt) for _row, frt in response.context["ranking_rows"]
+                       if frt is not None]
+    assert first_responses == ["20.0 min", "20.0 min"]  # in the unit it reads best in
+    assert "20.0 min" in response.content.decode()
 
 
 def test_the_csv_report_holds_the_summary_ranking_and_payouts(client, supervisor, known_day,
@@ -298,3 +302,50 @@ def test_the_xlsx_report_has_a_sheet_per_table(client, supervisor, known_day, se
     assert summary["SLA compliance (per cent)"] == 33.3
     payouts = list(workbook.worksheets[2].iter_rows(values_only=True))
     assert payouts[1][:4] == ("质量问题退款", "refund_only", 2, 119.5)
+
+
+# --- durations in units a person reads -------------------------------------------------------
+@pytest.mark.parametrize(("minutes", "language", "shown"), [
+    (44.5, "zh-hans", "44.5 分钟"),
+    (89.0, "en", "89.0 min"),
+    (90, "en", "1.5 h"),
+    (2598.0, "zh-hans", "43.3 小时"),   # not "2598.0 分钟"
+    (2598.0, "en", "43.3 h"),
+    (48 * 60, "en", "2.0 days"),
+    (10 * 24 * 60 + 720, "en", "10.5 days"),
+])
+def test_a_duration_is_shown_in_the_unit_it_reads_best_in(minutes, language, shown):
+    from django.utils import translation
+
+    from reporting.views import readable_duration
+
+    with translation.override(language):
+        assert str(readable_duration(minutes)) == shown
+
+
+def test_no_duration_shows_nothing():
+    from reporting.views import readable_duration
+
+    assert readable_duration(None) is None
+
+
+def test_a_chart_line_of_durations_takes_one_unit_from_its_largest_value(settings):
+    from reporting.views import _in_one_unit
+
+    settings.LANGUAGE_CODE = "en"
+    values, unit = _in_one_unit([30.0, None, 2598.0])
+    assert values == [0.5, None, 43.3]
+    assert unit.name == "hours"
+    assert _in_one_unit([None, None])[1].name == "minutes"
+
+
+def test_the_dashboard_charts_name_their_duration_units(client, supervisor, known_day,
+                                                       english_messages):
+    client.force_login(supervisor)
+
+    daily = client.get(reverse("dashboard"), {"month": MONTH}).context["daily"]
+
+    assert daily["frt"] == [20.0]
+    assert daily["frt_label"] == "First response (minutes)"
+    assert daily["aht_label"] == "Handling (hours)"
+    assert "nps" not in daily  # NPS (−100 to 100) is not drawn on the per-cent axis

@@ -102,3 +102,19 @@ def test_a_payout_settled_by_a_person_names_them(make_ticket, agent):
     assert (payout["actor"], payout["actor_id"]) == (agent, agent.pk)
     assert payout["actor_name"] == str(agent)
     assert "150.00" in payout["action"]
+
+
+@pytest.mark.parametrize(("language", "name"), [("zh-hans", "刘建国"), ("en", "建国 刘")])
+def test_the_trail_names_people_in_the_order_of_the_language(refunded_ticket, supervisor,
+                                                              language, name):
+    from django.utils import translation
+
+    supervisor.first_name, supervisor.last_name = "建国", "刘"
+    supervisor.save(update_fields=["first_name", "last_name"])
+
+    with translation.override(language):
+        approve = next(e for e in audit_trail(ticket=refunded_ticket)
+                       if e["reason"].startswith("transition:approve"))
+
+    assert approve["actor_name"] == name
+    assert {c["field"]: c["new"] for c in approve["changes"]}["approved_by"] == name

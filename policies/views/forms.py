@@ -53,6 +53,13 @@ class CaseForm(forms.Form):
     merchant_silent_hours = forms.DecimalField(label=_("merchant silent (hours)"),
                                                min_value=Decimal("0"), max_digits=8,
                                                decimal_places=2, initial="0")
+    carrier_silent_hours = forms.DecimalField(label=_("carrier silent (hours)"),
+                                              min_value=Decimal("0"), max_digits=8,
+                                              decimal_places=2, initial="0")
+    claims_statutory = forms.BooleanField(label=_("claims statutory compensation"),
+                                          required=False)
+    assessed_damage = forms.DecimalField(label=_("assessed damage"), min_value=Decimal("0"),
+                                         max_digits=12, decimal_places=2, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +77,9 @@ class CaseForm(forms.Form):
         if data.get("already_refunded") and data.get("item_paid_amount") is not None \
                 and data["already_refunded"] > data["item_paid_amount"]:
             self.add_error("already_refunded", _("Cannot exceed the item's paid amount."))
+        if data.get("item_paid_amount") is not None and data.get("order_paid_amount") is not None \
+                and data["item_paid_amount"] > data["order_paid_amount"]:
+            self.add_error("item_paid_amount", _("Cannot exceed the order's paid amount."))
         return data
 
     def to_facts(self) -> engine.Facts:
@@ -93,4 +103,7 @@ class CaseForm(forms.Form):
             refunds_90d=data["refunds_90d"],
             disputes_90d=data["disputes_90d"],
             merchant_silent_hours=data["merchant_silent_hours"],
+            carrier_silent_hours=data.get("carrier_silent_hours") or Decimal("0"),
+            claims_statutory=bool(data.get("claims_statutory")),
+            assessed_damage=data.get("assessed_damage"),
         )

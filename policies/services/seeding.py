@@ -31,11 +31,13 @@ def install_defaults(apps: StateApps) -> int:
     historical_limit = apps.get_model("policies", "HistoricalApprovalLimit")
     now = timezone.now()
     created = 0
-    # A migration's model has the columns of its time: later columns are left to the data
-    # migration that added them (0006 for issue 16's).
+    # A migration's model has the columns of its time: a row that needs a later column is
+    # left to the data migration that comes with that column (0006 for issue 16's).
     columns = {field.name for field in policy_rule._meta.concrete_fields}
     for row in DEFAULT_RULES:
-        values = {key: _plain(value) for key, value in row.items() if key in columns}
+        if not set(row) <= columns:
+            continue
+        values = {key: _plain(value) for key, value in row.items()}
         if policy_rule.objects.filter(name=values["name"], kind=values["kind"]).exists():
             continue
         rule = policy_rule.objects.create(**values)

@@ -55,7 +55,7 @@ class CaseForm(forms.Form):
                                                decimal_places=2, initial="0")
     carrier_silent_hours = forms.DecimalField(label=_("carrier silent (hours)"),
                                               min_value=Decimal("0"), max_digits=8,
-                                              decimal_places=2, initial="0")
+                                              decimal_places=2, initial="0", required=False)
     claims_statutory = forms.BooleanField(label=_("claims statutory compensation"),
                                           required=False)
     assessed_damage = forms.DecimalField(label=_("assessed damage"), min_value=Decimal("0"),

@@ -85,9 +85,9 @@ def update_defaults(apps: StateApps, *, reason: str) -> tuple[int, int]:
         differs = {key: value for key, value in wanted.items() if getattr(rule, key) != value}
         if not differs:
             continue
-        for key, value in differs.items():
-            setattr(rule, key, value)
-        rule.save()
+        # update(), not save(): the history row is written here, also with live models.
+        policy_rule.objects.filter(pk=rule.pk).update(**differs)
+        rule.refresh_from_db()
         history = initial_history_row(historical_rule, rule, when=now, reason=reason)
         history.history_type = "~"
         if audit_chain.is_chained(historical_rule):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from core.services import audit_chain
 from core.services.audit import initial_history_row
-from policies.services.defaults import ISSUE_16_RULES, DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, ISSUE_16_RULES
 
 REASON = "default table"
 
@@ -88,8 +88,8 @@ def update_defaults(apps: StateApps, *, reason: str) -> tuple[int, int]:
         # update(), not save(): the history row is written here, also with live models.
         policy_rule.objects.filter(pk=rule.pk).update(**differs)
         rule.refresh_from_db()
-        history = initial_history_row(historical_rule, rule, when=now, reason=reason)
-        history.history_type = "~"
+        history: Any = initial_history_row(historical_rule, rule, when=now, reason=reason)
+        history.history_type = "~"  # a change, not a creation
         if audit_chain.is_chained(historical_rule):
             audit_chain.seal([history])  # after the row's existing history, not a new chain
         history.save()

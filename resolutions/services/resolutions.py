@@ -68,7 +68,8 @@ def _require(resolution: Resolution, transition_name: str) -> None:
 
 def _facts_as_json(facts: engine.Facts) -> dict[str, object]:
     data = asdict(facts)
-    return {key: sorted(value) if isinstance(value, frozenset) else
+    # Sets as sorted lists of strings (flags, evidence, the rest days as ISO dates).
+    return {key: sorted(map(str, value)) if isinstance(value, frozenset) else
             (str(value) if value is not None and not isinstance(value, int | str | bool) else value)
             for key, value in data.items()}
 

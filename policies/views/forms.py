@@ -4,11 +4,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from policies import engine
 from policies.models import PolicyItemFlag
-from policies.serializers import MAX_CASES_90D, MAX_WARRANTY_DAYS
+from policies.serializers import CLOCK_SKEW, MAX_CASES_90D, MAX_WARRANTY_DAYS
 from policies.services.facts import build_facts
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
@@ -80,6 +81,16 @@ class CaseForm(forms.Form):
         if data.get("item_paid_amount") is not None and data.get("order_paid_amount") is not None \
                 and data["item_paid_amount"] > data["order_paid_amount"]:
             self.add_error("item_paid_amount", _("Cannot exceed the order's paid amount."))
+        now = timezone.now()
+        at = data.get("at")
+        if at is not None and at > now + CLOCK_SKEW:
+            self.add_error("at", _("Cannot be in the future: decisions are made now or replayed."))
+        moment = at or now
+        for name in ("paid_at", "shipped_at", "signed_at"):
+            value = data.get(name)
+            if value is not None and value > moment + CLOCK_SKEW:
+                self.add_error(name, _("Cannot be after the moment of the decision (%(at)s).")
+                               % {"at": moment.isoformat()})
         return data
 
     def to_facts(self) -> engine.Facts:

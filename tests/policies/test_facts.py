@@ -184,3 +184,17 @@ def test_the_rest_days_are_the_calendars_between_sign_off_and_the_decision():
     assert {day.isoformat() for day in rest} == {
         "2026-09-27", *(f"2026-10-0{day}" for day in range(1, 8)),
     }
+
+
+def test_the_simulator_refuses_the_impossible_cases_the_api_refuses():
+    now = timezone.now()
+    form = CaseForm({
+        "at": local(now + timedelta(days=30)), "order_paid_amount": "199.00",
+        "customer_tier": "normal", "signed_at": local(now + timedelta(days=31)),
+        "item_category": "home", "item_paid_amount": "500.00", "already_refunded": "0.00",
+        "reason": "no_reason", "refunds_90d": "0", "disputes_90d": "0",
+        "merchant_silent_hours": "0",
+    })
+
+    assert not form.is_valid()
+    assert {"at", "signed_at", "item_paid_amount"} <= set(form.errors)

@@ -71,13 +71,16 @@ class PolicyRuleAdmin(ImportExportMixin, ReadOnlyHistoryAdmin):
                        ("within_hours", "after_hours"), "warranty",
                        ("min_order_amount", "max_order_amount"), "max_item_amount",
                        ("min_refunds_90d", "max_refunds_90d"),
-                       ("min_disputes_90d", "max_disputes_90d"), "min_merchant_silent_hours"],
+                       ("min_disputes_90d", "max_disputes_90d"), "min_merchant_silent_hours",
+                       "min_carrier_silent_hours", "sign_off_known", "claims_statutory"],
         }),
         (_("What it gives"), {
             "fields": ["verdict", "approval_role", "freight_payer", "payer", "refund_rule",
                        ("refund_percent", "refund_cap"),
-                       ("compensation_percent", "compensation_min", "compensation_cap"),
-                       "coupon_amount", "points", "auto_execute", "statutory"],
+                       ("compensation_percent", "compensation_base"),
+                       ("compensation_min", "compensation_cap"),
+                       "coupon_amount", "points", "warranty_extension_months", "auto_execute",
+                       "statutory"],
         }),
     ]
 

@@ -11,9 +11,9 @@ parameters, translated only when shown (as Django's admin log does).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from functools import cache, cached_property, lru_cache
@@ -51,6 +51,12 @@ class RefundRule(StrEnum):
     NONE = "none"
     ITEM_REMAINING = "item_remaining"
     PERCENT_OF_ITEM = "percent_of_item"
+    ASSESSED_DAMAGE = "assessed_damage"
+
+
+class CompensationBase(StrEnum):
+    ORDER = "order"
+    ITEM = "item"
 
 
 class Warranty(StrEnum):
@@ -61,6 +67,14 @@ class Warranty(StrEnum):
 
 # The approval role statutory rows always need, whatever the row says.
 STATUTORY_APPROVAL_ROLE = "risk_legal"
+
+# Who approves what, lowest first: an option above a role's limit goes up the ladder to the
+# first role whose limit covers it (policies.models.ApprovalLimit holds the amounts).
+APPROVAL_LADDER = ("agent", "senior_agent", "complaint_specialist", "supervisor", "risk_legal")
+
+# A period counted in days whose last day is a rest day ends at the end of the next working
+# day (Civil Code art. 203). No run of rest days in China is longer than this.
+LONGEST_REST_RUN = 31
 
 
 @cache
@@ -98,6 +112,16 @@ class Facts:
     disputes_90d: int
     merchant_silent_hours: Decimal
     time_zone: str = "Asia/Shanghai"
+    # Local dates that are rest days (weekends and public holidays, make-up working days
+    # excluded) in the last LONGEST_REST_RUN days before `at`: enough to move a period's
+    # last day past them. Empty means "every day is a working day".
+    rest_days: frozenset[date] = frozenset()
+    # The customer asks for the compensation the law grants (CRPL art. 55, Food Safety Law
+    # art. 148), rather than the platform's.
+    claims_statutory: bool = False
+    carrier_silent_hours: Decimal = Decimal("0")
+    # The damage valued by repair cost or depreciation (an inspection or repair quote).
+    assessed_damage: Decimal | None = None
 
     def _happened(self, moment: datetime | None) -> bool:
         # A timestamp after `at` has not happened yet, so replaying an old decision sees
@@ -131,6 +155,35 @@ class Facts:
             return None
         zone = _zone(self.time_zone)
         return (self.at.astimezone(zone).date() - signed_at.astimezone(zone).date()).days
+
+    def days_window_end(self, days: int) -> date | None:
+        """Return the local date on which a period of `days` after sign-off ends, or None.
+
+        The period ends at 24:00 of day `days`; if that day is a rest day it ends at 24:00 of
+        the next working day (Civil Code art. 203).
+        """
+        signed_at = self.signed_at
+        if signed_at is None or signed_at > self.at:
+            return None
+        last = signed_at.astimezone(_zone(self.time_zone)).date() + timedelta(days=days)
+        while last in self.rest_days:
+            last += timedelta(days=1)
+        return last
+
+    def within_days_of_sign_off(self, days: int) -> bool:
+        """Return True if `at` falls in the period of `days` after sign-off (see above)."""
+        elapsed = self.days_since_sign_off
+        if elapsed is None:
+            return False
+        if elapsed <= days:
+            return True
+        end = self.days_window_end(days)
+        return end is not None and self.at.astimezone(_zone(self.time_zone)).date() <= end
+
+    @property
+    def remaining_refundable(self) -> Decimal:
+        """Return what is left of the item to refund: paid minus already refunded, not below 0."""
+        return max(money(self.item_paid_amount - self.already_refunded), ZERO)
 
     @cached_property
     def hours_since_sign_off(self) -> Decimal | None:
@@ -177,6 +230,11 @@ class Rule:
     min_disputes_90d: int | None = None
     max_disputes_90d: int | None = None
     min_merchant_silent_hours: Decimal | None = None
+    min_carrier_silent_hours: Decimal | None = None
+    # None: any; True/False: the sign-off time must be known / unknown.
+    sign_off_known: bool | None = None
+    # None: any; True/False: the customer must / must not claim statutory compensation.
+    claims_statutory: bool | None = None
     verdict: str = Verdict.ALLOW.value
     approval_role: str = ""
     freight_payer: str = ""
@@ -185,10 +243,12 @@ class Rule:
     refund_percent: Decimal | None = None
     refund_cap: Decimal | None = None
     compensation_percent: Decimal | None = None
+    compensation_base: str = CompensationBase.ORDER.value
     compensation_min: Decimal | None = None
     compensation_cap: Decimal | None = None
     coupon_amount: Decimal | None = None
     points: int | None = None
+    warranty_extension_months: int | None = None
     auto_execute: bool = False
     statutory: bool = False
     source: str = ""
@@ -435,6 +495,91 @@ def _window(
     return _Check(test, explain, True)
 
 
+def _days_window(limit: int, *, is_upper: bool) -> _Check:
+    """Check the period of `limit` days after sign-off, moved past rest days (Civil Code 203)."""
+    if is_upper:
+        key = gettext_noop("%(actual)s days since sign-off, more than %(expected)s")
+        not_signed_key = gettext_noop(
+            "Not signed for yet (order stage %(stage)s), so "
+            "'within %(expected)s days after sign-off' cannot apply"
+        )
+
+        def test(facts: Facts) -> bool:
+            return facts.within_days_of_sign_off(limit)
+    else:
+        key = gettext_noop("%(actual)s days since sign-off, not more than %(expected)s")
+        not_signed_key = gettext_noop(
+            "Not signed for yet (order stage %(stage)s), so "
+            "'more than %(expected)s days after sign-off' cannot apply"
+        )
+
+        def test(facts: Facts) -> bool:
+            return facts.days_since_sign_off is not None and not facts.within_days_of_sign_off(
+                limit)
+
+    def explain(facts: Facts) -> Message:
+        elapsed = facts.days_since_sign_off
+        if elapsed is None:
+            return Message(not_signed_key, {"expected": limit, "stage": str(facts.order_stage)})
+        if elapsed > limit and not is_upper:
+            # Past day `limit` and still inside: the last day was a rest day.
+            return Message(
+                gettext_noop(
+                    "Day %(expected)s after sign-off was a rest day, so the period runs to the "
+                    "end of the next working day, %(end)s (Civil Code art. 203)"
+                ),
+                {"expected": limit, "end": str(facts.days_window_end(limit))},
+            )
+        return Message(key, {"actual": elapsed, "expected": limit})
+
+    return _Check(test, explain, True)
+
+
+def _flag_check(test: Test, key: str) -> _Check:
+    """Check a yes/no condition; `key` says why it failed (no parameters)."""
+
+    def explain(facts: Facts) -> Message:
+        return Message(key, {})
+
+    return _Check(test, explain, False)
+
+
+def _sign_off_known(facts: Facts) -> bool:
+    return facts.signed_at is not None
+
+
+def _sign_off_unknown(facts: Facts) -> bool:
+    return facts.signed_at is None
+
+
+def _claims_statutory(facts: Facts) -> bool:
+    return facts.claims_statutory
+
+
+def _no_statutory_claim(facts: Facts) -> bool:
+    return not facts.claims_statutory
+
+
+def _something_to_refund(facts: Facts) -> bool:
+    return facts.remaining_refundable > ZERO
+
+
+def _nothing_refunded_explain(facts: Facts) -> Message:
+    return Message(
+        gettext_noop(
+            "Nothing is left to refund: the item's %(paid)s has been refunded (%(refunded)s)"
+        ),
+        {"paid": _amount(facts.item_paid_amount), "refunded": _amount(facts.already_refunded)},
+    )
+
+
+NOTHING_TO_REFUND = _Check(_something_to_refund, _nothing_refunded_explain, False)
+
+
+def _damage_assessed(facts: Facts) -> bool:
+    return facts.assessed_damage is not None
+
+
 def _warranty_not_signed(facts: Facts) -> Message:
     """Return why the warranty cannot be checked on an order not signed for."""
     return Message(
@@ -520,23 +665,13 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "order_stage", rule.order_stages,
         ))
     if rule.within_days is not None:
-        checks.append(_window(
-            attribute="days_since_sign_off", limit=rule.within_days, is_upper=True, shown=int,
-            key=gettext_noop("%(actual)s days since sign-off, more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'within %(expected)s days after sign-off' cannot apply"
-            ),
-        ))
+        checks.append(_days_window(rule.within_days, is_upper=True))
     if rule.after_days is not None:
-        checks.append(_window(
-            attribute="days_since_sign_off", limit=rule.after_days, is_upper=False, shown=int,
-            key=gettext_noop("%(actual)s days since sign-off, not more than %(expected)s"),
-            not_signed_key=gettext_noop(
-                "Not signed for yet (order stage %(stage)s), so "
-                "'more than %(expected)s days after sign-off' cannot apply"
-            ),
-        ))
+        checks.append(_days_window(rule.after_days, is_upper=False))
+    if rule.sign_off_known is True:
+        checks.append(_flag_check(_sign_off_known, gettext_noop("The sign-off time is unknown")))
+    elif rule.sign_off_known is False:
+        checks.append(_flag_check(_sign_off_unknown, gettext_noop("The sign-off time is known")))
     if rule.warranty == Warranty.WITHIN:
         checks.append(WITHIN_WARRANTY)
     elif rule.warranty == Warranty.BEYOND:
@@ -550,6 +685,12 @@ def _checks_for(rule: Rule) -> list[_Check]:
         checks.append(_evidence_any(rule.evidence_any))
     if rule.evidence_absent:
         checks.append(_evidence_absent(rule.evidence_absent))
+    if rule.claims_statutory is True:
+        checks.append(_flag_check(_claims_statutory, gettext_noop(
+            "The customer does not claim statutory compensation")))
+    elif rule.claims_statutory is False:
+        checks.append(_flag_check(_no_statutory_claim, gettext_noop(
+            "The customer claims statutory compensation")))
     for attribute, bound, is_minimum, key in (
         ("refunds_90d", rule.min_refunds_90d, True,
          gettext_noop("%(actual)s refunds in 90 days, fewer than %(expected)s")),
@@ -603,6 +744,19 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "merchant_silent_hours", rule.min_merchant_silent_hours, is_minimum=True,
             shown=_hours,
         ))
+    if rule.min_carrier_silent_hours is not None:
+        checks.append(_bound(
+            gettext_noop("The carrier has been silent %(actual)s hours, less than %(expected)s"),
+            "carrier_silent_hours", rule.min_carrier_silent_hours, is_minimum=True,
+            shown=_hours,
+        ))
+    # A rule that refunds needs something left to refund (a fully refunded item is offered
+    # no return with a refund of 0.00), and a refund of the assessed damage needs the amount.
+    if rule.refund_rule != RefundRule.NONE and rule.verdict != Verdict.DENY:
+        checks.append(NOTHING_TO_REFUND)
+    if rule.refund_rule == RefundRule.ASSESSED_DAMAGE:
+        checks.append(_flag_check(_damage_assessed, gettext_noop(
+            "The damage has not been assessed (no repair cost or depreciation given)")))
     return checks
 
 
@@ -621,6 +775,8 @@ def _validate(rule: Rule) -> None:
         problems.append(f"unknown verdict {rule.verdict!r}")
     if rule.refund_rule not in {r.value for r in RefundRule}:
         problems.append(f"unknown refund rule {rule.refund_rule!r}")
+    if rule.compensation_base not in {b.value for b in CompensationBase}:
+        problems.append(f"unknown compensation base {rule.compensation_base!r}")
     if rule.warranty not in {w.value for w in Warranty}:
         problems.append(f"unknown warranty condition {rule.warranty!r}")
     unknown_stages = rule.order_stages - {s.value for s in OrderStage}
@@ -749,8 +905,14 @@ def _refund(rule: Rule, facts: Facts, notes: list[Message]) -> Decimal:
     """Return the refund the rule gives, noting how it was computed and which limit applied."""
     if rule.refund_rule == RefundRule.NONE:
         return ZERO
-    remaining = max(money(facts.item_paid_amount - facts.already_refunded), ZERO)
-    if rule.refund_rule == RefundRule.ITEM_REMAINING:
+    remaining = facts.remaining_refundable
+    if rule.refund_rule == RefundRule.ASSESSED_DAMAGE:
+        amount = max(money(facts.assessed_damage or ZERO), ZERO)
+        notes.append(Message(
+            gettext_noop("Refund the assessed damage (repair cost or depreciation) of %(amount)s"),
+            {"amount": str(amount)},
+        ))
+    elif rule.refund_rule == RefundRule.ITEM_REMAINING:
         amount = remaining
         notes.append(Message(
             gettext_noop(
@@ -798,12 +960,24 @@ def _compensation(
     order = facts.order_paid_amount
     amount = ZERO
     if rule.compensation_percent is not None:
-        amount = max(money(rule.compensation_percent * order / HUNDRED), ZERO)
-        notes.append(Message(
-            gettext_noop("Compensation %(percent)s %% of the order's %(order)s = %(amount)s"),
-            {"percent": str(rule.compensation_percent), "order": _amount(order),
-             "amount": str(amount)},
-        ))
+        if rule.compensation_base == CompensationBase.ITEM:
+            # The law's multiple is of the price of the goods concerned, not the whole order.
+            base = facts.item_paid_amount
+            amount = max(money(rule.compensation_percent * base / HUNDRED), ZERO)
+            notes.append(Message(
+                gettext_noop(
+                    "Compensation %(percent)s %% of the item's price %(paid)s = %(amount)s"
+                ),
+                {"percent": str(rule.compensation_percent), "paid": _amount(base),
+                 "amount": str(amount)},
+            ))
+        else:
+            amount = max(money(rule.compensation_percent * order / HUNDRED), ZERO)
+            notes.append(Message(
+                gettext_noop("Compensation %(percent)s %% of the order's %(order)s = %(amount)s"),
+                {"percent": str(rule.compensation_percent), "order": _amount(order),
+                 "amount": str(amount)},
+            ))
     if rule.compensation_min is not None:
         minimum = money(rule.compensation_min)
         if amount < minimum:
@@ -850,7 +1024,33 @@ def _compensation(
     return amount
 
 
-def _option(rule: Rule, facts: Facts, platform_cap_percent: Decimal) -> Option:
+def _approver(role: str, amount: Decimal, limits: Mapping[str, Decimal | None] | None,
+              notes: list[Message]) -> str:
+    """Return the lowest role, from `role` up the ladder, whose limit covers `amount`.
+
+    A role without a limit row may approve nothing (as resolutions.services reads it);
+    risk/legal, the top of the ladder, takes what no one below may.
+    """
+    if limits is None or role not in APPROVAL_LADDER:
+        return role
+    for candidate in APPROVAL_LADDER[APPROVAL_LADDER.index(role):]:
+        limit = limits.get(candidate, ZERO)
+        if limit is None or amount <= limit:
+            break
+    if candidate != role:
+        notes.append(Message(
+            gettext_noop(
+                "%(amount)s is above the approval limit of %(role)s (%(limit)s), so "
+                "%(approver)s approves"
+            ),
+            {"amount": str(amount), "role": role, "limit": str(limits.get(role, ZERO)),
+             "approver": candidate},
+        ))
+    return candidate
+
+
+def _option(rule: Rule, facts: Facts, platform_cap_percent: Decimal,
+            approval_limits: Mapping[str, Decimal | None] | None = None) -> Option:
     """Return the option the deciding rule gives for these facts, with its explanation."""
     notes: list[Message] = [
         Message(
@@ -880,12 +1080,20 @@ def _option(rule: Rule, facts: Facts, platform_cap_percent: Decimal) -> Option:
     if points:
         notes.append(Message(gettext_noop("%(points)s points"), {"points": points}))
 
+    if rule.warranty_extension_months:
+        notes.append(Message(
+            gettext_noop("The warranty is extended by %(months)s months"),
+            {"months": rule.warranty_extension_months},
+        ))
+
     verdict, approval_role, auto_execute = rule.verdict, rule.approval_role, rule.auto_execute
     if rule.statutory:
         verdict, approval_role = Verdict.NEEDS_APPROVAL, STATUTORY_APPROVAL_ROLE
     if verdict == Verdict.NEEDS_APPROVAL:
         # Nothing that waits for a person may run by itself.
         auto_execute = False
+        approval_role = _approver(approval_role, refund + compensation + coupon,
+                                  approval_limits, notes)
         notes.append(Message(
             gettext_noop("Needs approval by %(role)s"), {"role": approval_role}
         ))
@@ -919,11 +1127,14 @@ def decide(
     rules: Sequence[Rule] | CompiledRules,
     *,
     platform_cap_percent: Decimal = PLATFORM_CAP_PERCENT,
+    approval_limits: Mapping[str, Decimal | None] | None = None,
 ) -> Decision:
     """Return the first matching rule's outcome per kind, with a trace of every rule checked.
 
     Pass a CompiledRules (compile_rules) to decide many times with one table; a plain
     sequence of rules is compiled and cached by value. The trace is built when first read.
+    `approval_limits` (role -> largest amount, None for no limit) moves an option that needs
+    approval up APPROVAL_LADDER to the first role whose limit covers its amount.
     """
     if facts.at.tzinfo is None:
         raise ValueError("Facts.at must be time-zone aware")
@@ -932,7 +1143,7 @@ def decide(
     for group in table.groups:
         for rule in group:
             if rule.matches(facts):
-                options.append(_option(rule.rule, facts, platform_cap_percent))
+                options.append(_option(rule.rule, facts, platform_cap_percent, approval_limits))
                 break
     decision = object.__new__(Decision)
     # Most callers want only the options, so the trace waits for Decision.__getattr__.

@@ -34,6 +34,8 @@ class ResolutionKind(models.TextChoices):
     COMPENSATION_COUPON = "compensation_coupon", _("Compensation: coupon")
     COMPENSATION_POINTS = "compensation_points", _("Compensation: points")
     COMPENSATION_CASH = "compensation_cash", _("Compensation: cash")
+    RECALL = "recall", _("Recall")
+    EXTENDED_WARRANTY = "extended_warranty", _("Goodwill: extended warranty")
 
 
 class Verdict(models.TextChoices):
@@ -87,6 +89,12 @@ class RefundRule(models.TextChoices):
     NONE = "none", _("No refund")
     ITEM_REMAINING = "item_remaining", _("Item paid minus already refunded")
     PERCENT_OF_ITEM = "percent_of_item", _("Percent of the item's paid amount")
+    ASSESSED_DAMAGE = "assessed_damage", _("The assessed damage (repair cost or depreciation)")
+
+
+class CompensationBase(models.TextChoices):
+    ORDER = "order", _("The order's paid amount")
+    ITEM = "item", _("The item's paid amount (the goods concerned)")
 
 
 # The choices a multiple-choice column may hold, by column.
@@ -164,6 +172,16 @@ class PolicyRule(models.Model):
     min_merchant_silent_hours = models.DecimalField(
         _("merchant silent for at least (hours)"), max_digits=8, decimal_places=2, null=True,
         blank=True, validators=[MinValueValidator(Decimal("0"))])
+    min_carrier_silent_hours = models.DecimalField(
+        _("carrier silent for at least (hours)"), max_digits=8, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(Decimal("0"))])
+    sign_off_known = models.BooleanField(
+        _("sign-off time known"), null=True, blank=True,
+        help_text=_("Empty for any; yes or no to ask that the sign-off time is (not) known."))
+    claims_statutory = models.BooleanField(
+        _("customer claims statutory compensation"), null=True, blank=True,
+        help_text=_("Empty for any; yes or no to ask that the customer does (not) claim "
+                    "the compensation the law grants."))
 
     # --- outcome -----------------------------------------------------------------------------
     verdict = models.CharField(_("verdict"), max_length=16, choices=Verdict.choices,
@@ -187,6 +205,10 @@ class PolicyRule(models.Model):
         validators=[NOT_NEGATIVE],
         help_text=_("Clamped to the minimum and cap, then to the platform cap (30 per cent of the "
                     "order) unless the rule is statutory."))
+    compensation_base = models.CharField(
+        _("compensation percent of"), max_length=8, choices=CompensationBase.choices,
+        default=CompensationBase.ORDER,
+        help_text=_("Statutory multiples are of the price of the goods concerned (the item)."))
     compensation_min = models.DecimalField(
         _("compensation minimum"), max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[NOT_NEGATIVE])
@@ -197,6 +219,8 @@ class PolicyRule(models.Model):
         _("coupon amount"), max_digits=12, decimal_places=2, null=True, blank=True,
         validators=[NOT_NEGATIVE])
     points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    warranty_extension_months = models.PositiveIntegerField(
+        _("warranty extended by (months)"), null=True, blank=True)
     auto_execute = models.BooleanField(_("execute automatically"), default=False)
     statutory = models.BooleanField(
         _("statutory"), default=False,
@@ -268,7 +292,7 @@ class PolicyRule(models.Model):
             add("approval_role", _("Statutory rules are always approved by risk/legal."))
         if self.verdict == Verdict.DENY and (
             self.refund_rule != RefundRule.NONE or self.compensation_percent or self.coupon_amount
-            or self.points or self.auto_execute
+            or self.points or self.auto_execute or self.warranty_extension_months
         ):
             add("verdict", _("A deny rule gives nothing and executes nothing."))
         if self.auto_execute and self.verdict != Verdict.ALLOW:

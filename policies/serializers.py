@@ -1,8 +1,10 @@
 """The facts of a case as JSON, for the evaluate endpoint and the simulator."""
 
 import itertools
+from datetime import timedelta
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -16,6 +18,8 @@ from tickets.models import EvidenceKind, ItemCondition, RequestReason
 MAX_QUANTITY = 10_000
 MAX_WARRANTY_DAYS = 100 * 366
 MAX_CASES_90D = 10_000
+# How far a client's clock may run ahead of ours before a time counts as "in the future".
+CLOCK_SKEW = timedelta(minutes=5)
 
 
 class OrderFactsSerializer(serializers.Serializer):
@@ -48,11 +52,19 @@ class ItemFactsSerializer(serializers.Serializer):
                                                 min_value=Decimal("0"), default=Decimal("0.00"))
     warranty_days = serializers.IntegerField(min_value=0, max_value=MAX_WARRANTY_DAYS,
                                              required=False, allow_null=True)
+    assessed_damage = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), required=False,
+        allow_null=True,
+        help_text=_("The damage valued by repair cost or depreciation, where it was assessed."))
 
     def validate(self, data):
         if data["already_refunded"] > data["paid_amount"]:
             raise serializers.ValidationError(
                 {"already_refunded": _("Cannot exceed the item's paid amount.")})
+        if data.get("assessed_damage") is not None \
+                and data["assessed_damage"] > data["paid_amount"]:
+            raise serializers.ValidationError(
+                {"assessed_damage": _("Cannot exceed the item's paid amount.")})
         return data
 
 
@@ -72,7 +84,34 @@ class FactsSerializer(serializers.Serializer):
     customer_history = HistoryFactsSerializer(required=False)
     merchant_silent_hours = serializers.DecimalField(max_digits=8, decimal_places=2,
                                                      min_value=Decimal("0"), default=Decimal("0"))
+    carrier_silent_hours = serializers.DecimalField(max_digits=8, decimal_places=2,
+                                                    min_value=Decimal("0"), default=Decimal("0"))
+    claims_statutory = serializers.BooleanField(default=False)
     at = serializers.DateTimeField(required=False)
+
+    def validate(self, data):
+        """Refuse a case that cannot be real: an item paid more than its order, or times ahead
+        of the moment of the decision (which would silently leave the order unsigned)."""
+        now = timezone.now()
+        at = data.get("at")
+        if at is not None and at > now + CLOCK_SKEW:
+            raise serializers.ValidationError(
+                {"at": _("Cannot be in the future: decisions are made now or replayed.")})
+        moment = at or now
+        order, item = data["order"], data["item"]
+        errors = {}
+        for name in ("paid_at", "shipped_at", "signed_at"):
+            value = order.get(name)
+            if value is not None and value > moment + CLOCK_SKEW:
+                errors[name] = _("Cannot be after the moment of the decision (%(at)s).") % {
+                    "at": moment.isoformat()}
+        if errors:
+            raise serializers.ValidationError({"order": errors})
+        if item["paid_amount"] > order["paid_amount"]:
+            raise serializers.ValidationError({"item": {"paid_amount": _(
+                "Cannot exceed the order's paid amount (%(order)s).")
+                % {"order": order["paid_amount"]}}})
+        return data
 
     def to_facts(self) -> engine.Facts:
         data = self.validated_data
@@ -98,4 +137,7 @@ class FactsSerializer(serializers.Serializer):
             refunds_90d=history.get("refunds_90d", 0),
             disputes_90d=history.get("disputes_90d", 0),
             merchant_silent_hours=data["merchant_silent_hours"],
+            carrier_silent_hours=data["carrier_silent_hours"],
+            claims_statutory=data["claims_statutory"],
+            assessed_damage=item.get("assessed_damage"),
         )

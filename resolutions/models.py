@@ -28,7 +28,8 @@ from shop.models import MONEY, Order, OrderItem
 from tickets.models.ticket import Ticket
 
 # Kinds that need the goods back before anything is paid or sent.
-RETURN_KINDS = (ResolutionKind.RETURN_REFUND, ResolutionKind.EXCHANGE, ResolutionKind.REPAIR)
+RETURN_KINDS = (ResolutionKind.RETURN_REFUND, ResolutionKind.EXCHANGE, ResolutionKind.REPAIR,
+                ResolutionKind.RECALL)
 
 
 class ResolutionState(models.TextChoices):

@@ -7,6 +7,7 @@ to them and the policy engine can read the facts (amounts, sign-off time, item f
 from decimal import Decimal
 from typing import TypedDict
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -174,6 +175,7 @@ class ItemFlag(models.TextChoices):
     PERISHABLE = "perishable", _("Fresh / perishable")
     DIGITAL = "digital", _("Digital, delivered online")
     HYGIENE_SEALED = "hygiene_sealed", _("Hygiene-sealed")
+    PERIODICAL = "periodical", _("Newspapers and periodicals")
     NO_RETURN_CONFIRMED = "no_return_confirmed", _("Customer confirmed: not returnable")
 
 
@@ -188,6 +190,8 @@ class OrderItem(models.Model):
     perishable = models.BooleanField(_("fresh / perishable"), default=False)
     digital = models.BooleanField(_("digital"), default=False)
     hygiene_sealed = models.BooleanField(_("hygiene-sealed"), default=False)
+    # Delivered newspapers and periodicals have no no-reason return (CRPL art. 25 (4)).
+    periodical = models.BooleanField(_("newspaper or periodical"), default=False, db_default=False)
     # Set by the shop when the customer ticked "not returnable" at purchase; the console never
     # lets anyone set it afterwards (it would take away a statutory right).
     no_return_confirmed = models.BooleanField(
@@ -210,6 +214,15 @@ class OrderItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} × {self.quantity}"
+
+    def clean(self) -> None:
+        super().clean()
+        order = self.order if self.order_id else None
+        if order is not None and self.paid_amount is not None \
+                and order.paid_amount is not None and self.paid_amount > order.paid_amount:
+            raise ValidationError({"paid_amount": _(
+                "An item cannot have been paid more than its whole order (%(order)s)."
+            ) % {"order": order.paid_amount}})
 
     @property
     def flags(self) -> frozenset[str]:

@@ -246,7 +246,7 @@ AFTER_DELIVERY = (
               "快递显示签收了，可是我根本没拿到{item}，麻烦帮忙查一下是谁签收的。"),
              "已为您联系快递核实签收情况，核实结果会在24小时内反馈给您。",
              "快递员误投至邻近驿站，已协调取回并送达，客户确认收货。",
-             RequestReason.OTHER, RequestedResolution.REISSUE),
+             RequestReason.PARCEL_LOST, RequestedResolution.REISSUE),
     Template(Category.QUALITY_MALFUNCTION, TicketType.AFTER_SALES, "quality", Collaborator.SUPPLIER,
              "收到的{item}无法正常使用",
              ("收到的{item}用了两天就出问题了，重启也没用，订单号 {order}。",

@@ -184,7 +184,7 @@ SCENARIOS = [
         "TM30003", "笔记本显示已送达但没有收到", "物流显示已送达，但家里和快递柜都没有，已经第三次联系客服了。",
         Channel.PHONE, "logistics", TicketType.COMPLAINT, Category.ORDER_NOT_RECEIVED, 40,
         order="TM202611140011", priority=Priority.P1, assignee="agent",
-        request=(RequestReason.MISSING_ITEM, "", RequestedResolution.REFUND_ONLY),
+        request=(RequestReason.PARCEL_LOST, "", RequestedResolution.REFUND_ONLY),
         steps=[
             ("transition", "assign", {}),
             ("reply", "非常理解您的心情，我们已联系京东物流核实，要求48小时内反馈。"),
@@ -195,7 +195,7 @@ SCENARIOS = [
         "KS10002", "空调插头发烫冒烟", "使用时插头处发烫，闻到焦味，看到有烟，已经断电。",
         Channel.PHONE, "quality", TicketType.COMPLAINT, Category.SAFETY_HAZARD, 2,
         order="KS202611180002", priority=Priority.P0, assignee="senior_agent",
-        request=(RequestReason.QUALITY_DEFECT, ItemCondition.USED, RequestedResolution.RETURN_REFUND),
+        request=(RequestReason.SAFETY_HAZARD, ItemCondition.USED, RequestedResolution.RETURN_REFUND),
         steps=[
             ("transition", "assign", {}),
             ("reply", "请您保持断电，不要再使用。我们会优先加急处理，安排专人上门检测。"),

@@ -74,6 +74,7 @@ class IntakeSerializer(SharedFieldsMixin, serializers.Serializer):
     requested_resolution = serializers.ChoiceField(
         choices=RequestedResolution.choices, required=False
     )
+    claims_statutory = serializers.BooleanField(required=False, default=False)
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -145,7 +146,7 @@ class TicketDetailSerializer(TicketListSerializer):
             *TicketListSerializer.Meta.fields,
             "reported_name", "reported_phone", "reported_tier",
             "description", "order_item_sku", "request_reason", "item_condition",
-            "requested_resolution", "waiting_on", "resolution_summary", "cancel_reason",
+            "requested_resolution", "claims_statutory", "waiting_on", "resolution_summary", "cancel_reason",
             "merged_into", "paused_seconds", "resolved_at", "closed_at", "messages",
             "attachments",
         ]
@@ -211,6 +212,7 @@ def opened_ticket_data(ticket: Ticket) -> dict:
         "request_reason": ticket.request_reason,
         "item_condition": ticket.item_condition,
         "requested_resolution": ticket.requested_resolution,
+        "claims_statutory": ticket.claims_statutory,
         "waiting_on": ticket.waiting_on,
         "resolution_summary": ticket.resolution_summary,
         "cancel_reason": ticket.cancel_reason,

@@ -221,6 +221,8 @@ class PhoneIntakeForm(StyledForm):
                                        choices=_blank(ItemCondition.choices, "—"))
     requested_resolution = forms.ChoiceField(label=_("Requested resolution"), required=False,
                                              choices=_blank(RequestedResolution.choices, "—"))
+    claims_statutory = forms.BooleanField(label=_("claims statutory compensation"),
+                                          required=False)
 
     def clean(self) -> dict[str, Any]:
         super().clean()

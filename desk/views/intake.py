@@ -39,6 +39,7 @@ def _create(request, data):
             ticket_type=data["ticket_type"], category=data["category"],
             request_reason=data["request_reason"], item_condition=data["item_condition"],
             requested_resolution=data["requested_resolution"],
+            claims_statutory=data["claims_statutory"],
             reported_contact=reported,
         )
 

@@ -9,7 +9,7 @@ above the policies (`resolutions/services/decision_facts.py` reads it and calls 
 
 import calendar
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from policies import engine
 from shop.models import OrderItem, ProductCategory
+from sla.services.calendar import is_working_day
 from tickets.models import Collaborator, Ticket, TicketState
 
 # Goods covered by the statutory repair/replace/return duties (三包): appliances, electronics.
@@ -64,6 +65,22 @@ def hours_waited(waiting_since: datetime | None, *, at: datetime) -> Decimal:
     return Decimal(str(round((at - waiting_since).total_seconds() / 3600, 2)))
 
 
+def rest_days_before(at: datetime, *, signed_at: datetime | None, zone: ZoneInfo
+                     ) -> frozenset[date]:
+    """Return the local rest days (weekends, public holidays) between sign-off and `at`.
+
+    Only the last engine.LONGEST_REST_RUN days before `at` can move a period's end to `at`,
+    so no more are read; the calendar is the SLA's (chinese-calendar, make-up days counted).
+    """
+    if signed_at is None or signed_at > at:
+        return frozenset()
+    today = at.astimezone(zone).date()
+    first = max(signed_at.astimezone(zone).date(),
+                today - timedelta(days=engine.LONGEST_REST_RUN))
+    days = (first + timedelta(days=offset) for offset in range((today - first).days))
+    return frozenset(day for day in days if not is_working_day(day))
+
+
 def build_facts(
     *,
     at: datetime | None = None,
@@ -90,6 +107,10 @@ def build_facts(
     disputes_90d: int = 0,
     merchant_waiting_since: datetime | None = None,
     merchant_silent_hours: Decimal | None = None,
+    carrier_waiting_since: datetime | None = None,
+    carrier_silent_hours: Decimal | None = None,
+    claims_statutory: bool = False,
+    assessed_damage: Decimal | None = None,
 ) -> engine.Facts:
     """Return the facts of one case, deriving what the rules read from the plain values given.
 
@@ -104,6 +125,8 @@ def build_facts(
                                                   zone=ZoneInfo(time_zone))
     if merchant_silent_hours is None:
         merchant_silent_hours = hours_waited(merchant_waiting_since, at=at)
+    if carrier_silent_hours is None:
+        carrier_silent_hours = hours_waited(carrier_waiting_since, at=at)
     return engine.Facts(
         at=at,
         order_paid_amount=order_paid_amount,
@@ -128,12 +151,23 @@ def build_facts(
         disputes_90d=disputes_90d,
         merchant_silent_hours=merchant_silent_hours,
         time_zone=time_zone,
+        rest_days=rest_days_before(at, signed_at=signed_at, zone=ZoneInfo(time_zone)),
+        claims_statutory=claims_statutory,
+        carrier_silent_hours=carrier_silent_hours,
+        assessed_damage=assessed_damage,
     )
 
 
 def merchant_waiting_since(ticket: Ticket) -> datetime | None:
     """Return since when the ticket has waited on the supplier (merchant), or None."""
     if ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.SUPPLIER:
+        return None
+    return ticket.waiting_since
+
+
+def carrier_waiting_since(ticket: Ticket) -> datetime | None:
+    """Return since when the ticket has waited on logistics (the carrier), or None."""
+    if ticket.state != TicketState.PENDING_INTERNAL or ticket.waiting_on != Collaborator.LOGISTICS:
         return None
     return ticket.waiting_since
 
@@ -169,6 +203,8 @@ def facts_from_ticket(ticket: Ticket, item: OrderItem, *, at: datetime,
         refunds_90d=refunds_90d,
         disputes_90d=disputes_90d,
         merchant_waiting_since=merchant_waiting_since(ticket),
+        carrier_waiting_since=carrier_waiting_since(ticket),
+        claims_statutory=ticket.claims_statutory,
     )
 
 

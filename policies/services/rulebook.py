@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from policies import engine
-from policies.models import PolicyRule
+from policies.models import ApprovalLimit, PolicyRule
 
 _LIST_FIELDS = ("categories", "required_flags", "excluded_flags", "reasons", "item_conditions",
                 "order_stages", "customer_tiers", "evidence_any", "evidence_absent")
@@ -24,6 +24,7 @@ _COPIED_FIELDS = [
 
 _lock = threading.Lock()
 _compiled: dict[str, tuple[int, engine.CompiledRules]] = {}
+_limits: dict[str, tuple[int, dict[str, Decimal | None]]] = {}
 
 
 def rule_history() -> QuerySet[Any]:
@@ -77,16 +78,47 @@ def current_rules(version: int | None = None) -> tuple[int, engine.CompiledRules
     return cached
 
 
+def limits_history() -> QuerySet[Any]:
+    """Return the approval limits' history rows; the newest id is the limits' version."""
+    history: QuerySet[Any] = ApprovalLimit.history.all()  # simple_history ships no types
+    return history
+
+
+def limits_version() -> int:
+    """Return the version of the approval limits: their newest history id (0 when none)."""
+    return limits_history().aggregate(version=Max("history_id"))["version"] or 0
+
+
+def current_limits(version: int | None = None) -> dict[str, Decimal | None]:
+    """Return role -> largest amount it may approve, read again only when a limit changed.
+
+    An option that needs approval goes to the first role up the ladder whose limit covers
+    it (engine.APPROVAL_LADDER), so the limits are part of every decision.
+    """
+    if version is None:
+        version = limits_version()
+    cached = _limits.get("limits")
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    limits = dict(ApprovalLimit.objects.values_list("role", "max_amount"))
+    with _lock:
+        _limits["limits"] = (version, limits)
+    return limits
+
+
 def platform_cap_percent() -> Decimal:
     from django.conf import settings
 
     return Decimal(settings.POLICY_PLATFORM_CAP_PERCENT)
 
 
-def decide(facts: engine.Facts, *, version: int | None = None) -> tuple[int, engine.Decision]:
+def decide(facts: engine.Facts, *, version: int | None = None,
+           limits_version: int | None = None) -> tuple[int, engine.Decision]:
     """Decide on the facts with the current rule table; return (rule set version, decision).
 
-    `version`: the rule table's version as read with the facts (see current_rules).
+    `version` and `limits_version`: the rule table's and the approval limits' versions as
+    read with the facts (see current_rules and current_limits).
     """
     version, compiled = current_rules(version)
-    return version, engine.decide(facts, compiled, platform_cap_percent=platform_cap_percent())
+    return version, engine.decide(facts, compiled, platform_cap_percent=platform_cap_percent(),
+                                  approval_limits=current_limits(limits_version))

@@ -11,8 +11,9 @@ from typing import Any
 from django.db.migrations.state import StateApps
 from django.utils import timezone
 
+from core.services import audit_chain
 from core.services.audit import initial_history_row
-from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
+from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, ISSUE_16_RULES
 
 REASON = "default table"
 
@@ -30,7 +31,12 @@ def install_defaults(apps: StateApps) -> int:
     historical_limit = apps.get_model("policies", "HistoricalApprovalLimit")
     now = timezone.now()
     created = 0
+    # A migration's model has the columns of its time: a row that needs a later column is
+    # left to the data migration that comes with that column (0006 for issue 16's).
+    columns = {field.name for field in policy_rule._meta.concrete_fields}
     for row in DEFAULT_RULES:
+        if not set(row) <= columns:
+            continue
         values = {key: _plain(value) for key, value in row.items()}
         if policy_rule.objects.filter(name=values["name"], kind=values["kind"]).exists():
             continue
@@ -50,3 +56,42 @@ def remove_defaults(apps: StateApps) -> None:
     policy_rule = apps.get_model("policies", "PolicyRule")
     for row in DEFAULT_RULES:
         policy_rule.objects.filter(name=row["name"], kind=row["kind"]).delete()
+
+
+def update_defaults(apps: StateApps, *, reason: str) -> tuple[int, int]:
+    """Bring the default rows to the shipped values; return (rules created, rules updated).
+
+    Rows are keyed by name and kind. Missing rows are created; the rows of ISSUE_16_RULES are
+    set to the shipped values where they differ (each change written to the history with
+    `reason`), so running it twice changes nothing the second time.
+    """
+    policy_rule = apps.get_model("policies", "PolicyRule")
+    historical_rule = apps.get_model("policies", "HistoricalPolicyRule")
+    created = install_defaults(apps)
+    now = timezone.now()
+    changed = set(ISSUE_16_RULES)
+    updated = 0
+    for row in DEFAULT_RULES:
+        if (row["name"], row["kind"]) not in changed:
+            continue
+        rule = policy_rule.objects.filter(name=row["name"], kind=row["kind"]).first()
+        if rule is None:
+            continue
+        # Every condition the shipped row leaves out goes back to its default ("any").
+        wanted = {field.attname: field.get_default() for field in policy_rule._meta.concrete_fields
+                  if field.attname not in {"id", "created_at", "name", "kind", "is_active",
+                                           "effective_from", "effective_to"}}
+        wanted.update({key: _plain(value) for key, value in row.items()})
+        differs = {key: value for key, value in wanted.items() if getattr(rule, key) != value}
+        if not differs:
+            continue
+        # update(), not save(): the history row is written here, also with live models.
+        policy_rule.objects.filter(pk=rule.pk).update(**differs)
+        rule.refresh_from_db()
+        history: Any = initial_history_row(historical_rule, rule, when=now, reason=reason)
+        history.history_type = "~"  # a change, not a creation
+        if audit_chain.is_chained(historical_rule):
+            audit_chain.seal([history])  # after the row's existing history, not a new chain
+        history.save()
+        updated += 1
+    return created, updated

@@ -4,11 +4,12 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from policies import engine
 from policies.models import PolicyItemFlag
-from policies.serializers import MAX_CASES_90D, MAX_WARRANTY_DAYS
+from policies.serializers import CLOCK_SKEW, MAX_CASES_90D, MAX_WARRANTY_DAYS
 from policies.services.facts import build_facts
 from shop.models import CustomerTier, ProductCategory
 from tickets.models import EvidenceKind, ItemCondition, RequestReason
@@ -53,6 +54,13 @@ class CaseForm(forms.Form):
     merchant_silent_hours = forms.DecimalField(label=_("merchant silent (hours)"),
                                                min_value=Decimal("0"), max_digits=8,
                                                decimal_places=2, initial="0")
+    carrier_silent_hours = forms.DecimalField(label=_("carrier silent (hours)"),
+                                              min_value=Decimal("0"), max_digits=8,
+                                              decimal_places=2, initial="0", required=False)
+    claims_statutory = forms.BooleanField(label=_("claims statutory compensation"),
+                                          required=False)
+    assessed_damage = forms.DecimalField(label=_("assessed damage"), min_value=Decimal("0"),
+                                         max_digits=12, decimal_places=2, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -70,6 +78,19 @@ class CaseForm(forms.Form):
         if data.get("already_refunded") and data.get("item_paid_amount") is not None \
                 and data["already_refunded"] > data["item_paid_amount"]:
             self.add_error("already_refunded", _("Cannot exceed the item's paid amount."))
+        if data.get("item_paid_amount") is not None and data.get("order_paid_amount") is not None \
+                and data["item_paid_amount"] > data["order_paid_amount"]:
+            self.add_error("item_paid_amount", _("Cannot exceed the order's paid amount."))
+        now = timezone.now()
+        at = data.get("at")
+        if at is not None and at > now + CLOCK_SKEW:
+            self.add_error("at", _("Cannot be in the future: decisions are made now or replayed."))
+        moment = at or now
+        for name in ("paid_at", "shipped_at", "signed_at"):
+            value = data.get(name)
+            if value is not None and value > moment + CLOCK_SKEW:
+                self.add_error(name, _("Cannot be after the moment of the decision (%(at)s).")
+                               % {"at": moment.isoformat()})
         return data
 
     def to_facts(self) -> engine.Facts:
@@ -93,4 +114,7 @@ class CaseForm(forms.Form):
             refunds_90d=data["refunds_90d"],
             disputes_90d=data["disputes_90d"],
             merchant_silent_hours=data["merchant_silent_hours"],
+            carrier_silent_hours=data.get("carrier_silent_hours") or Decimal("0"),
+            claims_statutory=bool(data.get("claims_statutory")),
+            assessed_damage=data.get("assessed_damage"),
         )

@@ -96,6 +96,8 @@ def _stored_numbers_query(*, customer_id: int, ticket_id: int, item_id: int,
         "refunded": _scalar(ledger.item_refunds_held(item_id), "SUM", "amount", money,
                             Decimal("0.00")),
         "version": _scalar(rulebook.rule_history(), "MAX", "history_id", IntegerField()),
+        "limits_version": _scalar(rulebook.limits_history(), "MAX", "history_id",
+                                  IntegerField()),
     }
     # One EXISTS per evidence kind: the kinds are few and fixed, and this stays portable SQL.
     evidence = {f"evidence_{kind}": Exists(Attachment.objects.filter(
@@ -144,22 +146,32 @@ def _stored_numbers(ticket: Ticket, item: OrderItem, *, at: datetime) -> dict[st
         # SQLite sums decimals as floats: back to cents, as the field would read them.
         "refunded": Decimal(str(row["refunded"])).quantize(Decimal("0.01")),
         "version": int(row["version"]),
+        "limits_version": int(row["limits_version"]),
         "evidence": frozenset(kind for kind in EvidenceKind.values
                               if row[f"evidence_{kind}"]),
     }
 
 
-def facts_and_ruleset_version(ticket: Ticket, item: OrderItem, *,
-                              at: datetime | None = None) -> tuple[engine.Facts, int]:
-    """Return the facts to decide the ticket's request about `item` on, and the rule set's
-    version read in the same query (so the decision uses the rules current with the facts)."""
+def facts_and_versions(ticket: Ticket, item: OrderItem, *,
+                       at: datetime | None = None) -> tuple[engine.Facts, int, int]:
+    """Return the facts to decide the ticket's request about `item` on, the rule set's version
+    and the approval limits' version, read in one query (so the decision uses the rules and
+    limits current with the facts)."""
     at = at or timezone.now()
     stored = _stored_numbers(ticket, item, at=at)
     facts = facts_from_ticket(
         ticket, item, at=at, already_refunded=stored["refunded"], evidence=stored["evidence"],
         refunds_90d=stored["refunds"], disputes_90d=stored["disputes"],
     )
-    return facts, stored["version"]
+    return facts, stored["version"], stored["limits_version"]
+
+
+def facts_and_ruleset_version(ticket: Ticket, item: OrderItem, *,
+                              at: datetime | None = None) -> tuple[engine.Facts, int]:
+    """Return the facts to decide the ticket's request about `item` on, and the rule set's
+    version read in the same query (so the decision uses the rules current with the facts)."""
+    facts, version, _limits_version = facts_and_versions(ticket, item, at=at)
+    return facts, version
 
 
 def facts_for_ticket(ticket: Ticket, item: OrderItem, *, at: datetime | None = None) -> engine.Facts:

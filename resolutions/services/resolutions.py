@@ -34,7 +34,7 @@ from policies.services import rulebook
 from policies.services.facts import item_for_ticket
 from resolutions.models import RESOLUTION_OPEN_STATES, PayoutKind, Resolution, ResolutionState
 from resolutions.services import ledger
-from resolutions.services.decision_facts import facts_and_ruleset_version
+from resolutions.services.decision_facts import facts_and_versions
 from resolutions.services.payments import PaymentFailed, PaymentRequest, get_gateway
 from shop.models import Order, OrderItem
 from tickets.models import OPEN_STATES, Ticket, can_work_on
@@ -68,7 +68,8 @@ def _require(resolution: Resolution, transition_name: str) -> None:
 
 def _facts_as_json(facts: engine.Facts) -> dict[str, object]:
     data = asdict(facts)
-    return {key: sorted(value) if isinstance(value, frozenset) else
+    # Sets as sorted lists of strings (flags, evidence, the rest days as ISO dates).
+    return {key: sorted(map(str, value)) if isinstance(value, frozenset) else
             (str(value) if value is not None and not isinstance(value, int | str | bool) else value)
             for key, value in data.items()}
 
@@ -85,8 +86,8 @@ def ticket_decision(
     item = order_item or item_for_ticket(ticket)
     if item is None:
         return None
-    facts, version = facts_and_ruleset_version(ticket, item, at=at or timezone.now())
-    version, decision = rulebook.decide(facts, version=version)
+    facts, version, limits_version = facts_and_versions(ticket, item, at=at or timezone.now())
+    version, decision = rulebook.decide(facts, version=version, limits_version=limits_version)
     return version, decision, facts, item
 
 

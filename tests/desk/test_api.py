@@ -55,6 +55,20 @@ def test_intake_creates_the_customer_and_the_ticket(api, agent):
     assert customer.tier == "vip"
 
 
+@pytest.mark.parametrize("claims", [True, False])
+def test_intake_records_whether_the_customer_claims_statutory_compensation(api, agent, claims):
+    """Issue 16: CRPL art. 55 / Food Safety Law art. 148 rows need the customer's claim."""
+    api.force_authenticate(agent)
+
+    response = api.post(reverse("ticket-list"),
+                        intake_payload(request_reason="counterfeit", claims_statutory=claims),
+                        format="json")
+
+    assert response.status_code == 201, response.data
+    assert response.data["claims_statutory"] is claims
+    assert Ticket.objects.get(number=response.data["number"]).claims_statutory is claims
+
+
 def test_intake_links_an_existing_order(api, agent):
     order = OrderFactory(customer__external_id="KS90001")
     api.force_authenticate(agent)

@@ -377,6 +377,19 @@ def test_phone_intake_opens_a_phone_ticket_for_a_new_customer(client, agent, tea
     assert ticket.channel == "phone"
     assert ticket.customer.external_id == "TEL-0001"
     assert ticket.ticket_type == "consultation"
+    assert ticket.claims_statutory is False
+
+
+def test_phone_intake_records_a_statutory_claim(client, agent, team):
+    """Issue 16: the customer's claim (CRPL art. 55) is a fact of its own on the ticket."""
+    client.force_login(agent)
+
+    client.post(reverse("console-new-ticket"), {
+        "external_id": "TEL-0002", "name": "李先生", "phone": "13900002222",
+        "ticket_type": "consultation", "subject": "买到假货要求退一赔三",
+        "request_reason": "counterfeit", "claims_statutory": "on"})
+
+    assert Ticket.objects.get().claims_statutory is True
 
 
 # --- navigation -----------------------------------------------------------------------------

@@ -275,7 +275,8 @@ ROW_CASES = {
         ("compensation_points", "allow", "", "0", "0", "0", 500, "", M, True),
     ),
     "Counterfeit confirmed: statutory triple compensation": (
-        {"reason": "counterfeit", "evidence": frozenset({"inspection_report"})},
+        {"reason": "counterfeit", "evidence": frozenset({"inspection_report"}),
+         "claims_statutory": True},
         ("compensation_cash", "needs_approval", "risk_legal", "0", "900.00", "0", 0, "", M,
          False),
     ),
@@ -289,6 +290,90 @@ ROW_CASES = {
          "at": days_after_sign_off(400)},
         ("compensation_coupon", "needs_approval", "supervisor", "0", "30.00", "0", 0, "",
          "platform", False),
+    ),
+    # --- issue 16 ---
+    "VIP goodwill beyond warranty: extended warranty": (
+        {"reason": "quality_defect", "customer_tier": "vip", "warranty_days": 365,
+         "at": days_after_sign_off(400)},
+        ("extended_warranty", "needs_approval", "supervisor", "0", "0", "0", 0, "",
+         "platform", False),
+    ),
+    "Quality defect, sign-off time unknown: return after review": (
+        {"reason": "quality_defect", "signed_at": None, "evidence": frozenset({"photo"})},
+        ("return_refund", "needs_approval", "senior_agent", "300.00", "0", "0", 0, M, M, False),
+    ),
+    "Refused at the door: damaged parcel": (
+        {"reason": "refused_at_door", "signed_at": None, "item_condition": "damaged",
+         "evidence": frozenset({"photo"})},
+        ("return_refund", "allow", "", "300.00", "0", "0", 0, M, "carrier", True),
+    ),
+    "Refused at the door": (
+        {"reason": "refused_at_door", "signed_at": None},
+        ("return_refund", "allow", "", "300.00", "0", "0", 0, "customer", M, False),
+    ),
+    "False advertising: return": (
+        {"reason": "false_advertising", "at": days_after_sign_off(20),
+         "evidence": frozenset({"screenshot"})},
+        ("return_refund", "allow", "", "300.00", "0", "0", 0, M, M, False),
+    ),
+    "Minor flaw with inspection report, customer keeps the item": (
+        {"reason": "quality_defect", "at": days_after_sign_off(5),
+         "evidence": frozenset({"inspection_report"})},
+        ("partial_refund", "allow", "", "60.00", "0", "0", 0, "", M, False),
+    ),
+    "Transport damage assessed: refund the repair cost or depreciation": (
+        {"reason": "logistics_damage", "item_category": "electronics",
+         "at": days_after_sign_off(5), "evidence": frozenset({"inspection_report"}),
+         "assessed_damage": Decimal("85.50")},
+        ("partial_refund", "allow", "", "85.50", "0", "0", 0, "", "carrier", False),
+    ),
+    "Parcel lost, carrier confirmed: refund": (
+        {"reason": "parcel_lost", "signed_at": None,
+         "evidence": frozenset({"logistics_proof"})},
+        ("refund_only", "allow", "", "300.00", "0", "0", 0, "", "carrier", False),
+    ),
+    "Parcel lost, carrier silent 48 h: refund": (
+        {"reason": "parcel_lost", "signed_at": None, "carrier_silent_hours": Decimal("48")},
+        ("refund_only", "allow", "", "300.00", "0", "0", 0, "", "carrier", False),
+    ),
+    "Parcel lost, carrier confirmed: reissue": (
+        {"reason": "parcel_lost", "signed_at": None,
+         "evidence": frozenset({"logistics_proof"})},
+        ("reissue", "allow", "", "0", "0", "0", 0, "", "carrier", False),
+    ),
+    "Parcel lost, carrier silent 48 h: reissue": (
+        {"reason": "parcel_lost", "signed_at": None, "carrier_silent_hours": Decimal("50")},
+        ("reissue", "allow", "", "0", "0", "0", 0, "", "carrier", False),
+    ),
+    "Safety hazard: recall": (
+        {"reason": "safety_hazard", "at": days_after_sign_off(200)},
+        ("recall", "needs_approval", "risk_legal", "300.00", "0", "0", 0, M, M, False),
+    ),
+    "Unsafe food: refund": (
+        {"reason": "food_safety", "item_category": "food_packaged",
+         "evidence": frozenset({"photo"})},
+        ("refund_only", "allow", "", "300.00", "0", "0", 0, "", M, False),
+    ),
+    "Unsafe food: statutory tenfold compensation": (
+        {"reason": "food_safety", "item_category": "food_packaged",
+         "evidence": frozenset({"inspection_report"}), "claims_statutory": True},
+        ("compensation_cash", "needs_approval", "risk_legal", "0", "3000.00", "0", 0, "", M,
+         False),
+    ),
+    "False advertising: statutory triple compensation": (
+        {"reason": "false_advertising", "evidence": frozenset({"screenshot"}),
+         "claims_statutory": True},
+        ("compensation_cash", "needs_approval", "risk_legal", "0", "900.00", "0", 0, "", M,
+         False),
+    ),
+    "Out-of-stock compensation": (
+        {"reason": "out_of_stock", "shipped_at": None, "signed_at": None,
+         "order_paid_amount": Decimal("200.00"), "item_paid_amount": Decimal("200.00")},
+        ("compensation_coupon", "allow", "", "0", "20.00", "0", 0, "", M, True),
+    ),
+    "Refund delayed by the payment channel: points": (
+        {"reason": "refund_delayed"},
+        ("compensation_points", "allow", "", "0", "0", "0", 200, "", "platform", True),
     ),
 }
 
@@ -453,6 +538,7 @@ def test_the_statutory_triple_compensation_exceeds_the_platform_cap_and_needs_ri
     facts = make_facts(
         reason="counterfeit", order_paid_amount=Decimal("100.00"),
         item_paid_amount=Decimal("100.00"), evidence=frozenset({"inspection_report"}),
+        claims_statutory=True,
     )
 
     option = decided_by(decide(facts, TABLE), "compensation_cash")
@@ -500,8 +586,10 @@ def test_the_minor_flaw_refund_stops_at_its_cap_of_200():
 
 # --- exclusions remove only the no-reason right ---------------------------------------------
 
+# (Perishables are the exception: spoiled goods are refunded without being sent back, see
+# tests/policies/test_issue16_rules.py.)
 @pytest.mark.parametrize("flag", [
-    "custom_made", "perishable", "digital", "periodical", "no_return_confirmed",
+    "custom_made", "digital", "periodical", "no_return_confirmed",
 ])
 def test_an_excluded_item_with_a_quality_defect_still_gets_the_quality_return(flag):
     facts = make_facts(
@@ -700,9 +788,14 @@ def test_a_percentage_refund_never_exceeds_what_is_left_of_the_item():
 
 
 def test_an_item_refunded_in_full_gets_nothing_more():
-    facts = make_facts(already_refunded=Decimal("350.00"))
+    facts = make_facts(already_refunded=Decimal("300.00"))
 
-    assert decided_by(decide(facts, TABLE), "return_refund").refund_amount == ZERO
+    decision = decide(facts, TABLE)
+
+    assert decision.option("return_refund") is None
+    assert rendered(entry_for(decision, "No-reason return within 7 days").reasons) == [
+        "Nothing is left to refund: the item's 300.00 has been refunded (300.00)"
+    ]
 
 
 def test_amounts_are_rounded_half_up_to_the_cent():
@@ -905,6 +998,9 @@ def test_no_rule_can_give_negative_money_over_refund_or_break_the_cap_unless_sta
         statutory=statutory,
     )
 
-    option = decided_by(decide(facts, [rule]), "compensation_cash")
+    decision = decide(facts, [rule])
 
-    assert_money_is_sound(facts, option, rule)
+    if refund_rule != "none" and facts.remaining_refundable == ZERO:
+        assert decision.option("compensation_cash") is None  # nothing left to refund
+        return
+    assert_money_is_sound(facts, decided_by(decision, "compensation_cash"), rule)

@@ -145,3 +145,56 @@ def test_without_a_clock_the_builder_decides_as_of_now_in_the_current_time_zone(
 
     assert before <= decided.at <= timezone.now()
     assert decided.time_zone == timezone.get_current_timezone_name()
+
+
+def test_a_ticket_waiting_on_logistics_counts_the_carrier_silence():
+    """Seed 004: the carrier is asked first and has 48 h to answer about a lost parcel."""
+    on_logistics = Ticket(state=TicketState.PENDING_INTERNAL, waiting_on=Collaborator.LOGISTICS,
+                          waiting_since=AT - timedelta(hours=50))
+    on_merchant = Ticket(state=TicketState.PENDING_INTERNAL, waiting_on=Collaborator.SUPPLIER,
+                         waiting_since=AT)
+
+    assert facts.carrier_waiting_since(on_logistics) == AT - timedelta(hours=50)
+    assert facts.carrier_waiting_since(on_merchant) is None
+    assert case(carrier_waiting_since=AT - timedelta(hours=50)).carrier_silent_hours == 50
+
+
+def test_the_ticket_gives_the_statutory_claim_and_the_item_its_periodical_flag():
+    customer = Customer(tier="normal")
+    order = Order(customer=customer, paid_amount=Decimal("30.00"), signed_at=SIGNED)
+    item = OrderItem(order=order, category="books", paid_amount=Decimal("30.00"),
+                     periodical=True)
+    ticket = Ticket(customer=customer, order=order, order_item=item, request_reason="counterfeit",
+                    claims_statutory=True)
+
+    decided = facts.facts_from_ticket(ticket, item, at=AT, already_refunded=Decimal("0.00"),
+                                      evidence=(), refunds_90d=0, disputes_90d=0)
+
+    assert decided.claims_statutory is True
+    assert "periodical" in decided.item_flags
+
+
+def test_the_rest_days_are_the_calendars_between_sign_off_and_the_decision():
+    """Civil Code art. 203 needs the rest days; chinese-calendar counts make-up working days."""
+    signed = datetime(2026, 9, 27, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+    at = datetime(2026, 10, 11, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+    rest = case(signed_at=signed, at=at, time_zone="Asia/Shanghai").rest_days
+
+    assert {day.isoformat() for day in rest} == {
+        "2026-09-27", *(f"2026-10-0{day}" for day in range(1, 8)),
+    }
+
+
+def test_the_simulator_refuses_the_impossible_cases_the_api_refuses():
+    now = timezone.now()
+    form = CaseForm({
+        "at": local(now + timedelta(days=30)), "order_paid_amount": "199.00",
+        "customer_tier": "normal", "signed_at": local(now + timedelta(days=31)),
+        "item_category": "home", "item_paid_amount": "500.00", "already_refunded": "0.00",
+        "reason": "no_reason", "refunds_90d": "0", "disputes_90d": "0",
+        "merchant_silent_hours": "0",
+    })
+
+    assert not form.is_valid()
+    assert {"at", "signed_at", "item_paid_amount"} <= set(form.errors)

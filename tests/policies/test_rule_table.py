@@ -219,3 +219,17 @@ def test_agents_do_not_get_the_simulator(client, agent):
     client.force_login(agent)
 
     assert client.get(reverse("policy-simulator")).status_code == 403
+
+
+def test_docs_policies_lists_every_default_row_with_its_source():
+    """Issue 16 point 5: docs/POLICIES.md is the readable form of the whole default table."""
+    from pathlib import Path
+
+    from policies.services.defaults import DEFAULT_RULES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "POLICIES.md").read_text()
+    for row in DEFAULT_RULES:
+        line = f"| {row['priority']} | {row['name_zh']} / {row['name']} |"
+        assert line in text, row["name"]
+        (listed,) = [entry for entry in text.splitlines() if entry.startswith(line)]
+        assert listed.rstrip().endswith(f"| {row['source']} |"), row["name"]

@@ -8,7 +8,7 @@ connections are in test_money_races.py.
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.services.exceptions import Conflict
 from resolutions import services as resolution_services
@@ -283,10 +283,10 @@ def test_a_manual_settlement_is_recorded_in_the_ledger_and_counted(make_ticket, 
     assert refund.gateway_reference == "manual:银行转账 TX-889"
     assert Payout.objects.get(resolution=resolution, kind=PayoutKind.POINTS).points == 300
     assert already_refunded(item) == Decimal("150.00")
-    # Nothing remains: the engine offers 0 and no second settlement fits.
-    offered = resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item), actor=agent,
-                                          kind="refund_only")
-    assert offered.refund_amount == Decimal("0.00")
+    # Nothing remains: the engine offers no refund and no second settlement fits.
+    with pytest.raises(ValidationError, match="does not offer"):
+        resolution_services.resolution_propose(ticket=ticket_about(make_ticket, item),
+                                               actor=agent, kind="refund_only")
     second = manual_review_resolution(make_ticket, item, refund="1.00")
     with pytest.raises(Conflict, match="above what was paid"):
         resolution_services.resolution_complete_manually(resolution=second, actor=agent, note="现金")

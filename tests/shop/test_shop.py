@@ -49,3 +49,30 @@ def test_an_order_delivered_after_its_promise_is_late():
     order.promised_delivery_at = order.signed_at + timedelta(hours=1)
     assert not order.is_late
     assert timezone.is_aware(order.signed_at)
+
+
+@pytest.mark.django_db
+def test_a_periodical_is_flagged_for_the_policy_rules():
+    """CRPL art. 25 (4): delivered newspapers and periodicals have no no-reason return."""
+    item = OrderItemFactory(periodical=True)
+
+    assert "periodical" in item.flags
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("item_paid", "valid"), [
+    pytest.param("199.00", True, id="the whole order"),
+    pytest.param("500.00", False, id="more than the order"),
+])
+def test_an_item_cannot_be_paid_more_than_its_order(item_paid, valid):
+    from django.core.exceptions import ValidationError
+
+    order = OrderFactory(paid_amount=Decimal("199.00"))
+    item = OrderItemFactory.build(order=order, paid_amount=Decimal(item_paid))
+
+    if valid:
+        item.full_clean()
+    else:
+        with pytest.raises(ValidationError) as raised:
+            item.full_clean()
+        assert "paid_amount" in raised.value.message_dict

@@ -101,6 +101,13 @@ class RequestReason(models.TextChoices):
     LATE_SHIPMENT = "late_shipment", _("Shipped late")
     COUNTERFEIT = "counterfeit", _("Counterfeit")
     DELIVERY_TIMEOUT = "delivery_timeout", _("Delivery promise missed")
+    PARCEL_LOST = "parcel_lost", _("Parcel lost or not delivered")
+    REFUSED_AT_DOOR = "refused_at_door", _("Refused at the door")
+    SAFETY_HAZARD = "safety_hazard", _("Safety hazard")
+    OUT_OF_STOCK = "out_of_stock", _("Out of stock")
+    REFUND_DELAYED = "refund_delayed", _("Refund delayed by the payment channel")
+    FALSE_ADVERTISING = "false_advertising", _("False advertising")
+    FOOD_SAFETY = "food_safety", _("Food not meeting safety standards")
     OTHER = "other", _("Other")
 
 

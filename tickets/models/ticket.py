@@ -140,6 +140,10 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         _("requested resolution"), max_length=16, choices=RequestedResolution.choices,
         blank=True,
     )
+    # The customer asks for the compensation the law grants (CRPL art. 55: three times the
+    # price; Food Safety Law art. 148: ten times), not the platform's; the policy rows differ.
+    claims_statutory = models.BooleanField(
+        _("claims statutory compensation"), default=False, db_default=False)
 
     # What the caller said about themselves where it differs from the customer record. Intake
     # matches an existing customer but never rewrites it; the agent sees the difference.

@@ -138,6 +138,7 @@ def _open_ticket(actor: User, payload: dict) -> Ticket:
         request_reason=payload.get("request_reason", ""),
         item_condition=payload.get("item_condition", ""),
         requested_resolution=payload.get("requested_resolution", ""),
+        claims_statutory=bool(payload.get("claims_statutory", False)),
         reported_contact=reported,
         savepoint=False,  # ticket_intake's transaction is rolled back whole on any error
     )

@@ -145,6 +145,7 @@ def ticket_create(
     request_reason: str = "",
     item_condition: str = "",
     requested_resolution: str = "",
+    claims_statutory: bool = False,
     created_at: datetime | None = None,
     auto_assign: bool = True,
     reported_contact: dict[str, str] | None = None,
@@ -184,6 +185,7 @@ def ticket_create(
         request_reason=request_reason,
         item_condition=item_condition,
         requested_resolution=requested_resolution,
+        claims_statutory=claims_statutory,
         created_by=actor,
         created_at=now,
     )

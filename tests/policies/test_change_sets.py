@@ -125,7 +125,8 @@ def test_new_rules_copies_and_deactivations_are_published_together(supervisor,
     assert not rule.is_active
     copy = PolicyRule.objects.latest("id")
     assert PolicyRule.objects.count() == count_before + 1
-    assert copy.name == f"{rule.name} (copy)" and not copy.is_active
+    assert copy.name == f"{rule.name} (copy)"
+    assert not copy.is_active
     assert copy.history.get().history_change_reason.startswith(f"changeset:{draft.pk} — ")
     assert draft.items.get(action=ChangeAction.CREATE_RULE).rule == copy
 
@@ -150,7 +151,8 @@ def test_a_rejected_change_set_applies_nothing(supervisor, other_supervisor):
     changesets.reject(actor=other_supervisor, change_set=change_set, reason="too strict")
 
     change_set.refresh_from_db()
-    assert change_set.state == CS.REJECTED and change_set.rejected_by == other_supervisor
+    assert change_set.state == CS.REJECTED
+    assert change_set.rejected_by == other_supervisor
     with pytest.raises(Conflict):
         changesets.approve(actor=other_supervisor, change_set=change_set)
     assert rule.history.latest().history_change_reason == "default table"
@@ -241,7 +243,8 @@ def test_a_change_set_drafted_on_an_older_version_of_a_row_is_refused(supervisor
         changesets.approve(actor=other_supervisor, change_set=stale)
 
     assert refused.value.code == "stale_base"
-    assert "changed" in refused.value.message and "draft the change again" in refused.value.message
+    assert "changed" in refused.value.message
+    assert "draft the change again" in refused.value.message
     stale.refresh_from_db()
     rule.refresh_from_db()
     assert stale.state == CS.SUBMITTED  # nothing of it was applied, not even the approval
@@ -258,7 +261,8 @@ def test_a_published_change_set_is_rolled_back_by_an_approved_rollback(superviso
     changesets.approve(actor=other_supervisor, change_set=change_set)
 
     rollback = changesets.roll_back(actor=supervisor, change_set=change_set)
-    assert rollback.state == CS.SUBMITTED and rollback.rollback_of == change_set
+    assert rollback.state == CS.SUBMITTED
+    assert rollback.rollback_of == change_set
     with pytest.raises(Conflict):
         changesets.roll_back(actor=supervisor, change_set=change_set)
     changesets.approve(actor=other_supervisor, change_set=rollback)

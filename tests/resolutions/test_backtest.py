@@ -113,7 +113,8 @@ def test_the_changed_cases_carry_both_options_and_their_tickets(decided, draft, 
     assert middle.ticket_number == decided["middle"].ticket.number
     assert (middle.before.rule_id, middle.before.verdict) == (table["r1"].pk, "allow")
     assert (middle.after.rule_id, middle.after.verdict) == (table["r2"].pk, "needs_approval")
-    assert middle.before.explanation and middle.after.explanation
+    assert middle.before.explanation
+    assert middle.after.explanation
     assert [case.resolution_id for case in result.cases] == [decided["small"].pk,
                                                              decided["middle"].pk]  # newest first
 

@@ -12,15 +12,17 @@ as plain values (no model instances) in chunks, so 100,000 decisions fit in memo
 (bench/bench_backtest.py). Reads only; writes nothing.
 """
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, get_type_hints
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from policies import engine
@@ -36,30 +38,58 @@ NO_OPTION = "none"  # the "verdict" of a kind no rule offers any more (or offere
 
 # --- stored facts back into the engine's Facts ----------------------------------------------------
 
-def _converter(hint: Any) -> Callable[[Any], Any]:
-    """Return how to read one stored value (resolutions store JSON: strings for money, times)."""
+def _kind_of(hint: Any) -> str:
     text = str(hint)
-    if "datetime" in text:
-        return lambda value: None if value is None else datetime.fromisoformat(value)
-    if "Decimal" in text:
-        return lambda value: None if value is None else Decimal(value)
-    if "frozenset" in text:
-        return lambda value: frozenset(value or ())
-    return lambda value: value
+    for kind in ("datetime", "Decimal", "frozenset"):
+        if kind in text:
+            return kind
+    return ""  # stored as it is read: str, int, bool
 
 
 def _facts_reader() -> Callable[[Mapping[str, Any]], engine.Facts]:
     """Return a function from stored facts to Facts, built from the Facts fields' types.
 
     Built from the dataclass, so a fact added to the engine later is read without changes
-    here; a stored snapshot older than a required fact raises TypeError (counted as skipped).
+    here; a stored snapshot without a fact that has no default raises KeyError (the case is
+    counted as unreadable). The Facts is filled without its __init__, which would set each
+    field through object.__setattr__ (it is frozen), unless Facts checks or derives something
+    on creation (a __post_init__): reading is a large part of a replay's cost.
     """
     hints = get_type_hints(engine.Facts)
-    readers = [(item.name, _converter(hints[item.name])) for item in fields(engine.Facts)]
+    names = frozenset(item.name for item in fields(engine.Facts))
+    defaults = {item.name: item.default for item in fields(engine.Facts)
+                if item.default is not MISSING}
+    required = names - defaults.keys()
+    times = [name for name in names if _kind_of(hints[name]) == "datetime"]
+    amounts = [name for name in names if _kind_of(hints[name]) == "Decimal"]
+    sets = [name for name in names if _kind_of(hints[name]) == "frozenset"]
+    parse_time, new = datetime.fromisoformat, object.__new__
+    checked = hasattr(engine.Facts, "__post_init__")
 
     def read(stored: Mapping[str, Any]) -> engine.Facts:
-        return engine.Facts(**{name: convert(stored[name]) for name, convert in readers
-                               if name in stored})
+        if stored.keys() == names:
+            values = dict(stored)
+        else:  # an older or newer snapshot: what the engine knows, its defaults, or unreadable
+            missing = required - stored.keys()
+            if missing:
+                raise KeyError(", ".join(sorted(missing)))
+            values = {**defaults, **{key: value for key, value in stored.items()
+                                     if key in names}}
+        for name in times:
+            value = values[name]
+            if value is not None:
+                values[name] = parse_time(value)
+        for name in amounts:
+            value = values[name]
+            if value is not None:
+                values[name] = Decimal(value)
+        for name in sets:
+            values[name] = frozenset(values[name] or ())
+        if checked:
+            return engine.Facts(**values)
+        facts = new(engine.Facts)
+        facts.__dict__.update(values)
+        return facts
 
     return read
 
@@ -97,7 +127,9 @@ class Backtest:
 
 
 def _key(rule: engine.Rule) -> engine.Rule:
-    return replace(rule, version=0)  # a draft's version is 0: compare what decides
+    """Return the rule as far as it decides: a draft's version is 0, and the name and source
+    only word the explanation (which the comparison of options leaves out)."""
+    return replace(rule, version=0, name="", source="")
 
 
 def _by_kind(rules: Iterable[engine.Rule]) -> dict[str, list[engine.Rule]]:
@@ -124,14 +156,28 @@ def _same(before: engine.Option | None, after: engine.Option | None) -> bool:
         after.auto_execute, after.rule_id)
 
 
+def _deciding_rule(table: engine.CompiledRules, facts: engine.Facts) -> engine.Rule | None:
+    """Return the rule that decides under a table of one kind (as engine.decide finds it)."""
+    for group in table.groups:
+        for compiled in group:
+            if compiled.matches(facts):
+                return compiled.rule
+    return None
+
+
 def _rows(since: datetime, kinds: Iterable[str]) -> Iterator[tuple[int, int, str, Any]]:
-    rows: Iterator[tuple[int, int, str, Any]] = (
-        Resolution.objects.filter(created_at__gte=since, kind__in=list(kinds))
-        .order_by("-created_at", "-id")
-        .values_list("id", "ticket_id", "kind", "facts")
-        .iterator(chunk_size=CHUNK)
-    )
-    return rows
+    """Yield (id, ticket id, kind, stored facts) of the window's resolutions, newest first.
+
+    Through a server-side cursor in chunks (on PostgreSQL), with the facts parsed here: the
+    ORM's per-value converters cost as much as the parsing itself.
+    """
+    query = (Resolution.objects.filter(created_at__gte=since, kind__in=list(kinds))
+             .order_by("-created_at", "-id")
+             .annotate(stored=Cast("facts", TextField()))
+             .values_list("id", "ticket_id", "kind", "stored"))
+    loads = json.loads
+    for resolution_id, ticket_id, kind, stored in query.iterator(chunk_size=CHUNK):
+        yield resolution_id, ticket_id, kind, loads(stored) if stored else {}
 
 
 def backtest(change_set: PolicyChangeSet, *, days: int = DEFAULT_DAYS,
@@ -162,6 +208,11 @@ def backtest(change_set: PolicyChangeSet, *, days: int = DEFAULT_DAYS,
     cap = Decimal(settings.POLICY_PLATFORM_CAP_PERCENT)
     tables = {kind: (engine.compile_rules(live.get(kind, [])),
                      engine.compile_rules(draft.get(kind, []))) for kind in changed_kinds}
+    # Live rules the draft keeps as they are: where one decides under both tables, the
+    # option is the same and is not built (building options is most of a decision's cost).
+    draft_keys = {rule.id: _key(rule) for rules in draft.values() for rule in rules}
+    unchanged = {rule.id for rules in live.values() for rule in rules
+                 if draft_keys.get(rule.id) == _key(rule)}
     read_facts = _facts_reader()
     delta: dict[str, Decimal] = defaultdict(lambda: ZERO)
     kept: list[tuple[int, int, str, engine.Option | None, engine.Option | None]] = []
@@ -173,11 +224,20 @@ def backtest(change_set: PolicyChangeSet, *, days: int = DEFAULT_DAYS,
             result.skipped += 1
             continue
         live_table, draft_table = tables[kind]
-        before = engine.decide(facts, live_table, platform_cap_percent=cap).option(kind)
-        after = engine.decide(facts, draft_table, platform_cap_percent=cap).option(kind)
         counts = result.by_kind[kind]
         counts["replayed"] += 1
         result.replayed += 1
+        live_rule = _deciding_rule(live_table, facts)
+        draft_rule = _deciding_rule(draft_table, facts)
+        if live_rule is None and draft_rule is None:
+            continue
+        if live_rule is not None and draft_rule is not None and \
+                live_rule.id == draft_rule.id and live_rule.id in unchanged:
+            continue  # the same rule, with the same values, decides: the same option
+        before = None if live_rule is None else engine.option_for(live_rule, facts,
+                                                            platform_cap_percent=cap)
+        after = None if draft_rule is None else engine.option_for(draft_rule, facts,
+                                                            platform_cap_percent=cap)
         if _same(before, after):
             continue
         counts["changed"] += 1

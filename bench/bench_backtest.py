@@ -152,18 +152,20 @@ def main() -> None:
 
         change_set = PolicyChangeSet.objects.get(pk=change_set_id)
         print(f"load average before: {loadavg()}")
-        times, result = [], None
+        times, cpu, result = [], [], None
         for _round in range(args.rounds):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             result = backtest(change_set, days=90)
             times.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         print(f"load average after: {loadavg()}")
         assert result is not None
         print(f"decisions {result.decisions:,}, replayed {result.replayed:,}, "
               f"changed {result.changed:,}, unreadable {result.skipped}")
         print(f"changed by kind and verdict: {dict(sorted(result.by_verdict.items()))}")
         print(f"money delta: { {payer: str(amount) for payer, amount in result.money_delta.items()} }")
-        print("backtest seconds per round: " + ", ".join(f"{t:.2f}" for t in times))
+        print("backtest seconds per round: " + ", ".join(f"{t:.2f}" for t in times)
+              + " (CPU of this process: " + ", ".join(f"{t:.2f}" for t in cpu) + ")")
         print(f"median: {statistics.median(times):.2f} s "
               f"({result.replayed / statistics.median(times):,.0f} decisions replayed per second)")
 

@@ -317,6 +317,8 @@ def approve(*, actor: User, change_set: PolicyChangeSet) -> PolicyChangeSet:
     save_with_history(locked, actor=actor, reason="changeset:approve")
     if locked.effective_at is None or locked.effective_at <= now:
         _publish(locked, actor=actor, at=now)
+    else:
+        _require_current_bases(locked)  # refused now rather than silently at its time
     return locked
 
 
@@ -353,6 +355,15 @@ def _stale(item: PolicyChangeItem, row: models.Model) -> Conflict:
         % {"row": row, "now": latest_version(row), "base": item.base_version},
         code="stale_base",
     )
+
+
+def _require_current_bases(change_set: PolicyChangeSet) -> None:
+    """Refuse (stale_base) if a row of the set changed since it was drafted."""
+    for item in change_set.items.select_related("rule", "limit").exclude(
+            action=ChangeAction.CREATE_RULE):
+        row: models.Model = item.rule or item.limit  # type: ignore[assignment]
+        if latest_version(row) != item.base_version:
+            raise _stale(item, row)
 
 
 def _publish(change_set: PolicyChangeSet, *, actor: User | None, at: datetime) -> None:

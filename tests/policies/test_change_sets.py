@@ -361,3 +361,20 @@ def test_the_publication_schedule_is_registered():
     schedule = Schedule.objects.get(name="Publish policy change sets")
     assert schedule.func == "policies.tasks.publish_due_change_sets_task"
     assert schedule.minutes == 1
+
+
+def test_a_scheduled_change_set_with_a_stale_base_is_refused_when_approved(supervisor,
+                                                                            other_supervisor):
+    rule = deciding_rule()
+    scheduled = submitted_edit(supervisor, rule, effective_at=timezone.now() + timedelta(hours=2))
+    newer = changesets.propose_rule(actor=other_supervisor, rule=rule, values={
+        **changesets.values_of(rule), "refund_cap": Decimal("80.00")})
+    changesets.submit(actor=other_supervisor, change_set=newer.change_set)
+    changesets.approve(actor=supervisor, change_set=newer.change_set)
+
+    with pytest.raises(Conflict) as refused:
+        changesets.approve(actor=other_supervisor, change_set=scheduled)
+
+    assert refused.value.code == "stale_base"
+    scheduled.refresh_from_db()
+    assert scheduled.state == CS.SUBMITTED

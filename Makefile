@@ -65,6 +65,7 @@ bench: setup-dev
 	$(PY) bench/bench_http.py
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_knowledge_search.py
+	$(PY) bench/bench_backtest.py
 
 # Mutation testing of the money and permission code (on demand, not part of `make test` or CI;
 # docs/MUTATION_TESTING.md). Needs PostgreSQL: MUTATION_DATABASE_URL names a database of its own.

@@ -1164,3 +1164,13 @@ def _trace(table: CompiledRules, facts: Facts) -> tuple[TraceEntry, ...]:
                 trace.append(entry)
                 decided = entry.outcome == MATCHED
     return tuple(trace)
+
+
+def option_for(
+    rule: Rule, facts: Facts, *, platform_cap_percent: Decimal = PLATFORM_CAP_PERCENT
+) -> Option:
+    """Return the option `rule` gives for the facts, as decide() does when the rule decides.
+
+    For replays that have already found the deciding rule (the backtest of a change set).
+    """
+    return _option(rule, facts, platform_cap_percent)

@@ -7,10 +7,12 @@ history id of a row is the version a decision cites.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 from simple_history.models import HistoricalRecords
 
 from core.models.roles import Role
@@ -322,3 +324,148 @@ class ApprovalLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.max_amount if self.max_amount is not None else '∞'}"
+
+
+# --- governance: rule changes go live only through an approved change set ----------------------
+#
+# Supervisors never edit a live rule or limit row: an edit becomes an item of their draft change
+# set, which a second person approves (policies.services.changesets); publishing applies every
+# item in one transaction. The engine reads only the live table, so nothing here affects a
+# decision before it is published.
+
+
+class ChangeSetState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for approval")
+    APPROVED = "approved", _("Approved, waiting for its effective time")
+    PUBLISHED = "published", _("Published")
+    REJECTED = "rejected", _("Rejected")
+    ROLLED_BACK = "rolled_back", _("Rolled back")
+
+
+class ChangeAction(models.TextChoices):
+    CREATE_RULE = "create_rule", _("New rule")
+    UPDATE_RULE = "update_rule", _("Rule edited")
+    DEACTIVATE_RULE = "deactivate_rule", _("Rule deactivated")
+    UPDATE_LIMIT = "update_limit", _("Approval limit edited")
+
+
+CS = ChangeSetState
+
+
+class PolicyChangeSet(models.Model):
+    """Edits of the rule table and the approval limits that go live together, once approved."""
+
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    state = FSMField(_("state"), max_length=16, choices=ChangeSetState.choices,
+                     default=ChangeSetState.DRAFT)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT,
+                               related_name="policy_change_sets", verbose_name=_("author"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    effective_at = models.DateTimeField(
+        _("effective at"), null=True, blank=True,
+        help_text=_("Empty: published as soon as it is approved."))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                    blank=True, related_name="+", verbose_name=_("rejected by"))
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejecting"), blank=True)
+    # Why a scheduled publication did not happen (a row changed since the draft, say).
+    publish_error = models.TextField(_("publication refused"), blank=True)
+    rollback_of = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                                    related_name="rollbacks", verbose_name=_("rolls back"))
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    class Meta:
+        verbose_name = _("policy change set")
+        verbose_name_plural = _("policy change sets")
+        ordering = ["-created_at", "-id"]
+        permissions = [("approve_policychangeset", _("Can approve policy change sets"))]
+        indexes = [models.Index(fields=["state", "effective_at"], name="policy_cs_state_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}".strip()
+
+    # --- transitions: fields on self only --------------------------------------------------
+    @transition(field=state, source=CS.DRAFT, target=CS.SUBMITTED)
+    def submit(self, *, at, effective_at) -> None:
+        self.submitted_at = at
+        self.effective_at = effective_at
+
+    @transition(field=state, source=CS.SUBMITTED, target=CS.APPROVED)
+    def approve(self) -> None:
+        """Every approval it needs is given."""
+
+    @transition(field=state, source=CS.SUBMITTED, target=CS.REJECTED)
+    def reject(self, *, by, at, reason: str) -> None:
+        self.rejected_by = by
+        self.rejected_at = at
+        self.rejection_reason = reason
+
+    @transition(field=state, source=CS.APPROVED, target=CS.PUBLISHED)
+    def publish(self, *, at) -> None:
+        self.published_at = at
+        self.publish_error = ""
+
+    @transition(field=state, source=CS.PUBLISHED, target=CS.ROLLED_BACK)
+    def roll_back(self) -> None:
+        """Its rollback change set has been published."""
+
+
+class PolicyChangeItem(models.Model):
+    """One row's change: its values before (when drafted) and after, as JSON by field name."""
+
+    change_set = models.ForeignKey(PolicyChangeSet, models.CASCADE, related_name="items",
+                                   verbose_name=_("change set"))
+    action = models.CharField(_("action"), max_length=20, choices=ChangeAction.choices)
+    rule = models.ForeignKey(PolicyRule, models.PROTECT, null=True, blank=True,
+                             related_name="change_items", verbose_name=_("rule"))
+    limit = models.ForeignKey(ApprovalLimit, models.PROTECT, null=True, blank=True,
+                              related_name="change_items", verbose_name=_("approval limit"))
+    before = models.JSONField(_("before"), default=dict, blank=True)
+    after = models.JSONField(_("after"), default=dict, blank=True)
+    # The row's newest history id when drafted; publishing refuses if the row moved on since.
+    base_version = models.PositiveBigIntegerField(_("base version"), null=True, blank=True)
+    # The history id the publication wrote (a rollback starts from it).
+    applied_version = models.PositiveBigIntegerField(_("applied version"), null=True,
+                                                     blank=True)
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    class Meta:
+        verbose_name = _("policy change")
+        verbose_name_plural = _("policy changes")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        target = self.rule or self.limit or self.after.get("name", "")
+        return f"{self.get_action_display()}: {target}"
+
+
+class PolicyChangeApproval(models.Model):
+    """One person's approval of a change set, in the role they approved it as."""
+
+    change_set = models.ForeignKey(PolicyChangeSet, models.CASCADE, related_name="approvals",
+                                   verbose_name=_("change set"))
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+",
+                                 verbose_name=_("approver"))
+    role = models.CharField(_("approved as"), max_length=24, choices=Role.choices)
+    approved_at = models.DateTimeField(_("approved at"))
+
+    history = HistoricalRecords(bases=[ChainedHistory])
+
+    class Meta:
+        verbose_name = _("change set approval")
+        verbose_name_plural = _("change set approvals")
+        ordering = ["approved_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["change_set", "approver"],
+                                    name="policy_cs_one_approval_per_person"),
+            models.UniqueConstraint(fields=["change_set", "role"],
+                                    name="policy_cs_one_approval_per_role"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} ({self.get_role_display()})"

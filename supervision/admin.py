@@ -16,7 +16,12 @@ from core.admin.history import (
     ServiceWritesAdmin,
     refusal_text,
 )
+from core.models.roles import Role
 from core.services.exceptions import Conflict
+from policies.models import ChangeSetState, PolicyChangeSet
+from policies.services import changesets
+from policies.views.presentation import render_messages
+from resolutions.services import backtest as backtests
 from shop.models import Customer, mask_contact
 from supervision.models.incident import Incident, IncidentBroadcast, IncidentState
 from supervision.models.privacy import REVEAL_REASON_MAX_LENGTH, ContactReveal
@@ -339,3 +344,159 @@ class SurveyAdmin(ServiceWritesAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- policy change sets: review, approval and the backtest -----------------------------------
+#
+# Registered here, not in policies/admin.py, because the approval page shows the backtest,
+# which replays resolutions (an app above the policies).
+
+class ChangeSetSubmitForm(forms.Form):
+    title = forms.CharField(label=_("title"), max_length=200, required=False)
+    effective_at = forms.DateTimeField(
+        label=_("effective at"), required=False,
+        help_text=_("Empty: published as soon as it is approved. Format: 2026-07-01 00:00"))
+
+
+class ChangeSetRejectForm(forms.Form):
+    reason = forms.CharField(label=_("reason for rejecting"), widget=forms.Textarea(
+        attrs={"rows": 2}))
+
+
+class BacktestDaysForm(forms.Form):
+    days = forms.IntegerField(label=_("days"), min_value=1, max_value=3650,
+                              initial=backtests.DEFAULT_DAYS)
+
+
+def _option_text(option) -> str:
+    if option is None:
+        return str(_("No option"))
+    return render_messages(option.explanation)
+
+
+@admin.register(PolicyChangeSet)
+class PolicyChangeSetAdmin(ReadOnlyHistoryAdmin):
+    """The page of one change set: its diff, who approved, the backtest, and its actions."""
+
+    list_display = ["__str__", "state", "author", "submitted_at", "effective_at",
+                    "published_at", "item_count"]
+    list_filter = ["state"]
+    list_select_related = ["author"]
+    search_fields = ["title", "=id"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(item_total=Count("items"))
+
+    @admin.display(description=_("changes"), ordering="item_total")
+    def item_count(self, obj) -> int:
+        return obj.item_total
+
+    def has_add_permission(self, request):
+        return False  # a draft starts with a proposed change (the rule or limit pages)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # every step is an action of the review page, through the services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Show the change set for review; POST runs one action through the services."""
+        change_set = get_object_or_404(
+            PolicyChangeSet.objects.select_related("author", "rollback_of", "rejected_by"),
+            pk=object_id)
+        if not self.has_view_permission(request, change_set):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self._act(request, change_set)
+        return self._review(request, change_set)
+
+    def _act(self, request, change_set):
+        back = redirect(reverse("admin:policies_policychangeset_change", args=[change_set.pk]))
+        action = request.POST.get("action", "")
+        user = request.user
+        try:
+            if action == "submit":
+                form = ChangeSetSubmitForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError([str(error) for errors in form.errors.values()
+                                           for error in errors])
+                changesets.submit(actor=user, change_set=change_set,
+                                  title=form.cleaned_data["title"],
+                                  effective_at=form.cleaned_data["effective_at"])
+                message = _("Submitted for approval.")
+            elif action == "remove_item":
+                item = get_object_or_404(change_set.items, pk=request.POST.get("item"))
+                changesets.remove_item(actor=user, item=item)
+                message = _("The change was taken out of the draft.")
+            elif action == "approve":
+                approved = changesets.approve(actor=user, change_set=change_set)
+                message = {
+                    ChangeSetState.PUBLISHED: _("Approved and published."),
+                    ChangeSetState.APPROVED: _("Approved; it is published at its effective "
+                                               "time."),
+                }.get(approved.state, _("Approved; it waits for the other approval."))
+            elif action == "reject":
+                changesets.reject(actor=user, change_set=change_set,
+                                  reason=request.POST.get("reason", ""))
+                message = _("Rejected.")
+            elif action == "rollback":
+                rollback = changesets.roll_back(actor=user, change_set=change_set)
+                self.message_user(request, _("Rollback change set #%(id)s submitted for "
+                                             "approval.") % {"id": rollback.pk},
+                                  messages.SUCCESS)
+                return redirect(reverse("admin:policies_policychangeset_change",
+                                        args=[rollback.pk]))
+            else:
+                raise ValidationError(_("Unknown action."))
+        except (ValidationError, Conflict, PermissionDenied) as error:
+            self.message_user(request, refusal_text(error), messages.ERROR)
+        else:
+            self.message_user(request, message, messages.SUCCESS)
+        return back
+
+    def _review(self, request, change_set):
+        user = request.user
+        items = list(change_set.items.select_related("rule", "limit").order_by("id"))
+        approvals = list(change_set.approvals.select_related("approver"))
+        given = [approval.role for approval in approvals]
+        state = change_set.state
+        days_form = BacktestDaysForm(request.GET or None)
+        days = days_form.cleaned_data["days"] if days_form.is_valid() \
+            else backtests.DEFAULT_DAYS
+        result = None
+        if state in (ChangeSetState.DRAFT, ChangeSetState.SUBMITTED, ChangeSetState.APPROVED):
+            result = backtests.backtest(change_set, days=days)
+        is_author = change_set.author_id == user.pk
+        can_draft = user.has_perm("policies.change_policychangeset")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": str(change_set),
+            "original": change_set,
+            "items": [(item, changesets.diff(item)) for item in items],
+            "approvals": approvals,
+            "missing_roles": [Role(role).label for role in
+                              changesets.missing_roles(change_set, given)]
+            if state == ChangeSetState.SUBMITTED else [],
+            "can_submit": is_author and can_draft and state == ChangeSetState.DRAFT,
+            "can_edit": is_author and can_draft and state == ChangeSetState.DRAFT,
+            "can_approve": state == ChangeSetState.SUBMITTED
+            and changesets.approving_role(change_set, user, given) is not None,
+            "can_reject": state == ChangeSetState.SUBMITTED and (
+                is_author or user.has_perm("policies.approve_policychangeset")),
+            "can_roll_back": state == ChangeSetState.PUBLISHED and can_draft
+            and not any(rb.state != ChangeSetState.REJECTED
+                        for rb in change_set.rollbacks.all()),
+            "submit_form": ChangeSetSubmitForm(initial={"title": change_set.title}),
+            "reject_form": ChangeSetRejectForm(),
+            "days_form": BacktestDaysForm(initial={"days": days}),
+            "backtest": result,
+            "cases": [
+                {"case": case, "before": _option_text(case.before),
+                 "after": _option_text(case.after)}
+                for case in (result.cases if result else [])
+            ],
+            "verdicts": sorted(result.by_verdict.items()) if result else [],
+        }
+        return TemplateResponse(request, "admin/policies/policychangeset/review.html", context)

@@ -53,6 +53,8 @@ _WORK_TICKETS = [
     "resolutions.approve_resolution",
 ]
 _READ_POLICY = ["policies.view_policyrule", "policies.view_approvallimit"]
+_DRAFT_POLICY_CHANGES = ["policies.view_policychangeset", "policies.add_policychangeset",
+                         "policies.change_policychangeset"]
 # The knowledge base: everyone reads it and uses scripts; agents draft and submit articles.
 _READ_KNOWLEDGE = [
     "knowledge.view_article",
@@ -127,10 +129,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "sla.change_slapolicy",
         "django_q.view_schedule",
         "django_q.change_schedule",
-        "policies.add_policyrule",
-        "policies.change_policyrule",
-        "policies.add_approvallimit",
-        "policies.change_approvallimit",
+        # Rules and limits change only through change sets (policies.services.changesets):
+        # a supervisor drafts them and approves those of others, never their own.
+        *_DRAFT_POLICY_CHANGES,
+        "policies.approve_policychangeset",
         *_REVIEW_KNOWLEDGE,
         *_READ_SUPERVISION,
         *_MANAGE_LEGAL_HOLDS,
@@ -143,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # whose review it is); they approve knowledge-base edits.
     Role.QA: [
         *_READ_SHOP, *_READ_TICKETS, *_READ_POLICY, *_READ_SUPERVISION, "cs_console.view_user",
+        "policies.view_policychangeset",
         "notifications.view_outboxmessage",
         "supervision.view_survey",
         *_REVIEW_KNOWLEDGE,
@@ -157,6 +160,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Risk and legal work level-3 complaints, so they work tickets too.
     Role.RISK_LEGAL: [
         *_READ_SHOP, *_READ_TICKETS, *_WORK_TICKETS, *_READ_POLICY, "cs_console.view_user",
+        # The second pair of eyes on rule changes; required for every approval-limit change.
+        "policies.view_policychangeset", "policies.approve_policychangeset",
         *_WRITE_KNOWLEDGE,
         *_MANAGE_LEGAL_HOLDS, "supervision.view_incident", "supervision.view_incidentbroadcast",
         *_REVEAL_CONTACT, *_READ_REVEAL_LOG,

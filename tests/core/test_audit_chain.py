@@ -83,6 +83,8 @@ def test_payouts_have_history():
         "tickets_historicalticket", "tickets_historicalmessage",
         "resolutions_historicalresolution", "resolutions_historicalpayout",
         "policies_historicalpolicyrule", "policies_historicalapprovallimit",
+        "policies_historicalpolicychangeset", "policies_historicalpolicychangeitem",
+        "policies_historicalpolicychangeapproval",
     }
 
 

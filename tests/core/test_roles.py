@@ -55,8 +55,9 @@ EXPECTED = {
         "knowledge.change_scripttemplate", "knowledge.change_tag", "knowledge.publish_article",
         "knowledge.view_article", "knowledge.view_articlemedia", "knowledge.view_category",
         "knowledge.view_scripttemplate", "knowledge.view_tag",
-        "policies.add_approvallimit", "policies.add_policyrule", "policies.change_approvallimit",
-        "policies.change_policyrule", "policies.view_approvallimit", "policies.view_policyrule",
+        "policies.view_approvallimit", "policies.view_policyrule",
+        "policies.add_policychangeset", "policies.change_policychangeset",
+        "policies.view_policychangeset", "policies.approve_policychangeset",
         "routing.add_agentprofile", "tickets.add_attachment", "supervision.add_incident",
         "tickets.add_legalhold", "tickets.add_message", "resolutions.add_resolution",
         "routing.add_routingrule", "tickets.add_tag", "tickets.add_team", "tickets.add_ticket",
@@ -74,7 +75,7 @@ EXPECTED = {
         "tickets.view_ticket",
     },
     Role.QA: {
-        "cs_console.view_user",
+        "cs_console.view_user", "policies.view_policychangeset",
         "django_q.view_schedule",
         "knowledge.add_article", "knowledge.add_articlemedia", "knowledge.add_category",
         "knowledge.add_scripttemplate", "knowledge.add_tag", "knowledge.change_article",
@@ -97,6 +98,7 @@ EXPECTED = {
         "knowledge.add_article", "knowledge.change_article", "knowledge.view_article",
         "knowledge.view_category", "knowledge.view_scripttemplate", "knowledge.view_tag",
         "policies.view_approvallimit", "policies.view_policyrule",
+        "policies.view_policychangeset", "policies.approve_policychangeset",
         "tickets.add_attachment", "tickets.add_legalhold", "tickets.add_message",
         "resolutions.add_resolution", "tickets.add_ticket", "resolutions.approve_resolution",
         "tickets.change_legalhold", "resolutions.change_resolution", "tickets.change_ticket",
@@ -170,10 +172,22 @@ def test_only_channel_integrations_record_customer_messages(personas):
     "policies.add_approvallimit", "policies.change_approvallimit",
     "policies.delete_approvallimit",
 ])
-def test_only_supervisors_change_the_rule_table_and_approval_limits(personas, permission):
-    expected = set() if permission.startswith("policies.delete_") else {Role.SUPERVISOR}
+def test_nobody_changes_live_rules_or_approval_limits_directly(personas, permission):
+    """Rule and limit changes go live only through an approved change set (issue 16)."""
+    assert _holders(personas, permission) == set()
 
-    assert _holders(personas, permission) == expected
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("permission", "holders"), [
+    ("policies.add_policychangeset", {Role.SUPERVISOR}),
+    ("policies.change_policychangeset", {Role.SUPERVISOR}),
+    ("policies.approve_policychangeset", {Role.SUPERVISOR, Role.RISK_LEGAL}),
+    ("policies.view_policychangeset", {Role.SUPERVISOR, Role.QA, Role.RISK_LEGAL}),
+    ("policies.delete_policychangeset", set()),
+])
+def test_supervisors_draft_rule_changes_and_supervisors_or_risk_legal_approve_them(
+        personas, permission, holders):
+    assert _holders(personas, permission) == holders
 
 
 @pytest.mark.django_db

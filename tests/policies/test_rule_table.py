@@ -5,12 +5,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 
 from policies import engine
-from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
+from policies.models import ApprovalLimit, PolicyRule
 from policies.services import rulebook
 from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES
 
@@ -85,97 +84,13 @@ def test_the_compiled_table_is_reused_until_a_rule_changes(django_assert_num_que
     assert version == rule.history.latest().history_id
 
 
-def test_an_admin_edit_changes_the_next_decision_and_is_in_the_history(client, supervisor):
-    _version, before = rulebook.decide(small_refund_facts("88.00"))
-    automatic = refund_option(before)
-    assert automatic.auto_execute
-    rule = PolicyRule.objects.get(pk=automatic.rule_id)
-
-    data = {key: value for key, value in model_to_dict(rule).items() if value is not None}
-    for name in LIST_CHOICES:
-        data[name] = list(getattr(rule, name))
-    data["max_item_amount"] = "50.00"  # the supervisor lowers the 秒退 threshold
-    client.force_login(supervisor)
-    response = client.post(reverse("admin:policies_policyrule_change", args=[rule.pk]), data)
-
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    _version, after = rulebook.decide(small_refund_facts("88.00"))
-    changed = refund_option(after)
-    assert changed is None or changed.rule_id != rule.pk
-    latest = rule.history.latest()
-    assert latest.history_user == supervisor
-    assert latest.history_change_reason == "admin:edit"
-    assert latest.max_item_amount == Decimal("50.00")
-    delta = latest.diff_against(latest.prev_record)
-    assert [change.field for change in delta.changes] == ["max_item_amount"]
-
-
-def test_rules_cannot_be_deleted_in_admin_only_deactivated(client, supervisor):
-    rule = PolicyRule.objects.first()
-    client.force_login(supervisor)
-
-    assert client.get(reverse("admin:policies_policyrule_delete", args=[rule.pk])).status_code == 403
-    client.post(reverse("admin:policies_policyrule_changelist"),
-                {"action": "deactivate_rules", "_selected_action": [rule.pk]})
-    rule.refresh_from_db()
-    assert not rule.is_active
-    assert rule.history.latest().history_change_reason == "admin:deactivate"
-
-
-def test_cloning_makes_inactive_copies(client, supervisor):
-    rule = PolicyRule.objects.first()
-    client.force_login(supervisor)
-
-    client.post(reverse("admin:policies_policyrule_changelist"),
-                {"action": "clone_rules", "_selected_action": [rule.pk]})
-
-    copy = PolicyRule.objects.latest("id")
-    assert copy.pk != rule.pk
-    assert copy.kind == rule.kind
-    assert not copy.is_active
-    assert copy.history.get().history_change_reason == "admin:clone"
-
-
-def test_the_table_exports_to_a_spreadsheet_and_imports_back():
+def test_the_table_exports_to_a_spreadsheet():
     from policies.admin import PolicyRuleResource
 
     dataset = PolicyRuleResource().export()
     assert len(dataset) == PolicyRule.objects.count()
-    csv = dataset.csv
-    assert "no_reason" in csv
-
-    row_index = dataset.headers.index("max_item_amount")
-    id_index = dataset.headers.index("id")
-    rows = [list(row) for row in dataset]
-    target = next(row for row in rows if row[row_index] not in (None, ""))
-    target[row_index] = "66.00"
-    import tablib
-
-    edited = tablib.Dataset(*rows, headers=dataset.headers)
-    result = PolicyRuleResource().import_data(edited, dry_run=False)
-
-    assert not result.has_errors()
-    rule = PolicyRule.objects.get(pk=target[id_index])
-    assert rule.max_item_amount == Decimal("66.00")
-    assert rule.history.latest().history_change_reason == "import"
-
-
-def test_an_import_with_a_bad_row_changes_nothing():
-    from policies.admin import PolicyRuleResource
-
-    dataset = PolicyRuleResource().export()
-    rows = [list(row) for row in dataset]
-    statutory = dataset.headers.index("statutory")
-    ordinary = next(row for row in rows if row[statutory] in ("0", 0, False, "False"))
-    ordinary[dataset.headers.index("compensation_percent")] = "250"  # only statutory rows may
-    import tablib
-
-    before = list(PolicyRule.objects.values_list("compensation_percent", flat=True))
-    result = PolicyRuleResource().import_data(tablib.Dataset(*rows, headers=dataset.headers),
-                                              dry_run=False, raise_errors=False)
-
-    assert result.has_validation_errors() or result.has_errors()
-    assert list(PolicyRule.objects.values_list("compensation_percent", flat=True)) == before
+    assert "no_reason" in dataset.csv
+    assert "max_item_amount" in dataset.headers
 
 
 def test_the_simulator_shows_options_trace_and_deciding_rules(client, supervisor):

@@ -83,7 +83,7 @@ def test_qa_may_not_import_rule_tables(client, qa_inspector, url_name):
 
 @pytest.mark.parametrize("url_name", ["admin:routing_routingrule_import",
                                       "admin:sla_slapolicy_import",
-                                      "admin:policies_policyrule_import",
+                                      "admin:policies_policyrule_export",
                                       "admin:routing_routingrule_export"])
 def test_supervisors_open_the_import_and_export_pages(client, supervisor, url_name):
     client.force_login(supervisor)

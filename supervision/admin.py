@@ -18,7 +18,7 @@ from core.admin.history import (
 )
 from core.models.roles import Role
 from core.services.exceptions import Conflict
-from policies.models import ChangeSetState, PolicyChangeSet
+from policies.models import ChangeSetState, Payer, PolicyChangeSet, ResolutionKind, Verdict
 from policies.services import changesets
 from policies.views.presentation import render_messages
 from resolutions.services import backtest as backtests
@@ -368,6 +368,14 @@ class BacktestDaysForm(forms.Form):
                               initial=backtests.DEFAULT_DAYS)
 
 
+# Kinds, verdicts and payers as the supervisor reads them, not as they are stored.
+_LABELS = {**dict(ResolutionKind.choices), **dict(Verdict.choices), **dict(Payer.choices)}
+
+
+def _label(code: str | None) -> str:
+    return str(_LABELS.get(code, code)) if code else "—"
+
+
 def _option_text(option) -> str:
     if option is None:
         return str(_("No option"))
@@ -493,10 +501,17 @@ class PolicyChangeSetAdmin(ReadOnlyHistoryAdmin):
             "days_form": BacktestDaysForm(initial={"days": days}),
             "backtest": result,
             "cases": [
-                {"case": case, "before": _option_text(case.before),
+                {"case": case, "kind": _label(case.kind), "before": _option_text(case.before),
                  "after": _option_text(case.after)}
                 for case in (result.cases if result else [])
             ],
-            "verdicts": sorted(result.by_verdict.items()) if result else [],
+            "kinds": [(_label(kind), counts) for kind, counts in result.by_kind.items()]
+            if result else [],
+            "verdicts": [((_label(kind), _label(before), _label(after)), count)
+                         for (kind, before, after), count in sorted(result.by_verdict.items())]
+            if result else [],
+            "money": [(payer, _label(payer), amount)
+                      for payer, amount in result.money_delta.items()] if result else [],
+            "needs_every_role": changesets.needs_both_roles(change_set),
         }
         return TemplateResponse(request, "admin/policies/policychangeset/review.html", context)

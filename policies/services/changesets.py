@@ -29,6 +29,7 @@ from core.services.audit import delete_with_history, history_model_of, save_with
 from core.services.exceptions import Conflict
 from policies import engine
 from policies.models import (
+    LIST_CHOICES,
     ApprovalLimit,
     ChangeAction,
     ChangeSetState,
@@ -73,6 +74,8 @@ def _as_json(field: models.Field, value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
         return sorted(value)
+    if isinstance(value, list) and field.name in LIST_CHOICES:
+        return sorted(value)  # a multiple choice: the order it was ticked in is no change
     return value
 
 

@@ -230,8 +230,8 @@ def test_one_person_fills_one_approval_only(supervisor, other_supervisor, superv
 
 # --- stale base, rollback, schedule ------------------------------------------------------------
 
-def test_a_change_set_drafted_on_an_older_version_of_a_row_is_refused(supervisor,
-                                                                       other_supervisor):
+def test_a_change_set_drafted_on_an_older_version_of_a_row_is_refused(
+        supervisor, other_supervisor, english_messages):
     rule = deciding_rule()
     stale = submitted_edit(supervisor, rule)
     newer = changesets.propose_rule(actor=other_supervisor, rule=rule, values={
@@ -334,7 +334,7 @@ def test_a_scheduled_change_set_is_published_by_the_schedule_at_its_time(supervi
 
 
 def test_a_scheduled_publication_refused_keeps_the_reason_on_the_change_set(
-        supervisor, other_supervisor):
+        supervisor, other_supervisor, english_messages):
     rule = deciding_rule()
     effective = timezone.now() + timedelta(hours=2)
     scheduled = submitted_edit(supervisor, rule, effective_at=effective)

@@ -378,3 +378,12 @@ def test_a_scheduled_change_set_with_a_stale_base_is_refused_when_approved(super
     assert refused.value.code == "stale_base"
     scheduled.refresh_from_db()
     assert scheduled.state == CS.SUBMITTED
+
+
+def test_the_same_choices_ticked_in_another_order_are_no_change():
+    before = changesets.values_of(PolicyRule(reasons=["not_as_described", "quality_defect"]))
+    after = changesets.values_of(PolicyRule(reasons=["quality_defect", "not_as_described"]))
+    other = changesets.values_of(PolicyRule(reasons=["quality_defect"]))
+
+    assert "reasons" not in changesets.changed_fields(before, after)
+    assert "reasons" in changesets.changed_fields(before, other)

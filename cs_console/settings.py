@@ -263,7 +263,7 @@ REST_FRAMEWORK = {
     # 500); another body type answers 415. Uploads name their own multipart parser.
     "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ConsoleAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.api.handlers.Pagination",
     "PAGE_SIZE": 25,
     "EXCEPTION_HANDLER": "core.api.handlers.exception_handler",
@@ -328,6 +328,7 @@ SPECTACULAR_SETTINGS = {
         "ResolutionKindEnum": "policies.models.ResolutionKind",
         "CustomerTierEnum": "shop.models.CustomerTier",
         "ProductCategoryEnum": "shop.models.ProductCategory",
+        "ArticleLanguageEnum": "knowledge.models.ArticleLanguage",
     },
 }
 

@@ -8,7 +8,9 @@ into each operation where they can occur, so no view has to list them. CanReadSc
 import re
 
 from django.conf import settings
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import get_lib_doc_excludes
+from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
 from core.api.parsers import MAX_INTEGER
@@ -154,7 +156,7 @@ def _constrain_text(node) -> None:
         node.setdefault("minimum", -MAX_INTEGER)
     if node.get("type") == "string" and "enum" not in node:
         if node.get("format") == "decimal" and "pattern" in node:
-            node["pattern"] = _decimal_pattern(node["pattern"])
+            node["pattern"] = _decimal_pattern(node["pattern"], blank=node.get("nullable", False))
         elif "format" not in node and "pattern" not in node:
             # A field refusing blanks trims spaces first (DRF): it needs more than spaces.
             node["pattern"] = NON_BLANK_TEXT if node.get("minLength", 0) >= 1 else NO_NUL
@@ -162,14 +164,17 @@ def _constrain_text(node) -> None:
         _constrain_text(value)
 
 
-def _decimal_pattern(pattern: str) -> str:
+def _decimal_pattern(pattern: str, *, blank: bool) -> str:
+    """The amount DRF reads; a nullable DecimalField also reads blank text (as null)."""
     match = _DECIMAL_PATTERN.fullmatch(pattern)
     if match is None:
         return pattern
     sign, whole, places = match.group(1) or "", match.group(2), match.group(3)
     if places is None:
-        return f"^{sign}\\d{{1,{whole}}}$"
-    return f"^{sign}(?:\\d{{1,{whole}}}(?:\\.\\d{{0,{places}}})?|\\.\\d{{1,{places}}})$"
+        number = f"{sign}\\d{{1,{whole}}}"
+    else:
+        number = f"{sign}(?:\\d{{1,{whole}}}(?:\\.\\d{{0,{places}}})?|\\.\\d{{1,{places}}})"
+    return f"^(?:\\s*|{number})$" if blank else f"^{number}$"
 
 
 # A whole number given in the query string (read with str.isdecimal: no sign).
@@ -186,6 +191,19 @@ def request_variants(properties: dict, variants: list[tuple[dict, list[str]]]) -
         {"type": "object", "properties": {**properties, **overrides}, "required": required}
         for overrides, required in variants
     ]}
+
+
+class ConsoleAutoSchema(AutoSchema):
+    """drf-spectacular's schema, with what it leaves out of an amount: a DecimalField that
+    takes nothing below zero has no minus sign in its pattern (the schema's amounts are text,
+    where `minimum` does not apply)."""
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)
+        if (isinstance(field, serializers.DecimalField) and field.min_value is not None
+                and field.min_value >= 0 and schema.get("pattern", "").startswith("^-?")):
+            schema["pattern"] = "^" + schema["pattern"][len("^-?"):]
+        return schema
 
 
 def lib_doc_excludes() -> list[type]:

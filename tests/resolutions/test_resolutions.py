@@ -316,7 +316,7 @@ def test_evaluate_endpoint_takes_the_facts_as_json(agent, rules):
         "item": {"category": "electronics", "flags": [], "paid_amount": "88.00", "quantity": 1,
                  "already_refunded": "0.00"},
         "reason": "quality_defect", "item_condition": "opened", "evidence": ["photo"],
-        "customer_history": {"refunds_90d": 0, "disputes_90d": 0}, "merchant_silent_hours": 0,
+        "customer_history": {"refunds_90d": 0, "disputes_90d": 0}, "merchant_silent_hours": "0",
     }
 
     response = api_as(agent).post(reverse("policy-evaluate"), payload, format="json")

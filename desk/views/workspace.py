@@ -8,10 +8,10 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.forms import Form
-from django.http import Http404, HttpResponseBadRequest
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -178,6 +178,18 @@ def _respond(request, number: str, *, errors=None, forms=None, success: str = ""
     return render(request, "desk/console/_workspace.html", context)
 
 
+def _refuse(request, ticket: Ticket, error) -> HttpResponse:
+    """Answer a request the page would never send with 400: the workspace and the error.
+
+    Who may not work on the ticket learns nothing more about the request: 403 first.
+    """
+    if not can_work_on(ticket, request.user):
+        raise PermissionDenied
+    template = "desk/console/_workspace.html" if request.htmx else "desk/console/workspace.html"
+    return render(request, template, workspace_context(request, ticket, errors=[str(error)]),
+                  status=400)
+
+
 def _ticket_for_action(request, number: str) -> Ticket:
     require_working_role(request.user)
     return ticket_get_for_workspace(user=request.user, number=number)
@@ -258,12 +270,20 @@ def _record_script_use(ticket: Ticket, user, template_id: int) -> None:
                       context=script_context_for_ticket(ticket=ticket, agent=user))
 
 
+# gettext_lazy: the message is put into the language of each request.
+_NO_CANCEL_REASON = gettext_lazy(
+    "Choose why the ticket is cancelled (withdrawn by the customer, spam or a duplicate); "
+    "nothing was changed.")
+
+
 @require_POST
 def transition(request, number: str):
     """Take one of the ticket's transitions with its inputs."""
     ticket = _ticket_for_action(request, number)
     form = TransitionForm(request.POST, assignees=_assignees(ticket))
     if not form.is_valid():
+        if request.POST.get("name") == "cancel" and "reason" in form.errors:
+            return _refuse(request, ticket, _NO_CANCEL_REASON)
         errors = _form_error_texts(form)
         return _respond(request, number, errors=errors)
     data = form.cleaned_data
@@ -276,6 +296,9 @@ def transition(request, number: str):
     elif name == "resolve":
         params["summary"] = data["summary"]
     elif name == "cancel":
+        if not data["reason"]:
+            # The form preselects no reason: a cancel without one is refused, not guessed.
+            return _refuse(request, ticket, _NO_CANCEL_REASON)
         params["reason"] = data["reason"]
         if data["merged_into"]:
             into, errors = run_service(lambda: ticket_target_for_user(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.views.common import rate_limited, require_working_role, run_service
+from desk.selectors.intake import OpenOnOrder, open_tickets_on_order
 from desk.views.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
 from shop.models import Customer, Order
 from tickets import services
@@ -49,8 +50,16 @@ def phone_intake(request):
     _require_intake(request.user)
     form = PhoneIntakeForm(request.POST or None)
     errors: list[str] = []
+    open_on_order = OpenOnOrder()
     if request.method == "POST" and form.is_valid():
-        ticket, errors = run_service(lambda: _create(request, form.cleaned_data))
+        # A call about an order with open tickets is most often about one of them: say so
+        # before opening another, unless the agent has seen that and opens a new one anyway.
+        if request.POST.get("open_new") != "1":
+            open_on_order = open_tickets_on_order(user=request.user,
+                                                  order=form.cleaned_data["order"])
+        ticket = None
+        if not open_on_order:
+            ticket, errors = run_service(lambda: _create(request, form.cleaned_data))
         if ticket is not None:
             messages.success(request, _("Ticket %(number)s opened.") % {"number": ticket.number})
             return redirect("console-ticket", number=ticket.number)
@@ -59,6 +68,7 @@ def phone_intake(request):
         "form": form,
         "errors": errors,
         "chosen": chosen,
+        "open_on_order": open_on_order,
         "templates": [
             {"type": value, "label": label,
              "required": [str(REQUIRED_MESSAGES[field]) for field in TYPE_TEMPLATES[value]],

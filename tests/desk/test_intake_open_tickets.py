@@ -83,3 +83,16 @@ def test_a_call_without_an_order_is_not_held_up(client, agent, make_ticket, team
 
     assert response.status_code == 302
     assert Ticket.objects.count() == 2
+
+
+def test_the_warning_costs_a_fixed_number_of_queries(client, agent, make_ticket, order,
+                                                     django_assert_max_num_queries):
+    for _ in range(8):  # more than the warning names
+        make_ticket(customer=order.customer, order=order)
+    client.force_login(agent)
+    intake(client, order)  # the first request of a session loads what later ones reuse
+
+    with django_assert_max_num_queries(10):
+        page = intake(client, order).content.decode()
+
+    assert page.count("data-open-ticket=") == 5

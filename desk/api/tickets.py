@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -239,8 +239,7 @@ class TicketContactRevealView(APIView):
 
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
         # A caller who may not reveal is refused (403) before their reason is looked at.
-        if not privacy.can_reveal_contact(request.user):
-            raise PermissionDenied(_("You may not see customers' full contact details."))
+        privacy.require_can_reveal_contact(request.user)
         serializer = ContactRevealInSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         revealed = privacy.customer_contact_reveal(

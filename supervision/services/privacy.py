@@ -33,6 +33,12 @@ def can_reveal_contact(user: User) -> bool:
     return bool(user and user.is_authenticated and user.has_perm(REVEAL_PERMISSION))
 
 
+def require_can_reveal_contact(user: User) -> None:
+    """Raise PermissionDenied unless the user may see customers' full contact details."""
+    if not can_reveal_contact(user):
+        raise PermissionDenied(_("You may not see customers' full contact details."))
+
+
 def clean_reveal_reason(reason: object) -> str:
     """Return the reason stripped, or raise ValidationError when it is blank or too long."""
     cleaned = " ".join(str(reason or "").split())
@@ -53,8 +59,7 @@ def customer_contact_reveal(*, actor: User, customer: Customer, reason: str,
     ValidationError for a blank or overlong reason or a ticket of another customer.
     """
 
-    if not can_reveal_contact(actor):
-        raise PermissionDenied(_("You may not see customers' full contact details."))
+    require_can_reveal_contact(actor)
     reason = clean_reveal_reason(reason)
     if ticket is not None:
         if ticket.customer_id != customer.pk:

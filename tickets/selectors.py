@@ -25,13 +25,16 @@ from core.services.exceptions import NotFound
 from shop.models import Customer, CustomerTier
 from tickets.models import (
     OPEN_STATES,
+    PRESENCE_TTL,
     Attachment,
     ComplaintLevel,
     LegalHold,
     Message,
+    MessageKind,
     Team,
     Ticket,
     TicketState,
+    TicketViewer,
     user_team_ids,
 )
 
@@ -480,3 +483,59 @@ def is_held(*, ticket: Ticket | None = None, order_id: int | None = None) -> boo
     if order_id is not None:
         condition |= Q(ticket__order_id=order_id)
     return bool(condition) and active_holds().filter(condition).exists()
+
+
+def ticket_queue_tickets(*, user, queue: str, now=None) -> QuerySet[Ticket]:
+    """Return the open tickets of one queue that the user may read, unordered and unpaged."""
+    if queue not in QUEUES:
+        raise Http404(queue)
+    return _queue_tickets(user, queue, now or timezone.now())
+
+
+# --- working together: who else is here, who wrote meanwhile -------------------------------
+def ticket_viewers(*, ticket: Ticket, exclude_user=None, now=None) -> list[str]:
+    """Return the names of the people who have the ticket open now (one query).
+
+    A viewer counts while their page checked in within PRESENCE_TTL; the user asking is left
+    out (they know they are here).
+    """
+    now = now or timezone.now()
+    viewers = TicketViewer.objects.filter(ticket=ticket, last_seen__gte=now - PRESENCE_TTL)
+    if exclude_user is not None:
+        viewers = viewers.exclude(user=exclude_user)
+    return [_person(first, last, username) for first, last, username in viewers.order_by(
+        "user__last_name", "user__first_name", "user__username").values_list(
+        "user__first_name", "user__last_name", "user__username")]
+
+
+@dataclass(frozen=True)
+class NewerReply:
+    """A message the customer sees (or wrote) that arrived after what an agent had read."""
+
+    message_id: int
+    kind: str
+    author: str  # the colleague who replied, or the customer who wrote
+    created_at: Any
+
+
+def ticket_newer_reply(*, ticket: Ticket, after_id: int, user) -> NewerReply | None:
+    """Return the latest reply or customer message after message `after_id` by someone else.
+
+    An agent's reply form carries the id of the latest message on their screen; when a
+    colleague replied, or the customer wrote, since then, the agent should read it before
+    their own reply goes out. Their own messages and internal notes do not count. One query.
+    """
+    row = (Message.objects.filter(ticket=ticket, id__gt=after_id,
+                                  kind__in=[MessageKind.REPLY, MessageKind.INBOUND])
+           .exclude(author=user).order_by("-id")
+           .values("id", "kind", "created_at", "author__first_name", "author__last_name",
+                   "author__username").first())
+    if row is None:
+        return None
+    if row["kind"] == MessageKind.INBOUND:  # written by the channel for the customer
+        author = ticket.customer.name if ticket.customer_id else ""
+    else:
+        author = _person(row["author__first_name"] or "", row["author__last_name"] or "",
+                         row["author__username"] or "")
+    return NewerReply(message_id=row["id"], kind=row["kind"], author=author,
+                      created_at=row["created_at"])

@@ -16,6 +16,7 @@ from tickets.models.choices import (
 )
 from tickets.models.intake import IntakeKey, TicketNumberSequence
 from tickets.models.legal_hold import LegalHold
+from tickets.models.presence import PRESENCE_TTL, TicketViewer
 from tickets.models.team import Team
 from tickets.models.ticket import Tag, Ticket, can_work_on, user_team_ids
 from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKind
@@ -23,6 +24,7 @@ from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKi
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
     "OPEN_STATES",
+    "PRESENCE_TTL",
     "TERMINAL_STATES",
     "Attachment",
     "CancelReason",
@@ -45,6 +47,7 @@ __all__ = [
     "TicketNumberSequence",
     "TicketState",
     "TicketType",
+    "TicketViewer",
     "can_work_on",
     "user_team_ids",
 ]

@@ -4,6 +4,7 @@ from tickets.services.attachments import attachment_add
 from tickets.services.customers import customer_adopt_reported
 from tickets.services.intake import ticket_intake
 from tickets.services.messages import message_add
+from tickets.services.presence import presence_touch
 from tickets.services.tickets import (
     TRANSITIONS,
     TransitionSpec,
@@ -25,6 +26,7 @@ __all__ = [
     "attachment_add",
     "customer_adopt_reported",
     "message_add",
+    "presence_touch",
     "ticket_assign",
     "ticket_available_transitions",
     "ticket_change_priority",

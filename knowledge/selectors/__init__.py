@@ -3,7 +3,18 @@
 import difflib
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import Http404
 
 from knowledge.models import (
@@ -263,6 +274,69 @@ def script_template_list(*, user, scenario: str | None = None, channel: str | No
         favourite_rank=Case(When(favourite, then=Value(0)), default=Value(1),
                             output_field=IntegerField()),
     ).prefetch_related("tags").order_by("favourite_rank", "-usage_count", "scenario", "title"))
+
+
+# Which scenarios of script fit a ticket, by its category and by the kind of resolution
+# proposed or under way (the policy engine's kinds, by value: knowledge sits beside
+# resolutions and imports neither it nor policies). Greetings and closings fit every ticket
+# and keep their usual place.
+SCENARIOS_FOR_CATEGORY: dict[str, tuple[str, ...]] = {
+    "order_not_received": ("logistics", "empathy"),
+    "order_late": ("logistics", "apology"),
+    "logistics_exception": ("logistics", "apology"),
+    "wrong_or_missing_item": ("apology", "return"),
+    "return_exchange": ("return",),
+    "refund_not_arrived": ("refund",),
+    "double_charge": ("refund", "apology"),
+    "payment_failed": ("restate",),
+    "quality_damage": ("apology", "return", "empathy"),
+    "quality_malfunction": ("apology", "return", "empathy"),
+    "counterfeit": ("escalation", "empathy"),
+    "safety_hazard": ("escalation", "apology"),
+    "service_attitude": ("apology", "empathy", "escalation"),
+}
+SCENARIOS_FOR_RESOLUTION: dict[str, tuple[str, ...]] = {
+    "refund_only": ("refund",),
+    "partial_refund": ("refund",),
+    "return_refund": ("return", "refund"),
+    "exchange": ("return",),
+    "repair": ("return",),
+    "recall": ("return", "escalation"),
+    "reissue": ("logistics",),
+    "compensation_coupon": ("apology",),
+    "compensation_points": ("apology",),
+    "compensation_cash": ("apology",),
+    "extended_warranty": ("apology",),
+}
+
+
+def script_template_ranked(*, user, channel: str | None = None, language: str | None = None,
+                           category: str = "", resolution_kinds=(),
+                           q: str | None = None) -> QuerySet[ScriptTemplate]:
+    """Return the templates of script_template_list, those that fit the ticket first.
+
+    Ranked in the database, in one query, by three keys before the list's own order
+    (favourites, then the most used):
+
+    1. scripts whose scenario fits a resolution proposed or under way on the ticket
+       (SCENARIOS_FOR_RESOLUTION: a refund being proposed wants the refund explanation);
+    2. then scripts whose scenario fits the ticket's category (SCENARIOS_FOR_CATEGORY: a
+       damaged parcel wants an apology and the return explanation);
+    3. then every other script.
+
+    Each template carries `fit_rank` (0, 1 or 2). The ranking is a Case on the scenario
+    column, so it costs no extra query and the templates page no differently.
+    """
+    templates = script_template_list(user=user, channel=channel, language=language, q=q)
+    for_resolution = {scenario for kind in resolution_kinds
+                      for scenario in SCENARIOS_FOR_RESOLUTION.get(kind, ())}
+    for_category = set(SCENARIOS_FOR_CATEGORY.get(category, ())) - for_resolution
+    fit = Case(When(scenario__in=sorted(for_resolution), then=Value(0)),
+               When(scenario__in=sorted(for_category), then=Value(1)),
+               default=Value(2), output_field=IntegerField())
+    # F(): the ranks are annotations of this query, not columns.
+    return templates.annotate(fit_rank=fit).order_by(
+        F("fit_rank"), F("favourite_rank"), "-usage_count", "scenario", "title")
 
 
 def script_template_get(*, user, pk: int) -> ScriptTemplate:

@@ -26,6 +26,7 @@ urlpatterns = [
     path("<str:number>/audit/", workspace.audit, name="console-audit"),
     path("<str:number>/timeline/", workspace.timeline, name="console-timeline"),
     path("<str:number>/scripts/", workspace.scripts, name="console-scripts"),
+    path("<str:number>/presence/", workspace.presence, name="console-presence"),
     path("<str:number>/customer-history/", workspace.customer_history,
          name="console-customer-history"),
     path("<str:number>/reveal-contact/", privacy.reveal_contact, name="console-reveal-contact"),

@@ -6,14 +6,14 @@ here, above both, and not in tickets.
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 
 from resolutions.models import Resolution
 from resolutions.services.decision_facts import REFUND_KINDS, customer_history
 from tickets.models import Attachment, Ticket
-from tickets.selectors import ticket_visible_to
+from tickets.selectors import QUEUES, SORTS, ticket_queue_tickets, ticket_visible_to
 
 EARLIER_LIMIT = 10
 # Risk signal: this many completed refunds or disputes in 90 days deserve a second look.
@@ -90,3 +90,72 @@ def customer_earlier(*, ticket: Ticket) -> tuple[list, list]:
         .order_by("-created_at", "-id")[:EARLIER_LIMIT]
     )
     return earlier, refunds
+
+
+@dataclass(frozen=True)
+class QueueNeighbours:
+    """The tickets before and after one ticket in the queue the agent opened it from."""
+
+    queue: str
+    previous: str | None  # ticket numbers
+    next: str | None
+
+
+def _keyset_after(fields: tuple[str, ...], values: list, *, forward: bool) -> Q:
+    """Return the rows that come after `values` in the order of `fields` (before it when not
+    `forward`): (a > x) or (a = x and b > y) or ... Nulls sort last on ascending fields and
+    first on descending ones, as PostgreSQL orders them by default."""
+    after = Q(pk__in=[])
+    equal = Q()
+    for field, value in zip(fields, values, strict=True):
+        name = field.lstrip("-")
+        ascending = not field.startswith("-")
+        # Going upwards through this field's values; nulls then sit at the far end.
+        upwards = ascending == forward
+        if value is None:
+            beyond = Q(pk__in=[]) if upwards else Q(**{f"{name}__isnull": False})
+            same = Q(**{f"{name}__isnull": True})
+        else:
+            beyond = Q(**{f"{name}__gt" if upwards else f"{name}__lt": value})
+            if upwards:
+                beyond |= Q(**{f"{name}__isnull": True})
+            same = Q(**{name: value})
+        after |= equal & beyond
+        equal &= same
+    return after
+
+
+def _ordering(fields: tuple[str, ...], *, forward: bool) -> list:
+    ordering = []
+    for field in fields:
+        name, ascending = field.lstrip("-"), not field.startswith("-")
+        if ascending == forward:
+            ordering.append(F(name).asc(nulls_last=True))
+        else:
+            ordering.append(F(name).desc(nulls_first=True))
+    return ordering
+
+
+def queue_neighbours(*, user, queue: str, ticket: Ticket, sort: str = "",
+                     now=None) -> QueueNeighbours | None:
+    """Return the previous and next ticket of `queue` around `ticket` (two queries).
+
+    Keyset, not offsets: each neighbour is the first row past the ticket's own sort key
+    (priority, created time, id for the default order) in one direction, read with LIMIT 1
+    along the queue's indexes (the same ones its page uses), however deep in the queue the
+    ticket sits. The ticket need not be in the queue any more (claimed, answered): its sort
+    key still says where it was. None for an unknown queue.
+    """
+    if queue not in QUEUES:
+        return None
+    sort = sort if sort in SORTS else QUEUES[queue].default_sort
+    fields = SORTS[sort]
+    values = [getattr(ticket, field.lstrip("-")) for field in fields]
+    tickets = ticket_queue_tickets(user=user, queue=queue, now=now).exclude(pk=ticket.pk)
+
+    def first(forward: bool) -> str | None:
+        return (tickets.filter(_keyset_after(fields, values, forward=forward))
+                .order_by(*_ordering(fields, forward=forward))
+                .values_list("number", flat=True).first())
+
+    return QueueNeighbours(queue=queue, previous=first(False), next=first(True))

@@ -7,6 +7,7 @@ from functools import cache
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
@@ -239,7 +240,7 @@ def _subject(text: str, limit: int = 48) -> str:
 
 
 @register.simple_tag
-def queue_rows(tickets, with_checkboxes: bool):
+def queue_rows(tickets, with_checkboxes: bool, queue_key: str = ""):
     """Render a queue page's rows (selectors.QueueRow) in Python.
 
     Fifty rows of a dozen cells each are most of a queue page's cost when every cell goes
@@ -254,6 +255,9 @@ def queue_rows(tickets, with_checkboxes: bool):
                            'data-testid="queue-empty">{}</td></tr>', _("No ticket in this queue."))
     # One reverse() for the pattern; the numbers are filled in per row.
     url_pattern = reverse("console-ticket", args=["NUMBER"])
+    # The workspace learns the queue it was opened from: its j/k keys walk the same queue.
+    if queue_key:
+        url_pattern += "?" + urlencode({"queue": queue_key})
     now = timezone.now()
     language = get_language() or ""
     states, categories, channels = (_labels("state", language), _labels("category", language),
@@ -280,9 +284,10 @@ def queue_rows(tickets, with_checkboxes: bool):
                 ) if ticket.team_id else ""
         assignee = e(ticket.assignee_name) if ticket.assignee_id else "—"
         state, category, channel = ticket.state, ticket.category, ticket.channel
+        url = e(url_pattern.replace("NUMBER", ticket.number))
         rows.append(
-            f'<tr data-ticket="{number}" class="priority-{priority}">{box}'
-            f'<td class="text-nowrap"><a href="{e(url_pattern.replace("NUMBER", ticket.number))}">'
+            f'<tr data-ticket="{number}" data-href="{url}" class="priority-{priority}">{box}'
+            f'<td class="text-nowrap"><a href="{url}">'
             f'{number}</a></td>'
             f'<td class="subject-cell">{e(_subject(ticket.subject))}{level}{tags}</td>'
             f'<td class="text-nowrap">{e(ticket.customer_name)}{vip}</td>'

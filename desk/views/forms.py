@@ -79,6 +79,15 @@ class QueueFilterForm(StyledForm):
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
+# What "send and set status" may do after the reply: wait for the customer's answer, or
+# resolve (the reply becomes the resolution summary).
+REPLY_THEN_CHOICES = [
+    ("", _("Only send")),
+    ("wait_for_customer", _("Send and wait for the customer")),
+    ("resolve", _("Send and resolve")),
+]
+
+
 class ReplyForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), initial=MessageKind.REPLY,
@@ -95,6 +104,12 @@ class ReplyForm(forms.Form):
                            error_messages={"required": _("Write something first.")})
     # The script template the text started from, if any: its use is counted on sending.
     script_template = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The latest message on the agent's screen: a reply that arrived after it warns first.
+    seen = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    # Sent after that warning: the agent has read what arrived and sends anyway.
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # "Send and set status": the transition taken once the reply has gone out.
+    then = forms.ChoiceField(label=_("Then"), required=False, choices=REPLY_THEN_CHOICES)
 
 
 class TransitionForm(forms.Form):

@@ -17,7 +17,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.models.roles import WORKING_ROLES
 from core.views.common import require_working_role, run_service
-from desk.selectors.workspace import customer_earlier, customer_panel, ticket_get_for_workspace
+from desk.selectors.workspace import (
+    customer_earlier,
+    customer_panel,
+    queue_neighbours,
+    ticket_get_for_workspace,
+)
 from desk.views.forms import (
     AuditFilterForm,
     EscalateForm,
@@ -26,7 +31,7 @@ from desk.views.forms import (
     TransitionForm,
 )
 from knowledge.models import ScriptScenario
-from knowledge.selectors import can_read_knowledge, script_template_list
+from knowledge.selectors import can_read_knowledge, script_template_list, script_template_ranked
 from knowledge.services import script_context_for_ticket, script_render
 from policies.views.presentation import option_as_dict, render_messages
 from resolutions import services as resolution_services
@@ -44,7 +49,14 @@ from tickets.models import (
     Ticket,
     can_work_on,
 )
-from tickets.selectors import ticket_target_for_user, ticket_timeline_page
+from tickets.selectors import (
+    NewerReply,
+    ticket_newer_reply,
+    ticket_target_for_user,
+    ticket_timeline_page,
+    ticket_viewers,
+    ticket_visible_to,
+)
 
 User = get_user_model()
 def _resolution_cards(ticket: Ticket, user) -> list[dict]:
@@ -101,6 +113,9 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
     can_work = can_work_on(ticket, user)
     # The latest messages only; earlier ones load on demand (timeline view).
     timeline_page = ticket_timeline_page(ticket=ticket)
+    # The reply form carries the latest message the agent has on screen (see reply()).
+    latest_message_id = max((item["message"]["id"] for item in timeline_page.items
+                             if item["type"] == "message"), default=0)
     context = {
         "ticket": ticket,
         "panel": customer_panel(ticket=ticket, history=history),
@@ -116,6 +131,7 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
         "ruleset_version": ruleset_version,
         "cards": _resolution_cards(ticket, user),
         "reply_form": forms.get("reply") or ReplyForm(),
+        "latest_message_id": latest_message_id,
         "escalate_form": forms.get("escalate") or EscalateForm(),
         "assignees": list(_assignees(ticket)) if "assign" in names else [],
         "collaborators": Collaborator.choices,
@@ -144,14 +160,21 @@ def _knowledge_context(ticket: Ticket, user, *, can_work: bool) -> dict:
 def _script_templates(ticket: Ticket, user) -> list:
     """Return the script templates for this ticket's channel, each filled for the ticket.
 
+    Those that fit the ticket come first: for a resolution proposed or under way, then for
+    its category (knowledge.selectors.script_template_ranked ranks them in the query).
+
     Each template comes filled (customer name, order number, deadline, agent name) as plain
     text; picking one puts that text into the reply box, where the agent may still edit it.
     A use is counted when the reply is sent.
     """
 
     values = script_context_for_ticket(ticket=ticket, agent=user)
-    templates = list(script_template_list(user=user, language=get_language(),
-                                          channel=ticket.channel)[:SCRIPT_PICKER_LIMIT])
+    # Resolutions come with the ticket (ticket_get_for_workspace): no query here.
+    open_kinds = sorted({resolution.kind for resolution in ticket.resolutions.all()
+                         if resolution.state in RESOLUTION_OPEN_STATES})
+    templates = list(script_template_ranked(
+        user=user, language=get_language(), channel=ticket.channel, category=ticket.category,
+        resolution_kinds=open_kinds)[:SCRIPT_PICKER_LIMIT])
     scenarios = {value: str(label) for value, label in ScriptScenario.choices}
     for template in templates:
         template.filled = script_render(template=template, context=values)
@@ -197,9 +220,33 @@ def _ticket_for_action(request, number: str) -> Ticket:
 
 @require_GET
 def workspace(request, number: str):
-    """Show the ticket workspace."""
+    """Show the ticket workspace.
+
+    Opened from a queue (`?queue=KEY`), it links the queue's previous and next tickets
+    (the j/k keys); those links carry the queue on.
+    """
     ticket = ticket_get_for_workspace(user=request.user, number=number)
-    return render(request, "desk/console/workspace.html", workspace_context(request, ticket))
+    context = workspace_context(request, ticket)
+    queue = request.GET.get("queue", "")
+    if queue and request.user.has_role(*WORKING_ROLES):
+        context["neighbours"] = queue_neighbours(user=request.user, queue=queue, ticket=ticket)
+    return render(request, "desk/console/workspace.html", context)
+
+
+@require_POST
+def presence(request, number: str):
+    """Say the user has the ticket open, and show who else has (polled by the workspace).
+
+    A light lookup of the ticket as the user: this answers every 20 seconds per open page.
+    """
+    require_working_role(request.user)
+    ticket = ticket_visible_to(request.user).filter(number=number).only("pk", "number").first()
+    if ticket is None:
+        raise Http404(number)
+    services.presence_touch(ticket=ticket, user=request.user)
+    return render(request, "desk/console/_presence.html",
+                  {"ticket": ticket, "viewers": ticket_viewers(ticket=ticket,
+                                                               exclude_user=request.user)})
 
 
 @require_GET
@@ -243,22 +290,63 @@ def _form_error_texts(form: Form) -> list[str]:
 
 @require_POST
 def reply(request, number: str):
-    """Add a reply to the customer or an internal note."""
+    """Add a reply to the customer or an internal note; optionally set the status after it.
+
+    A reply to the customer is held back, not sent, when a colleague replied or the customer
+    wrote after the latest message on the agent's screen (the form's `seen`): the form comes
+    back with the text kept and a warning naming who wrote and when; sending it again
+    (`confirm`) sends it anyway.
+    """
     ticket = _ticket_for_action(request, number)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         errors = _form_error_texts(form)
         return _respond(request, number, errors=errors, forms={"reply": form})
+    data = form.cleaned_data
+    if data["kind"] == MessageKind.REPLY and data["seen"] is not None and not data["confirm"]:
+        newer = ticket_newer_reply(ticket=ticket, after_id=data["seen"], user=request.user)
+        if newer is not None:
+            return _hold_back_reply(request, ticket, form, newer)
     _message, errors = run_service(lambda: services.message_add(
-        ticket=ticket, actor=request.user, kind=form.cleaned_data["kind"],
-        body=form.cleaned_data["body"]))
-    if not errors and form.cleaned_data.get("script_template"):
-        _record_script_use(ticket, request.user, form.cleaned_data["script_template"])
+        ticket=ticket, actor=request.user, kind=data["kind"], body=data["body"]))
+    if not errors and data.get("script_template"):
+        _record_script_use(ticket, request.user, data["script_template"])
     done = {MessageKind.REPLY: _("Reply sent."),
             MessageKind.PHONE_SUMMARY: _("Phone call summary added.")}.get(
-                form.cleaned_data["kind"], _("Note added."))
+                data["kind"], _("Note added."))
+    if not errors and data["then"]:
+        errors = _set_status_after_reply(request, number, data)
     return _respond(request, number, errors=errors, forms={"reply": form} if errors else None,
                     success=done)
+
+
+def _set_status_after_reply(request, number: str, data: dict) -> list[str]:
+    """Take the "send and set status" transition once the reply is out; return its errors.
+
+    The reply stays sent when the transition is refused (the ticket may have an open
+    resolution, say); the agent sees why. The ticket is read again: the reply may have
+    moved it on (a first reply starts the work).
+    """
+    ticket = ticket_get_for_workspace(user=request.user, number=number)
+    _ticket, errors = run_service(lambda: services.ticket_transition(
+        ticket=ticket, actor=request.user, name=data["then"],
+        summary=data["body"][:RESOLUTION_SUMMARY_FROM_REPLY]))
+    return [_("The reply was sent, but the status was not changed: %(why)s") % {"why": error}
+            for error in errors]
+
+
+# A reply that resolves the ticket is its resolution summary, cut to this length.
+RESOLUTION_SUMMARY_FROM_REPLY = 2000
+
+
+def _hold_back_reply(request, ticket: Ticket, form: ReplyForm, newer: NewerReply):
+    """Answer a reply held back because someone wrote meanwhile: the workspace with the
+    newer message in its timeline, the agent's text kept and the warning above it."""
+    context = workspace_context(request, ticket, forms={"reply": form})
+    context["newer_reply"] = newer
+    template = ("desk/console/_workspace.html" if request.htmx
+                else "desk/console/workspace.html")
+    return render(request, template, context)
 
 
 def _record_script_use(ticket: Ticket, user, template_id: int) -> None:

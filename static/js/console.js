@@ -30,14 +30,6 @@
       if (field) { field.value = target.value; }
       var customer = document.getElementById("customer-" + target.dataset.customer);
       if (customer) { customer.checked = true; }
-    } else if (target.matches("[data-script-template]")) {
-      var chosen = target.options[target.selectedIndex];
-      var body = document.getElementById("id_body");
-      if (chosen && chosen.dataset.text && body) {
-        body.value = chosen.dataset.text;
-        document.getElementById("id_script_template_used").value = target.value;
-        body.focus();
-      }
     }
   });
 

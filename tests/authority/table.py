@@ -420,6 +420,11 @@ CONSOLE = [
         console(lambda role, relation: (404 if relation not in SEES[role]
                                         else 302 if role == SUPERVISOR else 403)),
         T, reported_ticket, lambda cell: {"reason": "核实过来电号码"}),
+    # Presence: everyone who works tickets and reads this one is shown to the others.
+    Row("say the workspace is open", "console", "post", "console-presence",
+        at("console-presence"),
+        console(lambda role, relation: 404 if relation not in SEES[role] else 200),
+        T, ticket(), lambda cell: {}),
     Row("propose", "console", "post", "console-propose", at("console-propose"),
         console(acts(302)), T,
         ticket(with_order=True), lambda cell: {"kind": "compensation_coupon"}),

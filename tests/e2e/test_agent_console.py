@@ -69,7 +69,8 @@ def test_an_agent_works_a_refund_from_claim_to_close(page, live_server, agent, s
 
     # The agent replies with a script template; its placeholders come filled in.
     script = ScriptTemplate.objects.get(title="受理售后问题")
-    page.select_option("[data-testid=script-picker]", str(script.pk))
+    page.fill("[data-testid=script-picker]", script.title)
+    page.click(f"#script-option-{script.pk}")
     reply = page.input_value("#id_body")
     assert reply.startswith("林晓雨您好，您的订单KS202611150001的售后问题我已收到")
     assert reply.endswith("客服王小明")

@@ -135,6 +135,8 @@
   });
 
   // --- the script picker -------------------------------------------------------------------
+  var OPTIONS = "[role=option]:not([data-no-match])";
+
   function pickerParts(element) {
     var box = element.closest("[data-script-picker]");
     if (!box) { return null; }
@@ -143,12 +145,12 @@
   }
 
   function visibleOptions(parts) {
-    return Array.prototype.slice.call(parts.list.querySelectorAll("[role=option]"))
+    return Array.prototype.slice.call(parts.list.querySelectorAll(OPTIONS))
       .filter(function (option) { return !option.hidden; });
   }
 
   function setActive(parts, option) {
-    parts.list.querySelectorAll("[role=option]").forEach(function (each) {
+    parts.list.querySelectorAll(OPTIONS).forEach(function (each) {
       each.classList.remove("active");
       each.setAttribute("aria-selected", "false");
     });
@@ -170,7 +172,7 @@
 
   function filter(parts) {
     var words = parts.input.value.toLowerCase().split(/\s+/).filter(Boolean);
-    var options = parts.list.querySelectorAll("[role=option]");
+    var options = parts.list.querySelectorAll(OPTIONS);
     var shown = 0;
     options.forEach(function (option) {
       var text = option.dataset.search || "";
@@ -240,7 +242,7 @@
   });
 
   document.addEventListener("mousedown", function (event) {
-    var option = event.target.closest && event.target.closest("[data-script-picker] [role=option]");
+    var option = event.target.closest && event.target.closest("[data-script-picker] " + OPTIONS);
     if (option) {
       event.preventDefault();  // keep the focus in the search box until the pick is made
       pick(pickerParts(option), option);

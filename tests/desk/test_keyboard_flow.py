@@ -64,8 +64,10 @@ def test_a_ticket_without_due_time_sorts_last_in_a_due_queue(agent, mine):
 
 def test_neighbours_cost_two_queries_and_an_unknown_queue_none(agent, mine,
                                                                django_assert_num_queries):
-    with django_assert_num_queries(2):
-        queue_neighbours(user=agent, queue="mine", ticket=mine[2])
+    queue_neighbours(user=agent, queue="mine", ticket=mine[0])  # the user's teams are known
+    for ticket in (mine[0], mine[2], mine[4]):
+        with django_assert_num_queries(2):
+            queue_neighbours(user=agent, queue="mine", ticket=ticket)
     assert queue_neighbours(user=agent, queue="nonsense", ticket=mine[2]) is None
 
 
@@ -161,12 +163,19 @@ def test_scripts_for_the_resolution_then_the_category_come_first(agent):
 
 
 def test_the_picker_ranks_for_the_tickets_open_resolution(client, agent, team):
+    from decimal import Decimal
+
+    from policies.models import PolicyRule
     from tests.factories import OrderItemFactory
 
+    PolicyRule.objects.all().delete()
+    PolicyRule.objects.create(
+        name="Coupon", kind="compensation_coupon", priority=20, reasons=["quality_defect"],
+        verdict="allow", coupon_amount=Decimal("10"), source="test")
     item = OrderItemFactory()
     ticket = TicketFactory(team=team, assignee=agent, state=TicketState.IN_PROGRESS,
                            category="order_late", customer=item.order.customer,
-                           order=item.order, order_item=item)
+                           order=item.order, order_item=item, request_reason="quality_defect")
     _script("Hello", "greeting", used=50)
     _script("Refund", "refund")
     _script("Parcel", "logistics", used=9)

@@ -58,6 +58,9 @@ def test_from_the_queue_to_a_sent_reply_with_the_keyboard_alone(page, live_serve
     assert "您好！已为您安排补发" in page.locator("#timeline li[data-kind=reply]").inner_text()
     assert ScriptTemplate.objects.get(title="补发说明").usage_count == 1
 
+    # htmx gives the fresh reply box the focus back: letters typed there are text.
+    assert page.evaluate("document.activeElement.id") == "id_body"
+    page.keyboard.press("Tab")  # out of the box, onto Send
     page.keyboard.press("?")
     dialog = page.get_by_test_id("shortcuts")
     dialog.wait_for(state="visible")

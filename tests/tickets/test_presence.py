@@ -19,7 +19,7 @@ def test_touching_again_moves_the_same_row_on(agent, new_ticket):
     presence_touch(ticket=new_ticket, user=agent, now=earlier)
     presence_touch(ticket=new_ticket, user=agent)
 
-    row = TicketViewer.objects.get()
+    row = TicketViewer.objects.get(ticket=new_ticket)
     assert row.last_seen > earlier
 
 
@@ -39,7 +39,8 @@ def test_expired_rows_go_when_the_next_viewer_arrives(agent, other_agent, new_ti
     presence_touch(ticket=new_ticket, user=other_agent, now=now - timedelta(minutes=5))
     presence_touch(ticket=new_ticket, user=agent, now=now)
 
-    assert list(TicketViewer.objects.values_list("user", flat=True)) == [agent.pk]
+    assert list(TicketViewer.objects.filter(ticket=new_ticket).values_list(
+        "user", flat=True)) == [agent.pk]
 
 
 def test_presence_writes_no_history(agent, new_ticket):

@@ -202,3 +202,19 @@ def test_the_reply_form_carries_the_latest_message_seen(client, agent, make_tick
     page = client.get(reverse("console-ticket", args=[ticket.number])).content.decode()
 
     assert f'<input type="hidden" name="seen" value="{latest.pk}">' in page
+
+
+def test_the_queues_neighbours_cost_the_workspace_two_queries(client, agent, mine):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(agent)
+    url = reverse("console-ticket", args=[mine[2].number])
+    client.get(url)  # warm: the session and caches
+
+    with CaptureQueriesContext(connection) as plain:
+        client.get(url)
+    with CaptureQueriesContext(connection) as from_queue:
+        client.get(url, {"queue": "mine"})
+
+    assert len(from_queue) == len(plain) + 2

@@ -124,7 +124,7 @@ def change_sets_awaiting(user) -> QuerySet[PolicyChangeSet]:
     # must still be missing.
     missing = Q()
     for role in roles:
-        missing |= ~Exists(approvals.filter(role=role))
+        missing |= Q(~Exists(approvals.filter(role=role)))
     return (
         PolicyChangeSet.objects.filter(state=ChangeSetState.SUBMITTED)
         .exclude(author=user)
@@ -187,14 +187,16 @@ def _resolution_rows(user) -> list[ResolutionRow]:
     kinds = dict(ResolutionKind.choices)
     roles = dict(Role.choices)
     rows = resolutions_awaiting(user).values(
-        "pk", "ticket__number", "kind", "waiting_amount", "points", "rule_name", "rule__name",
+        "pk", "ticket__number", "kind", "refund_amount", "compensation_amount", "coupon_amount",
+        "points", "rule_name", "rule__name",
         "rule__name_zh", "approval_role", "proposed_by__first_name", "proposed_by__last_name",
         "proposed_by__username", "accepted_at",
     )[:INBOX_CAP + 1]
     return [
         ResolutionRow(
             pk=row["pk"], ticket_number=row["ticket__number"],
-            kind=str(kinds.get(row["kind"], row["kind"])), amount=row["waiting_amount"],
+            kind=str(kinds.get(row["kind"], row["kind"])),
+            amount=row["refund_amount"] + row["compensation_amount"] + row["coupon_amount"],
             points=row["points"],
             rule=rule_display_name(row["rule__name"] or row["rule_name"], row["rule__name_zh"] or ""),
             approval_role=str(roles.get(row["approval_role"], row["approval_role"])),

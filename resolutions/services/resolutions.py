@@ -572,10 +572,11 @@ def _approvers_of(resolution: Resolution) -> list:
     limits = dict(ApprovalLimit.objects.values_list("role", "max_amount"))
     candidates = (get_user_model().objects.filter(
         is_active=True, groups__name__in=[*APPROVAL_LADDER, Role.RISK_LEGAL])
-        .exclude(pk=resolution.proposed_by_id).distinct()
-        .prefetch_related("groups", "teams"))
+        .distinct().prefetch_related("groups", "teams"))
     people = []
     for user in candidates:
+        if user.pk == resolution.proposed_by_id:
+            continue  # maker-checker
         roles = {group.name for group in user.groups.all()}
         limit = _largest_limit(limits[role] for role in roles if role in limits)
         reads_ticket = (bool(roles & set(SEE_ALL_ROLES)) or ticket.team_id is None

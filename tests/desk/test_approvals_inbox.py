@@ -12,6 +12,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from core.models.roles import Role
+from desk.selectors.approvals import (
+    INBOX_CAP,
+    approvals_waiting_count,
+    resolutions_awaiting,
+    rule_display_name,
+)
 from policies.models import ApprovalLimit, PolicyRule
 from policies.services import changesets
 from resolutions.models import ResolutionState
@@ -19,13 +25,6 @@ from resolutions.services import approval_limit, can_approve
 from tests.factories import TeamFactory, UserFactory
 from tests.resolutions.money import order_with_items, ready_resolution, ticket_about
 from tickets.models import Ticket
-
-from desk.selectors.approvals import (
-    INBOX_CAP,
-    approvals_waiting_count,
-    resolutions_awaiting,
-    rule_display_name,
-)
 
 # Written against English messages, as the other console tests.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
@@ -78,8 +77,8 @@ def test_the_inbox_lists_what_waits_for_me_oldest_first(client, supervisor, agen
 
     assert response.status_code == 200
     assert rows(page) == [str(older.pk), str(newer.pk)]
-    row = re.search(r'<tr data-resolution="%d".*?</tr>' % older.pk, page, re.S).group(0)
-    assert 'href="/tickets/%s/"' % older.ticket.number in row
+    row = re.search(rf'<tr data-resolution="{older.pk}".*?</tr>', page, re.S).group(0)
+    assert f'href="/tickets/{older.ticket.number}/"' in row
     assert "¥3499.50" in row
     assert "Quality refund above the automatic limit" in row
     assert str(agent) in row  # the proposer
@@ -241,9 +240,11 @@ def test_approving_from_the_inbox_records_the_note(client, supervisor, make_tick
 
     response = decide(client, resolution, name="approve", comment="质检报告已核实")
 
-    assert response.status_code == 302 and response["Location"] == INBOX
+    assert response.status_code == 302
+    assert response["Location"] == INBOX
     resolution.refresh_from_db()
-    assert resolution.state != RS.ACCEPTED and resolution.approved_by == supervisor
+    assert resolution.state != RS.ACCEPTED
+    assert resolution.approved_by == supervisor
     reasons = list(resolution.history.values_list("history_change_reason", flat=True))
     assert "transition:approve — 质检报告已核实" in reasons
 
@@ -269,8 +270,8 @@ def test_rejecting_needs_a_reason(client, supervisor, make_ticket, limits, reaso
     page = response.content.decode()
     assert "Give a reason; it goes into the audit trail." in page
     # The reject box stays open on the row it was for.
-    assert re.search(r'<tr data-resolution="%d".*?<details class="confirm-box" '
-                     r'data-confirm="reject" open>' % resolution.pk, page, re.S)
+    assert re.search(rf'<tr data-resolution="{resolution.pk}".*?<details class="confirm-box" '
+                     r'data-confirm="reject" open>', page, re.S)
     resolution.refresh_from_db()
     assert resolution.state == RS.ACCEPTED
 

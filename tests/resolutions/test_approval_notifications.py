@@ -59,7 +59,8 @@ def test_agreeing_to_a_resolution_that_needs_approval_tells_its_approvers(
     assert message.ticket == resolution.ticket
     assert message.subject == (f"Ticket {resolution.ticket.number}: a resolution waits for "
                                "your approval")
-    assert "¥1500.00" in message.body and str(agent) in message.body
+    assert "¥1500.00" in message.body
+    assert str(agent) in message.body
 
 
 def test_only_approvers_whose_limit_covers_the_amount_are_told(

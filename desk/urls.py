@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from desk.views import intake, queues, workspace
+from desk.views import approvals, intake, queues, workspace
 from supervision.views import privacy
 
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("bulk/", queues.bulk, name="console-bulk"),
     path("new/", intake.phone_intake, name="console-new-ticket"),
     path("new/customers/", intake.customer_search, name="console-customer-search"),
+    path("approvals/", approvals.inbox, name="console-approvals"),
+    path("approvals/<int:pk>/", approvals.decide, name="console-approval-decide"),
     path("<str:number>/", workspace.workspace, name="console-ticket"),
     path("<str:number>/reply/", workspace.reply, name="console-reply"),
     path("<str:number>/transition/", workspace.transition, name="console-transition"),

@@ -52,6 +52,13 @@ ENTRIES: tuple[NavEntry, ...] = (
         roles=("agent", "senior_agent", "complaint_specialist", "supervisor", "risk_legal"),
     ),
     NavEntry(
+        "approvals",
+        _("Approvals"),
+        "console-approvals",
+        _("Resolutions and policy changes waiting for your approval"),
+        any_perm=("resolutions.approve_resolution", "policies.approve_policychangeset"),
+    ),
+    NavEntry(
         "admin",
         _("Administration"),
         "admin:index",

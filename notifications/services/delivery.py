@@ -112,6 +112,22 @@ TEMPLATES: dict[str, NotificationTemplate] = {
                "%(reason)s Decide how to go on."),
         channels=STAFF_CHANNELS,
     ),
+    # To everyone who may approve it (role, limit, not the proposer): a resolution the
+    # customer agreed to waits for approval. The console links it to the ticket.
+    "resolution.awaiting_approval": NotificationTemplate(
+        subject=_("Ticket %(number)s: a resolution waits for your approval"),
+        body=_("%(kind)s of ¥%(amount)s on ticket %(number)s (%(subject)s), proposed by "
+               "%(proposer)s, waits for your approval."),
+        channels=STAFF_CHANNELS,
+    ),
+    # To the supervisors and risk/legal who may approve it: a policy change set was
+    # submitted. The console links it to the change set's approval page (context "link").
+    "policies.change_set_submitted": NotificationTemplate(
+        subject=_("Policy change set #%(change_set)s waits for your approval"),
+        body=_("%(author)s submitted the policy change set #%(change_set)s “%(title)s” "
+               "(%(items)s changes) for approval."),
+        channels=STAFF_CHANNELS,
+    ),
     # To the customer, every 8 hours while the ticket is open.
     "customer.progress_update": NotificationTemplate(
         subject=_("Progress on your ticket %(number)s"),

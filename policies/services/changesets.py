@@ -17,16 +17,19 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.models.roles import Role
 from core.models.user import User
 from core.services.audit import delete_with_history, history_model_of, save_with_history
 from core.services.exceptions import Conflict
+from notifications.services import delivery as notifications
 from policies import engine
 from policies.models import (
     LIST_CHOICES,
@@ -261,7 +264,34 @@ def submit(*, actor: User, change_set: PolicyChangeSet, title: str = "",
         locked.title = title
     locked.submit(at=now, effective_at=effective_at)
     save_with_history(locked, actor=actor, reason="changeset:submit")
+    _tell_approvers(locked)
     return locked
+
+
+def _approvers_of(change_set: PolicyChangeSet) -> list[User]:
+    """Return the active people who may approve the submitted set: not its author, in a role
+    it needs, with the permission to approve change sets."""
+    roles = LIMIT_APPROVING_ROLES if needs_both_roles(change_set) else APPROVING_ROLES
+    candidates = (User.objects.filter(is_active=True, groups__name__in=roles)
+                  .exclude(pk=change_set.author_id).distinct())
+    return [user for user in candidates
+            if user.has_perm("policies.approve_policychangeset")]
+
+
+def _tell_approvers(change_set: PolicyChangeSet) -> None:
+    """Tell whoever may approve the set that it waits for them, linked to its approval page."""
+    link = reverse("admin:policies_policychangeset_change", args=[change_set.pk])
+    with translation.override(settings.LANGUAGE_CODE):
+        author = str(change_set.author)
+    notifications.notify_many([
+        notifications.Notification(
+            template="policies.change_set_submitted", channel="internal", user=user,
+            context={"change_set": change_set.pk, "title": change_set.title or "—",
+                     "author": author, "items": change_set.items.count(), "link": link},
+            dedupe_key=f"change-set-submitted:{change_set.pk}:{user.pk}",
+        )
+        for user in _approvers_of(change_set)
+    ])
 
 
 # --- approving -----------------------------------------------------------------------------------
@@ -476,6 +506,7 @@ def roll_back(*, actor: User, change_set: PolicyChangeSet) -> PolicyChangeSet:
             save_with_history(undo, actor=actor, reason="changeset:draft")
     rollback.submit(at=now, effective_at=None)
     save_with_history(rollback, actor=actor, reason="changeset:submit")
+    _tell_approvers(rollback)
     return rollback
 
 

@@ -14,11 +14,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition, can_proceed
 
@@ -38,6 +39,7 @@ from resolutions.services.decision_facts import facts_and_versions
 from resolutions.services.payments import PaymentFailed, PaymentRequest, get_gateway
 from shop.models import Order, OrderItem
 from tickets.models import OPEN_STATES, Ticket, can_work_on
+from tickets.selectors import SEE_ALL_ROLES
 from tickets.services import legal_holds
 from tickets.services.tickets import _require_can_work, transition_reason
 
@@ -147,6 +149,8 @@ def _accept(resolution: Resolution, *, actor: User | None, note: str) -> None:
         resolution.approve(by=None, at=now)
         _save(resolution, actor=None, reason=transition_reason("approve", "within policy"))
         _after_approval(resolution)
+    else:
+        _tell_approvers(resolution)
 
 
 def _after_approval(resolution: Resolution) -> None:
@@ -167,12 +171,9 @@ def resolution_accept(*, resolution: Resolution, actor: User, note: str = "") ->
 
 
 # --- approving -----------------------------------------------------------------------------
-def approval_limit(user: User) -> Decimal | None:
-    """Return the largest amount the user may approve (None: no limit; 0: nothing)."""
-    if user.is_superuser:
-        return None
-    limits = list(ApprovalLimit.objects.filter(role__in=user.role_names)
-                  .values_list("max_amount", flat=True))
+def _largest_limit(limits: Iterable[Decimal | None]) -> Decimal | None:
+    """Return the largest of a person's role limits (None: no limit; no row: 0)."""
+    limits = list(limits)
     if not limits:
         return Decimal("0")
     if None in limits:
@@ -180,20 +181,41 @@ def approval_limit(user: User) -> Decimal | None:
     return max(limit for limit in limits if limit is not None)
 
 
+def approval_limit(user: User) -> Decimal | None:
+    """Return the largest amount the user may approve (None: no limit; 0: nothing)."""
+    if user.is_superuser:
+        return None
+    return _largest_limit(ApprovalLimit.objects.filter(role__in=user.role_names)
+                          .values_list("max_amount", flat=True))
+
+
+def roles_may_approve(role_names: Iterable[str], required: str) -> bool:
+    """Return True if someone holding these roles may approve what needs `required`.
+
+    The one statement of the ladder: risk/legal approves everything, what is reserved to
+    risk/legal nobody else, a role of the ladder what needs it or a role below it, and the
+    supervisor what needs a role off the ladder. The approvals inbox filters by the same rule
+    (desk.selectors.approvals), and a test keeps the two equal.
+    """
+    role_names = set(role_names)
+    if Role.RISK_LEGAL in role_names:
+        return True
+    if required == Role.RISK_LEGAL:
+        return False
+    if required not in APPROVAL_LADDER:
+        return Role.SUPERVISOR in role_names
+    needed = APPROVAL_LADDER.index(required)
+    return any(APPROVAL_LADDER.index(role) >= needed
+               for role in role_names if role in APPROVAL_LADDER)
+
+
 def can_approve(resolution: Resolution, user: User) -> bool:
     """Return True if the user's role may approve this resolution (amount aside)."""
     if not user.has_perm("resolutions.approve_resolution"):
         return False
-    if user.is_superuser or user.has_role(Role.RISK_LEGAL):
+    if user.is_superuser:
         return True
-    required = resolution.approval_role
-    if required == Role.RISK_LEGAL:
-        return False
-    if required not in APPROVAL_LADDER:
-        return user.has_role(Role.SUPERVISOR)
-    needed = APPROVAL_LADDER.index(required)
-    return any(APPROVAL_LADDER.index(role) >= needed
-               for role in user.role_names if role in APPROVAL_LADDER)
+    return roles_may_approve(user.role_names, resolution.approval_role)
 
 
 def _check_approver(resolution: Resolution, actor: User, *, check_limit: bool) -> None:
@@ -537,6 +559,52 @@ def _people_to_tell(ticket: Ticket) -> list:
         people += list(users.filter(leads))
     people += list(users.filter(groups__name=Role.SUPERVISOR))
     return list({user.pk: user for user in people if user is not None}.values())
+
+
+def _approvers_of(resolution: Resolution) -> list:
+    """Return the active people who may approve the resolution and can open its ticket.
+
+    Their role may approve its approving role, their limit covers the amount, they did not
+    propose it (maker-checker), and the ticket is one they read (their team's, theirs, not
+    yet routed, or they read every ticket), so the notification never links to a 404.
+    """
+    ticket = resolution.ticket
+    limits = dict(ApprovalLimit.objects.values_list("role", "max_amount"))
+    candidates = (get_user_model().objects.filter(
+        is_active=True, groups__name__in=[*APPROVAL_LADDER, Role.RISK_LEGAL])
+        .distinct().prefetch_related("groups", "teams"))
+    people = []
+    for user in candidates:
+        if user.pk == resolution.proposed_by_id:
+            continue  # maker-checker
+        roles = {group.name for group in user.groups.all()}
+        limit = _largest_limit(limits[role] for role in roles if role in limits)
+        reads_ticket = (bool(roles & set(SEE_ALL_ROLES)) or ticket.team_id is None
+                        or ticket.assignee_id == user.pk
+                        or any(team.pk == ticket.team_id for team in user.teams.all()))
+        if (roles_may_approve(roles, resolution.approval_role) and reads_ticket
+                and (limit is None or resolution.amount <= limit)):
+            people.append(user)
+    return people
+
+
+def _tell_approvers(resolution: Resolution) -> None:
+    """Tell whoever may approve the resolution that it waits for them (in the console)."""
+    ticket = resolution.ticket
+    proposer = resolution.proposed_by
+    with translation.override(settings.LANGUAGE_CODE):
+        kind = str(resolution.get_kind_display())
+        proposer_name = str(proposer) if proposer is not None else str(_("System"))
+    notifications.notify_many([
+        notifications.Notification(
+            template="resolution.awaiting_approval", channel="internal", ticket=ticket,
+            user=user,
+            context={"kind": kind, "amount": f"{resolution.amount:.2f}",
+                     "proposer": proposer_name},
+            dedupe_key=f"approval-waiting:{resolution.pk}:{user.pk}",
+        )
+        for user in _approvers_of(resolution)
+    ])
 
 
 def _tell_about_refusal(resolution: Resolution, reason: str) -> None:

@@ -1,6 +1,7 @@
 """Tags written in English read in Chinese on Chinese pages, where they carry a label."""
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from core.models.labels import pick_label
@@ -26,3 +27,22 @@ def test_a_tag_shows_its_label_on_chinese_pages(model):
         assert str(tag) == "致歉"
     with translation.override("en"):
         assert str(tag) == "apology"
+
+
+@pytest.mark.django_db
+def test_the_queue_and_the_workspace_show_a_tags_label(client, agent, make_ticket, settings):
+    settings.LANGUAGE_CODE = "zh-hans"
+    ticket = make_ticket()
+    ticket.tags.add(Tag.objects.create(name="refund", label_zh="退款"))
+    client.force_login(agent)
+
+    queue = client.get(reverse("console-queue", args=["mine"]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    workspace = client.get(reverse("console-ticket", args=[ticket.number]),
+                           HTTP_ACCEPT_LANGUAGE="zh-hans")
+    filtered = client.get(reverse("console-queue", args=["mine"]), {"tag": "refund"},
+                          HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert '<option value="refund">退款</option>' in queue.content.decode()
+    assert '<span class="badge text-bg-light border">退款</span>' in queue.content.decode()
+    assert '<span class="badge text-bg-light border">退款</span>' in workspace.content.decode()
+    assert ticket.number in filtered.content.decode()  # the filter still goes by the name

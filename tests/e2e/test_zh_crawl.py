@@ -295,9 +295,9 @@ def test_every_page_reads_in_chinese_for_every_role(page, live_server, demo_data
                   admin_words=admin_data_words())
     tickets = workspace_urls(live_server.url)
     survey = survey_url(live_server.url)
-    if survey:
-        page.goto(survey)
-        crawl.check(page, "customer /survey/")
+    assert survey, "the demo data has a closed ticket to survey"
+    page.goto(survey)
+    crawl.check(page, "customer /survey/")
     for role in Role:
         extras = tickets
         crawl_role(page, crawl, role.value, demo_password(role.value), extras)
@@ -308,7 +308,17 @@ def test_every_page_reads_in_chinese_for_every_role(page, live_server, demo_data
 
 
 def survey_url(base_url: str) -> str | None:
-    from supervision.models.survey import Survey
+    """The customer's survey page of a closed demo ticket (the demo sends none itself)."""
+    from datetime import timedelta
 
-    survey = Survey.objects.order_by("pk").first()
-    return f"{base_url}/survey/{survey.token}/" if survey else None
+    from django.utils import timezone
+
+    from supervision.models.survey import Survey
+    from tickets.models import Ticket
+
+    closed = Ticket.objects.filter(state="closed").order_by("pk").first()
+    if closed is None:
+        return None
+    survey = Survey.objects.filter(ticket=closed).first() or Survey.objects.create(
+        ticket=closed, expires_at=timezone.now() + timedelta(days=7))
+    return f"{base_url}/survey/{survey.token}/"

@@ -21,6 +21,21 @@ from tickets.models.ticket import Ticket
 _PHONE_SHAPE = re.compile(r"\+?[\d\s-]{7,}")
 
 
+class NotificationKind(models.TextChoices):
+    """What a message is about: the keys of the notification templates, as people read them."""
+
+    FIRST_RESPONSE_REMINDER = "sla.first_response_reminder", _("First response overdue")
+    RESOLUTION_OVERDUE = "sla.resolution_overdue", _("Resolution overdue")
+    RETURN_REMINDER = "customer.return_reminder", _("Return reminder to the customer")
+    RETURN_OVERDUE = "sla.return_overdue", _("Return parcel overdue")
+    PLATFORM_INTERVENED = "sla.platform_intervened", _("Advance payout by the platform")
+    PAYMENT_NEEDS_REVIEW = "sla.payment_needs_review", _("Payment failed, needs review")
+    EXECUTION_REFUSED = "resolution.execution_refused", _("Resolution not executed")
+    PROGRESS_UPDATE = "customer.progress_update", _("Progress update to the customer")
+    INCIDENT_UPDATE = "incident.update", _("Incident news to the customer")
+    SURVEY_INVITE = "survey.invite", _("Satisfaction survey invitation")
+
+
 class OutboxChannel(models.TextChoices):
     SMS = "sms", _("SMS")
     APP = "app", _("App message")
@@ -55,7 +70,8 @@ class OutboxMessage(models.Model):
     # Where an external message goes: a phone number, an e-mail address or an app user id.
     address = models.CharField(_("address"), max_length=254, blank=True)
     channel = models.CharField(_("channel"), max_length=10, choices=OutboxChannel.choices)
-    template = models.CharField(_("template"), max_length=64)
+    # Choices only name the kinds for people; a template added later is saved all the same.
+    template = models.CharField(_("template"), max_length=64, choices=NotificationKind.choices)
     context = models.JSONField(
         _("template context"), default=dict, blank=True, encoder=DjangoJSONEncoder
     )
@@ -112,7 +128,8 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} {self.template}: {self.subject or self.body[:40]}"
+        return (f"{self.get_channel_display()} {self.get_template_display()}: "
+                f"{self.subject or self.body[:40]}")
 
     @property
     def masked_address(self) -> str:

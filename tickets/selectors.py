@@ -17,8 +17,9 @@ from django.db.models import (
 from django.http import Http404
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy
+from django.utils.translation import get_language, gettext_lazy
 
+from core.models.labels import pick_label
 from core.models.names import person_name
 from core.models.roles import Role
 from core.services.exceptions import NotFound
@@ -366,11 +367,13 @@ def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: st
             [start:start + QUEUE_PAGE_SIZE + 1]]
     has_more = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
-    # Tag names as plain pairs: no Tag objects to build for fifty rows.
+    # Tag labels as plain tuples: no Tag objects to build for fifty rows.
     by_id = {row.pk: row for row in rows}
-    for ticket_id, name in (Ticket.tags.through.objects.filter(ticket_id__in=list(by_id))
-                            .order_by("tag__name").values_list("ticket_id", "tag__name")):
-        by_id[ticket_id].tag_names.append(name)
+    language = get_language() or ""
+    for ticket_id, name, label_zh in (
+            Ticket.tags.through.objects.filter(ticket_id__in=list(by_id))
+            .order_by("tag__name").values_list("ticket_id", "tag__name", "tag__label_zh")):
+        by_id[ticket_id].tag_names.append(pick_label(name, label_zh, language))
     return QueuePage(
         queue=spec, tickets=rows, number=page,
         has_next=has_more and page < QUEUE_MAX_PAGES,

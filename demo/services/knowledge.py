@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from knowledge import services
-from knowledge.models import Article, Category, ScriptTemplate
+from knowledge.models import Article, Category, ScriptTemplate, Tag
 
 # (parent, name): the category tree.
 CATEGORIES = [
@@ -111,6 +111,13 @@ ARTICLE_LANGUAGES = {
 # title, scenario, language, channel, tags, body. Scripts promise only what is already
 # decided: a refund is "submitted for review" until it is approved, and when the money
 # arrives is said to depend on the bank or payment platform (the seeds' wording).
+# The English articles' and scripts' tags, as Chinese pages show them.
+TAG_LABELS_ZH = {
+    "greeting": "开场白", "empathy": "情绪安抚", "confirm": "确认", "apology": "致歉",
+    "escalation": "升级", "refund": "退款", "return": "退货", "returns": "退货",
+    "logistics": "物流", "closing": "结束语",
+}
+
 SCRIPTS = [
     ("标准问候", "greeting", "zh-hans", "", ["开场白"],
      "您好，这里是{shop_name}客服，请问有什么可以帮您？"),
@@ -188,6 +195,9 @@ def load_knowledge() -> dict[str, int]:
         services.article_submit(article=article, actor=author)
         services.article_publish(article=article, actor=reviewer, note="demo")
         created["articles"] += 1
+
+    for name, label_zh in TAG_LABELS_ZH.items():
+        Tag.objects.filter(name=name, label_zh="").update(label_zh=label_zh)
 
     for title, scenario, language, channel, tags, body in SCRIPTS:
         if ScriptTemplate.objects.filter(title=title, language=language).exists():

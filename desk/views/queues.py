@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.models.labels import pick_label
 from core.models.roles import Role
 from core.views.common import error_texts, require_working_role, run_service
 from desk.views.forms import BulkForm, QueueFilterForm, ticket_numbers
@@ -30,10 +31,11 @@ def queue(request, key: str = "mine"):
     require_working_role(request.user)
     form = QueueFilterForm(request.GET or None)
     filters = dict(form.cleaned_data) if form.is_valid() else {}
-    tags = dict(Tag.objects.values_list("name", "id"))
+    tags = {name: (pk, pick_label(name, label_zh))
+            for name, pk, label_zh in Tag.objects.values_list("name", "id", "label_zh")}
     if filters.get("tag"):
         # An unknown tag matches nothing; without this the database would look at every row.
-        filters["tag_id"] = tags.get(filters["tag"], 0)
+        filters["tag_id"] = tags.get(filters["tag"], (0, ""))[0]
     page = ticket_queue_page(user=request.user, queue=key, filters=filters,
                              sort=filters.get("sort") or "", page=filters.get("page") or 1)
     kept = {name: value for name, value in request.GET.items() if name != "page" and value}
@@ -43,7 +45,7 @@ def queue(request, key: str = "mine"):
         "form": form,
         "page": page,
         "query": urlencode(kept),
-        "tags": sorted(tags),
+        "tags": sorted((name, label) for name, (_pk, label) in tags.items()),
         "is_supervisor": _is_supervisor(request.user),
         "nav_active": "queues",
     }

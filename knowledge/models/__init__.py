@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from core.models.labels import LabelledName
 from knowledge.models.placeholders import check_placeholders
 from knowledge.models.text import SEARCH_VERSION, index_tokens
 from tickets.models.choices import Channel
@@ -52,18 +53,13 @@ class Category(models.Model):
             ancestor = ancestor.parent
 
 
-class Tag(models.Model):
+class Tag(LabelledName):
     """A keyword tag tuned to frequent questions; shared by articles and script templates."""
-
-    name = models.CharField(_("name"), max_length=40, unique=True)
 
     class Meta:
         verbose_name = _("knowledge tag")
         verbose_name_plural = _("knowledge tags")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class ArticleType(models.TextChoices):

@@ -30,7 +30,7 @@ def change_reason(reason: str | None) -> str:
     if not reason:
         return ""
     key, _sep, rest = reason.partition(":")
-    label = _labels().get(key.strip(), key)
+    label = _labels().get(key.strip()) or _("Changed")  # never the bare key
     rest = rest.strip()
     if key in {"edit", "rollback"} and rest.startswith("v"):
         return f"{label} ({rest})"

@@ -17,12 +17,15 @@ from django.utils.translation import gettext_lazy
 from core.services import audit_chain
 from core.services.accounts import is_system_user
 from core.services.audit import history_model_of
-from resolutions.models import Payout, PayoutState, Resolution, ResolutionKind
+from resolutions.models import Payout, PayoutState, Resolution
 from shop.models import CONTACT_FIELDS, mask_contact
-from supervision.models.qa import QaReview, QaSource
+from supervision.models.qa import QaReview
 from supervision.models.survey import Survey
-from tickets.models import Attachment, ComplaintLevel, Message, Team, Ticket
-from tickets.services import TRANSITIONS
+from supervision.selectors.reasons import (  # noqa: F401 - the workspace reads them here
+    RESOLUTION_ACTIONS,
+    describe_reason,
+)
+from tickets.models import Attachment, Message, Team, Ticket
 
 # Fields never worth showing as a change: bookkeeping, or shown in another way.
 # A phone number a caller reported is shown masked only, never in the trail.
@@ -42,26 +45,6 @@ SUBJECTS = {
 # Who may read the customer's survey answer and the QA reviews in a ticket's trail.
 SURVEY_PERMISSION = "supervision.view_survey"
 QA_REVIEW_PERMISSION = "supervision.view_qareview"
-
-
-# What each resolution transition is called where people read it (cards, audit trail).
-RESOLUTION_ACTIONS = {
-    "accept": gettext_lazy("Customer agreed"),
-    "approve": gettext_lazy("Approve"),
-    "reject": gettext_lazy("Reject"),
-    "cancel": gettext_lazy("Withdraw"),
-    "await_return": gettext_lazy("Waiting for the return parcel"),
-    "record_return": gettext_lazy("Record the return parcel"),
-    "receive_return": gettext_lazy("Goods received back"),
-    "execute": gettext_lazy("Pay out now"),
-    "complete": gettext_lazy("Completed"),
-    "fail": gettext_lazy("Payment failed"),
-    "retry_failed": gettext_lazy("Payment retried"),
-    "review": gettext_lazy("Take into manual review"),
-    "retry": gettext_lazy("Try the payment again"),
-    "complete_manually": gettext_lazy("Settled manually"),
-    "refer_for_review": gettext_lazy("Refused before paying: handed to a person"),
-}
 
 
 def _fields(model) -> list[str]:
@@ -95,51 +78,6 @@ def _display(model, name: str, value):
     if isinstance(value, datetime):
         return value
     return str(value)
-
-
-def describe_reason(reason: str) -> tuple[str, str]:
-    """Return (label, comment) for a stable history reason key such as "transition:resolve — ok"."""
-
-    key, _sep, comment = (reason or "").partition(" — ")
-    head, _colon, arg = key.partition(":")
-    labels = {
-        "create": _("Created"),
-        "first_response": _("First response to the customer"),
-        "reply": _("Replied to the customer"),
-        "reassign": _("Reassigned"),
-        "edit": _("Details edited"),
-        "admin": _("Changed in administration"),
-        "message": _("Message added"),
-        "merge": _("Moved by a merge"),
-        "attachment": _("Attachment added"),
-        "intake": _("Customer record updated"),
-        "sla": _("SLA clock"),
-        "return": _("Return parcel"),
-    }
-    if head == "transition" and arg in TRANSITIONS:
-        label = str(TRANSITIONS[arg].label)
-    elif head == "transition" and arg in RESOLUTION_ACTIONS:
-        label = str(RESOLUTION_ACTIONS[arg])
-    elif head == "escalate":
-        level = dict(ComplaintLevel.choices).get(arg, arg)
-        label = _("Escalated to %(level)s") % {"level": level}
-    elif head == "priority":
-        label = _("Priority changed to %(priority)s") % {"priority": arg}
-    elif head == "qa":
-        label = {"complete": _("QA review completed"), "amend": _("QA review amended")}.get(
-            arg, _("Queued for QA review"))
-        if arg in QaSource.values:
-            comment = str(QaSource(arg).label)
-    elif head == "propose":
-        kind = dict(ResolutionKind.choices).get(arg, arg)
-        label = _("Proposed: %(kind)s") % {"kind": kind}
-    elif head in labels:
-        label = labels[head]
-        if arg and head in ("create", "sla", "return"):
-            comment = f"{arg} {comment}".strip() if head != "create" else comment
-    else:
-        label = key or _("Changed")
-    return str(label), comment
 
 
 def _history_entries(subject: str, model, records, *, title_of) -> list[dict]:

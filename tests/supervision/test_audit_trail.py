@@ -79,7 +79,7 @@ def test_the_trail_filters_by_date_range(refunded_ticket):
     ("escalate:l2 — 客户投诉", "Escalated to L2 · dispute", "客户投诉"),
     ("propose:refund_only", "Proposed: Refund only", ""),
     ("transition:approve", "Approve", ""),
-    ("something:new", "something:new", ""),
+    ("something:new", "Changed", ""),
 ])
 def test_reasons_read_as_actions(reason, label, comment, settings):
     settings.LANGUAGE_CODE = "en"

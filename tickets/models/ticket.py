@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from core.models.labels import LabelledName
 from core.models.roles import WORKING_ROLES, Role
 from core.services.audit_chain import ChainedHistory
 from shop.models import Customer, CustomerTier, Order, OrderItem, mask_phone
@@ -33,16 +34,11 @@ if TYPE_CHECKING:
     from tickets.models.timeline import Message
 
 
-class Tag(models.Model):
-    name = models.CharField(_("name"), max_length=40, unique=True)
-
+class Tag(LabelledName):
     class Meta:
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
         ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
 
 
 def user_team_ids(user) -> frozenset[int]:
@@ -311,7 +307,12 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         clock = getattr(self, "update_clock", None)  # a missing row raises AttributeError
         return clock.due_at if clock is not None else None
 
+    # The admin's label for the property (it reads fget.short_description).
+    next_update_due_at.fget.short_description = _(  # type: ignore[attr-defined]
+        "next customer update due")
+
     # --- transition conditions -------------------------------------------------------
+
     def has_resolution_summary(self) -> bool:
         return bool(self.resolution_summary.strip())
 

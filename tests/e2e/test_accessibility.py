@@ -6,13 +6,17 @@ in Chinese, with a ticket that has messages, an order and a proposed resolution.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
 
 from core.models.roles import Role
+from resolutions.models import ResolutionState
 from tests.e2e.test_login_and_home import log_in
 from tests.factories import MessageFactory, OrderItemFactory
+from tests.resolutions.money import ready_resolution
 from tickets.models import MessageKind, TicketState
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -34,6 +38,8 @@ PAGES = [
          "#tab-audit, [data-testid=workspace], main"),
     Page("intake", Role.AGENT, lambda case: "/tickets/new/", "form"),
     Page("dashboard", Role.SUPERVISOR, lambda case: "/dashboard/", "#chart-daily-rates, main"),
+    Page("approvals", Role.SUPERVISOR, lambda case: "/tickets/approvals/",
+         "[data-resolution], main"),
 ]
 
 
@@ -51,6 +57,11 @@ def case(make_ticket, agent):
                          request_reason="quality_defect", requested_resolution="refund_only")
     MessageFactory(ticket=ticket, kind=MessageKind.INBOUND, body="左耳没有声音，想退款。")
     MessageFactory(ticket=ticket, kind=MessageKind.REPLY, author=agent, body="您好，我来为您处理。")
+    # A refund the customer agreed to, waiting for a supervisor's approval (the inbox's row).
+    ready_resolution(ticket, refund="1200.00", approval_role=Role.SUPERVISOR,
+                     state=ResolutionState.ACCEPTED, proposed_by=agent,
+                     accepted_at=timezone.now() - timedelta(hours=3),
+                     rule_name="Quality refund above the automatic limit")
     return {"ticket": ticket}
 
 

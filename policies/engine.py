@@ -403,6 +403,11 @@ def _hours(value: Decimal) -> str:
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
 
 
+def _plain_number(value: Decimal) -> str:
+    """Return a number as people write it: 48, not 48.00; 1.5 stays 1.5."""
+    return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
+
+
 def _one_of(key: str, attribute: str, expected: frozenset[str]) -> _Check:
     """Check that a single-valued fact is one of the expected values."""
     read = attrgetter(attribute)
@@ -789,14 +794,14 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "merchant_silent_hours", rule.min_merchant_silent_hours, is_minimum=True,
             shown=_hours,
         ), gettext_noop("the merchant has not answered for %(expected)s hours"),
-            expected=_hours(rule.min_merchant_silent_hours)))
+            expected=_plain_number(rule.min_merchant_silent_hours)))
     if rule.min_carrier_silent_hours is not None:
         checks.append(_hinted(_bound(
             gettext_noop("The carrier has been silent %(actual)s hours, less than %(expected)s"),
             "carrier_silent_hours", rule.min_carrier_silent_hours, is_minimum=True,
             shown=_hours,
         ), gettext_noop("the carrier has not offered a solution for %(expected)s hours"),
-            expected=_hours(rule.min_carrier_silent_hours)))
+            expected=_plain_number(rule.min_carrier_silent_hours)))
     # A rule that refunds needs something left to refund (a fully refunded item is offered
     # no return with a refund of 0.00), and a refund of the assessed damage needs the amount.
     if rule.refund_rule != RefundRule.NONE and rule.verdict != Verdict.DENY:

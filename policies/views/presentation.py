@@ -178,9 +178,15 @@ def option_as_dict(option, *, reviewer: bool = True) -> dict:
     }
 
 
+def _entry_name(entry) -> str:
+    """Return the trace entry's rule name in the reader's language."""
+    return entry.rule_name_zh if _in_chinese() and entry.rule_name_zh else entry.rule_name
+
+
 def trace_as_dict(entry) -> dict:
     return {
         "rule": {"id": entry.rule_id, "name": entry.rule_name},
+        "label": _entry_name(entry),
         "kind": entry.kind,
         "priority": entry.priority,
         "outcome": entry.outcome,
@@ -216,9 +222,8 @@ def what_would_change(trace) -> dict[str, list]:
                 why.append(text)
         needed = _and_joined([render_message(hint.key, hint.params)
                               for hint in entry.hints if hint])
-        name = entry.rule_name_zh if _in_chinese() and entry.rule_name_zh else entry.rule_name
         shown = gettext("%(kind)s (%(rule)s)") % {
-            "kind": _label(ResolutionKind.choices, entry.kind), "rule": name}
+            "kind": _label(ResolutionKind.choices, entry.kind), "rule": _entry_name(entry)}
         options = groups.setdefault(needed, [])
         if shown not in options:
             options.append(shown)

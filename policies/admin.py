@@ -143,12 +143,17 @@ class PolicyRuleAdmin(ExportMixin, ProposeChangesAdmin):
                     "payer", "auto_execute", "statutory", "is_active"]
     list_display_links = ["priority", "name_zh", "name"]
     list_filter = ["kind", "verdict", "is_active", "auto_execute", "statutory", "payer"]
-    search_fields = ["name", "name_zh", "source"]
+    search_fields = ["name", "name_zh", "source", "explanation_zh", "explanation_en"]
     ordering = ["priority", "id"]
     actions = ["propose_copies", "propose_deactivation"]
     fieldsets = [
         (None, {"fields": ["name_zh", "name", "kind", "priority", "is_active",
                            ("effective_from", "effective_to"), "source"]}),
+        (_("What agents read"), {
+            "description": _("Shown to agents beside the option, in their language, instead "
+                             "of the rule's number and source."),
+            "fields": ["explanation_zh", "explanation_en"],
+        }),
         (_("When it applies (empty means any)"), {
             "description": _("Every filled condition must hold. Windows count from sign-off."),
             "fields": ["categories", "required_flags", "excluded_flags", "reasons",

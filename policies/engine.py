@@ -6,7 +6,9 @@ second. `policies/services/rulebook.py` turns the admin's rule rows into `Rule`s
 into `Facts`; those are the only places that touch the database.
 
 Every sentence the engine produces is a `Message`: an English %-format msgid plus plain
-parameters, translated only when shown (as Django's admin log does).
+parameters, translated only when shown (as Django's admin log does). A message names its
+audience: the rule's number, version and source are for those who review decisions
+(supervisors, QA, risk/legal); agents read the rule's own plain explanation instead.
 """
 
 from __future__ import annotations
@@ -252,6 +254,20 @@ class Rule:
     auto_execute: bool = False
     statutory: bool = False
     source: str = ""
+    # What agents read: the Chinese name, and the rule in the words an agent says it.
+    name_zh: str = ""
+    explanation_zh: str = ""
+    explanation_en: str = ""
+
+
+# Who a message is for: everyone who sees the decision, or only those who review decisions
+# (the rule's number, version and source).
+EVERYONE = "everyone"
+REVIEWERS = "reviewers"
+
+# The key of the rule's plain explanation. Its parameters carry both languages ("rule" and
+# "rule_zh", "explanation" and "explanation_zh"); the reader's language picks one.
+PLAIN_KEY = "%(explanation)s"
 
 
 @dataclass(frozen=True)
@@ -260,6 +276,7 @@ class Message:
 
     key: str
     params: dict[str, str | int] = field(default_factory=dict)
+    audience: str = EVERYONE
 
     def render(self) -> str:
         """Return the English sentence (templates translate `key` before filling it)."""
@@ -303,6 +320,11 @@ class TraceEntry:
     priority: int
     outcome: str
     reasons: tuple[Message, ...]
+    # Per reason: what fact or evidence would meet the condition, in plain words, or None
+    # where nothing the customer or agent can bring would (the reason, the category, ...).
+    hints: tuple[Message | None, ...] = ()
+    verdict: str = ""
+    rule_name_zh: str = ""
 
 
 @dataclass(frozen=True)
@@ -348,11 +370,22 @@ DERIVED_FACTS = frozenset({"order_stage", "days_since_sign_off", "hours_since_si
 
 
 class _Check(NamedTuple):
-    """One condition of a rule: whether the facts meet it, and why not if they do not."""
+    """One condition of a rule: whether the facts meet it, and why not if they do not.
+
+    `hint` says what would meet it, where that is a fact or evidence that may yet come
+    (a photo, a report, the merchant's 48 hours passing), for the "what would change it"
+    of a request no rule allows.
+    """
 
     test: Test
     explain: Explain
     reads_derived_fact: bool
+    hint: Message | None = None
+
+
+def _hinted(check: _Check, key: str, **params: str | int) -> _Check:
+    """Return the check with its hint: `key` filled with `params`."""
+    return check._replace(hint=Message(key, dict(params)))
 
 
 def _listed(values: frozenset[str]) -> str:
@@ -368,6 +401,11 @@ def _amount(value: Decimal) -> str:
 def _hours(value: Decimal) -> str:
     """Return a number of hours as messages show it: to two decimals."""
     return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
+def _plain_number(value: Decimal) -> str:
+    """Return a number as people write it: 48, not 48.00; 1.5 stays 1.5."""
+    return str(int(value)) if value == value.to_integral_value() else str(value.normalize())
 
 
 def _one_of(key: str, attribute: str, expected: frozenset[str]) -> _Check:
@@ -665,11 +703,17 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "order_stage", rule.order_stages,
         ))
     if rule.within_days is not None:
-        checks.append(_days_window(rule.within_days, is_upper=True))
+        checks.append(_hinted(
+            _days_window(rule.within_days, is_upper=True),
+            gettext_noop("the request is made within %(expected)s days of sign-off"),
+            expected=rule.within_days))
     if rule.after_days is not None:
+        # No hint for the "later than" windows: waiting is no advice to give a customer.
         checks.append(_days_window(rule.after_days, is_upper=False))
     if rule.sign_off_known is True:
-        checks.append(_flag_check(_sign_off_known, gettext_noop("The sign-off time is unknown")))
+        checks.append(_hinted(
+            _flag_check(_sign_off_known, gettext_noop("The sign-off time is unknown")),
+            gettext_noop("the sign-off time is known (from the carrier's tracking)")))
     elif rule.sign_off_known is False:
         checks.append(_flag_check(_sign_off_unknown, gettext_noop("The sign-off time is known")))
     if rule.warranty == Warranty.WITHIN:
@@ -682,12 +726,17 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "customer_tier", rule.customer_tiers,
         ))
     if rule.evidence_any:
-        checks.append(_evidence_any(rule.evidence_any))
+        checks.append(_hinted(
+            _evidence_any(rule.evidence_any),
+            gettext_noop("the customer provides one of: %(expected)s"),
+            expected=_listed(rule.evidence_any)))
     if rule.evidence_absent:
         checks.append(_evidence_absent(rule.evidence_absent))
     if rule.claims_statutory is True:
-        checks.append(_flag_check(_claims_statutory, gettext_noop(
-            "The customer does not claim statutory compensation")))
+        checks.append(_hinted(
+            _flag_check(_claims_statutory, gettext_noop(
+                "The customer does not claim statutory compensation")),
+            gettext_noop("the customer claims the compensation the law grants")))
     elif rule.claims_statutory is False:
         checks.append(_flag_check(_no_statutory_claim, gettext_noop(
             "The customer claims statutory compensation")))
@@ -704,7 +753,7 @@ def _checks_for(rule: Rule) -> list[_Check]:
         if bound is not None:
             checks.append(_bound(key, attribute, bound, is_minimum=is_minimum, shown=int))
     if rule.within_hours is not None:
-        checks.append(_window(
+        checks.append(_hinted(_window(
             attribute="hours_since_sign_off", limit=rule.within_hours, is_upper=True,
             shown=_hours,
             key=gettext_noop("%(actual)s hours since sign-off, more than %(expected)s"),
@@ -712,7 +761,8 @@ def _checks_for(rule: Rule) -> list[_Check]:
                 "Not signed for yet (order stage %(stage)s), so "
                 "'within %(expected)s hours after sign-off' cannot apply"
             ),
-        ))
+        ), gettext_noop("the request is made within %(expected)s hours of sign-off"),
+            expected=rule.within_hours))
     if rule.after_hours is not None:
         checks.append(_window(
             attribute="hours_since_sign_off", limit=rule.after_hours, is_upper=False,
@@ -739,25 +789,77 @@ def _checks_for(rule: Rule) -> list[_Check]:
             "item_paid_amount", rule.max_item_amount, is_minimum=False, shown=_amount,
         ))
     if rule.min_merchant_silent_hours is not None:
-        checks.append(_bound(
+        checks.append(_hinted(_bound(
             gettext_noop("The merchant has been silent %(actual)s hours, less than %(expected)s"),
             "merchant_silent_hours", rule.min_merchant_silent_hours, is_minimum=True,
             shown=_hours,
-        ))
+        ), gettext_noop("the merchant has not answered for %(expected)s hours"),
+            expected=_plain_number(rule.min_merchant_silent_hours)))
     if rule.min_carrier_silent_hours is not None:
-        checks.append(_bound(
+        checks.append(_hinted(_bound(
             gettext_noop("The carrier has been silent %(actual)s hours, less than %(expected)s"),
             "carrier_silent_hours", rule.min_carrier_silent_hours, is_minimum=True,
             shown=_hours,
-        ))
+        ), gettext_noop("the carrier has not offered a solution for %(expected)s hours"),
+            expected=_plain_number(rule.min_carrier_silent_hours)))
     # A rule that refunds needs something left to refund (a fully refunded item is offered
     # no return with a refund of 0.00), and a refund of the assessed damage needs the amount.
     if rule.refund_rule != RefundRule.NONE and rule.verdict != Verdict.DENY:
         checks.append(NOTHING_TO_REFUND)
     if rule.refund_rule == RefundRule.ASSESSED_DAMAGE:
-        checks.append(_flag_check(_damage_assessed, gettext_noop(
-            "The damage has not been assessed (no repair cost or depreciation given)")))
+        checks.append(_hinted(
+            _flag_check(_damage_assessed, gettext_noop(
+                "The damage has not been assessed (no repair cost or depreciation given)")),
+            gettext_noop("the damage is assessed (repair cost or depreciation)")))
+    if not _gives_in_kind(rule):
+        # Last: it computes the amounts, so it runs only where every other condition holds.
+        checks.append(_gives_money_check(rule))
     return checks
+
+
+# The kinds that give the customer goods or a service (a new item, a repair, a recall, more
+# warranty), so an option of them is worth offering even with no money in it.
+IN_KIND = frozenset({"exchange", "repair", "reissue", "recall", "extended_warranty"})
+
+
+def _gives_in_kind(rule: Rule) -> bool:
+    """Return True if the rule gives something besides money, or refuses (a deny is shown)."""
+    return (rule.verdict == Verdict.DENY or rule.kind in IN_KIND
+            or (rule.coupon_amount or ZERO) > ZERO or (rule.points or 0) > 0
+            or (rule.warranty_extension_months or 0) > 0)
+
+
+def gives_something(option: Option) -> bool:
+    """Return True if the option gives the customer money, goods, a service, a coupon or points.
+
+    A deny gives nothing but is shown (it says which rule refused); anything else that gives
+    nothing is not worth proposing.
+    """
+    return (option.kind in IN_KIND or option.refund_amount > ZERO
+            or option.compensation_amount > ZERO or option.coupon_amount > ZERO
+            or option.points > 0)
+
+
+def _gives_money_check(rule: Rule) -> _Check:
+    """Check that a rule that gives only money gives some: no option worth 0.00 is offered.
+
+    The platform cap is left out (it is a parameter of decide(), not a fact); it lowers an
+    amount to zero only for an order paid nothing, which the refund check already refuses.
+    """
+
+    def test(facts: Facts) -> bool:
+        if rule.refund_rule != RefundRule.NONE and facts.remaining_refundable <= ZERO:
+            return True  # the "nothing is left to refund" check says why, once
+        notes: list[Message] = []
+        return (_refund(rule, facts, notes) > ZERO
+                or _compensation(rule, facts, HUNDRED, notes) > ZERO)
+
+    def explain(facts: Facts) -> Message:
+        return Message(gettext_noop(
+            "The rule would give nothing here (no money, goods, repair, coupon or points), so "
+            "it is not offered"), {})
+
+    return _Check(test, explain, True)
 
 
 # --- compiling rules -------------------------------------------------------------------------
@@ -815,10 +917,12 @@ class _CompiledRule:
         self.matched_entry = self.entry(MATCHED, ())
         self.not_reached_entry = self.entry(NOT_REACHED, ())
 
-    def entry(self, outcome: str, reasons: tuple[Message, ...]) -> TraceEntry:
+    def entry(self, outcome: str, reasons: tuple[Message, ...],
+              hints: tuple[Message | None, ...] = ()) -> TraceEntry:
         """Return a trace entry for this rule."""
         rule = self.rule
-        return TraceEntry(rule.id, rule.name, rule.kind, rule.priority, outcome, reasons)
+        return TraceEntry(rule.id, rule.name, rule.kind, rule.priority, outcome, reasons, hints,
+                          rule.verdict, rule.name_zh)
 
     def inactive_reason(self, at: datetime) -> Message | None:
         """Return why the rule does not apply at `at`, or None if it does."""
@@ -852,8 +956,11 @@ class _CompiledRule:
         inactive = self.inactive_reason(facts.at) if self.may_be_inactive else None
         if inactive is not None:
             return self.entry(INACTIVE, (inactive,))
-        reasons = tuple([check.explain(facts) for check in self.checks if not check.test(facts)])
-        return self.entry(NOT_MATCHED, reasons) if reasons else self.matched_entry
+        failed = [check for check in self.checks if not check.test(facts)]
+        if not failed:
+            return self.matched_entry
+        return self.entry(NOT_MATCHED, tuple([check.explain(facts) for check in failed]),
+                          tuple([check.hint for check in failed]))
 
 
 class CompiledRules:
@@ -1049,17 +1156,28 @@ def _approver(role: str, amount: Decimal, limits: Mapping[str, Decimal | None] |
     return candidate
 
 
+def plain_message(rule: Rule) -> Message:
+    """Return the rule's name and plain explanation in both languages, for every reader."""
+    return Message(PLAIN_KEY, {"rule": rule.name, "rule_zh": rule.name_zh,
+                               "explanation": rule.explanation_en,
+                               "explanation_zh": rule.explanation_zh})
+
+
 def _option(rule: Rule, facts: Facts, platform_cap_percent: Decimal,
             approval_limits: Mapping[str, Decimal | None] | None = None) -> Option:
     """Return the option the deciding rule gives for these facts, with its explanation."""
     notes: list[Message] = [
+        plain_message(rule),
         Message(
             gettext_noop("Decided by rule %(rule_id)s \"%(rule)s\" (version %(version)s)"),
-            {"rule_id": rule.id, "rule": rule.name, "version": rule.version},
-        )
+            {"rule_id": rule.id, "rule": rule.name, "rule_zh": rule.name_zh,
+             "version": rule.version},
+            REVIEWERS,
+        ),
     ]
     if rule.source:
-        notes.append(Message(gettext_noop("Source: %(source)s"), {"source": rule.source}))
+        notes.append(Message(gettext_noop("Source: %(source)s"), {"source": rule.source},
+                             REVIEWERS))
 
     if rule.verdict == Verdict.DENY:
         notes.append(Message(gettext_noop("Not allowed: this rule denies the request"), {}))
@@ -1174,3 +1292,19 @@ def option_for(
     For replays that have already found the deciding rule (the backtest of a change set).
     """
     return _option(rule, facts, platform_cap_percent)
+
+
+def near_misses(trace: Sequence[TraceEntry], *, most_failed: int = 2) -> list[TraceEntry]:
+    """Return the rules that would offer something if one or two facts were different.
+
+    A rule qualifies when it was checked and failed, does not deny, and every condition it
+    failed (at most `most_failed`) has a hint: evidence the customer may still provide or a
+    time that may still pass, not the request's reason or the item's category. Fewest failed
+    conditions first, then in checking order.
+    """
+    found = [
+        entry for entry in trace
+        if entry.outcome == NOT_MATCHED and entry.verdict != Verdict.DENY
+        and 0 < len(entry.hints) <= most_failed and all(entry.hints)
+    ]
+    return sorted(found, key=lambda entry: len(entry.hints))

@@ -121,6 +121,14 @@ class PolicyRule(models.Model):
     # --- identity ------------------------------------------------------------------------
     name = models.CharField(_("name (English)"), max_length=120)
     name_zh = models.CharField(_("name (Chinese)"), max_length=120, blank=True)
+    # What the agent sees beside an option and may say to the customer as it stands: no
+    # rule numbers, sources or codes (those are for supervisors and QA).
+    explanation_zh = models.TextField(
+        _("explanation for agents (Chinese)"), blank=True,
+        help_text=_("What the customer gets and why, in the words an agent says it."))
+    explanation_en = models.TextField(
+        _("explanation for agents (English)"), blank=True,
+        help_text=_("What the customer gets and why, in the words an agent says it."))
     kind = models.CharField(_("resolution kind"), max_length=20, choices=ResolutionKind.choices)
     priority = models.PositiveIntegerField(
         _("priority"), help_text=_("Lower numbers are checked first; for each kind the first "

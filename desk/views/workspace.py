@@ -33,7 +33,12 @@ from desk.views.forms import (
 from knowledge.models import ScriptScenario
 from knowledge.selectors import can_read_knowledge, script_template_list, script_template_ranked
 from knowledge.services import script_context_for_ticket, script_render
-from policies.views.presentation import option_as_dict, render_messages
+from policies.views.presentation import (
+    explanation_parts,
+    option_as_dict,
+    sees_rule_details,
+    what_would_change,
+)
 from resolutions import services as resolution_services
 from resolutions.models import RESOLUTION_OPEN_STATES, Resolution
 from supervision.models.qa import QaReview
@@ -60,41 +65,54 @@ from tickets.selectors import (
 
 User = get_user_model()
 def _resolution_cards(ticket: Ticket, user) -> list[dict]:
+    """Return the ticket's resolutions with their explanations as this user reads them."""
     cards = []
+    reviewer = sees_rule_details(user)
     for resolution in ticket.resolutions.all():
         names = resolution_services.resolution_available_transitions(resolution=resolution, user=user)
         cards.append({
             "resolution": resolution,
-            "explanation": render_messages(resolution.explanation),
+            "explanation": explanation_parts(resolution.explanation, reviewer=reviewer),
             "actions": [{"name": name, "label": RESOLUTION_ACTIONS[name],
                          "fields": resolution_services.RESOLUTION_TRANSITIONS[name]} for name in names],
         })
     return cards
 
 
-def _options(ticket: Ticket, user) -> tuple[list[dict], int | None, tuple[int, int] | None]:
-    """Return the policy engine's options for the ticket's order, with their explanations.
+def _options(ticket: Ticket, user) -> tuple[dict | None, tuple[int, int] | None]:
+    """Return the policy panel for the ticket's order: its options, or why there are none.
 
-    Also returns the customer's refunds and disputes of the last 90 days from the facts the
-    engine decided on, so the customer panel need not count them again.
+    None when there is no panel to show: a closed ticket or no order. Otherwise the panel is
+    always there: with the options, or with why no rule offers one and what evidence or fact
+    would change that; who may not work on the ticket (QA, another team's agent) reads it
+    without the buttons to propose. Also returns the customer's refunds and disputes of the
+    last 90 days from the facts the engine decided on, so the customer panel need not count
+    them again.
     """
-    if ticket.state not in OPEN_STATES or not ticket.order_id or not can_work_on(ticket, user):
-        return [], None, None
+    if ticket.state not in OPEN_STATES or not ticket.order_id:
+        return None, None
+    can_propose = can_work_on(ticket, user)
     item = ticket.order_item  # None without a query when the ticket names no item
     if item is not None and item.order_id == ticket.order_id and ticket.order is not None:
         item.order = ticket.order  # already loaded with the ticket
     decided = resolution_services.ticket_decision(ticket=ticket)
-    if decided is None:
-        return [], None, None
+    if decided is None:  # an order without items: nothing to decide on, and the panel says so
+        return {"options": [], "version": None, "no_item": True, "can_propose": can_propose}, None
     version, decision, facts, _item = decided
     open_kinds = {resolution.kind for resolution in ticket.resolutions.all()
                   if resolution.state in RESOLUTION_OPEN_STATES}
+    reviewer = sees_rule_details(user)
     options = []
     for option in decision.options:
-        shown = option_as_dict(option)
+        shown = option_as_dict(option, reviewer=reviewer)
         shown["already_open"] = option.kind in open_kinds
         options.append(shown)
-    return options, version, (facts.refunds_90d, facts.disputes_90d)
+    panel = {"options": options, "version": version, "no_item": False,
+             "reviewer": reviewer, "can_propose": can_propose}
+    if not any(option["verdict"] != "deny" for option in options):
+        # Nothing to propose: say why, and what would change it.
+        panel.update(what_would_change(decision.trace))
+    return panel, (facts.refunds_90d, facts.disputes_90d)
 
 
 def _assignees(ticket: Ticket):
@@ -108,7 +126,7 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
     user = request.user
     transitions = services.ticket_available_transitions(ticket=ticket, user=user)
     names = {spec.name for spec in transitions}
-    options, ruleset_version, history = _options(ticket, user)
+    policy, history = _options(ticket, user)
     forms = forms or {}
     can_work = can_work_on(ticket, user)
     # The latest messages only; earlier ones load on demand (timeline view).
@@ -127,8 +145,9 @@ def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> di
         "can_reply": can_work and ticket.state in (*OPEN_STATES, "resolved"),
         "can_escalate": (can_work and ticket.state in OPEN_STATES
                          and user.has_perm("tickets.escalate_ticket")),
-        "options": options,
-        "ruleset_version": ruleset_version,
+        "policy": policy,
+        "options": policy["options"] if policy else [],
+        "ruleset_version": policy["version"] if policy else None,
         "cards": _resolution_cards(ticket, user),
         "reply_form": forms.get("reply") or ReplyForm(),
         "latest_message_id": latest_message_id,

@@ -1,7 +1,7 @@
 """The default after-sales rule table and approval limits, as plain data.
 
-Each row's keys are `policies.engine.Rule` field names (without id and version), plus
-`name_zh`. The table encodes the seed documents (DOMAIN.md [000]-[004]) and the law; every
+Each row's keys are `policies.engine.Rule` field names (without id and version); the
+explanations agents read (`explanation_zh`, `explanation_en`) come from default_explanations. The table encodes the seed documents (DOMAIN.md [000]-[004]) and the law; every
 threshold and the reason for it is written down in docs/POLICIES.md. Supervisors change the
 live table in Django admin; this module seeds it and is what the engine tests run against.
 
@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from policies.engine import Rule
+from policies.services.default_explanations import PLAIN_EXPLANATIONS
 
 # Vocabulary used below (RequestReason, ItemCondition, evidence and flag values).
 NO_REASON = "no_reason"
@@ -963,6 +964,13 @@ ISSUE_16_RULES: tuple[tuple[str, str], ...] = (
     ("Refund delayed by the payment channel: points", "compensation_points"),
 )
 
+# Every row with what agents read beside it, in both languages.
+DEFAULT_RULES = tuple(
+    {**row, "explanation_zh": PLAIN_EXPLANATIONS[row["name"]][0],
+     "explanation_en": PLAIN_EXPLANATIONS[row["name"]][1]}
+    for row in DEFAULT_RULES
+)
+
 # The largest total (refund + compensation + coupon) each role may approve; None = no limit.
 # One amount per role, the refund column of research §6.3: compensation is already held to
 # 30 % of the order by the platform cap, so a second, lower compensation limit would mostly
@@ -980,6 +988,6 @@ DEFAULT_APPROVAL_LIMITS: dict[str, Decimal | None] = {
 def default_rules() -> tuple[Rule, ...]:
     """Return the default table as engine rules, numbered 1..n in table order, version 1."""
     return tuple(
-        Rule(id=number, version=1, **{k: v for k, v in row.items() if k != "name_zh"})
+        Rule(id=number, version=1, **row)
         for number, row in enumerate(DEFAULT_RULES, start=1)
     )

@@ -16,10 +16,20 @@ from core.services.audit import initial_history_row
 from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, ISSUE_16_RULES
 
 REASON = "default table"
+# Columns added after the rows were first shipped that only describe a rule (they change no
+# decision): a migration older than them seeds the row without them, and the migration that
+# adds them fills them in (0008 for the explanations).
+DESCRIPTIVE_COLUMNS = frozenset({"explanation_zh", "explanation_en"})
 
 
 def _plain(value: Any) -> Any:
     return sorted(value) if isinstance(value, frozenset | set) else value
+
+
+def _row_for(row: dict[str, Any], columns: set[str]) -> dict[str, Any]:
+    """Return the row without the descriptive columns the model does not have yet."""
+    return {key: value for key, value in row.items()
+            if key in columns or key not in DESCRIPTIVE_COLUMNS}
 
 
 def install_defaults(apps: StateApps) -> int:
@@ -34,7 +44,8 @@ def install_defaults(apps: StateApps) -> int:
     # A migration's model has the columns of its time: a row that needs a later column is
     # left to the data migration that comes with that column (0006 for issue 16's).
     columns = {field.name for field in policy_rule._meta.concrete_fields}
-    for row in DEFAULT_RULES:
+    for shipped in DEFAULT_RULES:
+        row = _row_for(shipped, columns)
         if not set(row) <= columns:
             continue
         values = {key: _plain(value) for key, value in row.items()}
@@ -70,10 +81,12 @@ def update_defaults(apps: StateApps, *, reason: str) -> tuple[int, int]:
     created = install_defaults(apps)
     now = timezone.now()
     changed = set(ISSUE_16_RULES)
+    columns = {field.name for field in policy_rule._meta.concrete_fields}
     updated = 0
-    for row in DEFAULT_RULES:
-        if (row["name"], row["kind"]) not in changed:
+    for shipped in DEFAULT_RULES:
+        if (shipped["name"], shipped["kind"]) not in changed:
             continue
+        row = _row_for(shipped, columns)
         rule = policy_rule.objects.filter(name=row["name"], kind=row["kind"]).first()
         if rule is None:
             continue
@@ -95,3 +108,33 @@ def update_defaults(apps: StateApps, *, reason: str) -> tuple[int, int]:
         history.save()
         updated += 1
     return created, updated
+
+
+def fill_explanations(apps: StateApps, *, reason: str) -> int:
+    """Give every default row without them its names' plain explanations; return how many.
+
+    Rows keyed by name and kind; a row whose explanations someone has already written keeps
+    them. Each change is written to the history with `reason` (a new rule set version, so
+    the next decision shows the explanations).
+    """
+    policy_rule = apps.get_model("policies", "PolicyRule")
+    historical_rule = apps.get_model("policies", "HistoricalPolicyRule")
+    now = timezone.now()
+    filled = 0
+    for row in DEFAULT_RULES:
+        rule = policy_rule.objects.filter(name=row["name"], kind=row["kind"]).first()
+        if rule is None:
+            continue
+        missing = {key: row[key] for key in sorted(DESCRIPTIVE_COLUMNS)
+                   if not getattr(rule, key) and row.get(key)}
+        if not missing:
+            continue
+        policy_rule.objects.filter(pk=rule.pk).update(**missing)
+        rule.refresh_from_db()
+        history: Any = initial_history_row(historical_rule, rule, when=now, reason=reason)
+        history.history_type = "~"
+        if audit_chain.is_chained(historical_rule):
+            audit_chain.seal([history])
+        history.save()
+        filled += 1
+    return filled

@@ -77,7 +77,10 @@ def _facts_as_json(facts: engine.Facts) -> dict[str, object]:
 
 
 def _message_json(messages: Iterable[engine.Message]) -> list[dict[str, object]]:
-    return [{"key": message.key, "params": dict(message.params)} for message in messages]
+    """Return the messages as stored on a resolution; who each is for, where not everyone."""
+    return [{"key": message.key, "params": dict(message.params),
+             **({"audience": message.audience} if message.audience != engine.EVERYONE else {})}
+            for message in messages]
 
 
 # --- deciding ------------------------------------------------------------------------------
@@ -113,6 +116,12 @@ def resolution_propose(*, ticket: Ticket, actor: User | None, kind: str,
         raise ValidationError({"kind": _("The policy does not offer this kind for this ticket.")})
     if option.verdict == "deny":
         raise ValidationError({"kind": _("The policy denies this kind for this ticket.")})
+    if not engine.gives_something(option):
+        # A resolution worth 0.00 that sends nothing either (a return after a full refund):
+        # approving and "paying" it would only confuse the customer and the books.
+        raise ValidationError({"kind": _(
+            "This option gives the customer nothing (no money, goods, repair, coupon or "
+            "points), so it cannot be proposed.")})
     if ticket.resolutions.filter(kind=kind, state__in=RESOLUTION_OPEN_STATES).exists():
         raise Conflict(_("A resolution of this kind is already open on the ticket."),
                        code="duplicate_resolution")

@@ -12,7 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from policies.engine import (
+    PLAIN_KEY,
     PLATFORM_CAP_PERCENT,
+    REVIEWERS,
     Decision,
     Facts,
     Message,
@@ -22,6 +24,7 @@ from policies.engine import (
     TraceEntry,
     compile_rules,
     decide,
+    gives_something,
     money,
 )
 from policies.services.defaults import DEFAULT_APPROVAL_LIMITS, DEFAULT_RULES, default_rules
@@ -859,13 +862,17 @@ def test_a_decision_is_plain_data_that_can_be_stored_as_json():
     for entry in not_matched:
         assert entry == TraceEntry(
             entry.rule_id, entry.rule_name, entry.kind, entry.priority, entry.outcome,
-            entry.reasons,
+            entry.reasons, entry.hints, entry.verdict, entry.rule_name_zh,
         )
     assert len(stored["trace"]) == len(RULES)
     assert set(stored["trace"][0]) == {
-        "rule_id", "rule_name", "kind", "priority", "outcome", "reasons",
+        "rule_id", "rule_name", "kind", "priority", "outcome", "reasons", "hints", "verdict",
+        "rule_name_zh",
     }
-    assert stored["options"][0]["explanation"][0]["key"].startswith("Decided by rule")
+    # The rule's plain words first, for everyone; then its number and version, for reviewers.
+    assert stored["options"][0]["explanation"][0]["key"] == PLAIN_KEY
+    assert stored["options"][0]["explanation"][1]["key"].startswith("Decided by rule")
+    assert stored["options"][0]["explanation"][1]["audience"] == REVIEWERS
 
 
 # --- messages ----------------------------------------------------------------------------------
@@ -1003,4 +1010,11 @@ def test_no_rule_can_give_negative_money_over_refund_or_break_the_cap_unless_sta
     if refund_rule != "none" and facts.remaining_refundable == ZERO:
         assert decision.option("compensation_cash") is None  # nothing left to refund
         return
+    if decision.option("compensation_cash") is None:  # nothing to give: not offered
+        (entry,) = decision.trace
+        assert [reason.key for reason in entry.reasons] == [
+            "The rule would give nothing here (no money, goods, repair, coupon or points), so "
+            "it is not offered"]
+        return
     assert_money_is_sound(facts, decided_by(decision, "compensation_cash"), rule)
+    assert gives_something(decided_by(decision, "compensation_cash"))

@@ -40,7 +40,9 @@ def test_the_default_table_is_loaded_valid_and_cited():
     for rule in rules:
         rule.full_clean()
         assert rule.source, rule.name
-        assert rule.history.get().history_change_reason == "default table"
+        # Created with the table, then given its explanations for agents (migration 0008).
+        assert [entry.history_change_reason for entry in rule.history.order_by("history_id")] \
+            == ["default table", "default table: explanations for agents"]
     assert {limit.role: limit.max_amount for limit in ApprovalLimit.objects.all()} == \
         DEFAULT_APPROVAL_LIMITS
 

@@ -690,7 +690,9 @@ def test_a_proposal_keeps_its_facts_as_plain_json(make_ticket, agent, money_rule
     assert resolution.facts["promised_delivery_at"] is None  # and nothing stays nothing
     # The explanation shown to agents: message keys with their parameters.
     assert resolution.explanation
-    assert all(set(entry) == {"key", "params"} for entry in resolution.explanation)
+    # (and, for the rule's number and source, who reads them: reviewers)
+    assert all(set(entry) in ({"key", "params"}, {"key", "params", "audience"})
+               for entry in resolution.explanation)
     assert resolution.refund_amount == Decimal("100.00")
     assert resolution.proposed_by == agent
 

@@ -9,7 +9,7 @@ from core.api.parsers import MAX_INTEGER
 from core.api.schema import NON_BLANK_TEXT, request_variants
 from core.api.serializers import SharedFieldsMixin
 from core.models.user import User
-from policies.views.presentation import render_messages
+from policies.views.presentation import render_messages, sees_rule_details
 from resolutions.models import Resolution, ResolutionKind
 from shop.models import CustomerTier
 from supervision.models.privacy import REVEAL_REASON_MAX_LENGTH
@@ -374,8 +374,11 @@ class ResolutionSerializer(serializers.ModelSerializer):
                 "version": resolution.rule_version}
 
     def get_explanation(self, resolution) -> str:
-
-        return render_messages(resolution.explanation)
+        """The explanation as the caller's role reads it: rule numbers and sources for
+        reviewers (supervisors, QA, risk/legal) only."""
+        request = self.context.get("request")
+        reviewer = request is not None and sees_rule_details(request.user)
+        return render_messages(resolution.explanation, reviewer=reviewer)
 
 
 class ResolutionInSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ from desk.api.serializers import (
     TransitionOutSerializer,
     opened_ticket_data,
 )
-from policies.views.presentation import decision_as_dict
+from policies.views.presentation import decision_as_dict, sees_rule_details
 from resolutions import services as resolution_services
 from shop import services as shop_services
 from shop.models import Customer
@@ -266,7 +266,8 @@ class TicketOptionsView(APIView):
             return Response({"ruleset_version": None, "options": [], "trace": [],
                              "detail": _("Link the ticket to an order first.")})
         version, decision, _facts, _item = decided
-        return Response(decision_as_dict(version, decision))
+        return Response(decision_as_dict(version, decision,
+                                         reviewer=sees_rule_details(request.user)))
 
 
 def _resolution(request, number, resolution_id):
@@ -283,7 +284,8 @@ class TicketResolutionsView(APIView):
         """List the ticket's resolutions."""
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
         resolutions = ticket.resolutions.select_related("proposed_by", "approved_by", "order_item")
-        return Response(ResolutionSerializer(resolutions, many=True).data)
+        return Response(ResolutionSerializer(resolutions, many=True,
+                                             context={"request": request}).data)
 
     @extend_schema(request=ResolutionInSerializer, responses={201: ResolutionSerializer})
     def post(self, request, number):
@@ -302,7 +304,8 @@ class TicketResolutionsView(APIView):
             order_item=item,
         )
         resolution.refresh_from_db()
-        return Response(ResolutionSerializer(resolution).data, status=status.HTTP_201_CREATED)
+        return Response(ResolutionSerializer(resolution, context={"request": request}).data,
+                        status=status.HTTP_201_CREATED)
 
 
 class ResolutionTransitionsView(APIView):
@@ -326,7 +329,7 @@ class ResolutionTransitionsView(APIView):
         # Read it again rather than refresh_from_db(): django-fsm unprotects the state field
         # class-wide during a refresh, which races with other threads doing the same.
         resolution = _resolution(request, number, resolution_id)
-        return Response(ResolutionSerializer(resolution).data)
+        return Response(ResolutionSerializer(resolution, context={"request": request}).data)
 
 
 class CustomerUpdateView(APIView):

@@ -194,10 +194,10 @@ def trace_as_dict(entry) -> dict:
     }
 
 
-def decision_as_dict(version: int, decision) -> dict:
+def decision_as_dict(version: int, decision, *, reviewer: bool = True) -> dict:
     return {
         "ruleset_version": version,
-        "options": [option_as_dict(option) for option in decision.options],
+        "options": [option_as_dict(option, reviewer=reviewer) for option in decision.options],
         "trace": [trace_as_dict(entry) for entry in decision.trace],
     }
 

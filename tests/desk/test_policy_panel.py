@@ -162,3 +162,22 @@ def test_after_a_full_refund_no_return_of_zero_is_offered(client, agent, fridge_
     assert 'data-propose="partial_refund"' not in page
     assert 'data-propose="exchange"' in page
     assert 'data-propose="repair"' in page
+
+
+@pytest.mark.parametrize(("reader", "sees_details"), [("agent", False), ("supervisor", True)])
+def test_the_api_explains_to_each_reader_as_the_panel_does(client, request, agent,
+                                                           fridge_ticket, reader, sees_details):
+    add_photo(fridge_ticket)
+    resolution_services.resolution_propose(ticket=fridge_ticket, actor=agent,
+                                           kind="return_refund")
+    client.force_login(request.getfixturevalue(reader))
+
+    options = client.get(f"/api/v1/tickets/{fridge_ticket.number}/options/").json()
+    resolutions = client.get(f"/api/v1/tickets/{fridge_ticket.number}/resolutions/").json()
+
+    texts = [option["explanation"] for option in options["options"]]
+    texts += [resolution["explanation"] for resolution in resolutions]
+    assert any("You reported a quality problem within 72 hours" in text for text in texts)
+    for text in texts:
+        assert ("Decided by rule" in text) is sees_details
+        assert ("Source: " in text) is sees_details

@@ -53,9 +53,9 @@ DJANGO_UNTRANSLATED = re.compile(
     r"^(Model name|Add link|Change or view list link)$|"
     r"^(Choose|Remove) (all |selected )?\S+$|"
     r'^(Choose|Remove) \S+ by selecting them and then select the "(Choose|Remove)" arrow button\.$')
-# Rule explanations still quote the rule table's English names and sources; remove this
-# exception once the table has agent-facing wording (issue 17, point 2).
-RULE_EXPLANATION = re.compile(r"^依据规则|^来源：")
+# A rule's source cites its document as written (DOMAIN.md's sections are in English); only
+# supervisors, QA and risk/legal see it.
+RULE_SOURCE = re.compile(r"^来源：")
 # On the admin's pages a code is data: team and skill codes, usernames, JSON conditions,
 # masked tokens, password hashes, deduplication keys.
 ADMIN_CODE = re.compile(r"^[a-z0-9]+([_.:-][a-z0-9]+)+$|^\S+\*{4,}$|^(md5|pbkdf2_sha256|argon2)$")
@@ -107,7 +107,7 @@ class Crawl:
     def check(self, page, where: str) -> None:
         admin = " /admin/" in f" {where.split(' ', 1)[-1]}"
         for text in page.evaluate(COLLECT_TEXT):
-            if DJANGO_UNTRANSLATED.match(text) or RULE_EXPLANATION.match(text):
+            if DJANGO_UNTRANSLATED.match(text) or RULE_SOURCE.match(text):
                 continue
             if admin and (JSON_TEXT.match(text) or ADMIN_CODE.match(text)):
                 continue

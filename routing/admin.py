@@ -9,6 +9,7 @@ from shop.models import CustomerTier
 from tickets.models import (
     Category,
     Channel,
+    RequestReason,
     Team,
 )
 
@@ -32,13 +33,13 @@ class AgentProfileAdmin(ReadOnlyHistoryAdmin):
 
 
 class RoutingRuleForm(ChoiceListForm):
-    list_choices = {"categories": Category.choices, "channels": Channel.choices,
-                    "customer_tiers": CustomerTier.choices}
+    list_choices = {"categories": Category.choices, "request_reasons": RequestReason.choices,
+                    "channels": Channel.choices, "customer_tiers": CustomerTier.choices}
 
     class Meta:
         model = RoutingRule
-        fields = ["name", "order", "is_active", "keywords", "categories", "channels",
-                  "customer_tiers", "set_category", "team", "required_skill",
+        fields = ["name", "order", "is_active", "keywords", "categories", "request_reasons",
+                  "channels", "customer_tiers", "set_category", "team", "required_skill",
                   "raise_priority_to"]
 
 
@@ -48,16 +49,16 @@ class RoutingRuleResource(ServiceImportResource):
 
     class Meta:
         model = RoutingRule
-        fields = ["id", "name", "order", "is_active", "keywords", "categories", "channels",
-                  "customer_tiers", "set_category", "team", "required_skill",
-                  "raise_priority_to"]
+        fields = ["id", "name", "order", "is_active", "keywords", "categories",
+                  "request_reasons", "channels", "customer_tiers", "set_category", "team",
+                  "required_skill", "raise_priority_to"]
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        for name in ("categories", "channels", "customer_tiers"):
+        for name in ("categories", "request_reasons", "channels", "customer_tiers"):
             self.fields[name] = fields.Field(attribute=name, column_name=name,
                                              widget=ChoiceListWidget())
 

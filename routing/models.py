@@ -8,8 +8,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.models.roles import WORKING_ROLES
 from shop.models import CustomerTier
-from tickets.models.choices import Category, Channel, Priority
+from tickets.models.choices import Category, Channel, Priority, RequestReason
 from tickets.models.team import Team
 
 
@@ -57,8 +58,21 @@ def split_keywords(keywords: str) -> list[str]:
     return [word.strip() for word in keywords.replace("，", ",").split(",") if word.strip()]
 
 
+def team_has_working_member(team: Team) -> bool:
+    """Whether an active user holding a working role is a member of the team: a team without
+    one leaves its tickets to nobody but the supervisors."""
+    return team.members.filter(is_active=True,
+                               groups__name__in=[str(role) for role in WORKING_ROLES]).exists()
+
+
 class RoutingRule(models.Model):
-    """Keywords and/or category → category, team, skill and priority (checked in order)."""
+    """Conditions (keywords, category, request reason, channel, customer tier) → category,
+    team, skill and priority.
+
+    A rule matched by what the request says it is (its category or request reason, chosen
+    by the customer or the agent) decides before a rule matched only by words in the text;
+    within each kind, the lower position decides (routing.services.assignment.classify).
+    """
 
     name = models.CharField(_("name"), max_length=120)
     order = models.PositiveIntegerField(_("position"),
@@ -68,6 +82,11 @@ class RoutingRule(models.Model):
         _("keywords"), max_length=300, blank=True,
         help_text=_("Separated by commas; any one found in the subject or description matches."))
     categories = models.JSONField(_("when the category is"), default=list, blank=True)
+    request_reasons = models.JSONField(
+        _("when the request reason is"), default=list, blank=True,
+        help_text=_("The reason the customer gives for an after-sales request. A rule matched "
+                    "by the category or the request reason wins over rules matched only by "
+                    "keywords."))
     channels = models.JSONField(_("when the channel is"), default=list, blank=True)
     customer_tiers = models.JSONField(_("when the customer tier is"), default=list, blank=True)
     set_category = models.CharField(_("set the category to"), max_length=24,
@@ -95,18 +114,27 @@ class RoutingRule(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str | Promise] = {}
-        for field, choices in (("categories", Category.values), ("channels", Channel.values),
+        for field, choices in (("categories", Category.values),
+                               ("request_reasons", RequestReason.values),
+                               ("channels", Channel.values),
                                ("customer_tiers", CustomerTier.values)):
             unknown = set(getattr(self, field) or []) - set(choices)
             if unknown:
                 errors[field] = _("Unknown values: %(values)s") % {"values": ", ".join(unknown)}
-        if not (self.keyword_list or self.categories or self.channels or self.customer_tiers):
-            errors["keywords"] = _("Give at least one condition: keywords, category, channel or "
-                                   "customer tier.")
+        if not (self.keyword_list or self.categories or self.request_reasons or self.channels
+                or self.customer_tiers):
+            errors["keywords"] = _("Give at least one condition: keywords, category, request "
+                                   "reason, channel or customer tier.")
         if not (self.set_category or self.team_id or self.required_skill
                 or self.raise_priority_to is not None):
             errors["team"] = _("Say what the rule does: a category, a team, a skill or a "
                                "priority.")
+        # An active rule may only send work to a team someone works in: otherwise its tickets
+        # are seen by supervisors alone. (At run time an emptied team falls back to the
+        # default team; see routing.services.assignment.staff.)
+        if self.is_active and self.team is not None and not team_has_working_member(self.team):
+            errors["team"] = _("Nobody works in the team %(team)s: add an active agent to it "
+                               "first, or route to another team.") % {"team": self.team}
         if errors:
             raise ValidationError(errors)
 

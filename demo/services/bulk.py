@@ -1113,7 +1113,9 @@ class Generator:
         # the template's team, then escalated to its complaint level.
         routed = routing.classify(subject=subject, description=description,
                                   category=template.category, channel=channel, tier=tier,
-                                  priority=self._pick(self.priorities), config=self.routing)
+                                  priority=self._pick(self.priorities),
+                                  request_reason=template.request_reason if order else "",
+                                  config=self.routing)
         priority = escalated_priority(priority=routed.priority, level=level)
         escalation_team = escalation_team_code(level)
         team_id = self._team_id(template.team, escalation_team, routed)

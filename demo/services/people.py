@@ -9,9 +9,11 @@ from routing.models import AgentProfile
 from tickets.models import Team
 from tickets.services.seeding import DEFAULT_TEAMS as TEAMS
 
-# username, role, first name, last name, teams. The password is "<username>-demo".
+# username, role, first name, last name, teams. The password is "<username>-demo". Every team
+# a routing rule names has a working member, so no demo ticket is routed to a team nobody
+# works in (tests/routing/test_unstaffed_teams.py checks).
 USERS = [
-    ("agent", Role.AGENT, "小美", "王", ["after_sales", "logistics"]),
+    ("agent", Role.AGENT, "小美", "王", ["after_sales", "logistics", "payment"]),
     ("senior_agent", Role.SENIOR_AGENT, "建国", "李", ["after_sales", "quality"]),
     ("complaint_specialist", Role.COMPLAINT_SPECIALIST, "静", "张", ["complaints"]),
     ("supervisor", Role.SUPERVISOR, "强", "刘", ["after_sales", "complaints", "vip_desk"]),
@@ -61,10 +63,16 @@ def load_people() -> dict[str, int]:
             user.set_password(demo_password(username))
             user.save(update_fields=["password"])
             user.groups.add(Group.objects.get(name=role))
-            for code in team_codes:
-                teams[code].members.add(user)
-            if role in WORKING_ROLES:
-                AgentProfile.objects.create(user=user, skills=skills_for(team_codes), capacity=20)
+        # Also on a demo database seeded before a user was given another team.
+        for code in team_codes:
+            teams[code].members.add(user)
+        if role in WORKING_ROLES:
+            profile, _new = AgentProfile.objects.get_or_create(
+                user=user, defaults={"skills": skills_for(team_codes), "capacity": 20})
+            missing = set(skills_for(team_codes)) - set(profile.skills)
+            if missing:
+                profile.skills = sorted({*profile.skills, *missing})
+                profile.save(update_fields=["skills"])
         created["users"] += was_created
     return created
 

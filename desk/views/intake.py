@@ -1,4 +1,10 @@
-"""A new ticket from a phone call: find the caller and the order, choose the type template."""
+"""A new ticket from a phone call: find the caller and the order, choose the type template.
+
+The agent on the call keeps the ticket when routing says they may work it. When it would go
+to a team they do not work in, the page asks them first to hand it to that team, by name;
+nothing is saved before they confirm. After saving, an agent who may not read the ticket
+lands back here, told where it went, never on a page that refuses them.
+"""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -11,9 +17,11 @@ from django.views.decorators.http import require_GET
 from core.views.common import rate_limited, require_working_role, run_service
 from desk.selectors.intake import OpenOnOrder, open_tickets_on_order
 from desk.views.forms import REQUIRED_MESSAGES, TYPE_TEMPLATES, PhoneIntakeForm
+from routing.services import assignment as routing
 from shop.models import Customer, Order
 from tickets import services
-from tickets.models import Channel, TicketType
+from tickets.models import Channel, Team, TicketType
+from tickets.selectors import ticket_visible_to
 from tickets.services.intake import customer_match_or_create
 
 SEARCH_LIMIT = 8
@@ -42,7 +50,36 @@ def _create(request, data):
             requested_resolution=data["requested_resolution"],
             claims_statutory=data["claims_statutory"],
             reported_contact=reported,
+            keep_if_workable=True,
         )
+
+
+def _destination(request, data) -> routing.Plan:
+    """Where routing would send the call and whether the agent keeps it; writes nothing.
+
+    The same decision ticket creation takes (routing.services.assignment.plan), on the
+    configuration in memory: the team, after any fallback from a team nobody works in.
+    """
+    customer = data["customer"]
+    tier = customer.tier if customer is not None else ""
+    routed = routing.route(
+        subject=data["subject"], description=data["description"],
+        category=data["category"], channel=Channel.PHONE, tier=tier or "normal",
+        priority=2, request_reason=data["request_reason"])
+    return routing.plan(team=routed.team, skill=routed.skill, taken_by=request.user,
+                        pick=False, config=routed.config)
+
+
+def _opened(request, ticket):
+    """Send the agent to the ticket when they may read it, else back here, told where it went."""
+    if ticket.assignee_id == request.user.pk or ticket_visible_to(request.user).filter(
+            pk=ticket.pk).exists():
+        messages.success(request, _("Ticket %(number)s opened.") % {"number": ticket.number})
+        return redirect("console-ticket", number=ticket.number)
+    messages.success(request, _("Ticket %(number)s opened and handed to %(team)s, who will "
+                                "take it from here.")
+                     % {"number": ticket.number, "team": ticket.team or _("no team")})
+    return redirect("console-new-ticket")
 
 
 def phone_intake(request):
@@ -51,6 +88,7 @@ def phone_intake(request):
     form = PhoneIntakeForm(request.POST or None)
     errors: list[str] = []
     open_on_order = OpenOnOrder()
+    hand_over: Team | None = None
     if request.method == "POST" and form.is_valid():
         # A call about an order with open tickets is most often about one of them: say so
         # before opening another, unless the agent has seen that and opens a new one anyway.
@@ -59,16 +97,24 @@ def phone_intake(request):
                                                   order=form.cleaned_data["order"])
         ticket = None
         if not open_on_order:
-            ticket, errors = run_service(lambda: _create(request, form.cleaned_data))
+            # A call the agent may not work goes to another team only once they agree, to
+            # the very team they were shown (routing may have changed in between).
+            destination = _destination(request, form.cleaned_data)
+            team = destination.team
+            if destination.agent is None and team is not None and \
+                    request.POST.get("hand_over") != team.code:
+                hand_over = team
+            else:
+                ticket, errors = run_service(lambda: _create(request, form.cleaned_data))
         if ticket is not None:
-            messages.success(request, _("Ticket %(number)s opened.") % {"number": ticket.number})
-            return redirect("console-ticket", number=ticket.number)
+            return _opened(request, ticket)
     chosen = form.cleaned_data.get("customer") if form.is_bound and hasattr(form, "cleaned_data") else None
     return render(request, "desk/console/phone_intake.html", {
         "form": form,
         "errors": errors,
         "chosen": chosen,
         "open_on_order": open_on_order,
+        "hand_over": hand_over,
         "templates": [
             {"type": value, "label": label,
              "required": [str(REQUIRED_MESSAGES[field]) for field in TYPE_TEMPLATES[value]],

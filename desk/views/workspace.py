@@ -15,7 +15,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from core.models.roles import WORKING_ROLES
 from core.views.common import require_working_role, run_service
 from desk.selectors.workspace import (
     customer_earlier,
@@ -41,6 +40,7 @@ from policies.views.presentation import (
 )
 from resolutions import services as resolution_services
 from resolutions.models import RESOLUTION_OPEN_STATES, Resolution
+from routing.selectors import assignee_choices
 from supervision.models.qa import QaReview
 from supervision.selectors.audit_trail import RESOLUTION_ACTIONS, audit_trail, with_survey_and_qa
 from supervision.selectors.privacy import with_contact_reveals
@@ -116,10 +116,8 @@ def _options(ticket: Ticket, user) -> tuple[dict | None, tuple[int, int] | None]
 
 
 def _assignees(ticket: Ticket):
-    users = User.objects.filter(is_active=True, groups__name__in=[str(r) for r in WORKING_ROLES])
-    if ticket.team_id:
-        users = users.filter(teams=ticket.team_id)
-    return users.distinct().order_by("username")
+    """Who the assign drop-down offers: never empty while anyone works tickets."""
+    return assignee_choices(team_id=ticket.team_id)
 
 
 def workspace_context(request, ticket: Ticket, *, errors=None, forms=None) -> dict:

@@ -128,6 +128,23 @@ TEMPLATES: dict[str, NotificationTemplate] = {
                "(%(items)s changes) for approval."),
         channels=STAFF_CHANNELS,
     ),
+    # To the supervisors, once a day per team: routing sent a ticket to a team nobody is
+    # available in, so it went to the default team instead.
+    "routing.team_unstaffed": NotificationTemplate(
+        subject=_("Nobody is available in %(team)s"),
+        body=_("Routing sent a new ticket to %(team)s, where nobody is available to take it, "
+               "so it went to %(fallback)s instead. Add an agent to %(team)s, or change the "
+               "routing rules that name it."),
+        channels=STAFF_CHANNELS,
+    ),
+    # To the supervisors, once a day: not even the default team has anybody available.
+    "routing.default_team_unstaffed": NotificationTemplate(
+        subject=_("Nobody is available in %(team)s"),
+        body=_("New tickets are waiting in %(team)s, the team routing falls back to, and "
+               "nobody there is available to take them. Assign them, or add an agent to "
+               "the team."),
+        channels=STAFF_CHANNELS,
+    ),
     # To the customer, every 8 hours while the ticket is open.
     "customer.progress_update": NotificationTemplate(
         subject=_("Progress on your ticket %(number)s"),

@@ -1,10 +1,14 @@
 """Classify a new ticket and pick who gets it, from the routing-rule table.
 
-Rules are checked in order: the first matching rule sets the category (when the channel gave
-none), the team and the skill; every matching rule may raise the priority (VIP customers,
-safety hazards and logistics exceptions jump the queue). The ticket then goes to the
-least-loaded available agent of the team who has the skill and free capacity, or stays in
-the team queue.
+Rules are checked in one pass, in order. The rule that decides the team, the skill and the
+category (when the channel or the agent gave none) is the first one matched by what the
+request says it is, its category or its request reason; only when no such rule matches, the
+first rule matched by anything else (words in the text, the channel, the customer's tier).
+Every matching rule may raise the priority (VIP customers, safety hazards and logistics
+exceptions jump the queue). The ticket then goes to the least-loaded available agent of the
+team who has the skill and free capacity, or stays in the team queue. A team without any
+available member is no place for a ticket: it goes to the default team instead, and the
+supervisors are told (`staff`).
 """
 
 import functools
@@ -13,16 +17,20 @@ from collections.abc import Sized
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import connections
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from core.models.roles import WORKING_ROLES
+from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
+from notifications.services import delivery as notifications
 from routing.models import AgentProfile, RoutingRule, split_keywords
 from routing.services.config import RoutingConfig, routing_config
-from tickets.models import OPEN_STATES, Category, Team, Ticket
-from tickets.services.lifecycle import Routed
+from tickets.models import OPEN_STATES, Category, Team, Ticket, user_team_ids
+from tickets.services.lifecycle import Routed, Staffed
 
 DEFAULT_CAPACITY = 20
 
@@ -46,77 +54,219 @@ def _words_to_find(keywords: str) -> tuple[str, ...]:
     return tuple(word.lower() for word in split_keywords(keywords))
 
 
-def rule_matches(rule: RoutingRule, *, text: str, category: str, channel: str, tier: str) -> bool:
+def rule_matches(rule: RoutingRule, *, text: str, category: str, channel: str, tier: str,
+                 request_reason: str = "") -> bool:
     words = _words_to_find(rule.keywords)
     if words and not any(word in text for word in words):
         return False
     if rule.categories and category not in rule.categories:
+        return False
+    if rule.request_reasons and request_reason not in rule.request_reasons:
         return False
     if rule.channels and channel not in rule.channels:
         return False
     return not (rule.customer_tiers and tier not in rule.customer_tiers)
 
 
+def _decides(rule: RoutingRule) -> bool:
+    """Whether the rule says where the ticket goes (not only how urgent it is)."""
+    return bool(rule.team_id or rule.set_category or rule.required_skill)
+
+
 def classify(*, subject: str, description: str, category: str, channel: str, tier: str,
-             priority: int, config: RoutingConfig | None = None) -> Routing:
+             priority: int, request_reason: str = "",
+             config: RoutingConfig | None = None) -> Routing:
     """Return the category, team, skill and priority the routing table gives a request.
 
-    The table comes from `config`, else from routing.services.config (kept in memory while
-    its version holds).
+    `category` and `request_reason` are what the request says it is (chosen by the agent or
+    sent by the channel; "" when not given). A rule they match decides before any rule
+    matched only by the text, whatever their positions; the category, when not given, is
+    the deciding rule's, else the first matching rule's that sets one. One pass over the
+    rules. The table comes from `config`, else from routing.services.config (kept in memory
+    while its version holds).
     """
     config = config or routing_config()
     text = f"{subject}\n{description}".lower()
-    result = Routing(category=category or Category.OTHER, priority=priority)
-    decided = False
+    given_category = category or Category.OTHER
+    result = Routing(category=given_category, priority=priority)
+    deciding: RoutingRule | None = None
+    decided_by_request = False
+    first_category = ""
     for rule in config.rules:
-        if not rule_matches(rule, text=text, category=result.category, channel=channel,
-                            tier=tier):
+        if not rule_matches(rule, text=text, category=given_category, channel=channel,
+                            tier=tier, request_reason=request_reason):
             continue
         result.rules.append(rule.name)
         if rule.raise_priority_to is not None:
             result.priority = min(result.priority, rule.raise_priority_to)
-        if decided:
+        if not first_category:
+            first_category = rule.set_category
+        if decided_by_request or not _decides(rule):
             continue
-        decided = True
-        if rule.set_category and result.category == Category.OTHER:
-            result.category = rule.set_category
-        result.team = rule.team
-        result.skill = rule.required_skill
+        # Matched by the request's own category or reason (not by a category that only
+        # stands for "none given"): this rule decides, and no later one can.
+        by_request = bool(rule.request_reasons) or (bool(rule.categories) and bool(category)
+                                                   and category != Category.OTHER)
+        if deciding is None or by_request:
+            deciding, decided_by_request = rule, by_request
+    if deciding is not None:
+        result.team = deciding.team
+        result.skill = deciding.required_skill
+    if result.category == Category.OTHER:
+        result.category = (deciding.set_category if deciding else "") or first_category \
+            or Category.OTHER
     if result.team is None:
         result.team = config.default_team
     return result
 
 
 def route(*, subject: str, description: str, category: str, channel: str, tier: str,
-          priority: int) -> Routed:
+          priority: int, request_reason: str = "") -> Routed:
     """Routing's answer at intake (tickets.services.lifecycle.Router): `classify` on the
     configuration in memory, handed on so the SLA clocks use the same one."""
     config = routing_config()
     routed = classify(subject=subject, description=description, category=category,
-                      channel=channel, tier=tier, priority=priority, config=config)
+                      channel=channel, tier=tier, priority=priority,
+                      request_reason=request_reason, config=config)
     return Routed(category=routed.category, priority=routed.priority, team=routed.team,
                   skill=routed.skill, rules=routed.rules, config=config)
 
 
-def pick_agent(*, team: Team, skill: str = "") -> User | None:
-    """Return the least-loaded available member of the team with the skill and free capacity."""
-    users = get_user_model().objects
-    sql = _candidates_sql(connections[users.db].vendor)
-    for member in users.raw(sql, _candidates_params(team)):
-        # The statement adds the profile's columns and the open-ticket count to each user.
-        row: Any = member
+# --- who may keep the ticket, and teams nobody can take work in ---------------------------
+def may_work(user: User, *, team: Team | None, skill: str = "") -> bool:
+    """Whether `user` is someone routing could give a ticket of this team and skill.
+
+    The same rules as for taking the ticket from its queue (tickets.models.can_work_on: a
+    working role, and membership of the ticket's team unless a supervisor), and, for the
+    skill the routing rule asks for, the agent's profile must list it (supervisors, who may
+    take any ticket, need none). An agent without a profile has no skills listed.
+    """
+    if not user.is_active or not user.has_role(*WORKING_ROLES):
+        return False
+    if user.has_role(Role.SUPERVISOR):
+        return True
+    if team is not None and team.pk not in user_team_ids(user):
+        return False
+    if not skill:
+        return True
+    profile = AgentProfile.objects.filter(user=user).values_list("skills", flat=True).first()
+    return skill in (profile or [])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where a new ticket goes and who gets it, before anything is written."""
+
+    team: Team | None
+    agent: User | None = None
+    unstaffed: Team | None = None  # the team routing chose, left because nobody works in it
+
+
+def _available(row: Any) -> bool:
+    """A candidate who takes work now: no profile, or a profile that says available."""
+    return row.profile_id is None or bool(row.profile_available)
+
+
+def _least_loaded(candidates: list[Any], skill: str) -> User | None:
+    for row in candidates:
         skills = row.profile_skills
         if isinstance(skills, str):  # JSON as text, depending on the database driver
             skills = json.loads(skills)
-        if row.profile_id is not None and not row.profile_available:
+        if not _available(row):
             continue
         capacity = row.profile_capacity if row.profile_id is not None else DEFAULT_CAPACITY
         if row.open_tickets >= capacity:  # counted up to the capacity at most
             continue
         if skill and skill not in (skills or []):
             continue
+        member: User = row
         return member
     return None
+
+
+def _candidates(team: Team) -> list[Any]:
+    users = get_user_model().objects
+    sql = _candidates_sql(connections[users.db].vendor)
+    return list(users.raw(sql, _candidates_params(team)))
+
+
+def plan(*, team: Team | None, skill: str = "", taken_by: User | None = None,
+         pick: bool = True, config: RoutingConfig | None = None) -> Plan:
+    """Decide who gets a ticket routing sends to `team`, without writing anything.
+
+    `taken_by` (the agent on the phone) keeps it when they may work it (`may_work`). Else
+    the team's members are read once (the least-loaded statement): with an available member
+    the ticket stays in the team, given to the least-loaded one when `pick`; with none
+    (nobody in it, all inactive or off duty) it goes to the default team, without the
+    rule's skill, which was the first team's.
+    """
+    if team is None:
+        return Plan(team=None)
+    if taken_by is not None and may_work(taken_by, team=team, skill=skill):
+        return Plan(team=team, agent=taken_by)
+    candidates = _candidates(team)
+    if any(_available(row) for row in candidates):
+        return Plan(team=team, agent=_least_loaded(candidates, skill) if pick else None)
+    default = (config or routing_config()).default_team
+    if default is None or default.pk == team.pk:
+        return Plan(team=team, unstaffed=team)
+    if taken_by is not None and may_work(taken_by, team=default):
+        return Plan(team=default, agent=taken_by, unstaffed=team)
+    agent = _least_loaded(_candidates(default), "") if pick else None
+    return Plan(team=default, agent=agent, unstaffed=team)
+
+
+def _supervisors() -> list[User]:
+    return list(get_user_model().objects.filter(groups__name=Role.SUPERVISOR, is_active=True)
+                .distinct())
+
+
+def tell_supervisors_team_unstaffed(team: Team, *, fallback: Team | None) -> None:
+    """Tell every supervisor, once per team and day, that routing found nobody in `team`.
+
+    The outbox's dedupe key carries the team, the day and the supervisor, so the hundredth
+    ticket of the day that falls back queues nothing more (the outbox looks the keys up by
+    its unique index and leaves out those it holds).
+    """
+    day = timezone.localdate().isoformat()
+    template = ("routing.team_unstaffed" if fallback is not None and fallback.pk != team.pk
+                else "routing.default_team_unstaffed")
+    context = {"team": team.name, "fallback": fallback.name if fallback is not None else ""}
+    notifications.notify_many([
+        notifications.Notification(
+            template=template, channel="internal", user=user,
+            context=context, dedupe_key=f"team-unstaffed:{team.pk}:{day}:{user.pk}")
+        for user in _supervisors()
+    ])
+
+
+def unstaffed_note(team: Team, *, fallback: Team | None) -> str:
+    """The creation history's note on a team nobody was available in, in the site's language
+    (the history is read by everyone, as the notifications are)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if fallback is None or fallback.pk == team.pk:
+            return _("nobody available in %(team)s") % {"team": team.name}
+        return _("nobody available in %(team)s, sent to %(fallback)s") % {
+            "team": team.name, "fallback": fallback.name}
+
+
+def staff(*, team: Team | None, skill: str = "", taken_by: User | None = None,
+          pick: bool = True, config: Any = None) -> Staffed:
+    """Routing's answer inside ticket creation (tickets.services.lifecycle.Router): `plan`,
+    then, when the chosen team had nobody, the supervisors are told and the history's note
+    names the team that was left."""
+    decided = plan(team=team, skill=skill, taken_by=taken_by, pick=pick, config=config)
+    note = ""
+    if decided.unstaffed is not None:
+        tell_supervisors_team_unstaffed(decided.unstaffed, fallback=decided.team)
+        note = unstaffed_note(decided.unstaffed, fallback=decided.team)
+    return Staffed(team=decided.team, agent=decided.agent, note=note,
+                   taken=decided.agent is not None and decided.agent == taken_by)
+
+
+def pick_agent(*, team: Team, skill: str = "") -> User | None:
+    """Return the least-loaded available member of the team with the skill and free capacity."""
+    return _least_loaded(_candidates(team), skill)
 
 
 # The team's active members who hold a working role, with their profile (skills, capacity,

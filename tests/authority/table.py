@@ -385,8 +385,12 @@ CONSOLE = [
         by_role({SUPERVISOR: 302}, default=403), T, ticket(),
         lambda cell: {"action": "reprioritise", "priority": "1", "reason": "大促",
                       "ticket": [cell.obj.number]}),
+    # The call routes to the after-sales team: its members and supervisors keep the ticket
+    # (302 to it); a working role outside the team is asked first to hand it over (200,
+    # nothing saved).
     Row("phone intake", "console", "post", "console-new-ticket", fixed("console-new-ticket"),
-        workers(302),
+        by_role({AGENT: 302, SENIOR: 302, SUPERVISOR: 302, COMPLAINTS: 200, RISK: 200},
+                default=403),
         payload=lambda cell: {"external_id": "TB-PHONE-1", "name": "吴佳怡", "phone": "13800000009",
                               "ticket_type": "consultation", "subject": "咨询发货时间"}),
     Row("reply", "console", "post", "console-reply", at("console-reply"), console(acts(302)), T, ticket(),

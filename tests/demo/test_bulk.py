@@ -240,7 +240,7 @@ def test_each_ticket_gets_what_the_services_rules_give_for_its_inputs(bulk_of_p3
         routed = routing.classify(
             subject=ticket.subject, description=ticket.description, category=template.category,
             channel=ticket.channel, tier=ticket.customer.tier, priority=Priority.P3,
-            config=config,
+            request_reason=ticket.request_reason, config=config,
         )
         team = active_teams.get(template.team) or routed.team
         # ... and escalation takes it to the team of its complaint level, raising its priority

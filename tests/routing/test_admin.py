@@ -10,6 +10,7 @@ from routing.models import RoutingRule
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("staffed_teams")
 def test_routing_rules_export_and_import_back_with_history():
     dataset = RoutingRuleResource().export()
     assert len(dataset) == RoutingRule.objects.count() > 0
@@ -41,6 +42,7 @@ def test_a_routing_rule_with_an_unknown_team_changes_nothing():
     assert list(RoutingRule.objects.order_by("id").values_list("name", "team")) == before
 
 
+@pytest.mark.usefixtures("staffed_teams")
 def test_the_history_page_of_a_rule_shows_what_changed(client, supervisor):
     rule = RoutingRule.objects.order_by("id").first()
     client.force_login(supervisor)

@@ -43,6 +43,7 @@ def quality_team(senior_agent, agent):
     ("想申请七天无理由退货", "return_exchange", "after_sales", 2),
     ("请问发票怎么开", "other", "after_sales", 2),
 ])
+@pytest.mark.usefixtures("staffed_teams")
 def test_new_tickets_are_classified_routed_and_prioritised(agent, subject, category, team,
                                                            priority):
     ticket = create(agent, subject)
@@ -55,6 +56,7 @@ def test_vip_customers_and_complaint_calls_jump_the_queue(agent):
     assert create(agent, "我要投诉你们的服务").priority == 1
 
 
+@pytest.mark.usefixtures("staffed_teams")
 def test_a_category_given_by_the_channel_is_kept(agent):
     ticket = create(agent, "物流显示已签收但没收到", category="order_not_received")
 
@@ -101,6 +103,7 @@ def test_an_agent_without_the_skill_is_not_given_the_ticket(agent, senior_agent,
     assert create(agent, "耳机坏了").assignee is None
 
 
+@pytest.mark.usefixtures("staffed_teams")
 def test_a_routing_rule_edit_changes_the_next_routing(agent):
     RoutingRule.objects.create(name="发票 → 支付组", order=1, keywords="发票",
                                team=Team.objects.get(code="payment"))

@@ -35,11 +35,29 @@ class Routed:
     config: Any = None
 
 
+@dataclass(frozen=True)
+class Staffed:
+    """Who works a new ticket: routing's answer inside the creating transaction.
+
+    `team` may differ from the routed one: a team nobody is available in hands its tickets
+    to the default team, and `note` says so in the creation history. `taken` when `agent` is the creating user (phone intake: the
+    agent on the call keeps a ticket they may work).
+    """
+
+    team: Team | None
+    agent: User | None = None
+    note: str = ""
+    taken: bool = False
+
+
 class Router(Protocol):
     def route(self, *, subject: str, description: str, category: str, channel: str, tier: str,
-              priority: int) -> Routed: ...
+              priority: int, request_reason: str = "") -> Routed: ...
 
     def pick_agent(self, *, team: Team, skill: str = "") -> User | None: ...
+
+    def staff(self, *, team: Team | None, skill: str = "", taken_by: User | None = None,
+              pick: bool = True, config: Any = None) -> Staffed: ...
 
 
 class Clocks(Protocol):

@@ -150,6 +150,7 @@ def ticket_create(
     auto_assign: bool = True,
     reported_contact: dict[str, str] | None = None,
     savepoint: bool = True,
+    keep_if_workable: bool = False,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
 
@@ -158,6 +159,8 @@ def ticket_create(
     `reported_contact` holds what the caller said about themselves that differs from the
     customer record (reported_name, reported_phone, reported_tier). `savepoint=False` for a
     caller whose own transaction is rolled back whole on any error (API intake).
+    `keep_if_workable` (phone intake): the actor keeps the ticket when routing says they may
+    work it. A routed team nobody is available in hands the ticket to the default team.
 
     The new ticket's opening message, if any, is `ticket.opening_message`.
     """
@@ -169,6 +172,7 @@ def ticket_create(
     routed = lifecycle.router().route(
         subject=subject, description=description, category=category, channel=channel,
         tier=customer.tier, priority=Priority.P2 if priority is None else priority,
+        request_reason=request_reason,
     )
     config = routed.config
     ticket: Ticket = Ticket(
@@ -197,13 +201,18 @@ def ticket_create(
         setattr(ticket, name, value)
     lifecycle.clocks().stamp_due_times(ticket, config=config)
     ticket.full_clean(exclude=["state", "number", *_RELATIONS_HELD])
-    reason = f"create:{channel}"
-    if routed.rules:
-        reason += " — " + ", ".join(routed.rules)
+    notes = list(routed.rules)  # the routing rules that matched, named in the history
     with transaction.atomic(savepoint=savepoint):
         # The least-loaded agent counts open tickets; the new one is not among them yet.
-        agent = None
-        if auto_assign and ticket.team is not None:  # the team set above: no query
+        agent, taken = None, False
+        if team is None and ticket.team is not None:  # routed (an explicit team is kept)
+            staffed = lifecycle.router().staff(
+                team=ticket.team, skill=routed.skill, pick=auto_assign, config=config,
+                taken_by=actor if keep_if_workable else None)
+            ticket.team, agent, taken = staffed.team, staffed.agent, staffed.taken
+            if staffed.note:
+                notes.append(staffed.note)
+        elif auto_assign and ticket.team is not None:  # the team set above: no query
             agent = lifecycle.router().pick_agent(team=ticket.team, skill=routed.skill)
         # The day's counter stays locked until COMMIT: take it as late as possible.
         ticket.number = next_ticket_number(at=now)
@@ -217,7 +226,8 @@ def ticket_create(
                               created_at=now)
             _insert_with_history(message, actor=actor, reason=f"message:{kind}")
             ticket.opening_message = message
-        _write_creation_history(ticket, actor=actor, reason=reason)
+        reason = f"create:{channel}" + (" — " + ", ".join(notes) if notes else "")
+        _write_creation_history(ticket, actor=actor, reason=reason, taken=taken)
     return ticket
 
 
@@ -256,12 +266,16 @@ def _insert_with_history(obj: models.Model, *, actor: User | None, reason: str) 
                                when=timezone.now())], new_object=True)
 
 
-def _write_creation_history(ticket: Ticket, *, actor: User | None, reason: str) -> None:
+def _write_creation_history(ticket: Ticket, *, actor: User | None, reason: str,
+                            taken: bool = False) -> None:
     rows = [history_row(ticket, actor=actor, reason=reason, history_type="+",
                         when=ticket._creation_time, values=ticket._creation_values)]
     if ticket.assignee_id is not None:
-        rows.append(history_row(ticket, actor=None, history_type="~", when=timezone.now(),
-                                reason=transition_reason("assign", "routing")))
+        # Taken by the agent who opened it (phone intake), else given by routing (the system).
+        rows.append(history_row(ticket, actor=actor if taken else None, history_type="~",
+                                when=timezone.now(),
+                                reason=transition_reason("assign", "intake" if taken
+                                                         else "routing")))
     write_history(rows, new_object=True)
     del ticket._creation_values, ticket._creation_time
 
@@ -285,11 +299,20 @@ def _check_assignee(ticket: Ticket, assignee: User) -> None:
         ticket.team_id is not None
         and not assignee.has_role(Role.SUPERVISOR)
         and ticket.team_id not in user_team_ids(assignee)
+        # A team nobody works in (its members left) cannot keep its tickets: whoever may
+        # assign (a supervisor) gives them to any working agent; the ticket keeps its team.
+        and _team_has_working_member(ticket.team_id)
     ):
         raise ValidationError(
             {"assignee": _("%(user)s is not a member of the team %(team)s.")
              % {"user": assignee, "team": ticket.team}}
         )
+
+
+def _team_has_working_member(team_id: int) -> bool:
+    return Team.members.through.objects.filter(
+        team_id=team_id, user__is_active=True,
+        user__groups__name__in=[str(role) for role in WORKING_ROLES]).exists()
 
 
 @transaction.atomic

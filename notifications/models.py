@@ -31,6 +31,11 @@ class NotificationKind(models.TextChoices):
     PLATFORM_INTERVENED = "sla.platform_intervened", _("Advance payout by the platform")
     PAYMENT_NEEDS_REVIEW = "sla.payment_needs_review", _("Payment failed, needs review")
     EXECUTION_REFUSED = "resolution.execution_refused", _("Resolution not executed")
+    AWAITING_APPROVAL = "resolution.awaiting_approval", _("Resolution waiting for approval")
+    CHANGE_SET_SUBMITTED = "policies.change_set_submitted", _("Policy change waiting for approval")
+    TEAM_UNSTAFFED = "routing.team_unstaffed", _("Nobody available in a team")
+    DEFAULT_TEAM_UNSTAFFED = "routing.default_team_unstaffed", _(
+        "Nobody available in the default team")
     PROGRESS_UPDATE = "customer.progress_update", _("Progress update to the customer")
     INCIDENT_UPDATE = "incident.update", _("Incident news to the customer")
     SURVEY_INVITE = "survey.invite", _("Satisfaction survey invitation")

@@ -95,6 +95,7 @@ KEY_LABELS = {
 # Comments the system writes itself (an agent's own comment is shown as they wrote it).
 SYSTEM_COMMENTS = {
     "routing": gettext_lazy("assigned by routing"),
+    "intake": gettext_lazy("taken by the agent who took the call"),
     "claimed by replying": gettext_lazy("claimed by replying"),
     "claim next": gettext_lazy("took the next ticket"),
     "within policy": gettext_lazy("within policy, approved automatically"),

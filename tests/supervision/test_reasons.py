@@ -17,6 +17,7 @@ def _english(settings):
 
 @pytest.mark.parametrize(("reason", "label", "comment"), [
     ("transition:assign — routing", "Assign", "assigned by routing"),
+    ("transition:assign — intake", "Assign", "taken by the agent who took the call"),
     ("transition:assign — claimed by replying", "Assign", "claimed by replying"),
     ("transition:assign — claim next", "Assign", "took the next ticket"),
     ("transition:approve — within policy", "Approve", "within policy, approved automatically"),

@@ -96,3 +96,85 @@ def panels_for(user) -> list[Panel]:
             panel.links.append({"key": "admin", "label": _("Open administration"), "url": reverse("admin:index")})
         panels.append(panel)
     return panels
+
+
+# --- the working day: what an agent's home page shows above their role panels -------------
+# The home page lists this many of the tickets due next, and of the latest notifications.
+DUE_SOON_SHOWN = 5
+NOTIFICATIONS_SHOWN = 5
+
+
+@dataclass
+class AgentDay:
+    """One agent's day: their open tickets by urgency, what is due next, what is new for
+    them, and their own figures since midnight (Asia/Shanghai)."""
+
+    by_priority: list[tuple[int, int]]  # (priority, open tickets), P0 to P3
+    overdue: int  # open tickets past their resolution time
+    due_soon: list[dict]  # the next open tickets by resolution due time
+    notifications: list[dict]  # the latest unread console notifications
+    replies_today: int
+    resolved_today: int
+    first_responses_today: int
+    first_responses_in_time: int
+
+    @property
+    def open_total(self) -> int:
+        return sum(count for _priority, count in self.by_priority)
+
+
+def _start_of_today(now):
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def agent_day(user, now=None) -> AgentDay:
+    """Return the user's day in six queries, whatever the number of their tickets.
+
+    Each figure reads an index that narrows it to the user or to today: their open tickets
+    (ticket_open_mine_idx), today's first responses (ticket_first_response_idx), their
+    unread notifications (outbox_user_unread_idx). "Resolved today" and "first responses"
+    count the tickets assigned to the user, which is who resolved or answered them: a reply
+    claims an unassigned ticket for whoever sends it.
+    """
+    from django.db.models import Count, F, Q
+
+    from notifications.models import OutboxChannel, OutboxMessage
+    from tickets.models import Message, MessageKind, Priority, Ticket
+
+    now = now or timezone.now()
+    today = _start_of_today(now)
+    mine = Ticket.objects.filter(assignee=user, state__in=OPEN_STATES)
+    counts = mine.aggregate(
+        overdue=Count("id", filter=Q(resolution_due_at__lt=now)),
+        **{f"p{value}": Count("id", filter=Q(priority=value)) for value in Priority.values},
+    )
+    due_soon = list(mine.filter(resolution_due_at__isnull=False)
+                    .order_by("resolution_due_at", "id")
+                    .values("number", "subject", "priority", "resolution_due_at")
+                    [:DUE_SOON_SHOWN])
+    notifications = list(
+        OutboxMessage.objects.filter(recipient_user=user, channel=OutboxChannel.INTERNAL,
+                                     read_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values("id", "subject", "created_at", "ticket__number")[:NOTIFICATIONS_SHOWN])
+    replies = Message.objects.filter(author=user, kind=MessageKind.REPLY,
+                                     created_at__gte=today).count()
+    resolved = Ticket.objects.filter(assignee=user, resolved_at__gte=today).count()
+    first = Ticket.objects.filter(assignee=user, first_response_at__gte=today).aggregate(
+        total=Count("id"),
+        in_time=Count("id", filter=Q(first_response_due_at__isnull=True)
+                      | Q(first_response_at__lte=F("first_response_due_at"))),
+    )
+    return AgentDay(
+        by_priority=[(value, counts[f"p{value}"]) for value in Priority.values],
+        overdue=counts["overdue"], due_soon=due_soon, notifications=notifications,
+        replies_today=replies, resolved_today=resolved,
+        first_responses_today=first["total"], first_responses_in_time=first["in_time"],
+    )
+
+
+def day_for(user) -> AgentDay | None:
+    """Return the user's day if they work tickets (a working role); None otherwise."""
+    if not any(role in WORKING_ROLES for role in user.role_names):
+        return None
+    return agent_day(user)

@@ -337,7 +337,8 @@ def queue_counts(*, user, now=None) -> dict[str, int]:
     A count above the cap minus one means "that many or more".
     """
     now = now or timezone.now()
-    parts, params = [], []
+    parts: list[str] = []
+    params: list[Any] = []
     for index, key in enumerate(QUEUES):
         tickets = _queue_tickets(user, key, now)
         if tickets.query.is_empty():

@@ -1,7 +1,9 @@
 """What the home page shows each role: one panel per role the user holds."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -111,8 +113,8 @@ class AgentDay:
 
     by_priority: list[tuple[int, int]]  # (priority, open tickets), P0 to P3
     overdue: int  # open tickets past their resolution time
-    due_soon: list[dict]  # the next open tickets by resolution due time
-    notifications: list[dict]  # the latest unread console notifications
+    due_soon: Sequence[Mapping[str, Any]]  # the next open tickets by resolution due time
+    notifications: Sequence[Mapping[str, Any]]  # the latest unread console notifications
     replies_today: int
     resolved_today: int
     first_responses_today: int

@@ -329,30 +329,39 @@ def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
 QUEUE_COUNT_CAP = 100
 
 
-def queue_counts(*, user, now=None) -> dict[str, int]:
-    """Return how many tickets each queue holds, each at most QUEUE_COUNT_CAP, in one query.
+def capped_counts(querysets: dict[str, QuerySet], cap: int = QUEUE_COUNT_CAP) -> dict[str, int]:
+    """Count each queryset's rows up to `cap`, all in one statement.
 
-    Each count reads the same filter (and so the same partial index) as its queue, stopping
-    at the cap: SELECT (SELECT COUNT(*) FROM (... LIMIT 100)), ... for all queues at once.
-    A count above the cap minus one means "that many or more".
+    SELECT (SELECT COUNT(*) FROM (... LIMIT cap)), ...: each count stops after `cap` rows of
+    the index its filter reads, so the cost does not grow with the table.
     """
-    now = now or timezone.now()
     parts: list[str] = []
     params: list[Any] = []
-    for index, key in enumerate(QUEUES):
-        tickets = _queue_tickets(user, key, now)
+    for index, tickets in enumerate(querysets.values()):
         if tickets.query.is_empty():
             parts.append("0")
             continue
-        capped = tickets.order_by().values("id")[:QUEUE_COUNT_CAP]
+        capped = tickets.order_by().values("pk")[:cap]
         sql, sql_params = capped.query.sql_with_params()
         # The SQL is Django's own, with every value left to the parameters.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{index})")  # noqa: S608
         params.extend(sql_params)
+    if not parts:
+        return {}
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
-    return {key: int(count) for key, count in zip(QUEUES, row, strict=True)}
+    return {key: int(count) for key, count in zip(querysets, row, strict=True)}
+
+
+def queue_counts(*, user, now=None) -> dict[str, int]:
+    """Return how many tickets each queue holds, each at most QUEUE_COUNT_CAP, in one query.
+
+    Each count reads the same filter (and so the same partial index) as its queue, stopping
+    at the cap. A count equal to the cap means "that many or more".
+    """
+    now = now or timezone.now()
+    return capped_counts({key: _queue_tickets(user, key, now) for key in QUEUES})
 
 
 @dataclass

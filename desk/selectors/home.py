@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES, Role
 from tickets.models import OPEN_STATES, TicketState
-from tickets.selectors import ticket_visible_to
+from tickets.selectors import capped_counts, ticket_visible_to
 
 
 @dataclass
@@ -111,7 +111,7 @@ class AgentDay:
     """One agent's day: their open tickets by urgency, what is due next, what is new for
     them, and their own figures since midnight (Asia/Shanghai)."""
 
-    by_priority: list[tuple[int, int]]  # (priority, open tickets), P0 to P3
+    by_priority: list[tuple[int, int]]  # (priority, open tickets up to the cap), P0 to P3
     overdue: int  # open tickets past their resolution time
     due_soon: Sequence[Mapping[str, Any]]  # the next open tickets by resolution due time
     notifications: Sequence[Mapping[str, Any]]  # the latest unread console notifications
@@ -132,6 +132,8 @@ def _start_of_today(now):
 def agent_day(user, now=None) -> AgentDay:
     """Return the user's day in six queries, whatever the number of their tickets.
 
+    Open-ticket counts stop at QUEUE_COUNT_CAP, shown as "99+" like the queue tabs.
+
     Each figure reads an index that narrows it to the user or to today: their open tickets
     (ticket_open_mine_idx), today's first responses (ticket_first_response_idx), their
     unread notifications (outbox_user_unread_idx). "Resolved today" and "first responses"
@@ -146,10 +148,12 @@ def agent_day(user, now=None) -> AgentDay:
     now = now or timezone.now()
     today = _start_of_today(now)
     mine = Ticket.objects.filter(assignee=user, state__in=OPEN_STATES)
-    counts = mine.aggregate(
-        overdue=Count("id", filter=Q(resolution_due_at__lt=now)),
-        **{f"p{value}": Count("id", filter=Q(priority=value)) for value in Priority.values},
-    )
+    # Capped as the queue tabs are ("99+"): an agent with thousands of open tickets costs
+    # no more than one with a hundred.
+    counts = capped_counts({
+        **{f"p{value}": mine.filter(priority=value) for value in Priority.values},
+        "overdue": mine.filter(resolution_due_at__lt=now),
+    })
     due_soon = list(mine.filter(resolution_due_at__isnull=False)
                     .order_by("resolution_due_at", "id")
                     .values("number", "subject", "priority", "resolution_due_at")
@@ -161,7 +165,10 @@ def agent_day(user, now=None) -> AgentDay:
         .values("id", "subject", "created_at", "ticket__number")[:NOTIFICATIONS_SHOWN])
     replies = Message.objects.filter(author=user, kind=MessageKind.REPLY,
                                      created_at__gte=today).count()
-    resolved = Ticket.objects.filter(assignee=user, resolved_at__gte=today).count()
+    # Resolved today: still resolved (ticket_resolved_idx), or closed today as well
+    # (ticket_closed_at_idx); either index reads today's tickets only.
+    resolved = Ticket.objects.filter(assignee=user, resolved_at__gte=today).filter(
+        Q(state=TicketState.RESOLVED) | Q(closed_at__gte=today)).count()
     first = Ticket.objects.filter(assignee=user, first_response_at__gte=today).aggregate(
         total=Count("id"),
         in_time=Count("id", filter=Q(first_response_due_at__isnull=True)

@@ -361,3 +361,11 @@ def queue_count(counts, key: str):
     shown = f"{QUEUE_COUNT_CAP - 1}+" if count >= QUEUE_COUNT_CAP else str(count)
     return format_html(' <span class="badge rounded-pill text-bg-light border queue-count" '
                        'data-count="{}">{}</span>', count, shown)
+
+
+@register.filter
+def capped(count) -> str:
+    """Show a count read with a cap (tickets.selectors.capped_counts): "99+" at the cap."""
+    from tickets.selectors import QUEUE_COUNT_CAP
+
+    return f"{QUEUE_COUNT_CAP - 1}+" if int(count) >= QUEUE_COUNT_CAP else str(count)

@@ -89,6 +89,12 @@ def test_a_user_without_tickets_to_read_counts_nothing():
     assert set(queue_counts(user=nobody).values()) == {0}
 
 
+def test_a_capped_count_shows_as_99_plus():
+    from desk.templatetags.console import capped
+
+    assert (capped(QUEUE_COUNT_CAP), capped(QUEUE_COUNT_CAP - 1), capped(0)) == ("99+", "99", "0")
+
+
 # --- filters apply on change -----------------------------------------------------------------
 def test_the_filter_form_applies_on_change_and_keeps_a_button_for_no_script(client, agent, team):
     html = _queue(client, agent).content.decode()

@@ -296,8 +296,11 @@ def queue_rows(tickets, with_checkboxes: bool):
         state, category, channel = ticket.state, ticket.category, ticket.channel
         href = e(url_pattern.replace("NUMBER", ticket.number))
         said = ticket.last_customer_message
+        # A plain slice: the excerpt is one line already, and truncatechars walks every
+        # character of every row's excerpt.
+        shown = said if len(said) <= PREVIEW_CHARS else said[:PREVIEW_CHARS - 1] + "…"
         preview = (f'<div class="last-message text-secondary small" title="{e(said)}">'
-                   f'{e(_subject(said, PREVIEW_CHARS))}</div>') if said else ""
+                   f'{e(shown)}</div>') if said else ""
         # The whole row opens the ticket (console.js reads data-href); the number stays the
         # link that keyboards and screen readers use.
         rows.append(

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
     Exists,
     Model,
@@ -235,6 +236,7 @@ QUEUE_ROW_COLUMNS = (
     "created_at", "first_response_at", "first_response_due_at", "resolution_due_at",
     "customer__name", "customer__tier", "team_id", "team__name",
     "assignee_id", "assignee__username", "assignee__first_name", "assignee__last_name",
+    "last_customer_message", "customer_waiting_since",
 )
 
 
@@ -267,6 +269,8 @@ class QueueRow:
     assignee_username: str | None
     assignee_first_name: str | None
     assignee_last_name: str | None
+    last_customer_message: str
+    customer_waiting_since: object
     tag_names: list = field(default_factory=list)
 
     @property
@@ -321,6 +325,47 @@ def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
     if queue == "waiting_internal":
         return visible.filter(state=TicketState.PENDING_INTERNAL)
     raise Http404(queue)
+
+
+# A queue tab counts its tickets up to this many; more show as "99+". Counting every open
+# ticket of a large queue would read the whole index range on each page view; a LIMIT stops
+# each count after a hundred index entries, so the tabs cost the same at any table size.
+QUEUE_COUNT_CAP = 100
+
+
+def capped_counts(querysets: dict[str, QuerySet], cap: int = QUEUE_COUNT_CAP) -> dict[str, int]:
+    """Count each queryset's rows up to `cap`, all in one statement.
+
+    SELECT (SELECT COUNT(*) FROM (... LIMIT cap)), ...: each count stops after `cap` rows of
+    the index its filter reads, so the cost does not grow with the table.
+    """
+    parts: list[str] = []
+    params: list[Any] = []
+    for index, tickets in enumerate(querysets.values()):
+        if tickets.query.is_empty():
+            parts.append("0")
+            continue
+        capped = tickets.order_by().values("pk")[:cap]
+        sql, sql_params = capped.query.sql_with_params()
+        # The SQL is Django's own, with every value left to the parameters.
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{index})")  # noqa: S608
+        params.extend(sql_params)
+    if not parts:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return {key: int(count) for key, count in zip(querysets, row, strict=True)}
+
+
+def queue_counts(*, user, now=None) -> dict[str, int]:
+    """Return how many tickets each queue holds, each at most QUEUE_COUNT_CAP, in one query.
+
+    Each count reads the same filter (and so the same partial index) as its queue, stopping
+    at the cap. A count equal to the cap means "that many or more".
+    """
+    now = now or timezone.now()
+    return capped_counts({key: _queue_tickets(user, key, now) for key in QUEUES})
 
 
 @dataclass

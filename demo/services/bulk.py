@@ -107,7 +107,11 @@ from tickets.models import (
     TicketType,
 )
 from tickets.services.numbering import format_ticket_number, reserve_ticket_numbers
-from tickets.services.tickets import escalated_priority, escalation_team_code
+from tickets.services.tickets import (
+    escalated_priority,
+    escalation_team_code,
+    message_excerpt,
+)
 
 BULK_REASON = "bulk:create"
 DEFAULT_BATCH_SIZE = 20_000
@@ -1234,6 +1238,10 @@ class Generator:
             item_condition=template.item_condition if order else "",
             requested_resolution=template.requested_resolution if order else "",
             waiting_on=template.collaborator if state == TicketState.PENDING_INTERNAL else "",
+            # The customer wrote once, when the ticket was opened; a reply ends their wait.
+            last_customer_message=message_excerpt(description),
+            last_customer_message_at=created_at,
+            customer_waiting_since=None if last_reply > created else created_at,
             resolution_summary=(template.summary
                                 if state in (TicketState.RESOLVED, TicketState.CLOSED) else ""),
             cancel_reason=cancel_reason,

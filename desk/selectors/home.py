@@ -1,7 +1,9 @@
 """What the home page shows each role: one panel per role the user holds."""
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models.roles import WORKING_ROLES, Role
 from tickets.models import OPEN_STATES, TicketState
-from tickets.selectors import ticket_visible_to
+from tickets.selectors import capped_counts, ticket_visible_to
 
 
 @dataclass
@@ -96,3 +98,92 @@ def panels_for(user) -> list[Panel]:
             panel.links.append({"key": "admin", "label": _("Open administration"), "url": reverse("admin:index")})
         panels.append(panel)
     return panels
+
+
+# --- the working day: what an agent's home page shows above their role panels -------------
+# The home page lists this many of the tickets due next, and of the latest notifications.
+DUE_SOON_SHOWN = 5
+NOTIFICATIONS_SHOWN = 5
+
+
+@dataclass
+class AgentDay:
+    """One agent's day: their open tickets by urgency, what is due next, what is new for
+    them, and their own figures since midnight (Asia/Shanghai)."""
+
+    by_priority: list[tuple[int, int]]  # (priority, open tickets up to the cap), P0 to P3
+    overdue: int  # open tickets past their resolution time
+    due_soon: Sequence[Mapping[str, Any]]  # the next open tickets by resolution due time
+    notifications: Sequence[Mapping[str, Any]]  # the latest unread console notifications
+    replies_today: int
+    resolved_today: int
+    first_responses_today: int
+    first_responses_in_time: int
+
+    @property
+    def open_total(self) -> int:
+        return sum(count for _priority, count in self.by_priority)
+
+
+def _start_of_today(now):
+    return timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def agent_day(user, now=None) -> AgentDay:
+    """Return the user's day in six queries, whatever the number of their tickets.
+
+    Open-ticket counts stop at QUEUE_COUNT_CAP, shown as "99+" like the queue tabs.
+
+    Each figure reads an index that narrows it to the user or to today: their open tickets
+    (ticket_open_mine_idx), today's first responses (ticket_first_response_idx), their
+    unread notifications (outbox_user_unread_idx). "Resolved today" and "first responses"
+    count the tickets assigned to the user, which is who resolved or answered them: a reply
+    claims an unassigned ticket for whoever sends it.
+    """
+    from django.db.models import Count, F, Q
+
+    from notifications.models import OutboxChannel, OutboxMessage
+    from tickets.models import Message, MessageKind, Priority, Ticket
+
+    now = now or timezone.now()
+    today = _start_of_today(now)
+    mine = Ticket.objects.filter(assignee=user, state__in=OPEN_STATES)
+    # Capped as the queue tabs are ("99+"): an agent with thousands of open tickets costs
+    # no more than one with a hundred.
+    counts = capped_counts({
+        **{f"p{value}": mine.filter(priority=value) for value in Priority.values},
+        "overdue": mine.filter(resolution_due_at__lt=now),
+    })
+    due_soon = list(mine.filter(resolution_due_at__isnull=False)
+                    .order_by("resolution_due_at", "id")
+                    .values("number", "subject", "priority", "resolution_due_at")
+                    [:DUE_SOON_SHOWN])
+    notifications = list(
+        OutboxMessage.objects.filter(recipient_user=user, channel=OutboxChannel.INTERNAL,
+                                     read_at__isnull=True)
+        .order_by("-created_at", "-id")
+        .values("id", "subject", "created_at", "ticket__number")[:NOTIFICATIONS_SHOWN])
+    replies = Message.objects.filter(author=user, kind=MessageKind.REPLY,
+                                     created_at__gte=today).count()
+    # Resolved today: still resolved (ticket_resolved_idx), or closed today as well
+    # (ticket_closed_at_idx); either index reads today's tickets only.
+    resolved = Ticket.objects.filter(assignee=user, resolved_at__gte=today).filter(
+        Q(state=TicketState.RESOLVED) | Q(closed_at__gte=today)).count()
+    first = Ticket.objects.filter(assignee=user, first_response_at__gte=today).aggregate(
+        total=Count("id"),
+        in_time=Count("id", filter=Q(first_response_due_at__isnull=True)
+                      | Q(first_response_at__lte=F("first_response_due_at"))),
+    )
+    return AgentDay(
+        by_priority=[(value, counts[f"p{value}"]) for value in Priority.values],
+        overdue=counts["overdue"], due_soon=due_soon, notifications=notifications,
+        replies_today=replies, resolved_today=resolved,
+        first_responses_today=first["total"], first_responses_in_time=first["in_time"],
+    )
+
+
+def day_for(user) -> AgentDay | None:
+    """Return the user's day if they work tickets (a working role); None otherwise."""
+    if not any(role in WORKING_ROLES for role in user.role_names):
+        return None
+    return agent_day(user)

@@ -239,6 +239,20 @@ def _subject(text: str, limit: int = 48) -> str:
     return truncatechars(text, limit)
 
 
+# How much of the customer's last message a queue row shows (characters).
+PREVIEW_CHARS = 40
+
+
+def _waiting_html(since, now, words: dict[str, str], zone) -> str:
+    """Return how long the customer has waited for us (QueueRow.customer_waiting_since)."""
+    if since is None:
+        return '<span class="text-secondary">—</span>'
+    local = timezone.localtime(since, zone)
+    return (f'<time class="customer-waiting" datetime="{local.isoformat()}" '
+            f'title="{local:%Y-%m-%d %H:%M}">'
+            f'{_escape(_span((now - since).total_seconds(), words))}</time>')
+
+
 @register.simple_tag
 def queue_rows(tickets, with_checkboxes: bool, queue_key: str = ""):
     """Render a queue page's rows (selectors.QueueRow) in Python.
@@ -251,7 +265,7 @@ def queue_rows(tickets, with_checkboxes: bool, queue_key: str = ""):
     from django.urls import reverse
 
     if not tickets:
-        return format_html('<tr><td colspan="10" class="text-secondary p-3" '
+        return format_html('<tr><td colspan="11" class="text-secondary p-3" '
                            'data-testid="queue-empty">{}</td></tr>', _("No ticket in this queue."))
     # One reverse() for the pattern; the numbers are filled in per row.
     url_pattern = reverse("console-ticket", args=["NUMBER"])
@@ -284,16 +298,26 @@ def queue_rows(tickets, with_checkboxes: bool, queue_key: str = ""):
                 ) if ticket.team_id else ""
         assignee = e(ticket.assignee_name) if ticket.assignee_id else "—"
         state, category, channel = ticket.state, ticket.category, ticket.channel
-        url = e(url_pattern.replace("NUMBER", ticket.number))
+        href = e(url_pattern.replace("NUMBER", ticket.number))
+        said = ticket.last_customer_message
+        # A plain slice: the excerpt is one line already, and truncatechars walks every
+        # character of every row's excerpt.
+        shown = said if len(said) <= PREVIEW_CHARS else said[:PREVIEW_CHARS - 1] + "…"
+        preview = (f'<div class="last-message text-secondary small" title="{e(said)}">'
+                   f'{e(shown)}</div>') if said else ""
+        # The whole row opens the ticket (console.js reads data-href); the number stays the
+        # link that keyboards and screen readers use.
         rows.append(
-            f'<tr data-ticket="{number}" data-href="{url}" class="priority-{priority}">{box}'
-            f'<td class="text-nowrap"><a href="{url}">'
-            f'{number}</a></td>'
-            f'<td class="subject-cell">{e(_subject(ticket.subject))}{level}{tags}</td>'
+            f'<tr data-ticket="{number}" data-href="{href}" class="priority-{priority} '
+            f'queue-row">{box}'
+            f'<td class="text-nowrap"><a href="{href}">{number}</a></td>'
+            f'<td class="subject-cell">{e(_subject(ticket.subject))}{level}{tags}{preview}</td>'
             f'<td class="text-nowrap">{e(ticket.customer_name)}{vip}</td>'
             f'<td class="text-nowrap"><span class="badge priority-badge p{priority}">'
             f'P{priority}</span></td>'
             f'<td class="text-nowrap">{e(states.get(state, state))}</td>'
+            f'<td class="text-nowrap small">'
+            f'{_waiting_html(ticket.customer_waiting_since, now, words, zone)}</td>'
             f'<td class="text-nowrap">{_sla_html(ticket, now, words, zone)}</td>'
             f'<td class="text-nowrap small">{e(categories.get(category, category))}</td>'
             f'<td class="text-nowrap small">{e(channels.get(channel, channel))}</td>'
@@ -331,3 +355,24 @@ def sla_texts():
         "days": _("%(days)sd %(hours)sh"), "hours": _("%(hours)sh %(minutes)sm"),
         "minutes": _("%(minutes)sm"), "soon": SOON_SECONDS,
     }, "sla-texts")
+
+
+@register.simple_tag
+def queue_count(counts, key: str):
+    """Render a queue tab's count badge: the number, or "99+" at the count's cap."""
+    from tickets.selectors import QUEUE_COUNT_CAP
+
+    if not counts or key not in counts:
+        return ""
+    count = counts[key]
+    shown = f"{QUEUE_COUNT_CAP - 1}+" if count >= QUEUE_COUNT_CAP else str(count)
+    return format_html(' <span class="badge rounded-pill text-bg-light border queue-count" '
+                       'data-count="{}">{}</span>', count, shown)
+
+
+@register.filter
+def capped(count) -> str:
+    """Show a count read with a cap (tickets.selectors.capped_counts): "99+" at the cap."""
+    from tickets.selectors import QUEUE_COUNT_CAP
+
+    return f"{QUEUE_COUNT_CAP - 1}+" if int(count) >= QUEUE_COUNT_CAP else str(count)

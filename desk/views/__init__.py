@@ -1,7 +1,7 @@
 from django.shortcuts import render
 
 from core.models.roles import Role
-from desk.selectors.home import panels_for
+from desk.selectors.home import day_for, panels_for
 
 
 def home(request):
@@ -10,7 +10,8 @@ def home(request):
     return render(
         request,
         "desk/home.html",
-        {"roles": roles, "panels": panels_for(request.user), "nav_active": "home"},
+        {"roles": roles, "day": day_for(request.user), "panels": panels_for(request.user),
+         "nav_active": "home"},
     )
 
 

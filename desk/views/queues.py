@@ -18,7 +18,7 @@ from desk.views.forms import BulkForm, QueueFilterForm, ticket_numbers
 from routing import services as routing_services
 from tickets import services
 from tickets.models import Tag
-from tickets.selectors import QUEUES, ticket_queue_page, ticket_visible_to
+from tickets.selectors import QUEUES, queue_counts, ticket_queue_page, ticket_visible_to
 
 
 def _is_supervisor(user) -> bool:
@@ -41,6 +41,8 @@ def queue(request, key: str = "mine"):
     kept = {name: value for name, value in request.GET.items() if name != "page" and value}
     context = {
         "queues": QUEUES.values(),
+        # Every tab's count (capped) in one query, whatever the filters of this page.
+        "counts": queue_counts(user=request.user),
         "queue_key": key,
         "form": form,
         "page": page,

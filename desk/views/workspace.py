@@ -15,6 +15,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.models.roles import WORKING_ROLES
 from core.views.common import require_working_role, run_service
 from desk.selectors.workspace import (
     customer_earlier,

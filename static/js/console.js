@@ -30,8 +30,32 @@
       if (field) { field.value = target.value; }
       var customer = document.getElementById("customer-" + target.dataset.customer);
       if (customer) { customer.checked = true; }
+    } else if (target.form && target.form.hasAttribute("data-apply-on-change")) {
+      // A queue filter applies as soon as it changes; the Apply button is for no-JS.
+      var page = target.form.querySelector("input[name=page]");
+      if (page) { page.value = ""; }
+      if (target.form.requestSubmit) { target.form.requestSubmit(); } else { target.form.submit(); }
     }
   });
+
+  // A queue row opens its ticket wherever it is clicked, except on its own controls (the
+  // number's link, the bulk checkbox) and when text is being selected. Ctrl/Cmd or the
+  // middle button opens it in a new tab, as a link would.
+  function openRow(event) {
+    var row = event.target.closest("tr[data-href]");
+    if (!row || event.target.closest("a, button, input, select, textarea, label")) { return; }
+    if (event.type === "click" && event.button !== 0) { return; }
+    if (event.type === "auxclick" && event.button !== 1) { return; }
+    var selection = window.getSelection && window.getSelection();
+    if (selection && selection.toString() && row.contains(selection.anchorNode)) { return; }
+    if (event.ctrlKey || event.metaKey || event.type === "auxclick") {
+      window.open(row.dataset.href, "_blank", "noopener");
+    } else {
+      window.location.assign(row.dataset.href);
+    }
+  }
+  document.addEventListener("click", openRow);
+  document.addEventListener("auxclick", openRow);
 
   // SLA countdowns: the server renders each badge; this keeps its time left current.
   function fill(template, values) {

@@ -18,11 +18,12 @@ from tickets.models.intake import IntakeKey, TicketNumberSequence
 from tickets.models.legal_hold import LegalHold
 from tickets.models.presence import PRESENCE_TTL, TicketViewer
 from tickets.models.team import Team
-from tickets.models.ticket import Tag, Ticket, can_work_on, user_team_ids
+from tickets.models.ticket import LAST_MESSAGE_EXCERPT, Tag, Ticket, can_work_on, user_team_ids
 from tickets.models.timeline import Attachment, EvidenceKind, Message, MessageKind
 
 __all__ = [
     "COMPLAINT_LEVEL_RANK",
+    "LAST_MESSAGE_EXCERPT",
     "OPEN_STATES",
     "PRESENCE_TTL",
     "TERMINAL_STATES",

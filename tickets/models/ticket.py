@@ -71,6 +71,10 @@ def can_work_on(ticket: "Ticket", user) -> bool:
     return ticket.team_id is None or ticket.team_id in user_team_ids(user)
 
 
+# How much of the customer's latest message a ticket keeps for the queues (characters).
+LAST_MESSAGE_EXCERPT = 100
+
+
 class Ticket(ConcurrentTransitionMixin, models.Model):
     number = models.CharField(_("number"), max_length=24, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
@@ -153,6 +157,18 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         _("waiting on"), max_length=12, choices=Collaborator.choices, blank=True
     )
     waiting_since = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    # What the queues show of the conversation, kept by the message service so that a queue
+    # row reads it from the ticket instead of from the timeline. The customer's latest
+    # words (an inbound message or a phone call summary), trimmed; and how long the customer
+    # has waited for us: since their oldest message that no reply has followed yet (NULL once
+    # we replied after it). Derived from the messages, which keep their own history.
+    last_customer_message = models.CharField(
+        _("last customer message"), max_length=LAST_MESSAGE_EXCERPT, blank=True, default="",
+        editable=False)
+    last_customer_message_at = models.DateTimeField(
+        _("last customer message at"), null=True, blank=True, editable=False)
+    customer_waiting_since = models.DateTimeField(
+        _("customer waiting since"), null=True, blank=True, editable=False)
     resolution_summary = models.TextField(_("resolution summary"), blank=True)
     cancel_reason = models.CharField(
         _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
@@ -184,7 +200,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"))  # indexed with the id: ticket_created_idx
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[tags],
+    history = HistoricalRecords(excluded_fields=[
+        "updated_at", "last_customer_message", "last_customer_message_at",
+        "customer_waiting_since"], m2m_fields=[tags],
                                 bases=[ChainedHistory])
 
     # Set by tickets.services.tickets.ticket_create: the new ticket's first message, if any.

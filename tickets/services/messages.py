@@ -14,7 +14,12 @@ from core.services.audit import save_with_history
 from core.services.exceptions import Conflict
 from tickets.models import OPEN_STATES, Channel, Message, MessageKind, Ticket, TicketState
 from tickets.services import lifecycle
-from tickets.services.tickets import _require_can_work, _save, transition_reason
+from tickets.services.tickets import (
+    _require_can_work,
+    _save,
+    track_conversation,
+    transition_reason,
+)
 
 
 def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author: User | None,
@@ -27,6 +32,12 @@ def _new_message(ticket: Ticket, *, kind: str, body: str, channel: str, author: 
     message = Message(ticket=ticket, kind=kind, channel=channel, body=body, author=author,
                       created_at=at)
     save_with_history(message, actor=author, reason=f"message:{kind}")
+    changed = track_conversation(ticket, kind=kind, body=body, at=at)
+    if changed and kind != MessageKind.REPLY:
+        # Derived from the message just saved (which has its own history row), so no ticket
+        # history row of its own; a reply saves the ticket anyway, with its history.
+        Ticket.objects.filter(pk=ticket.pk).update(
+            **{name: getattr(ticket, name) for name in changed})
     return message
 
 

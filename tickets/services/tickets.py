@@ -24,6 +24,7 @@ from core.services.exceptions import Conflict, NotFound
 from shop.models import Customer, Order, OrderItem
 from tickets.models import (
     COMPLAINT_LEVEL_RANK,
+    LAST_MESSAGE_EXCERPT,
     OPEN_STATES,
     CancelReason,
     Channel,
@@ -202,6 +203,8 @@ def ticket_create(
     lifecycle.clocks().stamp_due_times(ticket, config=config)
     ticket.full_clean(exclude=["state", "number", *_RELATIONS_HELD])
     notes = list(routed.rules)  # the routing rules that matched, named in the history
+    opening_kind = _description_kind(actor, channel) if ticket.description else ""
+    track_conversation(ticket, kind=opening_kind, body=ticket.description, at=now)
     with transaction.atomic(savepoint=savepoint):
         # The least-loaded agent counts open tickets; the new one is not among them yet.
         agent, taken = None, False
@@ -220,7 +223,7 @@ def ticket_create(
         lifecycle.clocks().plan_next_update(ticket=ticket, after=ticket.created_at, config=config)
         ticket.opening_message = None
         if ticket.description:
-            kind = _description_kind(actor, channel)
+            kind = opening_kind
             message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
                               channel="" if kind == MessageKind.NOTE else channel,
                               created_at=now)
@@ -289,6 +292,35 @@ def _description_kind(actor: User | None, channel: str) -> str:
     if actor is not None and actor.has_perm("tickets.record_inbound_message"):
         return MessageKind.INBOUND
     return MessageKind.PHONE_SUMMARY if channel == Channel.PHONE else MessageKind.NOTE
+
+
+# --- what the queues show of the conversation ---------------------------------------------
+# The customer's own words: what a channel passed on, or what they said on the phone.
+CUSTOMER_WORDS = (MessageKind.INBOUND, MessageKind.PHONE_SUMMARY)
+
+
+def message_excerpt(body: str) -> str:
+    """Return the start of a message as one line, short enough to keep on the ticket."""
+    return " ".join(body.split())[:LAST_MESSAGE_EXCERPT]
+
+
+def track_conversation(ticket: Ticket, *, kind: str, body: str, at: datetime) -> list[str]:
+    """Keep the ticket's conversation fields in step with a new message (in memory only).
+
+    A customer message becomes the ticket's last customer message and, unless the customer
+    is already waiting, starts their wait; a reply to the customer ends it. Notes change
+    nothing. Returns the names of the fields changed, for the caller to save.
+    """
+    if kind in CUSTOMER_WORDS:
+        ticket.last_customer_message = message_excerpt(body)
+        ticket.last_customer_message_at = at
+        if ticket.customer_waiting_since is None:
+            ticket.customer_waiting_since = at
+        return ["last_customer_message", "last_customer_message_at", "customer_waiting_since"]
+    if kind == MessageKind.REPLY and ticket.customer_waiting_since is not None:
+        ticket.customer_waiting_since = None
+        return ["customer_waiting_since"]
+    return []
 
 
 # --- assignment --------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
     Exists,
@@ -342,11 +343,12 @@ def capped_counts(querysets: dict[str, QuerySet], cap: int = QUEUE_COUNT_CAP) ->
     parts: list[str] = []
     params: list[Any] = []
     for index, tickets in enumerate(querysets.values()):
-        if tickets.query.is_empty():
+        capped = tickets.order_by().values("pk")[:cap]
+        try:
+            sql, sql_params = capped.query.sql_with_params()
+        except EmptyResultSet:  # a filter that matches nothing, such as the teams of nobody
             parts.append("0")
             continue
-        capped = tickets.order_by().values("pk")[:cap]
-        sql, sql_params = capped.query.sql_with_params()
         # The SQL is Django's own, with every value left to the parameters.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS q{index})")  # noqa: S608
         params.extend(sql_params)

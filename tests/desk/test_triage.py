@@ -9,7 +9,7 @@ from django.utils import timezone
 from notifications.models import OutboxChannel
 from notifications.services.delivery import notify
 from tests.factories import MessageFactory, TicketFactory
-from tickets.models import MessageKind, Priority, TicketState
+from tickets.models import MessageKind, Priority, Team, TicketState
 from tickets.selectors import QUEUE_COUNT_CAP, queue_counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
@@ -41,7 +41,8 @@ def test_a_row_shows_the_customers_last_words_trimmed_and_escaped(client, agent,
 
 def test_a_row_opens_its_ticket_and_keeps_the_number_as_a_link(client, agent, team):
     ticket = TicketFactory(team=team, assignee=agent, state=S.IN_PROGRESS)
-    url = reverse("console-ticket", args=[ticket.number])
+    # The row carries its queue, for the workspace's next and previous ticket.
+    url = reverse("console-ticket", args=[ticket.number]) + "?queue=mine"
 
     html = _queue(client, agent).content.decode()
 
@@ -87,6 +88,17 @@ def test_a_user_without_tickets_to_read_counts_nothing():
     nobody = get_user_model().objects.create_user("nobody")
 
     assert set(queue_counts(user=nobody).values()) == {0}
+
+
+def test_an_agent_in_no_team_counts_their_own_and_no_team_queue(client, agent):
+    Team.members.through.objects.filter(user=agent).delete()
+    TicketFactory(assignee=agent, state=S.IN_PROGRESS)
+
+    counts = queue_counts(user=agent)
+
+    assert counts["mine"] == 1
+    assert counts["team"] == counts["unassigned"] == 0
+    assert _queue(client, agent).status_code == 200
 
 
 def test_a_capped_count_shows_as_99_plus():
@@ -144,8 +156,8 @@ def test_a_role_that_works_no_tickets_has_no_day(client, qa_inspector):
 
 # The session, the user, roles with permissions, teams, the role panels' figures (two), the
 # day (six: open tickets by priority, due next, notifications, replies, resolved, first
-# responses) and the unread badge.
-HOME_QUERIES = 13
+# responses), the unread badge and the approvals badge (its count also fills the home card).
+HOME_QUERIES = 14
 
 
 @pytest.mark.parametrize("count", [2, 30])

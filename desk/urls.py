@@ -10,6 +10,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console-queue", permanent=False),
          {"key": "mine"}, name="console-home"),
     path("queue/<slug:key>/", queues.queue, name="console-queue"),
+    path("queue-counts/", queues.counts, name="console-queue-counts"),
     path("claim-next/", queues.claim_next, name="console-claim-next"),
     path("bulk/", queues.bulk, name="console-bulk"),
     path("new/", intake.phone_intake, name="console-new-ticket"),

@@ -489,6 +489,11 @@ EXCLUDED = {
     # Read-only console pages (GET only), covered by their own page tests.
     "console-home": "redirect to the queue",
     "console-queue": "GET: tests/desk/test_console_pages.py",
+    "console-queue-counts": "GET: tests/desk/test_triage.py",
+    "console-approvals": "GET: tests/desk/test_approvals_inbox.py",
+    # Who may decide what (role ladder, limit, the ticket's team, never one's own proposal)
+    # is checked against can_approve for every role there, and refused above the limit.
+    "console-approval-decide": "POST: tests/desk/test_approvals_inbox.py",
     "console-customer-search": "GET: tests/desk/test_console_pages.py",
     "console-ticket": "GET: tests/desk/test_console_pages.py",
     "console-timeline": "GET: tests/desk/test_workspace_fragments.py",

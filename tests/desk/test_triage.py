@@ -78,8 +78,32 @@ def test_counts_stop_at_the_cap_and_show_as_99_plus(client, agent, team):
                                state=S.IN_PROGRESS)
 
     assert queue_counts(user=agent)["mine"] == QUEUE_COUNT_CAP
-    html = _queue(client, agent).content.decode()
+    client.force_login(agent)
+    html = client.get(reverse("console-queue-counts")).content.decode()
     assert f'data-count="{QUEUE_COUNT_CAP}">99+</span>' in html
+
+
+def test_the_tabs_load_their_counts_after_the_page(client, agent, team,
+                                                   django_assert_num_queries):
+    TicketFactory(team=team, assignee=agent, state=S.IN_PROGRESS)
+    page = _queue(client, agent).content.decode()
+    for key in ("mine", "team", "unassigned"):
+        assert f'<span id="queue-count-{key}"></span>' in page
+    assert f'hx-get="{reverse("console-queue-counts")}" hx-trigger="load"' in page
+
+    # Session, user, roles with permissions, teams, then one statement for every tab.
+    with django_assert_num_queries(5):
+        counts = client.get(reverse("console-queue-counts")).content.decode()
+
+    assert ('<span id="queue-count-mine" hx-swap-oob="true"> <span class="badge rounded-pill '
+            'text-bg-light border queue-count" data-count="1">1</span></span>') in counts
+    assert counts.count('hx-swap-oob="true"') == 8
+
+
+def test_only_people_who_work_tickets_read_the_counts(client, qa_inspector):
+    client.force_login(qa_inspector)
+
+    assert client.get(reverse("console-queue-counts")).status_code == 403
 
 
 def test_a_user_without_tickets_to_read_counts_nothing():

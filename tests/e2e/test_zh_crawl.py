@@ -42,6 +42,7 @@ ALLOWED_PATTERNS = [
     re.compile(r"^P[0-3]$"),
     re.compile(r"^[A-Z]{1,6}[-_]?\d[\w-]*$"),        # TK-2026…, KS2026…, SKU-123, v3
     re.compile(r"^v\d+$"),
+    re.compile(r"^(Ctrl|Shift|Alt|Control|Command)(\+(Ctrl|Shift|Alt|Enter|Esc|Tab))+$"),  # keys
     re.compile(r"^[\w.+-]+@[\w-]+(\.[\w-]+)+$"),   # e-mail addresses
     re.compile(r"^(https?://|www\.)\S+$"),
     re.compile(r"^[A-Z]$"),                        # a single capital (A/B, grades)
@@ -55,7 +56,7 @@ DJANGO_UNTRANSLATED = re.compile(
     r'^(Choose|Remove) \S+ by selecting them and then select the "(Choose|Remove)" arrow button\.$')
 # A rule's source cites its document as written (DOMAIN.md's sections are in English); only
 # supervisors, QA and risk/legal see it.
-RULE_SOURCE = re.compile(r"^来源：")
+RULE_SOURCE = re.compile(r"(^|；)来源：")
 # On the admin's pages a code is data: team and skill codes, usernames, JSON conditions,
 # masked tokens, password hashes, deduplication keys.
 ADMIN_CODE = re.compile(r"^[a-z0-9]+([_.:-][a-z0-9]+)+$|^\S+\*{4,}$|^(md5|pbkdf2_sha256|argon2)$")
@@ -107,7 +108,7 @@ class Crawl:
     def check(self, page, where: str) -> None:
         admin = " /admin/" in f" {where.split(' ', 1)[-1]}"
         for text in page.evaluate(COLLECT_TEXT):
-            if DJANGO_UNTRANSLATED.match(text) or RULE_SOURCE.match(text):
+            if DJANGO_UNTRANSLATED.match(text) or RULE_SOURCE.search(text):
                 continue
             if admin and (JSON_TEXT.match(text) or ADMIN_CODE.match(text)):
                 continue
@@ -159,14 +160,14 @@ def demo_data_words() -> set[str]:
 
 def admin_data_words() -> set[str]:
     """Latin words of the records the admin lists as they are: the rule table's names,
-    sources and notes (edited there in English), people's names and usernames, team codes."""
+    sources, English explanations and notes (edited there in English), people's names and usernames, team codes."""
     from django.contrib.auth import get_user_model
 
     from policies.models import ApprovalLimit, PolicyRule
     from tickets.models import Team
 
     texts: list[str] = []
-    for row in PolicyRule.objects.values_list("name", "source"):
+    for row in PolicyRule.objects.values_list("name", "source", "explanation_en"):
         texts.extend(row)
     texts.extend(ApprovalLimit.objects.values_list("note", flat=True))
     texts.extend(Team.objects.values_list("code", flat=True))

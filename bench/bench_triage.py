@@ -12,8 +12,8 @@ The database is made and loaded as by bench_console_pages.py (`seed_demo --ticke
 --seed 1`). Timed: the query that counts every queue tab (tickets.selectors.queue_counts,
 at most 100 per tab, one statement) on its own, as the demo agent and as the supervisor;
 then whole requests through Django's test client, DEBUG off, as bench_console_pages.py
-measures them: the queue pages (which now carry the counts, the customer's last message
-and waiting time) and the home page with the agent's day.
+measures them: the queue pages (with the customer's last message and waiting time; the tab
+counts come in a request of their own) and the home page with the agent's day.
 """
 
 import argparse

@@ -17,8 +17,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
-from django.utils.translation import get_language
 
+from core.models.labels import pick_label
 from core.models.names import person_name
 from core.models.roles import Role
 from policies.models import (
@@ -40,9 +40,7 @@ INBOX_CAP = 50
 
 def rule_display_name(name: str, name_zh: str) -> str:
     """Return a rule's name in the language of the page: the Chinese name on Chinese pages."""
-    if name_zh and (get_language() or "").lower().startswith("zh"):
-        return name_zh
-    return name
+    return pick_label(name, name_zh)
 
 
 # --- who may approve what -------------------------------------------------------------------

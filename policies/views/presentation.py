@@ -8,6 +8,7 @@ stored explanations, written before the mark, are recognised by their keys.
 
 from django.utils.translation import get_language, gettext, pgettext
 
+from core.models.labels import pick_label
 from core.models.roles import Role
 from policies import engine
 from policies.models import (
@@ -180,7 +181,7 @@ def option_as_dict(option, *, reviewer: bool = True) -> dict:
 
 def _entry_name(entry) -> str:
     """Return the trace entry's rule name in the reader's language."""
-    return entry.rule_name_zh if _in_chinese() and entry.rule_name_zh else entry.rule_name
+    return pick_label(entry.rule_name, entry.rule_name_zh)
 
 
 def trace_as_dict(entry) -> dict:

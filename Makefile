@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup setup-dev messages makemessages lint typecheck bench mutation clean
+.PHONY: run test setup setup-dev messages makemessages lint typecheck bench mutation clean cluster cluster-stop
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -81,3 +81,13 @@ mutation: setup-dev
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache mutants
+
+# A local cluster on this machine (docs/operations.md, "Several nodes"): nginx, two gunicorn
+# nodes, PgBouncer, a PostgreSQL primary and its streaming replica, Redis, two django-q2
+# clusters and an S3-compatible store, all on 127.0.0.1. Needs root (apt-get, the postgres user).
+cluster: setup-dev
+	$(PY) deploy/cluster.py start
+
+# Stops exactly what `make cluster` started; the data stays in .cluster/ for the next start.
+cluster-stop:
+	$(PYTHON) deploy/cluster.py stop

@@ -133,6 +133,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+
+# --- Connection pooler. PgBouncer in transaction mode hands each transaction whatever server
+# connection is free, so nothing may outlive a transaction on the server side: no named
+# server-side cursors (iterator() outside a transaction would fetch its next chunk from
+# another server connection; tests/cluster/test_pgbouncer.py shows it) and no prepared
+# statements (Django binds parameters client-side, which never prepares; should someone turn
+# server-side binding on, psycopg would prepare a query after its fifth run).
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in ("", "pgbouncer-transaction"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER={DATABASE_POOLER!r}: leave it empty or set 'pgbouncer-transaction'."
+    )
+if DATABASE_POOLER == "pgbouncer-transaction":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_POOLER=pgbouncer-transaction needs PostgreSQL.")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"

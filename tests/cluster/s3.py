@@ -12,7 +12,7 @@ import boto3
 # The ports the storage tests may use.
 PORTS = range(9100, 9110)
 ACCESS_KEY = "testing"
-SECRET_KEY = "testing"  # noqa: S105 - a local test endpoint's key
+SECRET_KEY = "testing"
 REGION = "us-east-1"
 
 

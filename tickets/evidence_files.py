@@ -23,6 +23,8 @@ def _s3_key(storage: S3Storage, name: str) -> str:
 
 def open_stream(storage: Storage, name: str) -> IO[bytes] | Any:
     """Open a stored file for reading from the start; FileNotFoundError if it is gone."""
+    if not name:
+        raise FileNotFoundError("no stored file")
     if isinstance(storage, S3Storage):
         try:
             return storage.bucket.Object(_s3_key(storage, name)).get()["Body"]

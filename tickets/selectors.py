@@ -487,7 +487,7 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
     for row in attachments.order_by("created_at", "id").values(
             "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
         # No storage URL: the page links the console's permission-checked download.
-        files.setdefault(row["message_id"], []).append(row)
+        files.setdefault(row["message_id"], []).append({**row})
     items: list[dict[str, Any]] = []
     for message_row in reversed(rows):
         # The author's name parts become one "author"; the rest of the row is the message.

@@ -14,7 +14,7 @@ from tickets.selectors import ticket_get_for_user
 def evidence_response(attachment: Attachment) -> FileResponse:
     """Stream the attachment's bytes as a download named by its original file name."""
     try:
-        stream = open_stream(attachment.file.storage, attachment.file.name)
+        stream = open_stream(attachment.file.storage, attachment.file.name or "")
     except FileNotFoundError:
         raise Http404(attachment.pk) from None  # deleted under retention, or lost
     response = FileResponse(stream, content_type=attachment.content_type,

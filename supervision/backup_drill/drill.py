@@ -115,10 +115,11 @@ def run_drill(*, backup_dir: Path, database_url: str | None = None,
     fresh: Storage | None = None
     created = False
     try:
-        step("restore database", lambda: (database.create_database(server, restored_name),
-                                          database.restore(server, restored_name, dump_file,
-                                                           pg_bin=pg_bin)),
-             lambda _: restored_name)
+        def restore_database() -> None:
+            database.create_database(server, restored_name)
+            database.restore(server, restored_name, dump_file, pg_bin=pg_bin)
+
+        step("restore database", restore_database, lambda _: restored_name)
         created = True
         fresh, report.restored_store = objects.fresh_store(
             storage, suffix=f"restore-{stamp}", folder=backup_dir / "restored-media")

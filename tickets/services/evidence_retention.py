@@ -103,10 +103,10 @@ def evidence_purge(*, before: datetime, reason: str, actor: User | None = None,
             result.deleted = len(doomed)
             return result
         for attachment in doomed:
-            result.file_names.append(attachment.file.name)
+            result.file_names.append(str(attachment.file.name))
             delete_with_history(attachment, actor=actor, reason=f"{REASON_KEY} — {reason}")
         result.deleted = len(doomed)
-        storage = Attachment._meta.get_field("file").storage  # type: ignore[attr-defined]
+        storage = Attachment._meta.get_field("file").storage
         names = list(result.file_names)
         transaction.on_commit(lambda: _delete_stored(storage, names))
     return result

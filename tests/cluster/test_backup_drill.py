@@ -128,3 +128,23 @@ def test_the_drill_says_it_needs_postgresql(tmp_path):
     with pytest.raises(CommandError, match="needs PostgreSQL"):
         call_command("backup_drill", "--backup-dir", str(tmp_path / "backup"))
     assert not (tmp_path / "backup").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_drill_copies_media_root_when_files_stay_on_disk(settings, make_ticket, agent,
+                                                             tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    ticket = make_ticket()
+    for name, content in (("照片.png", PNG), ("报告.pdf", PDF)):
+        attachment_add(ticket=ticket, actor=agent, evidence_kind="photo",
+                       upload=SimpleUploadedFile(name, content))
+
+    report, failed = _drill(tmp_path)
+
+    assert failed is None
+    assert report["ok"] is True
+    assert (report["objects"], report["attachments"]) == (2, 2)
+    assert report["restored_store"] == str(tmp_path / "backup" / "restored-media")
+    assert not (tmp_path / "backup" / "restored-media").exists()
+    assert _databases_named_like(report["restored_database"]) == []

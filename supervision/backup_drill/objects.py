@@ -95,8 +95,11 @@ def restore_objects(source: Path, storage: Storage) -> int:
 def drop_store(storage: Storage) -> None:
     """Remove a store the drill made, with everything in it."""
     if isinstance(storage, S3Storage):
-        bucket = storage.bucket
-        bucket.objects.all().delete()
-        bucket.delete()
+        client = storage.connection.meta.client
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=storage.bucket_name)
+        for page in pages:
+            for item in page.get("Contents", []):
+                client.delete_object(Bucket=storage.bucket_name, Key=item["Key"])
+        client.delete_bucket(Bucket=storage.bucket_name)
     elif isinstance(storage, FileSystemStorage):
         shutil.rmtree(storage.location, ignore_errors=True)

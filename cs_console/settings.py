@@ -7,6 +7,7 @@ file beside manage.py (created by `make run` for development). See docs/operatio
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -186,8 +187,7 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 # In development WhiteNoise serves straight from the app and project static folders.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -196,6 +196,42 @@ STORAGES = {
         )
     },
 }
+
+# --- Uploaded files: evidence on MEDIA_ROOT, or in an S3-compatible bucket when S3_BUCKET
+# is set (several nodes then share the files). Either way a file is only ever served through
+# the console's permission-checked views, streamed from storage: objects are private, and
+# no page or API answer carries a bucket URL.
+S3_BUCKET = env.str("S3_BUCKET", default="")
+S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": S3_ENDPOINT_URL or None,
+            "access_key": env.str("S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("S3_SECRET_ACCESS_KEY", default="") or None,
+            "region_name": env.str("S3_REGION", default="") or None,
+            "default_acl": "private",
+            # Names are generated (tickets.models.attachment_path); a clash gets a new
+            # name rather than replacing someone's evidence.
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # A local or self-hosted endpoint has no per-bucket DNS names.
+            "addressing_style": env.str("S3_ADDRESSING_STYLE",
+                                        default="path" if S3_ENDPOINT_URL else "auto"),
+            # Reading an object spools past this size to a temporary file, not memory.
+            "max_memory_size": 2 * 1024 * 1024,
+        },
+    }
+else:
+    STORAGES["default"] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+# Evidence files of tickets closed (or cancelled) more than this many days ago may be deleted
+# by `purge_evidence_files`; 0 keeps them until a date is given with --before. The project's
+# sources name no retention period for evidence; the E-Commerce Law (art. 31) asks platforms
+# to keep transaction information at least three years after the transaction, so a value
+# below 1095 should be a deliberate legal decision.
+EVIDENCE_RETENTION_DAYS = env.int("EVIDENCE_RETENTION_DAYS", default=0)
 
 # --- Security hardening that only makes sense behind HTTPS.
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)

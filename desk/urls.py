@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import RedirectView
 
-from desk.views import approvals, intake, queues, workspace
+from desk.views import approvals, evidence, intake, queues, workspace
 from supervision.views import privacy
 
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
          name="console-resolution-action"),
     path("<str:number>/audit/", workspace.audit, name="console-audit"),
     path("<str:number>/timeline/", workspace.timeline, name="console-timeline"),
+    path("<str:number>/attachments/<int:pk>/", evidence.download, name="console-attachment"),
     path("<str:number>/scripts/", workspace.scripts, name="console-scripts"),
     path("<str:number>/presence/", workspace.presence, name="console-presence"),
     path("<str:number>/customer-history/", workspace.customer_history,

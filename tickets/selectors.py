@@ -466,8 +466,6 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
     shows on exactly one page. Three queries, plain dicts: a long conversation would
     otherwise spend more time building model instances than reading rows.
     """
-    from django.core.files.storage import default_storage
-
     messages = Message.objects.filter(ticket=ticket)
     if before is not None:
         messages = messages.filter(id__lt=before)
@@ -488,8 +486,8 @@ def ticket_timeline_page(*, ticket: Ticket, before: int | None = None,
         attachments = attachments.none()
     for row in attachments.order_by("created_at", "id").values(
             "id", "message_id", "evidence_kind", "file", "label", "size", "created_at"):
-        files.setdefault(row["message_id"], []).append(
-            {**row, "url": default_storage.url(row["file"])})
+        # No storage URL: the page links the console's permission-checked download.
+        files.setdefault(row["message_id"], []).append({**row})
     items: list[dict[str, Any]] = []
     for message_row in reversed(rows):
         # The author's name parts become one "author"; the rest of the row is the message.

@@ -1,6 +1,6 @@
 """REST API for channels and integrations: intake, reads, transitions, timeline, history."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -36,6 +36,7 @@ from desk.api.serializers import (
     TransitionOutSerializer,
     opened_ticket_data,
 )
+from desk.views.evidence import evidence_response
 from policies.views.presentation import decision_as_dict, sees_rule_details
 from resolutions import services as resolution_services
 from shop import services as shop_services
@@ -201,13 +202,7 @@ class TicketAttachmentDownloadView(APIView):
     def get(self, request, number, attachment_id):
         """Download an evidence file of a ticket you may read."""
         ticket = selectors.ticket_get_for_user(user=request.user, number=number)
-        attachment = get_object_or_404(ticket.attachments, pk=attachment_id)
-        response = FileResponse(
-            attachment.file.open("rb"), content_type=attachment.content_type,
-            as_attachment=True, filename=attachment.label,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return evidence_response(get_object_or_404(ticket.attachments, pk=attachment_id))
 
 
 class TicketEscalateView(APIView):

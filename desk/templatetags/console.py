@@ -5,6 +5,7 @@ import unicodedata
 from functools import cache
 
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -164,10 +165,13 @@ def _when(value, this_year: int) -> str:
     return f'<time datetime="{local.isoformat()}">{shown}</time>'
 
 
-def _attachment_link(attachment: dict) -> str:
+def _attachment_link(attachment: dict, ticket_number: str) -> str:
     from django.template.defaultfilters import filesizeformat
 
-    return (f'<a href="{_escape(attachment["url"])}">{_escape(attachment["label"])}</a> '
+    # The console's own download, which checks the reader may see the ticket; never a
+    # storage URL.
+    url = reverse("console-attachment", args=[ticket_number, attachment["id"]])
+    return (f'<a href="{_escape(url)}">{_escape(attachment["label"])}</a> '
             f'<span class="text-secondary">{_escape(label(attachment["evidence_kind"], "evidence"))}'
             f' · {_escape(filesizeformat(attachment["size"]))}</span>')
 
@@ -180,7 +184,7 @@ def _actor_name(user, system: str) -> str:
 
 
 @register.simple_tag
-def timeline(items, customer_name: str):
+def timeline(items, customer_name: str, ticket_number: str):
     """Render the timeline's entries in Python.
 
     A workspace may hold hundreds of messages; a template node (or format_html) per entry
@@ -199,7 +203,7 @@ def timeline(items, customer_name: str):
             # the message's history.
             who = customer_name if kind == "inbound" else message["author"]
             channel = f" · {e(label(message['channel'], 'channel'))}" if message["channel"] else ""
-            files = "".join(f'<div class="small">{_attachment_link(a)}</div>'
+            files = "".join(f'<div class="small">{_attachment_link(a, ticket_number)}</div>'
                             for a in message["attachments"])
             body = e(message["body"]).replace("\n", "<br>")
             parts.append(
@@ -211,7 +215,7 @@ def timeline(items, customer_name: str):
         elif item["type"] == "attachment":
             attachment = item["attachment"]
             parts.append(f'<li class="timeline-item timeline-attachment small">'
-                         f'{_attachment_link(attachment)} · '
+                         f'{_attachment_link(attachment, ticket_number)} · '
                          f'{_when(attachment["created_at"], this_year)}</li>')
         else:
             record = item["record"]

@@ -50,6 +50,7 @@ HEAD_LABELS = {
     "merge": gettext_lazy("Moved by a merge"),
     "attachment": gettext_lazy("Attachment added"),
     "attach": gettext_lazy("Attachment added"),
+    "evidence_retention": gettext_lazy("Evidence file deleted under retention"),
     "intake": gettext_lazy("Customer record updated"),
     "customer": gettext_lazy("Customer record updated"),
     "tags": gettext_lazy("Tags changed"),

@@ -429,6 +429,9 @@ CONSOLE = [
         at("console-presence"),
         console(lambda role, relation: 404 if relation not in SEES[role] else 200),
         T, ticket(), lambda cell: {}),
+    # Evidence leaves the console only through a download that checks the ticket is readable.
+    Row("download evidence from the workspace", "console", "get", "console-attachment",
+        at("console-attachment", "attachment"), console(reads(200)), T, ticket(attachment=True)),
     Row("propose", "console", "post", "console-propose", at("console-propose"),
         console(acts(302)), T,
         ticket(with_order=True), lambda cell: {"kind": "compensation_coupon"}),

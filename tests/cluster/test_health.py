@@ -27,6 +27,15 @@ def closed_port():
     return CLOSED_PORT
 
 
+@pytest.fixture(autouse=True)
+def _one_node_configuration(settings):
+    """Start from the single-process set-up (ORM broker, local cache) whatever the environment
+    says; the tests that want Redis configure it themselves."""
+    settings.Q_CLUSTER = {**{key: value for key, value in settings.Q_CLUSTER.items()
+                             if key != "redis"}, "orm": "default"}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
 def ready(client):
     response = client.get(reverse("health-ready"))
     assert response["Content-Type"] == "application/json"
@@ -81,6 +90,7 @@ def test_an_unreachable_database_makes_the_node_unready_without_saying_where_it_
 
 def test_an_unreachable_redis_broker_makes_the_node_unready(client, settings, closed_port):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": f"redis://127.0.0.1:{closed_port}/9"}
+    del settings.Q_CLUSTER["orm"]
 
     status, body = ready(client)
 
@@ -93,6 +103,7 @@ def test_an_unreachable_redis_broker_makes_the_node_unready(client, settings, cl
 @pytest.mark.redis
 def test_a_reachable_redis_broker_is_checked_and_ready(client, settings):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "redis": "redis://127.0.0.1:6379/9"}
+    del settings.Q_CLUSTER["orm"]
 
     status, body = ready(client)
 
@@ -100,10 +111,35 @@ def test_a_reachable_redis_broker_is_checked_and_ready(client, settings):
     assert body["checks"]["redis"] == "ok"
 
 
-def test_without_redis_the_broker_is_not_checked(client, settings):
-    assert "redis" not in settings.Q_CLUSTER
+def test_without_redis_neither_broker_nor_cache_is_checked(client):
+    checks = ready(client)[1]["checks"]
 
-    assert "redis" not in ready(client)[1]["checks"]
+    assert "redis" not in checks
+    assert "cache" not in checks
+
+
+@pytest.mark.redis
+def test_a_redis_cache_is_checked(client, settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/9"}}
+
+    status, body = ready(client)
+
+    assert status == 200
+    assert body["checks"]["cache"] == "ok"
+
+
+def test_an_unreachable_redis_cache_makes_the_node_unready(client, settings, closed_port):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": f"redis://127.0.0.1:{closed_port}/9"}}
+
+    status, body = ready(client)
+    # Back to a cache that answers before the shared fixtures clear it.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+    assert status == 503
+    assert body["failed"] == ["cache"]
+    assert str(closed_port) not in str(body)
 
 
 def test_storage_that_cannot_be_written_makes_the_node_unready(client, settings, tmp_path):
@@ -156,6 +192,7 @@ def test_a_squashed_migration_counts_as_applied_when_what_it_replaces_is(monkeyp
 
 @pytest.fixture
 def with_replica(settings):
+    # Safe here despite Django's warning: the lag function is replaced, no connection opens.
     settings.DATABASES = {**settings.DATABASES, "replica": settings.DATABASES["default"]}
     settings.REPLICA_MAX_LAG_SECONDS = 5
 
@@ -165,6 +202,7 @@ def test_without_a_replica_its_lag_is_not_checked(client):
 
 
 @pytest.mark.usefixtures("with_replica")
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 def test_a_replica_within_its_lag_limit_is_fine(client):
     with mock.patch.object(health, "_replica_lag_seconds", return_value=1.5) as lag:
         status, body = ready(client)
@@ -175,6 +213,7 @@ def test_a_replica_within_its_lag_limit_is_fine(client):
 
 
 @pytest.mark.usefixtures("with_replica")
+@pytest.mark.filterwarnings("ignore:Overriding setting DATABASES")
 @pytest.mark.parametrize(("lag", "reason"), [
     (30.0, "replica 30 s behind (limit 5 s)"),
     (None, "replica lag unknown"),

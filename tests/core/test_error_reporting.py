@@ -9,9 +9,7 @@ from unittest import mock
 from core.observability.sentry import init_error_reporting
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBE = ("import sys, django; django.setup(); "
-         "print('sentry_sdk' in sys.modules, sys.modules.get('sentry_sdk') and "
-         "sys.modules['sentry_sdk'].Hub.current.client is not None)")
+PROBE = "import sys, django; django.setup(); print('sentry_sdk' in sys.modules)"
 
 
 def test_without_a_dsn_sentry_is_neither_imported_nor_started():
@@ -23,7 +21,7 @@ def test_without_a_dsn_sentry_is_neither_imported_nor_started():
                             capture_output=True, text=True, timeout=60, check=False)
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[0] == "False"
+    assert result.stdout.strip() == "False"
 
 
 def test_settings_start_sentry_with_the_environments_values():

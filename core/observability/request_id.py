@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.functional import empty
 
 HEADER = "X-Request-ID"
 # What an id from outside may look like: nginx's $request_id (32 hex digits), a UUID, or any
@@ -76,10 +77,21 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = _request_id.get()
+            # Django logs a 4xx/5xx answer ("Not Found: /x") after the middleware is done,
+            # when the id is out of context; such records carry the request itself.
+            request = getattr(record, "request", None)
+            record.request_id = _request_id.get() or getattr(request, "request_id", None)
         if not hasattr(record, "user_id"):
-            record.user_id = _user_id.get()
+            record.user_id = _user_id.get() or _known_user_id(getattr(record, "request", None))
         return True
+
+
+def _known_user_id(request: HttpRequest | None) -> int | None:
+    """The request's user id if the user was already loaded: a log filter runs no query."""
+    user = getattr(request, "__dict__", {}).get("user")
+    if user is None or getattr(user, "_wrapped", None) is empty:
+        return None
+    return user.pk if user.is_authenticated else None
 
 
 # --- django-q2: the id rides along in the task package ------------------------------------

@@ -8,7 +8,7 @@ import re
 from multiprocessing import Value
 
 import pytest
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseForbidden
 from django.urls import path
 from django.utils.module_loading import import_string
 
@@ -36,7 +36,11 @@ def task_that_logs():
     seen_in_task.append((request_id.current_request_id(), "ran"))
 
 
-urlpatterns = [path("probe/", log_and_queue)]
+def refuse(request):
+    return HttpResponseForbidden("no")
+
+
+urlpatterns = [path("probe/", log_and_queue), path("refused/", refuse)]
 
 
 @pytest.fixture
@@ -130,6 +134,21 @@ def test_every_record_of_the_request_carries_the_id(signed_in, caplog):
     ours = [record for record in caplog.records if record.name.startswith("tests.")]
     assert ours
     assert {record.request_id for record in ours} == {response["X-Request-ID"]}
+
+
+@pytest.mark.parametrize(("url", "status"), [("/refused/", 403), ("/no-such-page/", 404)])
+def test_djangos_own_line_about_an_error_answer_carries_the_id(signed_in, agent, caplog, url,
+                                                              status):
+    """A view's 403 ("Forbidden: /x") is logged after the middleware is done with the request."""
+    caplog.handler.addFilter(request_id.RequestContextFilter())
+    with caplog.at_level(logging.WARNING, logger="django.request"):
+        response = signed_in.get(url, HTTP_X_REQUEST_ID="trace-4xx-000001")
+
+    assert response.status_code == status
+    (record,) = [r for r in caplog.records if r.name == "django.request"]
+    assert record.request_id == "trace-4xx-000001"
+    # An address nothing answers is refused before the user is looked up.
+    assert record.user_id == (agent.pk if status == 403 else None)
 
 
 @pytest.mark.django_db(transaction=True)

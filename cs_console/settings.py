@@ -392,6 +392,9 @@ LOGGING = {
 # request_id and user_id, for a log collector. Every handler gets the request id either way.
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 LOGGING = with_request_context(LOGGING, log_format=LOG_FORMAT)
+# Probes and scrapes reach each node directly over plain HTTP (not through the TLS proxy):
+# they are answered there, not redirected to HTTPS by SECURE_SSL_REDIRECT.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/$", r"^metrics$"]
 # /metrics answers a request bearing this token ("Authorization: Bearer ..."); without a
 # token, only requests from this machine that no proxy relayed.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")

@@ -71,6 +71,16 @@ def test_probes_need_no_log_in(client):
     assert client.get(reverse("health-ready")).status_code == 200
 
 
+def test_probes_over_plain_http_are_answered_where_pages_are_sent_to_https(client, settings):
+    """The load balancer probes each node directly, without TLS or X-Forwarded-Proto."""
+    settings.SECURE_SSL_REDIRECT = True
+
+    assert client.get(reverse("home")).status_code == 301
+    assert client.get(reverse("health-live")).status_code == 200
+    assert client.get(reverse("health-ready")).status_code == 200
+    assert client.get(reverse("metrics"), REMOTE_ADDR="127.0.0.1").status_code == 200
+
+
 def test_an_unreachable_database_makes_the_node_unready_without_saying_where_it_is(client):
     refusal = OperationalError('connection to server at "10.1.2.3", port 5432 failed: '
                                'FATAL: password authentication failed for user "cs_secret"')

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -234,3 +235,29 @@ def test_in_multiprocess_mode_a_scrape_adds_up_every_worker(tmp_path, monkeypatc
     registry = metrics.scrape_registry()
 
     assert registry.get_sample_value("cs_probe_events_total", {"node": "a"}) == 2
+
+
+def test_a_dead_workers_live_gauges_are_dropped(tmp_path, monkeypatch):
+    """gunicorn's child_exit hook: a worker that died no longer counts in the live gauges."""
+    from types import SimpleNamespace
+
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "gauge_livesum_4343.db").write_bytes(b"")
+
+    metrics.gunicorn_child_exit(None, SimpleNamespace(pid=4242))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["gauge_livesum_4343.db"]
+
+
+def test_settings_refuse_a_multiprocess_folder_that_does_not_exist(tmp_path):
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "cs_console.settings",
+           "ENV_FILE": os.devnull, "DEBUG": "true",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "missing")}
+
+    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                            cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                            text=True, timeout=60, check=False)
+
+    assert result.returncode != 0
+    assert "PROMETHEUS_MULTIPROC_DIR" in result.stderr

@@ -15,6 +15,7 @@ The endpoint is not public: with METRICS_TOKEN set it wants `Authorization: Bear
 without it only a request from this machine that no proxy relayed gets an answer.
 """
 
+import functools
 import hmac
 import ipaddress
 import logging
@@ -96,15 +97,21 @@ def scrape_registry() -> CollectorRegistry:
     return registry
 
 
+@functools.cache
+def _broker():
+    """django-q2's broker, made once: a Redis broker keeps its connection pool between scrapes."""
+    from django_q.brokers import get_broker
+
+    return get_broker()
+
+
 class TaskQueueDepth:
     """Tasks waiting in django-q2's broker (Redis list or the ORM table) for a worker."""
 
     def collect(self) -> Iterator[Metric]:
-        from django_q.brokers import get_broker
-
         family = GaugeMetricFamily("cs_task_queue_depth",
                                    "Tasks queued in django-q2 and not yet taken by a worker")
-        family.add_metric([], get_broker().queue_size())
+        family.add_metric([], _broker().queue_size())
         yield family
 
 

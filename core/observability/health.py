@@ -14,6 +14,7 @@ import asyncio
 import dataclasses
 import functools
 import logging
+import uuid
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -59,6 +60,11 @@ class StorageWritable(checks.Storage):
     """Save, read back and delete a small file in the default storage (local or S3)."""
 
     name: ClassVar[str] = "storage"
+
+    def get_file_name(self) -> str:
+        # At the top of the storage: the library's own folder would stay behind, empty, in a
+        # local MEDIA_ROOT after every probe.
+        return f"readiness-probe-{uuid.uuid4().hex}.txt"
 
 
 @dataclasses.dataclass

@@ -169,7 +169,7 @@ def test_storage_that_cannot_be_written_makes_the_node_unready(client, settings,
 def test_the_storage_probe_leaves_no_file_behind(client, settings):
     assert ready(client)[0] == 200
 
-    leftovers = list(settings.MEDIA_ROOT.rglob("*.txt")) if settings.MEDIA_ROOT.exists() else []
+    leftovers = list(settings.MEDIA_ROOT.rglob("*")) if settings.MEDIA_ROOT.exists() else []
     assert leftovers == []
 
 

@@ -11,8 +11,11 @@ class CoreConfig(AppConfig):
     verbose_name = _("Console")
 
     def ready(self) -> None:
+        from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
+
         from core.api.serializers import install_strict_json_types
         from core.models import roles
+        from core.observability import request_id
         from core.tasks import ensure_schedules
 
         install_strict_json_types()
@@ -20,3 +23,8 @@ class CoreConfig(AppConfig):
         # so a permission added in code reaches existing installations without a hand step.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cs_console_roles")
         post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="cs_console_schedules")
+        # A task queued during a request logs, on the worker, under that request's id.
+        pre_enqueue.connect(request_id.stamp_task, dispatch_uid="cs_console_request_id_out")
+        pre_execute.connect(request_id.restore_in_worker, dispatch_uid="cs_console_request_id_in")
+        post_execute_in_worker.connect(request_id.forget_in_worker,
+                                       dispatch_uid="cs_console_request_id_done")

@@ -15,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from import_export.formats import base_formats
 
+from core.observability.log_config import with_request_context
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -71,6 +73,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and (nearly) last: the request latency by view covers all the others' work.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # Next, so every log line of the request, and every answer, carries its id.
+    "core.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.views.middleware.PermissionsPolicyMiddleware",
@@ -88,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     # Last, so it turns a refused log-in into the lockout page whatever answered it.
     "axes.middleware.AxesMiddleware",
 ]
@@ -431,6 +438,39 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Observability: probes, metrics, request ids in the logs, error reports. See
+# docs/operations.md, "Observability".
+# text (as above) or json: one JSON object a line with timestamp, level, logger, message,
+# request_id and user_id, for a log collector. Every handler gets the request id either way.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOGGING = with_request_context(LOGGING, log_format=LOG_FORMAT)
+# Probes and scrapes reach each node directly over plain HTTP (not through the TLS proxy):
+# they are answered there, not redirected to HTTPS by SECURE_SSL_REDIRECT.
+SECURE_REDIRECT_EXEMPT = [r"^health/(live|ready)/$", r"^metrics$"]
+# /metrics answers a request bearing this token ("Authorization: Bearer ..."); without a
+# token, only requests from this machine that no proxy relayed.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Several worker processes (gunicorn): a directory, emptied before the server starts, where
+# prometheus_client keeps each process's counters so a scrape of any worker adds them all up.
+# prometheus_client reads the variable from the environment itself; it is checked here so a
+# typo fails at start-up rather than at the first request.
+_prometheus_dir = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+if _prometheus_dir and not Path(_prometheus_dir).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR={_prometheus_dir} is not a directory; create it (empty) "
+        "before the server starts.")
+# Error reports go to Sentry only when SENTRY_DSN is set; otherwise sentry_sdk is not even
+# imported. Traces are sampled at SENTRY_TRACES_SAMPLE_RATE (0: errors only).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.observability.sentry import init_error_reporting
+
+    init_error_reporting(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- Audit history: reasons carry a stable key plus the agent's comment, so no length cap;
 # reverting from a historical version would rewrite the past, so it is switched off.

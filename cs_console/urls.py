@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.observability import health, metrics
 from desk import views
 from supervision.views import survey as views_survey
 
@@ -43,4 +44,8 @@ urlpatterns = [
     # policy still refuses inline scripts; its React components set inline styles.
     path("api/docs/", csp_update({"style-src": [UNSAFE_INLINE]})(
         SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    # Probes and metrics are for machines: no log-in; the metrics view checks its own token.
+    path("health/live/", login_not_required(health.liveness), name="health-live"),
+    path("health/ready/", login_not_required(health.readiness), name="health-ready"),
+    path("metrics", login_not_required(metrics.metrics_view), name="metrics"),
 ]

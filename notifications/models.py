@@ -119,6 +119,10 @@ class OutboxMessage(models.Model):
                 fields=["recipient_user", "-created_at"], name="outbox_user_unread_idx",
                 condition=Q(read_at__isnull=True, channel=OutboxChannel.INTERNAL),
             ),
+            # The outbox backlog on /metrics counts failed rows at every scrape; sent rows
+            # pile up for ever, failed ones stay few.
+            models.Index(fields=["created_at"], name="outbox_failed_idx",
+                         condition=Q(status=OutboxStatus.FAILED)),
         ]
         constraints = [
             models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_key_unique"),

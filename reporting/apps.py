@@ -7,3 +7,10 @@ class ReportingConfig(AppConfig):
 
     name = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self) -> None:
+        from core.observability.metrics import register_collector
+        from reporting.selectors.operations import OperationsCollector
+
+        # The live numbers on /metrics: reporting reads every app they come from.
+        register_collector(OperationsCollector())

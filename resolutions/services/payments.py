@@ -13,8 +13,13 @@ from typing import Protocol
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from prometheus_client import Counter
 
 from resolutions.models import SimulatedGatewayRecord
+
+# Every refusal the gateway answered, by payout kind, on /metrics (docs/operations.md).
+PAYMENT_FAILURES = Counter(
+    "cs_payment_failures", "Payments the gateway refused, by payout kind", ["kind"])
 
 
 @dataclass(frozen=True)

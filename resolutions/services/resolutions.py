@@ -36,7 +36,12 @@ from policies.services.facts import item_for_ticket
 from resolutions.models import RESOLUTION_OPEN_STATES, PayoutKind, Resolution, ResolutionState
 from resolutions.services import ledger
 from resolutions.services.decision_facts import facts_and_versions
-from resolutions.services.payments import PaymentFailed, PaymentRequest, get_gateway
+from resolutions.services.payments import (
+    PAYMENT_FAILURES,
+    PaymentFailed,
+    PaymentRequest,
+    get_gateway,
+)
 from shop.models import Order, OrderItem
 from tickets.models import OPEN_STATES, Ticket, can_work_on
 from tickets.selectors import SEE_ALL_ROLES
@@ -380,6 +385,7 @@ def _pay_and_record(resolution: Resolution, requests: list[PaymentRequest], *,
         try:
             paid.append((request, gateway.pay(request)))
         except PaymentFailed as refusal:
+            PAYMENT_FAILURES.labels(kind=request.kind).inc()
             failure = refusal
             break
 

@@ -43,7 +43,9 @@ STANDARD = {"__init__", "apps", "migrations", "management", "templatetags", "tem
             "models", "services", "selectors", "views", "api", "serializers", "admin", "tasks",
             "urls"}
 # The pure decision engine stands alone: the rules, their tests and the benchmarks name it.
-STANDS_ALONE = {"policies/engine"}
+# core's observability (probes, metrics endpoint, request ids, log set-up) is plumbing that
+# serves every app and no layer of core's own.
+STANDS_ALONE = {"policies/engine", "core/observability"}
 PROJECT_PACKAGE = {"__init__", "settings", "urls", "wsgi", "asgi"}
 
 

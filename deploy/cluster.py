@@ -372,20 +372,28 @@ def start_pgbouncer() -> None:
     shutil.copy(pidfile, RUN / "pgbouncer.pid")
 
 
+def metrics_dir(node: int) -> Path:
+    return CLUSTER / "prometheus" / f"node{node}"
+
+
+def reset_metrics() -> None:
+    """Empty the nodes' metrics folders: at start only, never when one process restarts."""
+    for node in WEB_PORTS:
+        shutil.rmtree(metrics_dir(node), ignore_errors=True)
+        metrics_dir(node).mkdir(parents=True)
+
+
 def start_web(node: int) -> None:
     if live_pid(f"web{node}"):
         return
     port = WEB_PORTS[node]
-    prometheus_dir = CLUSTER / "prometheus" / f"web{node}"
-    shutil.rmtree(prometheus_dir, ignore_errors=True)
-    prometheus_dir.mkdir(parents=True)
     say(f"web node {node} (gunicorn, {WEB_WORKERS} workers) on :{port}")
-    run([VENV_BIN / "gunicorn", "cs_console.wsgi", "--bind", f"{HOST}:{port}",
-         "--workers", str(WEB_WORKERS), "--timeout", "60", "--daemon",
+    run([VENV_BIN / "gunicorn", "-c", ROOT / "deploy" / "gunicorn.conf.py", "cs_console.wsgi",
+         "--bind", f"{HOST}:{port}", "--workers", str(WEB_WORKERS), "--daemon",
          "--pid", RUN / f"web{node}.pid",
          "--control-socket", RUN / f"web{node}.ctl", "--access-logfile", LOG / f"web{node}-access.log",
          "--error-logfile", LOG / f"web{node}.log", "--capture-output"],
-        env=process_env({"PROMETHEUS_MULTIPROC_DIR": str(prometheus_dir),
+        env=process_env({"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(node)),
                          "CLUSTER_NODE": f"web{node}"}))
     wait_for(lambda: live_pid(f"web{node}") is not None
              and http_ok(f"http://{HOST}:{port}/accounts/login/"), f"web node {node}")
@@ -399,7 +407,10 @@ def start_worker(number: int) -> None:
     process = subprocess.Popen(
         [str(PYTHON), "manage.py", "qcluster"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True,
-        env=process_env({"CLUSTER_NODE": f"worker{number}"}),
+        # Beside web node N, task worker N shares its metrics folder: the payment failures
+        # it counts show on that node's /metrics.
+        env=process_env({"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(number)),
+                         "CLUSTER_NODE": f"worker{number}"}),
     )
     (RUN / f"worker{number}.pid").write_text(str(process.pid))
     time.sleep(1.0)
@@ -489,6 +500,7 @@ def start() -> None:
     start_replica()
     start_pgbouncer()
     write_env_file()
+    reset_metrics()
     for node in WEB_PORTS:
         start_web(node)
     for number in WORKERS:

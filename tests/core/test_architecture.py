@@ -43,7 +43,9 @@ STANDARD = {"__init__", "apps", "migrations", "management", "templatetags", "tem
             "models", "services", "selectors", "views", "api", "serializers", "admin", "tasks",
             "urls"}
 # The pure decision engine stands alone: the rules, their tests and the benchmarks name it.
-STANDS_ALONE = {"policies/engine"}
+# core/db is the project's database plumbing (the router, the read replica's health, the
+# read-your-writes middleware), named in settings, not a layer of an app.
+STANDS_ALONE = {"policies/engine", "core/db"}
 PROJECT_PACKAGE = {"__init__", "settings", "urls", "wsgi", "asgi"}
 
 

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -28,13 +29,20 @@ from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from core.db import health
 from core.db.health import replica_status
 from core.db.middleware import COOKIE_NAME
 from core.db.scope import replica_reads
 from core.models.roles import Role
+from policies.models import PolicyRule
+from policies.services import changesets
+from resolutions.models import Resolution
+from resolutions.services.backtest import backtest
+from resolutions.services.resolutions import _facts_as_json
 from tests.factories import TeamFactory, TicketFactory, UserFactory
+from tests.resolutions.test_backtest import facts
 from tickets.models import OPEN_STATES, Ticket
 from tickets.selectors import QUEUES
 
@@ -181,9 +189,14 @@ def replica(request, replica_server, settings) -> Iterator[Replica]:
 
 
 @pytest.fixture
-def supervisor_client(replica, client):
-    supervisor = UserFactory(username="supervisor_sun", is_staff=True)
-    supervisor.groups.add(Group.objects.get(name=Role.SUPERVISOR))
+def supervisor(replica):
+    user = UserFactory(username="supervisor_sun", is_staff=True)
+    user.groups.add(Group.objects.get(name=Role.SUPERVISOR))
+    return user
+
+
+@pytest.fixture
+def supervisor_client(supervisor, client):
     client.force_login(supervisor)
     return client
 
@@ -224,6 +237,49 @@ def test_the_dashboard_reads_from_the_replica(frozen_replica, supervisor_client,
 
     assert any("tickets_ticket" in query["sql"] for query in on_replica.captured_queries)
     assert replica_status().available
+
+
+@pytest.mark.parametrize("page", [("dashboard-scorecard", {}), ("dashboard-export", {}),
+                                  ("dashboard-export", {"format": "xlsx"})])
+def test_the_ranking_and_the_report_downloads_read_from_the_replica(replica, supervisor_client,
+                                                                    page):
+    name, params = page
+    replica.wait_until_replayed()
+
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        assert supervisor_client.get(reverse(name), params).status_code == 200
+
+    assert any("reporting_dailyagentmetrics" in query["sql"]
+               for query in on_replica.captured_queries)
+
+
+def test_a_backtest_replays_the_replicas_decisions(replica, supervisor, team, settings):
+    settings.REPLICA_MAX_LAG_SECONDS = 3600
+    PolicyRule.objects.all().delete()
+    rule = PolicyRule.objects.create(
+        name="R1", kind="refund_only", priority=10, max_item_amount=Decimal("100"),
+        verdict="allow", refund_rule="item_remaining", auto_execute=True, source="test",
+        reasons=["quality_defect"])
+    change_set = changesets.propose_rule(actor=supervisor, rule=rule, values={
+        **changesets.values_of(rule), "max_item_amount": Decimal("50")}).change_set
+
+    def decide(amount: str) -> None:
+        at = timezone.now()
+        Resolution.objects.create(ticket=TicketFactory(team=team), kind="refund_only",
+                                  created_at=at, facts=_facts_as_json(facts(amount, at)))
+
+    decide("40.00")
+    replica.wait_until_replayed()
+    replica.pause()
+    decide("88.00")  # changed by the draft, but not on the replica yet
+    replica.wait_until_received()
+
+    with CaptureQueriesContext(connections["replica"]) as on_replica:
+        result = backtest(change_set, days=90)
+
+    assert (result.decisions, result.changed) == (1, 0)  # the replica's one decision
+    assert Resolution.objects.count() == 2
+    assert any("resolutions_resolution" in query["sql"] for query in on_replica.captured_queries)
 
 
 def test_a_user_who_just_wrote_reads_from_the_primary(frozen_replica, supervisor_client,

@@ -158,6 +158,29 @@ if DATABASE_POOLER == "pgbouncer-transaction":
         raise ImproperlyConfigured("DATABASE_POOLER=pgbouncer-transaction needs PostgreSQL.")
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+
+# --- Read replica: the dashboard, exports and backtests read from a streaming replica when
+# DATABASE_REPLICA_URL names one, while it answers and is at most REPLICA_MAX_LAG_SECONDS
+# behind; a user who wrote within READ_YOUR_WRITES_SECONDS reads from the primary. Without it
+# every read goes to "default", as before (core/db/, docs/operations.md, "Read replica").
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=10)
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    # Connections are kept and checked as the primary's are.
+    for _option in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "DISABLE_SERVER_SIDE_CURSORS"):
+        if _option in DATABASES["default"]:
+            DATABASES["replica"].setdefault(_option, DATABASES["default"][_option])
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica host that does not answer holds a request at most this long (then: primary).
+        DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+    # Tests create their database on the primary only; "replica" then reads that same database.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["core.db.router.ReplicaRouter"]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+                  "core.db.middleware.ReadYourWritesMiddleware")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "cs_console.User"

@@ -22,6 +22,7 @@ from import_export.admin import ExportMixin
 
 from core.admin.history import ReadOnlyHistoryAdmin, refusal_text
 from core.admin.widgets import ChoiceListWidget
+from core.db.scope import reads_from_replica
 from core.services.exceptions import Conflict
 from policies.models import LIST_CHOICES, ApprovalLimit, PolicyRule
 from policies.services import changesets
@@ -146,6 +147,11 @@ class PolicyRuleAdmin(ExportMixin, ProposeChangesAdmin):
     search_fields = ["name", "name_zh", "source", "explanation_zh", "explanation_en"]
     ordering = ["priority", "id"]
     actions = ["propose_copies", "propose_deactivation"]
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        # The spreadsheet only reads the table: the read replica may serve it (core.db).
+        return reads_from_replica(super().get_export_data)(file_format, request, queryset,
+                                                           **kwargs)
     fieldsets = [
         (None, {"fields": ["name_zh", "name", "kind", "priority", "is_active",
                            ("effective_from", "effective_to"), "source"]}),

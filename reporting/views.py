@@ -1,4 +1,8 @@
-"""The supervisor dashboard, the monthly agent ranking and the monthly report downloads."""
+"""The supervisor dashboard, the monthly agent ranking and the monthly report downloads.
+
+Each page only reads, and may be a few seconds old: the read replica serves them when it is
+fit (core.db), the primary otherwise.
+"""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -10,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.db.scope import reads_from_replica
 from reporting import selectors as reports
 from reporting.services import metrics
 
@@ -129,6 +134,7 @@ def _month_nav(month: date) -> dict:
 
 @require_GET
 @permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+@reads_from_replica
 def dashboard(request):
     """Show the month's figures, daily and weekly trends, the backlog and payouts by rule."""
     month = _month(request)
@@ -159,6 +165,7 @@ def dashboard(request):
 
 @require_GET
 @permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+@reads_from_replica
 def scorecard(request):
     """Show every agent's score for the month, ranked (the "service star" ranking)."""
     month = _month(request)
@@ -175,6 +182,7 @@ def scorecard(request):
 
 @require_GET
 @permission_required("reporting.view_dailyagentmetrics", raise_exception=True)
+@reads_from_replica
 def export(request):
     """Download the monthly report as CSV or XLSX."""
     month = _month(request)

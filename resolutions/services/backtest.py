@@ -9,7 +9,8 @@ approving role, freight, the deciding rule.
 The engine decides each kind from that kind's rules alone, so a kind whose rules the set leaves
 as they are cannot change: its resolutions are counted, not replayed. The others are streamed
 as plain values (no model instances) in chunks, so 100,000 decisions fit in memory and time
-(bench/bench_backtest.py). Reads only; writes nothing.
+(bench/bench_backtest.py). Reads only; writes nothing: the read replica replays them when it is
+fit (core.db), so a long backtest does not load the primary.
 """
 
 import json
@@ -25,6 +26,7 @@ from django.db.models import Count, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from core.db.scope import reads_from_replica
 from policies import engine
 from policies.models import Payer, PolicyChangeSet
 from policies.services import changesets, rulebook
@@ -187,6 +189,7 @@ def _rows(since: datetime, kinds: Iterable[str]) -> Iterator[tuple[int, int, str
         yield resolution_id, ticket_id, kind, loads(stored) if stored else {}
 
 
+@reads_from_replica
 def backtest(change_set: PolicyChangeSet, *, days: int = DEFAULT_DAYS,
              at: datetime | None = None, case_limit: int = 200) -> Backtest:
     """Replay the last `days` days of decisions under the live and the draft table.

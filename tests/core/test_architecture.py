@@ -43,9 +43,10 @@ STANDARD = {"__init__", "apps", "migrations", "management", "templatetags", "tem
             "models", "services", "selectors", "views", "api", "serializers", "admin", "tasks",
             "urls"}
 # The pure decision engine stands alone: the rules, their tests and the benchmarks name it.
-# core's observability (probes, metrics endpoint, request ids, log set-up) is plumbing that
-# serves every app and no layer of core's own.
-STANDS_ALONE = {"policies/engine", "core/observability"}
+# core/db (the router, the read replica's health, the read-your-writes middleware) and
+# core/observability (probes, metrics endpoint, request ids, log set-up) are plumbing named
+# in settings that serves every app, not a layer of core's own.
+STANDS_ALONE = {"policies/engine", "core/db", "core/observability"}
 PROJECT_PACKAGE = {"__init__", "settings", "urls", "wsgi", "asgi"}
 
 

@@ -90,6 +90,17 @@ def page_csrf(html: str) -> str:
     return found.group(1) if found else ""
 
 
+def failed_answer(response) -> str:
+    """Say why an answer is a failure: its status, or why none came (grouped by kind)."""
+    if response.status_code:
+        return f"HTTP {response.status_code}"
+    error = str(getattr(response, "error", "") or "")
+    for kind in ("refused", "reset", "timed out", "aborted", "closed"):
+        if kind in error.lower():
+            return f"no answer: connection {kind}"
+    return f"no answer: {error[:80]}"
+
+
 def action_error(html: str) -> str:
     found = ERROR.search(html)
     return unescape(re.sub(r"<[^>]+>", "", found.group(1))).strip() if found else ""
@@ -110,9 +121,18 @@ class ConsoleUser(HttpUser):
                               headers={"Referer": f"{self.host}/accounts/login/"},
                               catch_response=True) as answer:
             if answer.status_code != 302:
-                answer.failure(f"log-in of {username} answered {answer.status_code}")
+                answer.failure(f"log-in of {username}: {failed_answer(answer)}")
                 raise StopUser
             answer.success()
+
+    def open_page(self, path: str, name: str, **kwargs) -> str:
+        """GET a page; return its text ("" when it failed), keeping its CSRF token."""
+        with self.client.get(path, name=name, catch_response=True, **kwargs) as page:
+            if page.status_code != 200:
+                page.failure(failed_answer(page))
+                return ""
+            self.csrf = page_csrf(page.text) or self.csrf
+            return page.text
 
     def htmx_post(self, path: str, name: str, data: dict):
         """POST as htmx does from the page: the page's CSRF token, the HX-Request header."""
@@ -135,19 +155,11 @@ class Agent(ConsoleUser):
         self.unresolved: list[str] = []
         self.log_in(credentials["username"], credentials["password"])
 
-    def open_page(self, path: str, name: str) -> str:
-        with self.client.get(path, name=name, catch_response=True) as page:
-            if page.status_code != 200:
-                page.failure(f"HTTP {page.status_code}")
-                return ""
-            self.csrf = page_csrf(page.text) or self.csrf
-            return page.text
-
     def act(self, path: str, name: str, data: dict) -> str:
         """Take a workspace action; return the refreshed workspace ("" when it failed)."""
         with self.htmx_post(path, name, data) as answer:
             if answer.status_code != 200:
-                answer.failure(f"HTTP {answer.status_code}")
+                answer.failure(failed_answer(answer))
                 return ""
             refused = action_error(answer.text)
             if refused:
@@ -159,8 +171,7 @@ class Agent(ConsoleUser):
     def work_next_ticket(self) -> None:
         if not self.open_page("/tickets/queue/mine/", "queue"):
             return
-        self.client.get("/tickets/queue-counts/", name="queue counts",
-                        headers={"HX-Request": "true"})
+        self.open_page("/tickets/queue-counts/", "queue counts", headers={"HX-Request": "true"})
         number = self.claim()
         if number is None:
             self.resolve_earlier()
@@ -187,7 +198,7 @@ class Agent(ConsoleUser):
         with self.htmx_post("/tickets/claim-next/", "claim", {}) as answer:
             target = answer.headers.get("HX-Redirect", "")
             if answer.status_code != 204 or not target:
-                answer.failure(f"HTTP {answer.status_code}")
+                answer.failure(failed_answer(answer))
                 return None
             answer.success()
         found = re.fullmatch(r"/tickets/([^/]+)/", target)
@@ -241,11 +252,11 @@ class Supervisor(ConsoleUser):
 
     @task(6)
     def dashboard(self) -> None:
-        self.client.get("/dashboard/", name="dashboard")
+        self.open_page("/dashboard/", "dashboard")
 
     @task(1)
     def export(self) -> None:
-        self.client.get("/dashboard/report/?format=csv", name="export")
+        self.open_page("/dashboard/report/?format=csv", "export")
 
 
 class Integration(HttpUser):
@@ -289,8 +300,7 @@ class Integration(HttpUser):
                 elif status == 429:
                     answer.success()  # the rate limit speaking, not a fault: wait and retry
                 else:
-                    answer.failure(f"HTTP {status}" if status else
-                                   f"no answer: {answer.error}")
+                    answer.failure(failed_answer(answer))
                 answers.append({"at": time.time(), "status": status, "number": number})
             if status in (200, 201) or (400 <= status < 500 and status != 429):
                 break

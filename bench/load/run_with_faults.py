@@ -71,17 +71,28 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_command(command: str) -> dict:
-    """Run a fault or heal command from the project root; return what it said."""
+def run_command(command: str, log: Path) -> dict:
+    """Run a fault or heal command from the project root; return what it said.
+
+    Its output goes to a file, not a pipe: a command that starts a server in the background
+    leaves the pipe open and would keep a reader waiting until the server stops.
+    """
     started = time.time()
-    try:
-        done = subprocess.run(shlex.split(command), cwd=ROOT, capture_output=True, text=True,
-                              timeout=120)
-        code, output = done.returncode, (done.stdout + done.stderr).strip()
-    except (OSError, subprocess.TimeoutExpired) as error:
-        code, output = -1, str(error)
+    with log.open("a+") as output:
+        output.write(f"$ {command}\n")
+        output.flush()
+        position = output.tell()
+        try:
+            code = subprocess.run(shlex.split(command), cwd=ROOT, stdout=output,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  timeout=120).returncode
+        except (OSError, subprocess.TimeoutExpired) as error:
+            code = -1
+            output.write(f"{error}\n")
+        output.seek(position)
+        said = output.read().strip()
     print(f"  $ {command} -> exit {code} ({time.time() - started:.1f} s)", flush=True)
-    return {"command": command, "exit": code, "output": output[-2000:],
+    return {"command": command, "exit": code, "output": said[-2000:],
             "seconds": round(time.time() - started, 1)}
 
 
@@ -89,12 +100,13 @@ def loadavg() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def start_locust(args: argparse.Namespace, total_seconds: int) -> subprocess.Popen:
+def start_locust(args: argparse.Namespace) -> subprocess.Popen:
+    """Start locust; it runs until stopped, so a slow fault command cannot cut a phase short."""
     env = {**os.environ, "LOAD_OUT": str(args.out), "LOAD_SUPERVISORS": str(args.supervisors),
            "LOAD_INTEGRATIONS": str(args.integrations)}
     command = [str(Path(sys.executable).parent / "locust"), "-f", str(HERE / "locustfile.py"),
                "--headless", "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
-               "--run-time", f"{total_seconds}s", "--stop-timeout", "10", "--host", args.host,
+               "--stop-timeout", "10", "--host", args.host,
                "--csv", str(args.out / "locust"), "--only-summary", "--loglevel", "WARNING"]
     log = (args.out / "locust.log").open("w")
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -108,8 +120,7 @@ def run_phases(args: argparse.Namespace) -> list[dict]:
     plan += [(fault, args.fault_seconds, args.fault_command.format(fault=fault))
              for fault in faults]
     plan.append(("recovery", args.recovery_seconds, args.heal_command))
-    total = sum(seconds for _name, seconds, _command in plan)
-    locust = start_locust(args, total + 2)
+    locust = start_locust(args)
     phases = []
     try:
         for name, seconds, command in plan:
@@ -117,19 +128,21 @@ def run_phases(args: argparse.Namespace) -> list[dict]:
             print(f"{datetime.now(UTC):%H:%M:%S} phase {name} ({seconds} s)", flush=True)
             injected = None
             if command and not args.no_faults:
-                injected = run_command(command)
-            remaining = started + seconds - time.time()
+                injected = run_command(command, args.out / "faults.log")
             if locust.poll() is not None:
                 raise SystemExit(f"locust stopped early (exit {locust.returncode}); "
                                  f"see {args.out / 'locust.log'}")
-            time.sleep(max(remaining, 0))
+            time.sleep(max(started + seconds - time.time(), 0))
             phases.append({"phase": name, "start": started, "end": time.time(),
                            "fault": injected, "loadavg_end": loadavg()})
-        locust.wait(timeout=60)
     finally:
         if locust.poll() is None:
-            os.killpg(locust.pid, signal.SIGINT)
-            locust.wait(timeout=30)
+            locust.terminate()  # locust stops its users and writes its summary on SIGTERM
+            try:
+                locust.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(locust.pid, signal.SIGKILL)
+                locust.wait()
     return phases
 
 

@@ -29,7 +29,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for setup.json")
     parser.add_argument("--agents", type=int, default=40, help="load agents to have")
-    parser.add_argument("--orders", type=int, default=200,
+    parser.add_argument("--orders", type=int, default=100,
                         help="the most recently paid orders (with a paid item) intake names")
     parser.add_argument("--supervisor", default="supervisor",
                         help="the supervisor the dashboard users log in as (a demo user)")

@@ -246,6 +246,9 @@ def markdown(report: list[dict], *, command: str, started: datetime, args) -> st
 
 def main() -> None:
     args = parse_args()
+    if args.users - args.supervisors - args.integrations > args.agents:
+        raise SystemExit("More agent users than load agents: raise --agents (two locust "
+                         "users sharing one agent would blur the claim check).")
     args.out = args.out.resolve()
     args.out.mkdir(parents=True, exist_ok=True)
     command = " ".join(shlex.quote(part) for part in sys.argv)

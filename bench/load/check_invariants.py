@@ -37,6 +37,7 @@ import sys
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,17 +273,22 @@ def check_notifications(report: Report, since: datetime, overdue: timedelta) -> 
 
 
 # --- 4. refunds --------------------------------------------------------------------------------
+def money(value) -> Decimal:
+    # SQLite sums decimals without their scale; show them as money.
+    return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
 def check_refunds(report: Report, since: datetime) -> None:
     from django.db.models import F, Sum
 
     from resolutions.models import PAYOUT_ACTIVE_STATES, Payout, PayoutKind, PayoutState
 
     refunds = Payout.objects.filter(kind=PayoutKind.REFUND, state__in=PAYOUT_ACTIVE_STATES)
-    failures = [f"order {number}: refunds {total} above the paid {paid}"
+    failures = [f"order {number}: refunds {money(total)} above the paid {paid}"
                 for number, paid, total in refunds.values("order").annotate(
                     total=Sum("amount")).filter(total__gt=F("order__paid_amount"))
                 .values_list("order__number", "order__paid_amount", "total")]
-    failures += [f"order {number} item {sku}: refunds {total} above the paid {paid}"
+    failures += [f"order {number} item {sku}: refunds {money(total)} above the paid {paid}"
                  for number, sku, paid, total in refunds.exclude(order_item=None)
                  .values("order_item").annotate(total=Sum("amount"))
                  .filter(total__gt=F("order_item__paid_amount"))
@@ -292,7 +298,7 @@ def check_refunds(report: Report, since: datetime) -> None:
     paid = run.filter(state=PayoutState.PAID).aggregate(n=Sum("amount"))["n"] or 0
     report.add("no order refunded above what was paid", failures,
                f"{run.filter(state=PayoutState.PAID).count()} refunds paid in the run "
-               f"({paid}), {run.filter(state=PayoutState.RESERVED).count()} still reserved; "
+               f"({money(paid)}), {run.filter(state=PayoutState.RESERVED).count()} still reserved; "
                f"every order and item checked")
 
 

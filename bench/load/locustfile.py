@@ -16,16 +16,20 @@ The users behave as the pages and a channel do, nothing more:
 - Agent logs in through the log-in form and loops: its queue (and the tabs' counts the page
   loads after it), "claim next" (htmx), the ticket's workspace, a reply (the reply form as
   htmx posts it), a proposal where the policy panel offers one (a refund or return within
-  the order), the customer's agreement on it, and "resolve" when the workflow offers it;
+  the order), the customer's agreement on it (and for a return the parcel and its
+  arrival, so the refund is paid), and "resolve" when the workflow offers it;
   tickets whose resolution is still running are resolved on a later visit.
-- Supervisor logs in and opens the dashboard, now and then downloading the monthly report.
+- Supervisor logs in, opens the dashboard (now and then downloading the monthly report) and
+  approves what waits in the approvals inbox (maker-checker: the agents' proposals above
+  their limit), so those refunds are paid too.
 - Integration posts intake with a token and an Idempotency-Key; on a network error, a 5xx
   or a 429 it retries with the same key, as a channel does.
 
-Requests are named per action (queue, claim, workspace, reply, propose, accept, resolve,
-dashboard, export, intake, login), so the statistics group by action. An action the console
-refuses for a business reason (the money check, a workflow rule) counts as an error whose
-message starts with "refused:"; the driver reports those apart from failures.
+Requests are named per action (queue, claim, workspace, reply, propose, accept, return,
+resolve, dashboard, export, approvals, approve, intake, login), so the statistics group by
+action. An action the console refuses for a business reason (the money check, a workflow
+rule) counts as an error whose message starts with "refused:"; the driver reports those
+apart from failures.
 """
 
 import csv
@@ -75,11 +79,20 @@ CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 HX_CSRF = re.compile(r'hx-headers=\'\{"X-CSRFToken": "([^"]+)"\}\'')
 SEEN = re.compile(r'name="seen" value="(\d*)"')
 PROPOSE = re.compile(r'data-propose="([a-z_]+)"')
-ERROR = re.compile(r'data-testid="action-error">(.*?)</div>', re.S)
+ERROR = re.compile(r'data-testid="(?:action|approval)-error">(.*?)</div>', re.S)
 # A resolution's action form: its URL, then (within the tag) the action's name.
 ACTION_FORM = re.compile(
     r'<form method="post" action="(/tickets/[^"]+/resolutions/\d+/)"[^>]*data-action="([a-z_]+)"')
+APPROVE_FORM = re.compile(
+    r'<form method="post" action="(/tickets/approvals/\d+/)"[^>]*data-action="approve"')
 TRANSITION = re.compile(r'data-transition="([a-z_]+)"')
+# What the agent does on a new resolution card, in order, where the card offers it: the
+# customer agrees; for a return, the parcel the customer reports and its arrival.
+RESOLUTION_STEPS = [
+    ("accept", "accept", {"note": "客户同意"}),
+    ("record_return", "return", {"carrier": "顺丰", "tracking_number": "SF1234567890"}),
+    ("receive_return", "return", {"note": "仓库已签收"}),
+]
 # Refunds first: they move money, which is what the refund invariant watches.
 PROPOSE_ORDER = ["refund_only", "partial_refund", "return_refund", "exchange", "reissue",
                  "repair", "compensation", "coupon", "points"]
@@ -227,10 +240,13 @@ class Agent(ConsoleUser):
         kind = min(offered, key=lambda k: PROPOSE_ORDER.index(k) if k in PROPOSE_ORDER else 99)
         refreshed = self.act(f"/tickets/{number}/propose/", "propose", {"kind": kind})
         # The customer agrees to the new card: its "accept" form is the one the page shows.
-        accept = [url for url, name in ACTION_FORM.findall(refreshed) if name == "accept"]
-        if not accept:
-            return refreshed
-        return self.act(accept[-1], "accept", {"name": "accept", "note": "客户同意"}) or refreshed
+        workspace = refreshed
+        for action, name, data in RESOLUTION_STEPS:
+            forms = [url for url, offered in ACTION_FORM.findall(workspace) if offered == action]
+            if not forms:
+                continue
+            workspace = self.act(forms[-1], name, {"name": action, **data}) or workspace
+        return workspace
 
     def resolve(self, number: str, workspace: str) -> bool:
         """Resolve when the workspace offers it (no resolution still open); True if done."""
@@ -253,6 +269,25 @@ class Supervisor(ConsoleUser):
     @task(6)
     def dashboard(self) -> None:
         self.open_page("/dashboard/", "dashboard")
+
+    @task(3)
+    def approve(self) -> None:
+        """Open the approvals inbox and approve the first resolution waiting there."""
+        inbox = self.open_page("/tickets/approvals/", "approvals")
+        waiting = APPROVE_FORM.findall(inbox)
+        if not waiting:
+            return
+        with self.client.post(waiting[0], name="approve", allow_redirects=False,
+                              catch_response=True,
+                              data={"name": "approve", "comment": "",
+                                    "csrfmiddlewaretoken": self.csrf},
+                              headers={"Referer": f"{self.host}/tickets/approvals/"}) as answer:
+            if answer.status_code == 302:
+                answer.success()
+            elif answer.status_code == 400:  # decided meanwhile, or above the limit
+                answer.failure(f"refused: {action_error(answer.text)[:120]}")
+            else:
+                answer.failure(failed_answer(answer))
 
     @task(1)
     def export(self) -> None:

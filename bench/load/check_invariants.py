@@ -325,8 +325,8 @@ def main() -> None:
     claims = read_jsonl(args.records, "claims-*.jsonl")
     intake = read_jsonl(args.records, "intake-*.jsonl")
     started = [row["sent"] for row in intake if "sent" in row] + [c["at"] for c in claims]
-    # From a minute before the run's first record: everything the run made.
-    since = (datetime.fromtimestamp(min(started), UTC) - timedelta(minutes=1) if started
+    # From just before the run's first record: everything the run made.
+    since = (datetime.fromtimestamp(min(started), UTC) - timedelta(seconds=10) if started
              else datetime.now(UTC) - timedelta(days=1))
     overdue = timedelta(seconds=args.overdue_seconds)
     if args.drain_seconds:

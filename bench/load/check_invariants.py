@@ -92,7 +92,8 @@ class Report:
 
 
 # --- waiting for the workers ----------------------------------------------------------------
-def backlog(overdue_after: timedelta) -> dict[str, int]:
+def backlog(since: datetime) -> dict[str, int]:
+    """What the workers still owe for the run: outbox rows due, executions not yet run."""
     from django.db.models import Q
     from django.utils import timezone
 
@@ -102,17 +103,19 @@ def backlog(overdue_after: timedelta) -> dict[str, int]:
     now = timezone.now()
     return {
         "outbox due": OutboxMessage.objects.filter(
-            status=OutboxStatus.PENDING, next_attempt_at__lte=now - overdue_after).count(),
+            created_at__gte=since, status=OutboxStatus.PENDING, next_attempt_at__lte=now,
+        ).count(),
         "executions waiting": Resolution.objects.filter(
             Q(state=ResolutionState.APPROVED) & ~Q(kind__in=RETURN_KINDS)
-            | Q(state=ResolutionState.EXECUTING)).count(),
+            | Q(state__in=[ResolutionState.EXECUTING, ResolutionState.RETURN_RECEIVED]),
+            created_at__gte=since).count(),
     }
 
 
-def wait_for_drain(seconds: int) -> dict[str, int]:
+def wait_for_drain(seconds: int, since: datetime) -> dict[str, int]:
     deadline = time.monotonic() + seconds
     while True:
-        left = backlog(timedelta(0))
+        left = backlog(since)
         if not any(left.values()) or time.monotonic() >= deadline:
             return left
         print(f"     waiting for the workers: {left}", flush=True)
@@ -330,7 +333,7 @@ def main() -> None:
              else datetime.now(UTC) - timedelta(days=1))
     overdue = timedelta(seconds=args.overdue_seconds)
     if args.drain_seconds:
-        left = wait_for_drain(args.drain_seconds)
+        left = wait_for_drain(args.drain_seconds, since)
         print(f"Workers drained: {left}" if not any(left.values())
               else f"Still waiting after {args.drain_seconds} s: {left}")
     report = Report()

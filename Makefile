@@ -85,8 +85,9 @@ clean:
 # A local cluster on this machine (docs/operations.md, "Several nodes"): nginx, two gunicorn
 # nodes, PgBouncer, a PostgreSQL primary and its streaming replica, Redis, two django-q2
 # clusters and an S3-compatible store, all on 127.0.0.1. Needs root (apt-get, the postgres user).
+CLUSTER_TICKETS ?= 0
 cluster: setup-dev
-	$(PY) deploy/cluster.py start
+	$(PY) deploy/cluster.py start --tickets $(CLUSTER_TICKETS)
 
 # Stops exactly what `make cluster` started; the data stays in .cluster/ for the next start.
 cluster-stop:

@@ -305,7 +305,7 @@ def start_primary() -> None:
         run(["createdb", "-h", HOST, "-p", str(PRIMARY_PORT), "-U", "postgres", DB_NAME])
 
 
-def prepare_database() -> None:
+def prepare_database(tickets: int) -> None:
     env = process_env({"DATABASE_URL": f"postgres://postgres@{HOST}:{PRIMARY_PORT}/{DB_NAME}",
                        "DATABASE_POOLER": "", "DATABASE_REPLICA_URL": ""})
     say("migrate (on the primary, not through the pooler)")
@@ -313,7 +313,8 @@ def prepare_database() -> None:
     marker = CLUSTER / "seeded"
     if not marker.exists():
         say("demo data")
-        seed = run([PYTHON, "manage.py", "seed_demo", "--seed", "1"], env=env, quiet=True)
+        seed = run([PYTHON, "manage.py", "seed_demo", "--seed", "1", "--tickets", str(tickets)],
+                   env=env, quiet=True)
         (CLUSTER / "demo-logins.txt").write_text(seed.stdout)
         token = run([PYTHON, "manage.py", "create_integration_account", "cluster-channel",
                      "--kind", "channel"], env=env, quiet=True)
@@ -488,7 +489,7 @@ def status() -> dict[str, dict[str, object]]:
     return parts
 
 
-def start() -> None:
+def start(tickets: int) -> None:
     for directory in (CLUSTER, RUN, LOG):
         directory.mkdir(parents=True, exist_ok=True)
     ensure_packages()
@@ -496,7 +497,7 @@ def start() -> None:
     # Seeding queues tasks and may store files: the broker and the store come first.
     start_redis()
     start_s3()
-    prepare_database()
+    prepare_database(tickets)
     start_replica()
     start_pgbouncer()
     write_env_file()
@@ -562,7 +563,9 @@ def heal() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("start")
+    start_parser = commands.add_parser("start")
+    start_parser.add_argument("--tickets", type=int, default=0, metavar="N",
+                              help="on the first start, also generate N tickets (seed_demo)")
     stop_parser = commands.add_parser("stop")
     stop_parser.add_argument("--wipe", action="store_true", help="also remove .cluster/")
     commands.add_parser("status")
@@ -573,7 +576,7 @@ def main() -> None:
     fault_parser.add_argument("number", nargs="?", type=int)
     args = parser.parse_args()
     if args.command == "start":
-        start()
+        start(args.tickets)
     elif args.command == "stop":
         stop(wipe=args.wipe)
     elif args.command == "status":

@@ -6,9 +6,9 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from core.views.common import require_working_role
-from tickets.evidence_files import open_stream
 from tickets.models import Attachment
 from tickets.selectors import ticket_get_for_user
+from tickets.services.evidence_files import open_stream
 
 
 def evidence_response(attachment: Attachment) -> FileResponse:

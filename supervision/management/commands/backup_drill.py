@@ -21,8 +21,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils import timezone
 
-from supervision.backup_drill.database import DEFAULT_PG_BIN
-from supervision.backup_drill.drill import DrillReport, Step, run_drill
+from supervision.services.backup_drill.database import DEFAULT_PG_BIN
+from supervision.services.backup_drill.drill import DrillReport, Step, run_drill
 
 
 class Command(BaseCommand):

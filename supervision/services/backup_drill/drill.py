@@ -14,8 +14,8 @@ from django.core.files.storage import Storage, default_storage
 from django.db import connection
 from django.utils import timezone
 
-from supervision.backup_drill import database, objects
-from tickets.evidence_files import stored_sha256
+from supervision.services.backup_drill import database, objects
+from tickets.services.evidence_files import stored_sha256
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage
 from storages.backends.s3 import S3Storage
 
-from tickets.evidence_files import CHUNK_BYTES, open_stream
+from tickets.services.evidence_files import CHUNK_BYTES, open_stream
 
 
 def stored_names(storage: Storage, folder: str = "") -> Iterator[str]:

@@ -18,7 +18,7 @@ CHUNK_BYTES = 64 * 1024
 
 def _s3_key(storage: S3Storage, name: str) -> str:
     # The storage's own mapping of a file name to a key (its `location` prefix included).
-    return storage._normalize_name(clean_name(name))
+    return str(storage._normalize_name(clean_name(name)))
 
 
 def open_stream(storage: Storage, name: str) -> IO[bytes] | Any:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import environ
@@ -45,7 +46,7 @@ class Server:
         return (f"postgres://{quote(self.user, safe='')}{secret}@{self.host}:{self.port}/"
                 f"{quote(database, safe='')}")
 
-    def connect(self, database: str, **options) -> psycopg.Connection:
+    def connect(self, database: str, **options: Any) -> psycopg.Connection:
         return psycopg.connect(host=self.host, port=self.port, user=self.user,
                                password=self.password or None, dbname=database, **options)
 

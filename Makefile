@@ -33,7 +33,7 @@ messages: $(VENV)/.runtime
 
 # Regenerate the catalogues from the source (needs GNU gettext; developers only).
 makemessages:
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=staticfiles --ignore=.cluster --no-obsolete
 
 run: setup
 	$(PY) manage.py migrate --no-input

@@ -19,6 +19,8 @@ HEADER = "X-Request-ID"
 # other short token. Anything else (spaces, quotes, control characters, kilobytes) would land
 # verbatim in every log line of the request, so it is replaced by an id of our own.
 _VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+logger = logging.getLogger(__name__)
+
 # The key the id travels under in a django-q2 task package.
 TASK_KEY = "request_id"
 
@@ -113,6 +115,11 @@ def restore_in_worker(sender: Any, task: dict, **kwargs: Any) -> None:
     request_id = task.get(TASK_KEY)
     _request_id.set(request_id if is_valid_request_id(request_id) else None)
     _user_id.set(None)
+    if _request_id.get() is not None:
+        # django-q2's own "processing" line comes before this hook; this one ties the
+        # worker's run to the request in the logs.
+        logger.info("task %s (%s) started for the request that queued it",
+                    task.get("name"), task.get("func"))
 
 
 def forget_in_worker(sender: Any, task: dict, **kwargs: Any) -> None:

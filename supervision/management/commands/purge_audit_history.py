@@ -12,15 +12,13 @@ object's first remaining row as the start of its chain because it points at a re
 anchor. Rows of tickets under an active legal hold are kept.
 """
 
-from datetime import datetime, time
-
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from core.management.arguments import parse_cutoff
 from core.models.audit import AuditPurge, AuditPurgeAnchor
 from core.services import audit_chain
 from resolutions.models import Resolution
@@ -58,18 +56,6 @@ def _record_anchors(purge: AuditPurge, model, doomed, batch_size: int = 2000) ->
     AuditPurgeAnchor.objects.bulk_create(batch)
 
 
-def _cutoff(text: str) -> datetime:
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise CommandError(f"--before: not a date or date-time: {text!r}")
-        moment = datetime.combine(day, time.min)
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)
-    return moment
-
-
 class Command(BaseCommand):
     help = ("Delete audit history rows older than a date for legal retention, with a stated "
             "reason, and record the purge so the audit chains still verify.")
@@ -86,7 +72,7 @@ class Command(BaseCommand):
                             help="Count what would go, delete nothing.")
 
     def handle(self, *args, before, reason, table=None, by=None, dry_run=False, **options):
-        cutoff = _cutoff(before)
+        cutoff = parse_cutoff(before)
         if cutoff > timezone.now():
             raise CommandError("--before is in the future.")
         if not reason.strip():

@@ -9,14 +9,12 @@ else EVIDENCE_RETENTION_DAYS before now. Tickets under a legal hold keep their f
 with who and why; the stored objects go once the database change has committed.
 """
 
-from datetime import datetime, time
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
+from core.management.arguments import parse_cutoff
 from core.services.exceptions import Conflict
 from tickets.services.evidence_retention import evidence_purge, retention_cutoff
 
@@ -37,7 +35,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, before=None, reason, ticket=None, by=None, dry_run=False,
                **options):
-        cutoff = _cutoff(before) if before else retention_cutoff()
+        cutoff = parse_cutoff(before) if before else retention_cutoff()
         if cutoff is None:
             raise CommandError("Give --before, or set EVIDENCE_RETENTION_DAYS.")
         actor = None
@@ -60,14 +58,3 @@ def _messages(error: Exception) -> list[str]:
     if isinstance(error, ValidationError):
         return [str(message) for message in error.messages]
     return [str(error)]
-
-
-def _cutoff(text: str) -> datetime:
-    """A date (its local midnight) or a date-time; naive ones are local time."""
-    moment = parse_datetime(text)
-    if moment is None:
-        day = parse_date(text)
-        if day is None:
-            raise CommandError(f"--before: not a date or date-time: {text!r}")
-        moment = datetime.combine(day, time.min)
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment

@@ -1,6 +1,7 @@
 """The console behind PgBouncer in transaction mode (DATABASE_POOLER=pgbouncer-transaction).
 
-A real PgBouncer with two server connections is put in front of the test database. One
+A real PgBouncer, configured by deploy/pgbouncer/pgbouncer.ini, is put in front of the test
+database. One
 Django connection walks a queryset with iterator() while another holds a transaction: without
 the pooler settings iterator() declares a named cursor on one server connection and fetches
 its next chunk from whichever server connection PgBouncer hands out next, where the cursor
@@ -75,22 +76,17 @@ def pgbouncer():
     port = _free_port()
     db = settings.DATABASES["default"]
     (folder / "users.txt").write_text(f'"{db["USER"]}" ""\n')
-    (folder / "pgbouncer.ini").write_text(textwrap.dedent(f"""
-        [databases]
-        * = host={db["HOST"] or "127.0.0.1"} port={db["PORT"] or 5432}
-        [pgbouncer]
-        listen_addr = 127.0.0.1
-        listen_port = {port}
-        unix_socket_dir =
-        pool_mode = transaction
-        default_pool_size = 2
-        max_client_conn = 20
-        server_reset_query =
-        auth_type = trust
-        auth_file = {folder / "users.txt"}
-        logfile = {folder / "pgbouncer.log"}
-        ignore_startup_parameters = extra_float_digits,options
-    """))
+    # The file `make cluster` and a deployment use, with this test's addresses.
+    template = (ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini").read_text()
+    values = {
+        "DATABASES": f"* = host={db['HOST'] or '127.0.0.1'} port={db['PORT'] or 5432}",
+        "LISTEN_ADDR": "127.0.0.1", "LISTEN_PORT": str(port), "AUTH_TYPE": "trust",
+        "AUTH_FILE": str(folder / "users.txt"), "LOG_FILE": str(folder / "pgbouncer.log"),
+        "PID_FILE": str(folder / "pgbouncer.pid"),
+    }
+    for key, value in values.items():
+        template = template.replace("{{" + key + "}}", value)
+    (folder / "pgbouncer.ini").write_text(template)
     command = [PGBOUNCER, str(folder / "pgbouncer.ini")]
     if os.geteuid() == 0:  # PgBouncer refuses to run as root
         shutil.chown(folder, "postgres")

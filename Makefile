@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 ADDRPORT ?= 127.0.0.1:8000
 
-.PHONY: run test setup setup-dev messages makemessages lint typecheck bench mutation clean cluster cluster-stop
+.PHONY: run test setup setup-dev messages makemessages lint typecheck bench mutation clean cluster cluster-stop load-test
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -92,3 +92,9 @@ cluster: setup-dev
 # Stops exactly what `make cluster` started; the data stays in .cluster/ for the next start.
 cluster-stop:
 	$(PYTHON) deploy/cluster.py stop
+
+# The load test with faults (bench/load/): starts the cluster, runs about 12 minutes of load
+# with a web node, a worker cluster, Redis and the replica failing in turn, checks the
+# invariants, stops the cluster. Figures: bench/RESULTS.md.
+load-test: setup-dev
+	bash bench/load/on_cluster.sh

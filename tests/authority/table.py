@@ -525,4 +525,9 @@ EXCLUDED = {
     # The OpenAPI schema and its Swagger UI: read-only, served to signed-in users.
     "api-schema": "GET: tests/desk/test_api.py::test_schema_and_docs_are_served",
     "api-docs": "GET: tests/desk/test_api.py::test_schema_and_docs_are_served",
+    # For load balancers and Prometheus, not people: the probes reveal nothing and need no
+    # account, the metrics want a bearer token or the loopback (tests/cluster/).
+    "health-live": "GET, no account: tests/cluster/test_health.py",
+    "health-ready": "GET, no account: tests/cluster/test_health.py",
+    "metrics": "GET, token or loopback only: tests/cluster/test_metrics.py",
 }

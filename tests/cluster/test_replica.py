@@ -89,7 +89,10 @@ class ReplicaServer:
                                dbname=primary["NAME"], autocommit=True)
 
 
-@pytest.fixture(scope="session")
+# For this module only: a running replica reports its oldest snapshot to the primary
+# (hot_standby_feedback), which keeps VACUUM from marking new rows all-visible for the
+# tests that run after these (tests/demo/test_bulk.py checks exactly that).
+@pytest.fixture(scope="module")
 def replica_server(django_db_setup, django_db_blocker) -> Iterator[ReplicaServer]:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (set DATABASE_URL): the replica streams from it")

@@ -185,7 +185,8 @@ def page_type(url: str) -> str:
 
 # Links never followed: they change something, leave the console, or serve files.
 SKIPPED = re.compile(r"/(logout|read-all|read|claim-next|export|report|api|static|media|"
-                     r"favourite|use|rollback|jsi18n|password|delete|history|import|export)/|\.(csv|png|pdf)$|"
+                     r"favourite|use|rollback|jsi18n|password|delete|history|import|export|attachments/\d+)/|"
+                     r"\.(csv|png|pdf)$|"
                      r"/survey/|^/admin/django_q/")
 
 

@@ -159,6 +159,12 @@ if DATABASE_POOLER == "pgbouncer-transaction":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
+# Chosen reads and writes whose plan does not depend on their values (the workspace's ticket,
+# intake's INSERTs) are prepared on PostgreSQL, so they are not planned again on every request
+# (core/db/prepared.py). Off with the pooler above, or here.
+PREPARED_STATEMENTS = env.bool("PREPARED_STATEMENTS", default=True)
+SESSION_ENGINE = "core.db.sessions"
+
 # --- Read replica: the dashboard, exports and backtests read from a streaming replica when
 # DATABASE_REPLICA_URL names one, while it answers and is at most REPLICA_MAX_LAG_SECONDS
 # behind; a user who wrote within READ_YOUR_WRITES_SECONDS reads from the primary. Without it

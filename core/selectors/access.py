@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 
+from core.db.prepared import prepared_statements
+
 
 def load_roles_and_permissions(user) -> None:
     """Read the user's role groups and permissions in one query and keep them on the user.
@@ -15,12 +17,13 @@ def load_roles_and_permissions(user) -> None:
     queries, and the role names took a third; every console page and API call needs all
     three. The caches are the ones ModelBackend itself fills, so they last as long as the
     user object (one request), exactly as before. The statement is fixed SQL, written once
-    per process: building the same ORM query on every request cost more than running it.
+    per process: building the same ORM query on every request cost more than running it,
+    and prepared, as every request runs it (core.db.prepared).
     """
     groups: set[str] = set()
     group_perms: set[str] = set()
     user_perms: set[str] = set()
-    with connection.cursor() as cursor:
+    with prepared_statements(), connection.cursor() as cursor:
         cursor.execute(_roles_and_permissions_sql(), [user.pk, user.pk, user.pk])
         for source, group, app_label, codename in cursor.fetchall():
             if source == "g":

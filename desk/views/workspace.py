@@ -15,6 +15,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.db.prepared import prepared_statements
 from core.models.roles import WORKING_ROLES
 from core.views.common import require_working_role, run_service
 from desk.selectors.workspace import (
@@ -243,8 +244,13 @@ def workspace(request, number: str):
     Opened from a queue (`?queue=KEY`), it links the queue's previous and next tickets
     (the j/k keys); those links carry the queue on.
     """
-    ticket = ticket_get_for_workspace(user=request.user, number=number)
-    context = workspace_context(request, ticket)
+    # The ticket's reads are by key (the ticket and its rows, the customer's, the order's):
+    # prepared, they skip planning, most of their database time. Not the queue's neighbours
+    # nor the top bar's counts: their best plans use partial indexes that only the values
+    # can match (core.db.prepared).
+    with prepared_statements():
+        ticket = ticket_get_for_workspace(user=request.user, number=number)
+        context = workspace_context(request, ticket)
     queue = request.GET.get("queue", "")
     if queue and request.user.has_role(*WORKING_ROLES):
         context["neighbours"] = queue_neighbours(user=request.user, queue=queue, ticket=ticket)

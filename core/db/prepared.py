@@ -1,0 +1,90 @@
+"""Prepared statements for chosen reads and writes on PostgreSQL.
+
+Django binds parameters on the client, so PostgreSQL parses and plans every statement anew.
+For most of the console that is right: a queue's query filters on states given as
+parameters, and a plan prepared once for any parameters (PostgreSQL's "generic" plan, which
+it switches to after five executions) cannot use the open-ticket partial indexes — prepared
+queue pages measured 7 to 20 times slower (bench/RESULTS.md, "Flat cost at a million
+tickets"). Some statements are the other way round: the workspace's ticket with its related
+rows is planned in about 5 ms and runs in 0.4 ms at a million tickets, and intake's INSERTs
+have nothing to plan but are parsed every time. Their plans do not depend on the values (a
+lookup by key, an insert), so preparing them loses nothing.
+
+`prepared_statements()` marks such a block: within it, statements on the connection are sent
+with server-side binding and prepared on first use (psycopg keeps up to `prepared_max` of
+them per connection and names them itself). Outside it nothing changes. It does nothing on
+SQLite, behind PgBouncer in transaction mode (a prepared statement lives on one server
+connection, DATABASE_POOLER) or with PREPARED_STATEMENTS off.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def _preparing_cursor_class() -> type:
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+        """A server-binding cursor that asks psycopg to prepare every statement it runs."""
+
+        def execute(self, query, params=None, *, prepare=None, binary=None):
+            return super().execute(query, params, prepare=True, binary=binary)
+
+    return PreparingCursor
+
+
+_cursor_class: type | None = None
+_ALWAYS = 0
+
+
+def enabled(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Return whether statements on `using` may be prepared."""
+    return (connections[using].vendor == "postgresql"
+            and getattr(settings, "PREPARED_STATEMENTS", True)
+            and getattr(settings, "DATABASE_POOLER", "") != "pgbouncer-transaction")
+
+
+@contextmanager
+def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Prepare the statements run on `using` within this block (PostgreSQL; see above).
+
+    Use it only around statements whose best plan does not depend on their parameters.
+    """
+    global _cursor_class
+    if not enabled(using):
+        yield
+        return
+    connection = connections[using]
+    connection.ensure_connection()
+    raw = connection.connection
+    if _cursor_class is None:
+        _cursor_class = _preparing_cursor_class()
+    previous = raw.cursor_factory, raw.prepare_threshold
+    # Django turns preparing off with a threshold of None, which psycopg also applies to
+    # prepare=True; any number turns it back on (only this block's cursors ask for it).
+    raw.cursor_factory, raw.prepare_threshold = _cursor_class, _ALWAYS
+    try:
+        yield
+    finally:
+        # The connection may have been closed and replaced within the block; a new one
+        # starts with Django's own settings and needs nothing put back.
+        if connection.connection is raw:
+            raw.cursor_factory, raw.prepare_threshold = previous
+
+
+def with_prepared_statements(view: _View) -> _View:
+    """Run the decorated function within prepared_statements() on the default database."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        with prepared_statements():
+            return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]

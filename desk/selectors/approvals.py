@@ -11,10 +11,12 @@ Every read is one query, the count included (both kinds in one UNION), so the ba
 page one query; the lists are capped, oldest first.
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connections, router
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
@@ -131,17 +133,62 @@ def change_sets_awaiting(user) -> QuerySet[PolicyChangeSet]:
     )
 
 
-def approvals_waiting_count(user) -> int:
-    """Return how many items wait for the user's approval, in one query (none without rights)."""
-    if not user.is_authenticated:
-        return 0
+def _waiting_count_query(user) -> QuerySet | None:
+    """Return what waits for the user as one query of ids (None: nothing can wait)."""
     lists = [items.order_by().values_list("pk") for items in (resolutions_awaiting(user),
                                                                change_sets_awaiting(user))
              if not items.query.is_empty()]
     if not lists:
-        return 0
+        return None
     first, *others = lists
-    return first.union(*others, all=True).count() if others else first.count()
+    return first.union(*others, all=True) if others else first
+
+
+# A user id no one has: the badge's SQL is compiled with it, and the user's id put in its place.
+_STAND_IN_ID = -7_294_031_866
+_compiled_counts: dict[tuple, tuple[str, tuple] | None] = {}
+
+
+def _count_shape(user, alias: str) -> tuple:
+    """What the badge's query depends on besides the user's id: roles and rights."""
+    return (alias, tuple(user.role_names), user.is_superuser, user.is_active,
+            user.has_perm("resolutions.approve_resolution"),
+            user.has_perm("policies.approve_policychangeset"))
+
+
+def _compiled_waiting_count(user, alias: str) -> tuple[str, tuple] | None:
+    """Return the badge's COUNT as SQL and parameters, the user's id a stand-in (None: 0).
+
+    The query's shape depends only on `_count_shape`; building it through the ORM took the
+    queue pages about a fifth of their time, so it is compiled once per process and shape.
+    """
+    shape = _count_shape(user, alias)
+    if shape not in _compiled_counts:
+        stand_in = copy.copy(user)
+        stand_in.pk = _STAND_IN_ID
+        query = _waiting_count_query(stand_in)
+        if query is None:
+            _compiled_counts[shape] = None
+        else:
+            sql, params = query.query.get_compiler(alias).as_sql()
+            count = f"SELECT COUNT(*) FROM ({sql}) waiting"  # noqa: S608 - the ORM's own SQL
+            _compiled_counts[shape] = (count, tuple(params))
+    return _compiled_counts[shape]
+
+
+def approvals_waiting_count(user) -> int:
+    """Return how many items wait for the user's approval, in one query (none without rights)."""
+    if not user.is_authenticated:
+        return 0
+    alias = router.db_for_read(Resolution)
+    compiled = _compiled_waiting_count(user, alias)
+    if compiled is None:
+        return 0
+    sql, template = compiled
+    params = [user.pk if value == _STAND_IN_ID else value for value in template]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.fetchone()[0])
 
 
 # --- the inbox's rows ------------------------------------------------------------------------

@@ -368,3 +368,19 @@ def test_the_inbox_names_the_rule_in_chinese_on_chinese_pages(client, supervisor
     page = client.get(INBOX, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert rule.name_zh in page
+
+
+def test_the_badge_counts_for_each_person_though_compiled_once_per_role(
+        supervisor, make_ticket, limits):
+    """The count's SQL is compiled once for a set of roles; each person still gets their own
+    count: their proposals and their teams' tickets are theirs alone."""
+    other_supervisor = UserFactory(username="supervisor_zhao")
+    other_supervisor.groups.add(Group.objects.get(name=Role.SUPERVISOR))
+    waiting(make_ticket, proposer=supervisor)
+    waiting(make_ticket, proposer=supervisor)
+    waiting(make_ticket, proposer=other_supervisor)
+
+    for _ in range(2):  # the second time from the compiled statement
+        assert approvals_waiting_count(supervisor) == 1
+        assert approvals_waiting_count(other_supervisor) == 2
+        assert approvals_waiting_count(supervisor) == len(resolutions_awaiting(supervisor))

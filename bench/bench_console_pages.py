@@ -50,6 +50,8 @@ def parse_args() -> argparse.Namespace:
                         help="measure again on a database kept with --keep (no load)")
     parser.add_argument("--no-api-list", action="store_true",
                         help="leave out the REST list (page 50 of page numbers takes minutes)")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the cases whose name contains TEXT (repeatable)")
     parser.add_argument("--explain", action="store_true",
                         help="print the PostgreSQL plan of each queue's main query")
     return parser.parse_args()
@@ -225,6 +227,8 @@ def main() -> None:
         print("| case | median ms | p90 ms | median CPU ms (Django) | queries |\n"
               "|---|---:|---:|---:|---:|")
         for who, label, url, params in cases:
+            if args.only and not any(text in label for text in args.only):
+                continue
             median, p90, cpu, queries = measure(clients[who], url, params, args.repeat)
             print(f"| {label} | {median:.1f} | {p90:.1f} | {cpu:.1f} | {queries} |", flush=True)
         print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -45,15 +45,20 @@ PORT = 8765
 
 INTAKE_LUA = r"""
 local counter = 0
-local thread_id = 0
+-- thread_id is a global that setup() gives each thread's own state (a local here would be
+-- what request() reads, 0 in every thread, and both threads would send the same keys).
+local next_thread = 0
 local prefix = "%(prefix)s"
 local customers = {%(customers)s}
 local orders = {%(orders)s}
 local subjects = {"收到的耳机左耳没有声音", "快递显示签收但没收到包裹", "想申请七天无理由退货",
                   "商品与描述不符，要求退款", "发票开错了需要重开"}
+-- Every wrk run (the warm-up, then the measured one) sends keys of its own: the same key
+-- again would be a retry, answered from the ticket it made, not a new intake.
+local run = tostring(os.time())
 setup = function(thread)
-  thread:set("thread_id", thread_id)
-  thread_id = thread_id + 1
+  thread:set("thread_id", next_thread)
+  next_thread = next_thread + 1
 end
 request = function()
   counter = counter + 1
@@ -66,7 +71,7 @@ request = function()
   return wrk.format("POST", "/api/v1/tickets/", {
     ["Authorization"] = "Token %(token)s",
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = prefix .. "-" .. thread_id .. "-" .. counter,
+    ["Idempotency-Key"] = prefix .. "-" .. run .. "-" .. thread_id .. "-" .. counter,
   }, body)
 end
 """

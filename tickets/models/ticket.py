@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from simple_history.models import HistoricalRecords
 
+from core.db.compiled import CompiledQuery
 from core.models.labels import LabelledName
 from core.models.roles import WORKING_ROLES, Role
 from core.services.audit_chain import ChainedHistory
@@ -45,9 +46,16 @@ def user_team_ids(user) -> frozenset[int]:
     """Return the ids of the user's teams, cached on the user object for this request."""
     cached = getattr(user, "_team_ids", None)
     if cached is None:
-        cached = frozenset(user.teams.values_list("id", flat=True))
+        cached = frozenset(team_id for (team_id,) in _TEAM_IDS.rows(user_id=user.pk))
         user._team_ids = cached
     return cached
+
+
+# Read on nearly every page: compiled once (core.db.compiled).
+_TEAM_IDS = CompiledQuery(
+    lambda user_id: Team.members.through.objects.filter(user_id=user_id).values_list("team_id"),
+    "user_id",
+)
 
 
 def can_work_on(ticket: "Ticket", user) -> bool:

@@ -350,6 +350,43 @@ def select(bound_field, css: str = "form-select form-select-sm"):
 
 
 @register.simple_tag
+def queue_filters(form, tags):
+    """Render the queue's filter fields (all but the hidden page) in Python.
+
+    They sit on every queue page; drawn field by field through the template engine they cost
+    about a millisecond, as much as the fifty rows. `tags` are (name, label) pairs.
+    """
+    e = _escape
+    fields = []
+    for field in form:
+        if field.name == "page":
+            continue
+        field_id = e(field.id_for_label)
+        if field.name == "vip":
+            css = e(field.field.widget.attrs.get("class", ""))
+            checked = " checked" if field.value() else ""
+            fields.append(
+                f'<div class="form-check mt-4"><input type="checkbox" name="vip" class="{css}" '
+                f'id="{field_id}"{checked}><label class="form-check-label" for="{field_id}">'
+                f'{e(field.label)}</label></div>')
+            continue
+        label = (f'<label class="form-label small mb-0" for="{field_id}">{e(field.label)}'
+                 f'</label>')
+        if field.name == "tag":
+            chosen = field.value()
+            options = "".join(
+                f'<option value="{e(name)}"{" selected" if name == chosen else ""}>'
+                f'{e(tag_label)}</option>' for name, tag_label in tags)
+            control = (f'<select name="tag" id="{field_id}" class="form-select form-select-sm">'
+                       f'<option value="">{e(_("Any"))}</option>{options}</select>')
+        else:
+            control = select(field)
+        fields.append(label + control)
+    return mark_safe("".join(  # noqa: S308 - every text above went through _escape
+        f'<div class="col-auto">{html}</div>' for html in fields))
+
+
+@register.simple_tag
 def sla_texts():
     """The SLA badge's wording for console.js, which keeps the countdowns running."""
     from django.utils.html import json_script

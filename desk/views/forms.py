@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models.names import person_name
 from core.models.roles import WORKING_ROLES
 from core.services.accounts import is_system_user
 from shop.models import Customer, Order
@@ -296,6 +297,17 @@ def working_users():
     """Return the active users who work tickets, by name."""
     return (User.objects.filter(is_active=True, groups__name__in=[str(r) for r in WORKING_ROLES])
             .distinct().order_by("username"))
+
+
+def working_user_choices() -> list[tuple]:
+    """Return BulkForm's assignee choices as the field would list them, from plain values.
+
+    The queue page draws them for supervisors on every page; the field itself would build
+    a model instance per user to name it.
+    """
+    users = working_users().values_list("pk", "first_name", "last_name", "username")
+    return [("", BulkForm.base_fields["assignee"].empty_label),  # type: ignore[attr-defined]
+            *((pk, person_name(first, last, username)) for pk, first, last, username in users)]
 
 
 def ticket_numbers(values: list[str]) -> list[str]:

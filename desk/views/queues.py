@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.models.labels import pick_label
 from core.models.roles import Role
 from core.views.common import error_texts, require_working_role, run_service
-from desk.views.forms import BulkForm, QueueFilterForm, ticket_numbers
+from desk.views.forms import BulkForm, QueueFilterForm, ticket_numbers, working_user_choices
 from routing import services as routing_services
 from tickets import services
 from tickets.models import Tag
@@ -51,6 +51,7 @@ def queue(request, key: str = "mine"):
     }
     if context["is_supervisor"]:
         context["bulk_form"] = BulkForm()
+        context["assignee_choices"] = working_user_choices()
     return render(request, "desk/console/queue.html", context)
 
 

@@ -13,10 +13,13 @@ database (the router's choice for the model), the same rows.
 """
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import connections, router
 from django.db.models import QuerySet
+
+from core.db.prepared import prepared_statements
 
 _FIRST_STAND_IN = -7_294_031_000
 
@@ -24,8 +27,11 @@ _FIRST_STAND_IN = -7_294_031_000
 class CompiledQuery:
     """A query built by `build(**ids)` and compiled once per database (see above)."""
 
-    def __init__(self, build: Callable[..., QuerySet], *names: str):
+    def __init__(self, build: Callable[..., QuerySet], *names: str, prepare: bool = False):
+        """`prepare`: also prepare the statement (core.db.prepared), for a query whose best
+        plan does not depend on its values."""
         self._build = build
+        self._prepare = prepare
         self._stand_ins = {name: _FIRST_STAND_IN - index for index, name in enumerate(names)}
         self._compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
         self._model_class: type | None = None
@@ -49,7 +55,8 @@ class CompiledQuery:
         by_stand_in = {self._stand_ins[name]: int(value) for name, value in ids.items()}
         params = [by_stand_in.get(value, value) if type(value) is int else value
                   for value in template]
-        with connections[alias].cursor() as cursor:
+        with (prepared_statements(alias) if self._prepare else nullcontext()), \
+                connections[alias].cursor() as cursor:
             cursor.execute(wrap.format(sql=sql), params)
             return cursor.fetchall()
 

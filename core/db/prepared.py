@@ -31,11 +31,13 @@ _View = TypeVar("_View", bound=Callable[..., Any])
 def _preparing_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
-    class PreparingCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+    class PreparingCursor(ServerBindingCursor):
         """A server-binding cursor that asks psycopg to prepare every statement it runs."""
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
+            # (django-stubs do not describe the psycopg cursor Django's class extends)
+            return super().execute(  # type: ignore[misc]
+                query, params, prepare=True, binary=binary)
 
     return PreparingCursor
 

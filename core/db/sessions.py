@@ -13,4 +13,5 @@ from core.db.prepared import prepared_statements
 class SessionStore(DatabaseSessionStore):
     def _get_session_from_db(self):
         with prepared_statements(using=self.model.objects.db):
-            return super()._get_session_from_db()
+            # (not in django-stubs)
+            return super()._get_session_from_db()  # type: ignore[misc]

@@ -20,6 +20,7 @@ from django.db import connections, router
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 
+from core.db.prepared import prepared_statements
 from core.models.labels import pick_label
 from core.models.names import person_name
 from core.models.roles import Role
@@ -186,7 +187,8 @@ def approvals_waiting_count(user) -> int:
         return 0
     sql, template = compiled
     params = [user.pk if value == _STAND_IN_ID else value for value in template]
-    with connections[alias].cursor() as cursor:
+    # Prepared too: its plan is the same for every user of the shape (no partial index).
+    with prepared_statements(alias), connections[alias].cursor() as cursor:
         cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
 

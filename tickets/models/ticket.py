@@ -51,10 +51,10 @@ def user_team_ids(user) -> frozenset[int]:
     return cached
 
 
-# Read on nearly every page: compiled once (core.db.compiled).
+# Read on nearly every page: compiled once and prepared (core.db).
 _TEAM_IDS = CompiledQuery(
     lambda user_id: Team.members.through.objects.filter(user_id=user_id).values_list("team_id"),
-    "user_id",
+    "user_id", prepare=True,
 )
 
 

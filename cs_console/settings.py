@@ -146,8 +146,8 @@ else:
 # connection is free, so nothing may outlive a transaction on the server side: no named
 # server-side cursors (iterator() outside a transaction would fetch its next chunk from
 # another server connection; tests/cluster/test_pgbouncer.py shows it) and no prepared
-# statements (Django binds parameters client-side, which never prepares; should someone turn
-# server-side binding on, psycopg would prepare a query after its fifth run).
+# statements (core.db.prepared prepares none in this mode; Django binds parameters
+# client-side, which never prepares, and psycopg's own threshold stays off).
 DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
 if DATABASE_POOLER not in ("", "pgbouncer-transaction"):
     raise ImproperlyConfigured(

@@ -17,15 +17,11 @@ SQLite, behind PgBouncer in transaction mode (a prepared statement lives on one 
 connection, DATABASE_POOLER) or with PREPARED_STATEMENTS off.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
-
-_View = TypeVar("_View", bound=Callable[..., Any])
 
 
 def _preparing_cursor_class() -> type:
@@ -43,7 +39,7 @@ def _preparing_cursor_class() -> type:
 
 
 _cursor_class: type | None = None
-_ALWAYS = 0
+_ALWAYS = 0  # psycopg's prepare_threshold: prepare what asks to be prepared, at once
 
 
 def enabled(using: str = DEFAULT_DB_ALIAS) -> bool:
@@ -80,13 +76,3 @@ def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         if connection.connection is raw:
             raw.cursor_factory, raw.prepare_threshold = previous
 
-
-def with_prepared_statements(view: _View) -> _View:
-    """Run the decorated function within prepared_statements() on the default database."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        with prepared_statements():
-            return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]

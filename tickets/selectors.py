@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 
+from core.db.prepared import prepared_statements
 from core.models.labels import pick_label
 from core.models.names import person_name
 from core.models.roles import Role
@@ -417,9 +418,12 @@ def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: st
     # Tag labels as plain tuples: no Tag objects to build for fifty rows.
     by_id = {row.pk: row for row in rows}
     language = get_language() or ""
-    for ticket_id, name, label_zh in (
-            Ticket.tags.through.objects.filter(ticket_id__in=list(by_id))
-            .order_by("tag__name").values_list("ticket_id", "tag__name", "tag__label_zh")):
+    # By the page's ticket ids: prepared, as its plan is the same for any (core.db.prepared).
+    with prepared_statements():
+        tag_rows = list(Ticket.tags.through.objects.filter(ticket_id__in=list(by_id))
+                        .order_by("tag__name").values_list("ticket_id", "tag__name",
+                                                           "tag__label_zh"))
+    for ticket_id, name, label_zh in tag_rows:
         by_id[ticket_id].tag_names.append(pick_label(name, label_zh, language))
     return QueuePage(
         queue=spec, tickets=rows, number=page,

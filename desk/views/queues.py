@@ -11,6 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from core.db.prepared import prepared_statements
 from core.models.labels import pick_label
 from core.models.roles import Role
 from core.views.common import error_texts, require_working_role, run_service
@@ -31,8 +32,9 @@ def queue(request, key: str = "mine"):
     require_working_role(request.user)
     form = QueueFilterForm(request.GET or None)
     filters = dict(form.cleaned_data) if form.is_valid() else {}
-    tags = {name: (pk, pick_label(name, label_zh))
-            for name, pk, label_zh in Tag.objects.values_list("name", "id", "label_zh")}
+    with prepared_statements():  # every tag, on every queue page (core.db.prepared)
+        tags = {name: (pk, pick_label(name, label_zh))
+                for name, pk, label_zh in Tag.objects.values_list("name", "id", "label_zh")}
     if filters.get("tag"):
         # An unknown tag matches nothing; without this the database would look at every row.
         filters["tag_id"] = tags.get(filters["tag"], (0, ""))[0]

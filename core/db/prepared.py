@@ -32,10 +32,35 @@ def _preparing_cursor_class() -> type:
 
         def execute(self, query, params=None, *, prepare=None, binary=None):
             # (django-stubs do not describe the psycopg cursor Django's class extends)
-            return super().execute(  # type: ignore[misc]
+            result = super().execute(  # type: ignore[misc]
                 query, params, prepare=True, binary=binary)
+            # psycopg keeps no query after running a prepared statement; Django's query log
+            # (connection.queries, the django.db.backends logger, CaptureQueriesContext)
+            # reads the statement from there, so it gets one, written out only if read.
+            self._query = _ExecutedStatement(
+                self.connection, query, params)  # type: ignore[attr-defined]
+            return result
 
     return PreparingCursor
+
+
+class _ExecutedStatement:
+    """The statement a prepared execution ran, with its values, as Django's query log reads
+    it from a psycopg cursor (`cursor._query.query`, bytes)."""
+
+    __slots__ = ("_connection", "_statement", "_values")
+
+    def __init__(self, connection, statement, values):
+        self._connection, self._statement, self._values = connection, statement, values
+
+    @property
+    def query(self) -> bytes:
+        from psycopg import ClientCursor
+
+        with ClientCursor(self._connection) as cursor:
+            return cursor.mogrify(self._statement, self._values).encode()
+
+    params = None
 
 
 _cursor_class: type | None = None

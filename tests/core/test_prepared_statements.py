@@ -67,3 +67,13 @@ def test_the_workspace_prepares_the_ticket_but_not_the_unread_badge(
     assert any('FROM "tickets_ticket"' in statement and '"tickets_ticket"."number"' in statement
                for statement in statements), statements
     assert not any("notifications_outboxmessage" in statement for statement in statements)
+
+
+def test_the_query_log_shows_a_prepared_statement_with_its_values():
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries, prepared_statements(), \
+            connection.cursor() as cursor:
+        cursor.execute("SELECT %s::int AS logged_value", [41])
+
+    assert queries.captured_queries[-1]["sql"] == "SELECT 41::int AS logged_value"

@@ -9,6 +9,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.throttling import AnonRateThrottle
 
+from core.db.prepared import columns_of
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication, the token and its user read by one fixed statement.
@@ -53,9 +55,10 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
 @functools.cache
 def _token_user_sql() -> str:
-    user = get_user_model()._meta.db_table
-    return (f"SELECT u.*, t.created AS token_created FROM {Token._meta.db_table} t "  # noqa: S608
-            f"JOIN {user} u ON u.id = t.user_id WHERE t.key = %s")  # names from the models
+    user = get_user_model()
+    return (f"SELECT {columns_of(user, 'u')}, t.created AS token_created "  # noqa: S608
+            f"FROM {Token._meta.db_table} t JOIN {user._meta.db_table} u ON u.id = t.user_id "
+            "WHERE t.key = %s")  # names from the models
 
 
 # The anonymous and per-user throttles never look at the view; the stubs still want one.

@@ -101,3 +101,17 @@ def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         if connection.connection is raw:
             raw.cursor_factory, raw.prepare_threshold = previous
 
+
+def columns_of(model, table_alias: str) -> str:
+    """Return the model's columns as a SELECT list, `alias."column", ...`.
+
+    For hand-written statements that may be prepared: with `alias.*` a column added by a
+    migration changes the result of a statement a running process has prepared, and
+    PostgreSQL refuses to run it again ("cached plan must not change result type").
+    """
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    return ", ".join(f"{table_alias}.{quote(field.column)}"
+                     for field in model._meta.concrete_fields)
+

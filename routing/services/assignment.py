@@ -25,6 +25,7 @@ from django.db import connections
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.db.prepared import columns_of
 from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
 from notifications.services import delivery as notifications
@@ -288,7 +289,7 @@ def _candidates_sql(vendor: str) -> str:
     # SQLite (development only) cannot take the limit from the outer row: it counts all.
     at_most = f"LIMIT COALESCE(p.capacity, {DEFAULT_CAPACITY})" if vendor == "postgresql" else ""
     return f"""
-        SELECT u.*, p.id AS profile_id, p.skills AS profile_skills,
+        SELECT {columns_of(user, "u")}, p.id AS profile_id, p.skills AS profile_skills,
                p.capacity AS profile_capacity, p.is_available AS profile_available,
                (SELECT COUNT(*) FROM (
                     SELECT 1 FROM {Ticket._meta.db_table} t

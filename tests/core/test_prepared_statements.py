@@ -77,3 +77,32 @@ def test_the_query_log_shows_a_prepared_statement_with_its_values():
         cursor.execute("SELECT %s::int AS logged_value", [41])
 
     assert queries.captured_queries[-1]["sql"] == "SELECT 41::int AS logged_value"
+
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_prepared_user_read_survives_a_column_added_by_a_migration(agent):
+    """A web process keeps its prepared statements while a deployment migrates from another
+    connection: a column added to the user table must not break the reads it prepared
+    (PostgreSQL refuses a prepared `u.*` whose columns changed)."""
+    from django.db import connections
+    from rest_framework.authtoken.models import Token
+
+    from core.api.token_auth import TokenAuthentication
+
+    token = Token.objects.create(user=agent)
+    authentication = TokenAuthentication()
+    with prepared_statements():
+        authentication.authenticate_credentials(token.key)
+    migration = connections.create_connection("default")
+    try:
+        with migration.cursor() as cursor:
+            cursor.execute("ALTER TABLE cs_console_user ADD COLUMN added_later integer")
+        with prepared_statements():
+            user, _token = authentication.authenticate_credentials(token.key)
+    finally:
+        with migration.cursor() as cursor:
+            cursor.execute("ALTER TABLE cs_console_user DROP COLUMN IF EXISTS added_later")
+        migration.close()
+
+    assert user == agent

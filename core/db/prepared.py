@@ -17,6 +17,7 @@ SQLite, behind PgBouncer in transaction mode (a prepared statement lives on one 
 connection, DATABASE_POOLER) or with PREPARED_STATEMENTS off.
 """
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 
+@functools.cache
 def _preparing_cursor_class() -> type:
     from django.db.backends.postgresql.base import ServerBindingCursor
 
@@ -63,7 +65,6 @@ class _ExecutedStatement:
     params = None
 
 
-_cursor_class: type | None = None
 _ALWAYS = 0  # psycopg's prepare_threshold: prepare what asks to be prepared, at once
 
 
@@ -80,19 +81,16 @@ def prepared_statements(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
     Use it only around statements whose best plan does not depend on their parameters.
     """
-    global _cursor_class
     if not enabled(using):
         yield
         return
     connection = connections[using]
     connection.ensure_connection()
     raw = connection.connection
-    if _cursor_class is None:
-        _cursor_class = _preparing_cursor_class()
     previous = raw.cursor_factory, raw.prepare_threshold
     # Django turns preparing off with a threshold of None, which psycopg also applies to
     # prepare=True; any number turns it back on (only this block's cursors ask for it).
-    raw.cursor_factory, raw.prepare_threshold = _cursor_class, _ALWAYS
+    raw.cursor_factory, raw.prepare_threshold = _preparing_cursor_class(), _ALWAYS
     try:
         yield
     finally:
@@ -114,4 +112,3 @@ def columns_of(model, table_alias: str) -> str:
     quote = connection.ops.quote_name
     return ", ".join(f"{table_alias}.{quote(field.column)}"
                      for field in model._meta.concrete_fields)
-

@@ -1,5 +1,7 @@
 """REST API for channels and integrations: intake, reads, transitions, timeline, history."""
 
+from contextlib import nullcontext
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -75,10 +77,8 @@ class TicketListCreateView(generics.ListAPIView):
         # Intake's statements (the token's user, the customer and order by key, the INSERTs,
         # the least-loaded agent) plan the same whatever their values: prepared, they skip
         # parsing and planning (core.db.prepared). The list's are not, and stay as they are.
-        if request.method == "POST":
-            with prepared_statements():
-                return super().dispatch(request, *args, **kwargs)
-        return super().dispatch(request, *args, **kwargs)
+        with prepared_statements() if request.method == "POST" else nullcontext():
+            return super().dispatch(request, *args, **kwargs)
 
     @property
     def throttle_scope(self) -> str | None:

@@ -415,7 +415,7 @@ def deliver_pending(*, now: datetime | None = None, limit: int = 500) -> dict[st
 
 
 # --- The console's notifications (channel "internal") ------------------------------------
-def _internal_for(user: User) -> QuerySet[OutboxMessage]:
+def _internal_for(user: User | int) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         recipient_user=user, channel=OutboxChannel.INTERNAL
     ).exclude(status=OutboxStatus.CANCELLED)
@@ -434,11 +434,7 @@ def notification_list_for_user(*, user: User) -> QuerySet[OutboxMessage]:
 # On every console page (the top bar's badge): compiled once (core.db.compiled). Not prepared:
 # its best plan is the partial index of unread messages, which only its values can match.
 _UNREAD = CompiledQuery(
-    lambda user_id: OutboxMessage.objects.filter(
-        recipient_user_id=user_id, channel=OutboxChannel.INTERNAL, read_at__isnull=True,
-    ).exclude(status=OutboxStatus.CANCELLED).values("pk"),
-    "user_id",
-)
+    lambda user_id: _internal_for(user_id).filter(read_at__isnull=True).values("pk"), "user_id")
 
 
 def notification_count_unread(*, user: User) -> int:

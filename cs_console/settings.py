@@ -361,8 +361,8 @@ REST_FRAMEWORK = {
     # anonymous rate is counted by the token authentication (core/api/token_auth.py), which
     # every API request passes before DRF's permission check could refuse it.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "core.api.throttling.UserRateThrottle",  # DRF's rates, counted at a fixed cost
+        "core.api.throttling.ScopedRateThrottle",
     ],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_THROTTLE_RATES": {

@@ -6,9 +6,9 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from rest_framework import authentication
 from rest_framework.authtoken.models import Token
-from rest_framework.exceptions import AuthenticationFailed, Throttled
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.exceptions import AuthenticationFailed
 
+from core.api.throttling import AnonymousRequestsThrottle
 from core.db.prepared import columns_of
 
 
@@ -59,34 +59,3 @@ def _token_user_sql() -> str:
     return (f"SELECT {columns_of(user, 'u')}, t.created AS token_created "  # noqa: S608
             f"FROM {Token._meta.db_table} t JOIN {user._meta.db_table} u ON u.id = t.user_id "
             "WHERE t.key = %s")  # names from the models
-
-
-# The anonymous and per-user throttles never look at the view; the stubs still want one.
-NO_VIEW: Any = None
-
-
-class AnonymousRequestsThrottle(AnonRateThrottle):
-    """DRF's anonymous rate, per address, checked and counted as two separate steps."""
-
-    num_requests: int
-    duration: int
-
-    def __init__(self, request):
-        super().__init__()
-        self.request = request
-        self.key = self.get_cache_key(request, NO_VIEW)
-
-    def refuse_if_full(self) -> None:
-        """Raise Throttled if the address has used up its anonymous rate."""
-        if self.key is None:
-            return
-        self.now = self.timer()
-        self.history = [moment for moment in self.cache.get(self.key, [])
-                        if moment > self.now - self.duration]
-        if len(self.history) >= self.num_requests:
-            raise Throttled(wait=self.wait())
-
-    def count(self) -> None:
-        """Record one anonymous request of the address."""
-        if self.key is not None:
-            self.allow_request(self.request, NO_VIEW)

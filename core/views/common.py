@@ -9,9 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from rest_framework.throttling import UserRateThrottle
 
-from core.api.token_auth import NO_VIEW
+from core.api.throttling import NO_VIEW, ScopeRateThrottle
 from core.models.roles import WORKING_ROLES
 from core.services.exceptions import Conflict, NotFound
 from core.views.middleware import is_api_request
@@ -54,14 +53,6 @@ def forbidden_response(request, message: str = ""):
 
 
 
-class _ScopeRateThrottle(UserRateThrottle):
-    """DRF's per-user throttle under another scope's rate."""
-
-    def __init__(self, scope: str):
-        self.scope = scope
-        super().__init__()
-
-
 def rate_limited(scope: str):
     """Limit a console view to the per-user rate of a throttle scope (REST_FRAMEWORK rates).
 
@@ -72,7 +63,7 @@ def rate_limited(scope: str):
     def decorator(view):
         @wraps(view)
         def limited(request, *args, **kwargs):
-            throttle = _ScopeRateThrottle(scope)
+            throttle = ScopeRateThrottle(scope)
             if throttle.allow_request(request, NO_VIEW):
                 return view(request, *args, **kwargs)
             wait = max(1, math.ceil(throttle.wait() or 1))

@@ -1,15 +1,15 @@
 """Token authentication for the API (its own module: DRF imports it while loading views)."""
 
 import functools
-from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import router
 from rest_framework import authentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.throttling import AnonymousRequestsThrottle
-from core.db.prepared import columns_of
+from core.db.compiled import CompiledQuery
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -41,21 +41,24 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return found
 
     def authenticate_credentials(self, key):
-        found = list(get_user_model().objects.raw(_token_user_sql(), [key]))
-        if not found or not found[0].is_active:
+        found = _TOKEN_USER.rows(key=key)
+        user_model = get_user_model()
+        alias = router.db_for_read(user_model)
+        user = found and user_model.from_db(alias, _user_attnames(), found[0][1:])
+        if not user or not user.is_active:
             return super().authenticate_credentials(key)  # raises DRF's refusal
-        user = found[0]
-        # The statement adds the token's column `created` to the user as `token_created`.
-        row_with_token: Any = user
-        token = Token.from_db(user._state.db, ["key", "user_id", "created"],
-                              [key, user.pk, row_with_token.token_created])
+        token = Token.from_db(alias, ["key", "user_id", "created"], [key, user.pk, found[0][0]])
         token.user = user
         return user, token
 
 
 @functools.cache
-def _token_user_sql() -> str:
-    user = get_user_model()
-    return (f"SELECT {columns_of(user, 'u')}, t.created AS token_created "  # noqa: S608
-            f"FROM {Token._meta.db_table} t JOIN {user._meta.db_table} u ON u.id = t.user_id "
-            "WHERE t.key = %s")  # names from the models
+def _user_attnames() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
+# The token's time and its user's columns, in the model's order (core.db.compiled).
+_TOKEN_USER = CompiledQuery(
+    lambda key: Token.objects.filter(key=key).values_list(
+        "created", *(f"user__{attname}" for attname in _user_attnames())),
+    texts=("key",))

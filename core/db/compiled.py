@@ -6,69 +6,124 @@ millisecond of Python each, on every page. Such a query's text never changes, on
 values, so `CompiledQuery` compiles it once per database with stand-in values and swaps the
 real ones in for the stand-ins on every run.
 
-The stand-ins are negative integers no row has; a query compiled here may therefore only
-take integer values (ids), and must pass each of them to the database as a parameter (a
+The stand-ins are negative integers no row has, or for values named in `texts`, strings no
+caller sends; a query compiled here must pass each value to the database as a parameter (a
 plain filter does). Nothing else differs from running the QuerySet: the same SQL, the same
-database (the router's choice for the model), the same rows.
+database (the router's choice for the model), the same rows, as tuples or, for a plain
+query of a model, as its instances.
 """
 
 from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 from core.db.prepared import prepared_statements
 
 _FIRST_STAND_IN = -7_294_031_000
 
 
-class CompiledQuery:
-    """A query built by `build(**ids)` and compiled once per database (see above)."""
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    params: tuple[Any, ...]
+    # For a plain query of a model: the attnames of its columns, in order (else None).
+    attnames: tuple[str, ...] | None
+    # What the compiler would convert the columns' values with ({position: (converters,
+    # column)}): dates and decimals come back from SQLite as text, for one.
+    converters: dict[int, tuple[list[Any], Any]]
 
-    def __init__(self, build: Callable[..., QuerySet], *names: str, prepare: bool = False):
-        """`prepare`: also prepare the statement (core.db.prepared), for a query whose best
+
+class CompiledQuery:
+    """A query built by `build(**values)` and compiled once per database (see above)."""
+
+    def __init__(self, build: Callable[..., QuerySet], *names: str, texts: tuple[str, ...] = (),
+                 prepare: bool = False):
+        """`names`: the integer values (ids) `build` takes; `texts`: its string values.
+        `prepare`: also prepare the statement (core.db.prepared), for a query whose best
         plan does not depend on its values."""
         self._build = build
         self._prepare = prepare
-        self._stand_ins = {name: _FIRST_STAND_IN - index for index, name in enumerate(names)}
-        self._compiled: dict[str, tuple[str, tuple[Any, ...]]] = {}
-        self._model_class: type | None = None
+        self._stand_ins: dict[str, int | str] = {
+            name: _FIRST_STAND_IN - index for index, name in enumerate(names)}
+        self._stand_ins.update({name: f"\u2063stand-in {name}\u2063" for name in texts})
+        self._compiled: dict[str, _Compiled] = {}
+        self._model_class: type[Model] | None = None
 
-    def _sql(self, alias: str) -> tuple[str, tuple[Any, ...]]:
+    def _sql(self, alias: str) -> _Compiled:
         compiled = self._compiled.get(alias)
         if compiled is None:
-            query = self._build(**self._stand_ins).query
-            sql, params = query.get_compiler(alias).as_sql()
+            compiler = self._build(**self._stand_ins).query.get_compiler(alias)
+            sql, params = compiler.as_sql()
             missing = [name for name, value in self._stand_ins.items() if value not in params]
             if missing:
                 raise ValueError(f"The query does not take {missing} as parameters.")
-            compiled = self._compiled[alias] = (sql, tuple(params))
+            columns = [column for column, _sql, _alias in compiler.select]
+            compiled = self._compiled[alias] = _Compiled(
+                sql, tuple(params), _attnames(compiler), compiler.get_converters(columns))
         return compiled
 
-    def _run(self, wrap: str, ids: dict[str, int]) -> list[tuple]:
-        if ids.keys() != self._stand_ins.keys():
+    def _run(self, wrap: str, values: dict[str, int | str]) -> tuple[str, list[tuple]]:
+        if values.keys() != self._stand_ins.keys():
             raise TypeError(f"Give exactly {sorted(self._stand_ins)}.")
         alias = router.db_for_read(self._model())
-        sql, template = self._sql(alias)
-        by_stand_in = {self._stand_ins[name]: int(value) for name, value in ids.items()}
-        params = [by_stand_in.get(value, value) if type(value) is int else value
-                  for value in template]
+        compiled = self._sql(alias)
+        by_stand_in = {self._stand_ins[name]: type(self._stand_ins[name])(value)
+                       for name, value in values.items()}
+        params = [by_stand_in.get(value, value) if type(value) in (int, str) else value
+                  for value in compiled.params]
         with (prepared_statements(alias) if self._prepare else nullcontext()), \
                 connections[alias].cursor() as cursor:
-            cursor.execute(wrap.format(sql=sql), params)
-            return cursor.fetchall()
+            cursor.execute(wrap.format(sql=compiled.sql), params)
+            rows = cursor.fetchall()
+        if compiled.converters and wrap == "{sql}":
+            connection = connections[alias]
+            rows = [_converted(row, compiled.converters, connection) for row in rows]
+        return alias, rows
 
-    def _model(self) -> type:
+    def _model(self) -> type[Model]:
         if self._model_class is None:
             self._model_class = self._build(**self._stand_ins).model
         return self._model_class
 
-    def rows(self, **ids: int) -> list[tuple]:
+    def rows(self, **values: int | str) -> list[tuple]:
         """Return the query's rows (build it with values_list for plain tuples)."""
-        return self._run("{sql}", ids)
+        return self._run("{sql}", values)[1]
 
-    def count(self, **ids: int) -> int:
+    def count(self, **values: int | str) -> int:
         """Return how many rows the query has."""
-        return int(self._run("SELECT COUNT(*) FROM ({sql}) counted", ids)[0][0])
+        return int(self._run("SELECT COUNT(*) FROM ({sql}) counted", values)[1][0][0])
+
+    def instances(self, **values: int | str) -> list[Any]:
+        """Return the query's rows as instances of its model (a plain query of the model:
+        no values(), annotations or select_related)."""
+        model = self._model()
+        alias, rows = self._run("{sql}", values)
+        attnames = self._compiled[alias].attnames
+        if attnames is None:
+            raise TypeError("instances() needs a plain query of the model.")
+        return [model.from_db(alias, attnames, row) for row in rows]
+
+
+def _converted(row: tuple, converters: dict[int, tuple[list[Any], Any]],
+               connection: Any) -> tuple:
+    """The row with its values converted (SQLCompiler.apply_converters, for one row)."""
+    values = list(row)
+    for position, (functions, column) in converters.items():
+        value = values[position]
+        for function in functions:
+            value = function(value, column, connection)
+        values[position] = value
+    return tuple(values)
+
+
+def _attnames(compiler: Any) -> tuple[str, ...] | None:
+    """The attnames of the compiled query's columns when it selects plain model rows."""
+    info = compiler.klass_info
+    if (info is None or info.get("related_klass_infos") or compiler.annotation_col_map
+            or info["select_fields"] != list(range(len(compiler.select)))):
+        return None
+    return tuple(column.target.attname for column, _sql, _alias in compiler.select)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
+from core.db.inserts import insert_new
 from core.services import audit_chain
 from core.services.accounts import system_user
 
@@ -98,7 +99,7 @@ def write_history(rows: Sequence[models.Model], *, new_object: bool) -> None:
     history_model: Any = type(rows[0])
     if new_object and audit_chain.is_chained(history_model):
         audit_chain.seal_new(rows)
-        history_model.objects.bulk_create(rows, sealed=True)
+        insert_new(rows)  # the statement built once per row count (core.db.inserts)
     else:
         history_model.objects.bulk_create(rows)
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from core.db.inserts import upsert
 from sla.models import CustomerUpdateClock
 from sla.services import calendar as sla
 from sla.services.calendar import PolicySource
@@ -13,8 +14,7 @@ def customer_update_plan(*, ticket: Ticket, due_at: datetime | None) -> None:
     clock = CustomerUpdateClock(ticket=ticket, due_at=due_at)
     # One upsert: the row exists from the ticket's creation on, except for bulk-loaded
     # tickets that were already closed.
-    CustomerUpdateClock.objects.bulk_create(
-        [clock], update_conflicts=True, unique_fields=["ticket"], update_fields=["due_at"])
+    upsert([clock], unique_fields=["ticket"], update_fields=["due_at"])
     ticket.update_clock = clock
 
 

@@ -41,3 +41,41 @@ def test_every_id_must_be_given():
 
     with pytest.raises(TypeError):
         query.rows()
+
+
+def test_text_values_and_model_instances(django_assert_num_queries):
+    from shop.models import Customer
+    from tests.factories import CustomerFactory
+
+    wanted, other = CustomerFactory(external_id="TM-1"), CustomerFactory(external_id="TM-2")
+    query = CompiledQuery(lambda external_id: Customer.objects.filter(external_id=external_id),
+                          texts=("external_id",))
+
+    with django_assert_num_queries(2):
+        [found] = query.instances(external_id="TM-1")
+        assert query.instances(external_id="no such customer") == []
+    assert found == wanted and found.name == wanted.name and found.tier == wanted.tier
+    assert found.created_at == wanted.created_at  # converted as the ORM converts it
+    assert found._state.adding is False
+    assert query.instances(external_id="TM-2") == [other]
+
+
+def test_instances_need_a_plain_query_of_the_model():
+    query = CompiledQuery(lambda user_id: Team.objects.filter(members=user_id).values("id"),
+                          "user_id")
+
+    with pytest.raises(TypeError):
+        query.instances(user_id=1)
+
+
+def test_values_come_back_as_the_orm_gives_them():
+    from shop.models import Order
+    from tests.factories import OrderFactory
+
+    order = OrderFactory()
+    query = CompiledQuery(
+        lambda number: Order.objects.filter(number=number).values_list("paid_amount", "paid_at"),
+        texts=("number",))
+
+    assert query.rows(number=order.number) == list(
+        Order.objects.filter(pk=order.pk).values_list("paid_amount", "paid_at"))

@@ -22,6 +22,8 @@ APP_DIRS = sorted(path.parent for path in ROOT.glob("*/apps.py"))
 ALLOWED = {
     "core/services/audit.py": "the audited save and delete helpers the services call",
     "core/services/audit_chain.py": "seals history rows inside the history managers' bulk_create",
+    "core/db/inserts.py": "the compiled INSERT the services call (insert_new, upsert); "
+                          "Django's bulk_create where it cannot build one",
     "core/services/accounts.py": "the system and integration accounts, made on first need "
                               "(no history; create_integration_account prints the token)",
     "core/models/roles.py": "syncs the role groups to roles.py after every migrate",
@@ -42,7 +44,8 @@ ALWAYS_WRITES = {"bulk_create", "bulk_update", "get_or_create", "update_or_creat
                  "bulk_history_create"}
 # Functions that save through the history helpers.
 WRITING_FUNCTIONS = {"save_with_history", "delete_with_history", "write_history",
-                     "bulk_create_with_history", "bulk_update_with_history"}
+                     "bulk_create_with_history", "bulk_update_with_history",
+                     "insert_new", "upsert"}
 # Calls that write when made on a manager or queryset (dicts and hashes have `update` too).
 QUERYSET_WRITES = {"create", "update", "delete"}
 # Managers and the queryset methods that return querysets.

@@ -11,12 +11,21 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from core.db.compiled import CompiledQuery
+from core.db.inserts import insert_new
 from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict, NotFound
 from shop.models import Customer, Order
 from tickets.models import IntakeKey, Ticket
 from tickets.services.tickets import ticket_create
+
+# Every intake looks both up by their unique key: compiled once (core.db.compiled).
+_CUSTOMER_BY_EXTERNAL_ID = CompiledQuery(
+    lambda external_id: Customer.objects.filter(external_id=external_id).order_by(),
+    texts=("external_id",))
+_ORDER_BY_NUMBER = CompiledQuery(
+    lambda number: Order.objects.filter(number=number).order_by(), texts=("number",))
 
 
 def request_fingerprint(payload: dict) -> str:
@@ -38,7 +47,8 @@ def customer_match_or_create(*, actor: User, external_id: str, name: str, phone:
     only the shop sync or a holder of change_customer may change them (customer_update).
     The differences come back as the ticket's reported_* fields, for the agent to see.
     """
-    customer = Customer.objects.filter(external_id=external_id).first()
+    found = _CUSTOMER_BY_EXTERNAL_ID.instances(external_id=external_id)
+    customer = found[0] if found else None
     if customer is None:
         customer = Customer(external_id=external_id, name=name, phone=phone)
         if tier:
@@ -92,9 +102,8 @@ def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> t
         with transaction.atomic():
             ticket = _open_ticket(actor, payload)
             if idempotency_key:
-                IntakeKey.objects.create(
-                    user=actor, key=idempotency_key, fingerprint=fingerprint, ticket=ticket
-                )
+                insert_new([IntakeKey(user=actor, key=idempotency_key,
+                                      fingerprint=fingerprint, ticket=ticket)])
     except IntegrityError:
         existing = _find_existing(actor, idempotency_key, fingerprint) if idempotency_key else None
         if existing is None:
@@ -114,7 +123,8 @@ def _open_ticket(actor: User, payload: dict) -> Ticket:
     )
     order = order_item = None
     if payload.get("order_number"):
-        order = Order.objects.filter(number=payload["order_number"]).first()
+        found = _ORDER_BY_NUMBER.instances(number=payload["order_number"])
+        order = found[0] if found else None
         if order is None:
             raise NotFound(_("No order with this number exists."), field="order_number")
         if payload.get("sku"):

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
+from core.db.inserts import insert_new
 from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
 from core.services.audit import history_model_of, history_row, save_with_history, write_history
@@ -247,24 +248,15 @@ def _insert_new_ticket(ticket: Ticket, *, agent: User | None) -> None:
     if agent is not None:
         ticket.assignee = agent
         ticket.assign()
-    ticket.skip_history_when_saving = True
-    try:
-        ticket.save()
-    finally:
-        del ticket.skip_history_when_saving
+    insert_new([ticket])  # its history is written below, in one statement with the assignment
+    ticket._update_initial_state()  # what ConcurrentTransitionMixin.save() does after a save
     ticket._creation_values["id"] = ticket.pk
 
 
 def _insert_with_history(obj: models.Model, *, actor: User | None, reason: str) -> None:
     """Insert a new object and its first history row, the row written directly (the same
     row save_with_history would write, without simple_history's per-save lookups)."""
-    # django-simple-history reads this instance attribute; not every model declares it.
-    history_context: Any = obj
-    history_context.skip_history_when_saving = True
-    try:
-        obj.save()
-    finally:
-        del history_context.skip_history_when_saving
+    insert_new([obj])
     write_history([history_row(obj, actor=actor, reason=reason, history_type="+",
                                when=timezone.now())], new_object=True)
 

@@ -1,0 +1,153 @@
+"""New rows written the same way many times: their INSERT built once, not on every save.
+
+`Model.save()` and `QuerySet.bulk_create()` build their INSERT anew on every call: a query
+object, its compiler, each field's placeholder and value, the RETURNING clause. For a path
+that writes the same kinds of rows at a high rate (API intake writes a ticket, its message,
+their history rows and its idempotency key) that building cost more than the statements
+themselves. `insert_new()` asks Django's compiler for the statement once per model, number
+of rows and database, and afterwards only turns each row's values into parameters, as the
+compiler would (`Field.pre_save(add=True)`, `Field.get_db_prep_save()`).
+
+What it does not do, by design: send `pre_save`/`post_save` signals or write history (the
+callers write their history rows themselves, in one statement: core.services.audit), or
+insert expressions (F(), functions: refused). A model with `pre_save` receivers is
+refused too: those are guards (tickets.services.legal_holds) that no writer may pass by.
+Where the database cannot return the new keys of a multi-row INSERT it falls back to
+`bulk_create()`.
+"""
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, models, router
+from django.db.models import sql
+from django.db.models.constants import OnConflict
+from django.db.models.signals import pre_save
+
+# Where a row that exists already is updated instead: (unique fields, fields to update).
+_Conflict = tuple[tuple[str, ...], tuple[str, ...]] | None
+# (model, rows, database alias, conflict) -> statement, or None where Django's bulk_create()
+# does it. Bounded by the models and row counts callers use: a handful.
+_STATEMENTS: dict[tuple[type[models.Model], int, str, _Conflict], "_Statement | None"] = {}
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    returning: tuple[models.Field, ...]
+    # PostgreSQL inserts several rows from one array per column (INSERT ... SELECT * FROM
+    # UNNEST(...), Django 5.2): the parameters go column by column, not row by row.
+    by_column: bool
+
+
+def insert_new(objs: Sequence[models.Model], *, using: str | None = None) -> None:
+    """Insert new rows of one model in one statement and give them their keys, as
+    bulk_create() does, with the statement built once (see the module's docstring)."""
+    _insert(objs, using=using, conflict=None)
+
+
+def upsert(objs: Sequence[models.Model], *, unique_fields: Sequence[str],
+           update_fields: Sequence[str], using: str | None = None) -> None:
+    """Insert rows, updating `update_fields` of those whose `unique_fields` match a row
+    that exists, as bulk_create(update_conflicts=True) does, the statement built once."""
+    _insert(objs, using=using, conflict=(tuple(unique_fields), tuple(update_fields)))
+
+
+def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Conflict) -> None:
+    if not objs:
+        return
+    model = type(objs[0])
+    if pre_save.has_listeners(model):
+        raise TypeError(f"{model.__name__} has pre_save receivers: save it with save().")
+    alias = using or router.db_for_write(model)
+    connection = connections[alias]
+    fields = _inserted_fields(model)
+    for obj in objs:
+        # Model.save()'s own check: a related object assigned unsaved is an error, one
+        # saved since it was assigned gives its key now.
+        obj._prepare_related_fields_for_save(operation_name="insert")  # type: ignore[attr-defined]
+        for field in fields:
+            if hasattr(getattr(obj, field.attname), "resolve_expression"):
+                raise TypeError(f"insert_new() takes values, not expressions ({field.name}).")
+    key = (model, len(objs), alias, conflict)
+    if key not in _STATEMENTS:
+        _STATEMENTS[key] = _build(model, objs, connection, conflict)
+    statement = _STATEMENTS[key]
+    if statement is None:  # e.g. no RETURNING of several rows here: Django's own way
+        manager = model._base_manager.using(alias)
+        if conflict is None:
+            manager.bulk_create(objs)
+        else:
+            manager.bulk_create(objs, update_conflicts=True, unique_fields=conflict[0],
+                                update_fields=conflict[1])
+        return
+    # After _build: the values sent are those pre_save() leaves on the rows (auto_now).
+    rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+             for field in fields] for obj in objs]
+    params = ([list(column) for column in zip(*rows, strict=True)] if statement.by_column
+              else [value for row in rows for value in row])
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        if statement.returning:
+            _set_returned(objs, cursor.fetchall(), statement.returning, connection)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = alias
+
+
+def _set_returned(objs: Sequence[models.Model], rows: list[tuple],
+                  fields: tuple[models.Field, ...], connection: Any) -> None:
+    """Give the rows what RETURNING gave back (their keys), converted as
+    SQLInsertCompiler.execute_sql converts it (plain keys need no converter)."""
+    table = type(objs[0])._meta.db_table
+    converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+                  for column in (field.get_col(table) for field in fields)]
+    for obj, row in zip(objs, rows, strict=True):
+        for field, value, field_converters in zip(fields, row, converters, strict=True):
+            for converter in field_converters:
+                value = converter(value, field, connection)
+            setattr(obj, field.attname, value)
+
+
+@functools.cache
+def _inserted_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+    """The fields an INSERT of a new row writes: all but the auto key and generated ones."""
+    opts = model._meta
+    return tuple(field for field in opts.concrete_fields
+                 if field is not opts.auto_field and not field.generated)
+
+
+def _build(model: type[models.Model], objs: Sequence[models.Model], connection: Any,
+           conflict: _Conflict) -> _Statement | None:
+    """Compile the INSERT as bulk_create() would for rows without keys, or None."""
+    opts = model._meta
+    fields = _inserted_fields(model)
+    returning = tuple(opts.db_returning_fields)
+    can_return = (connection.features.can_return_rows_from_bulk_insert if len(objs) > 1
+                  else connection.features.can_return_columns_from_insert)
+    if returning and not can_return:
+        return None
+    if conflict is None:
+        query = sql.InsertQuery(model)
+    elif connection.features.supports_update_conflicts_with_target:
+        query = sql.InsertQuery(
+            model, on_conflict=OnConflict.UPDATE,
+            unique_fields=[opts.get_field(name) for name in conflict[0]],
+            update_fields=[opts.get_field(name) for name in conflict[1]])
+    else:
+        return None
+    query.insert_values(fields, list(objs))
+    compiler = query.get_compiler(connection=connection)
+    compiler.returning_fields = list(returning) or None
+    statements = compiler.as_sql()
+    if len(statements) != 1:
+        return None
+    text, params = statements[0]
+    by_column = (len(objs) > 1 and len(params) == len(fields)
+                 and all(isinstance(column, list) and len(column) == len(objs)
+                         for column in params))
+    if not by_column and len(params) != len(fields) * len(objs):
+        return None  # a field with a placeholder of its own
+    return _Statement(sql=text, returning=returning, by_column=by_column)

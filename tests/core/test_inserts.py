@@ -1,0 +1,106 @@
+"""INSERTs built once and run with each call's rows (core.db.inserts)."""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.db import inserts
+from core.db.inserts import insert_new, upsert
+from core.services.audit import history_row, write_history
+from sla.models import CustomerUpdateClock
+from tests.factories import CustomerFactory, TeamFactory, TicketFactory, UserFactory
+from tickets.models import IntakeKey, Message, Team
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_new_row_gets_its_key_and_reads_back_as_save_would_have_written_it():
+    ticket, user = TicketFactory(), UserFactory()
+    key = IntakeKey(user=user, key="k-1", fingerprint="f" * 64, ticket=ticket)
+
+    insert_new([key])
+
+    assert key.pk is not None and key._state.adding is False
+    stored = IntakeKey.objects.get(pk=key.pk)
+    assert (stored.user_id, stored.key, stored.ticket_id) == (user.pk, "k-1", ticket.pk)
+    assert stored.created_at == key.created_at is not None  # auto_now_add, as save() sets it
+
+
+def test_several_rows_in_one_statement_get_their_keys_in_order(django_assert_num_queries):
+    ticket, author = TicketFactory(), UserFactory()
+    messages = [Message(ticket=ticket, kind="note", body=f"第{n}条", author=author,
+                        created_at=timezone.now()) for n in range(3)]
+
+    with django_assert_num_queries(1):
+        insert_new(messages)
+
+    assert [Message.objects.get(pk=m.pk).body for m in messages] == ["第0条", "第1条", "第2条"]
+
+
+def test_the_statement_is_built_once_per_model_and_row_count(monkeypatch):
+    teams = [Team(code="t-a", name="A"), Team(code="t-b", name="B")]
+    insert_new(teams[:1])
+    monkeypatch.setattr(inserts, "_build", lambda *args: pytest.fail("built again"))
+
+    insert_new(teams[1:])
+
+    assert Team.objects.filter(code__in=["t-a", "t-b"]).count() == 2
+
+
+def test_history_rows_written_through_it_keep_their_chain():
+    from core.services.audit import history_model_of
+    from core.services.audit_chain import verify
+
+    actor = UserFactory()
+    message = Message(ticket=TicketFactory(), kind="note", body="备注", author=actor,
+                      created_at=timezone.now())
+    insert_new([message])
+    rows = [history_row(message, actor=actor, reason="message:note", history_type="+",
+                        when=timezone.now()),
+            history_row(message, actor=actor, reason="edit", history_type="~",
+                        when=timezone.now(), values={"body": "改过的备注"})]
+    write_history(rows, new_object=True)
+
+    assert all(row.history_id for row in rows)
+    assert rows[1].chain_prev == rows[0].chain_hash != ""
+    assert not list(verify(history_model_of(Message), object_id=message.pk))
+
+
+def test_a_violated_constraint_is_django_s_integrity_error_and_writes_nothing():
+    team = TeamFactory()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_new([Team(code="new-1", name="x"), Team(code=team.code, name="dup")])
+
+    assert not Team.objects.filter(code="new-1").exists()
+
+
+def test_an_unsaved_related_object_is_refused_as_save_refuses_it():
+    ticket = TicketFactory()
+
+    with pytest.raises(ValueError, match="unsaved"):
+        insert_new([IntakeKey(user=UserFactory.build(), key="k", fingerprint="f", ticket=ticket)])
+
+
+def test_expressions_and_guarded_models_are_refused():
+    from shop.models import Order
+
+    with pytest.raises(TypeError, match="expressions"):
+        insert_new([Team(code="t-x", name=F("code"))])
+    # Orders carry the legal hold's pre_save guard: only save() may write them.
+    with pytest.raises(TypeError, match="pre_save"):
+        insert_new([Order(number="O-1", customer=CustomerFactory())])
+
+
+def test_upsert_inserts_a_row_then_updates_it():
+    ticket = TicketFactory()
+    CustomerUpdateClock.objects.filter(ticket=ticket).delete()
+    first, later = timezone.now(), timezone.now() + timezone.timedelta(hours=2)
+
+    upsert([CustomerUpdateClock(ticket=ticket, due_at=first)], unique_fields=["ticket"],
+           update_fields=["due_at"])
+    upsert([CustomerUpdateClock(ticket=ticket, due_at=later)], unique_fields=["ticket"],
+           update_fields=["due_at"])
+
+    assert CustomerUpdateClock.objects.get(ticket=ticket).due_at == later

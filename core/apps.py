@@ -14,11 +14,13 @@ class CoreConfig(AppConfig):
         from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
         from core.api.serializers import install_strict_json_types
+        from core.db import timestamps
         from core.models import roles
         from core.observability import request_id
         from core.tasks import ensure_schedules
 
         install_strict_json_types()
+        timestamps.install()  # timestamptz read by psycopg's compiled parser (PostgreSQL)
         # Keep every role's permissions equal to roles.ROLE_PERMISSIONS after each migrate,
         # so a permission added in code reaches existing installations without a hand step.
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="cs_console_roles")

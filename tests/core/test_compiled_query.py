@@ -54,7 +54,8 @@ def test_text_values_and_model_instances(django_assert_num_queries):
     with django_assert_num_queries(2):
         [found] = query.instances(external_id="TM-1")
         assert query.instances(external_id="no such customer") == []
-    assert found == wanted and found.name == wanted.name and found.tier == wanted.tier
+    assert found == wanted
+    assert (found.name, found.tier) == (wanted.name, wanted.tier)
     assert found.created_at == wanted.created_at  # converted as the ORM converts it
     assert found._state.adding is False
     assert query.instances(external_id="TM-2") == [other]

@@ -21,7 +21,8 @@ def test_a_new_row_gets_its_key_and_reads_back_as_save_would_have_written_it():
 
     insert_new([key])
 
-    assert key.pk is not None and key._state.adding is False
+    assert key.pk is not None
+    assert key._state.adding is False
     stored = IntakeKey.objects.get(pk=key.pk)
     assert (stored.user_id, stored.key, stored.ticket_id) == (user.pk, "k-1", ticket.pk)
     assert stored.created_at == key.created_at is not None  # auto_now_add, as save() sets it

@@ -11,6 +11,7 @@ import secrets
 import subprocess
 import sys
 import time
+import timeit
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -90,10 +91,20 @@ def sql(query: str, params=None) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
+def cpu_reference_ms() -> float:
+    """Milliseconds one core takes for `sum(range(1_000_000))`, best of 20.
+
+    Machines of the same kind differ by two or three times in speed: this puts figures
+    taken on different machines side by side (a slower core, a larger number).
+    """
+    return min(timeit.repeat("sum(range(1_000_000))", number=1, repeat=20)) * 1000
+
+
 def print_versions() -> None:
     """Print the database server, CPU and Python versions the figures were measured on."""
     print(f"PostgreSQL {sql('SHOW server_version')[0][0]}, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}")
+          f"Python {sys.version.split()[0]}, CPU reference {cpu_reference_ms():.1f} ms "
+          "(sum(range(10**6)), best of 20)")
 
 
 def ready_console(url: str, *, tickets: int, reuse: str | None) -> dict:
@@ -107,4 +118,5 @@ def ready_console(url: str, *, tickets: int, reuse: str | None) -> dict:
         load(env, tickets)
     manage(env, "collectstatic", "--no-input", "-v", "0")
     setup_django(env)
+    print_versions()
     return env

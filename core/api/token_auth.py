@@ -42,12 +42,15 @@ class TokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate_credentials(self, key):
         found = _TOKEN_USER.rows(key=key)
+        if not found:
+            return super().authenticate_credentials(key)  # raises DRF's refusal
         user_model = get_user_model()
         alias = router.db_for_read(user_model)
-        user = found and user_model.from_db(alias, _user_attnames(), found[0][1:])
-        if not user or not user.is_active:
-            return super().authenticate_credentials(key)  # raises DRF's refusal
-        token = Token.from_db(alias, ["key", "user_id", "created"], [key, user.pk, found[0][0]])
+        created, *user_values = found[0]
+        user = user_model.from_db(alias, _user_attnames(), user_values)
+        if not user.is_active:
+            return super().authenticate_credentials(key)  # the same
+        token = Token.from_db(alias, ["key", "user_id", "created"], [key, user.pk, created])
         token.user = user
         return user, token
 

@@ -71,17 +71,21 @@ class CompiledQuery:
             raise TypeError(f"Give exactly {sorted(self._stand_ins)}.")
         alias = router.db_for_read(self._model())
         compiled = self._sql(alias)
-        by_stand_in = {self._stand_ins[name]: type(self._stand_ins[name])(value)
+        by_stand_in = {self._stand_ins[name]: _checked(name, self._stand_ins[name], value)
                        for name, value in values.items()}
         params = [by_stand_in.get(value, value) if type(value) in (int, str) else value
                   for value in compiled.params]
         with (prepared_statements(alias) if self._prepare else nullcontext()), \
                 connections[alias].cursor() as cursor:
             cursor.execute(wrap.format(sql=compiled.sql), params)
-            rows = cursor.fetchall()
-        if compiled.converters and wrap == "{sql}":
+            return alias, cursor.fetchall()
+
+    def _converted_rows(self, values: dict[str, int | str]) -> tuple[str, list[tuple]]:
+        alias, rows = self._run("{sql}", values)
+        converters = self._compiled[alias].converters
+        if converters:
             connection = connections[alias]
-            rows = [_converted(row, compiled.converters, connection) for row in rows]
+            rows = [_converted(row, converters, connection) for row in rows]
         return alias, rows
 
     def _model(self) -> type[Model]:
@@ -91,7 +95,7 @@ class CompiledQuery:
 
     def rows(self, **values: int | str) -> list[tuple]:
         """Return the query's rows (build it with values_list for plain tuples)."""
-        return self._run("{sql}", values)[1]
+        return self._converted_rows(values)[1]
 
     def count(self, **values: int | str) -> int:
         """Return how many rows the query has."""
@@ -101,11 +105,20 @@ class CompiledQuery:
         """Return the query's rows as instances of its model (a plain query of the model:
         no values(), annotations or select_related)."""
         model = self._model()
-        alias, rows = self._run("{sql}", values)
+        alias, rows = self._converted_rows(values)
         attnames = self._compiled[alias].attnames
         if attnames is None:
             raise TypeError("instances() needs a plain query of the model.")
         return [model.from_db(alias, attnames, row) for row in rows]
+
+
+def _checked(name: str, stand_in: int | str, value: object) -> int | str:
+    """The value for the database: an integer for an id, text for a text value."""
+    if isinstance(stand_in, str):
+        if not isinstance(value, str):
+            raise TypeError(f"{name} takes text, not {type(value).__name__}.")
+        return value
+    return int(value)  # type: ignore[call-overload]  # an id: anything int() takes
 
 
 def _converted(row: tuple, converters: dict[int, tuple[list[Any], Any]],

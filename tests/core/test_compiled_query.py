@@ -59,6 +59,8 @@ def test_text_values_and_model_instances(django_assert_num_queries):
     assert found.created_at == wanted.created_at  # converted as the ORM converts it
     assert found._state.adding is False
     assert query.instances(external_id="TM-2") == [other]
+    with pytest.raises(TypeError, match="text"):
+        query.instances(external_id=None)  # never the text "None"
 
 
 def test_instances_need_a_plain_query_of_the_model():

@@ -59,12 +59,9 @@ class WindowCounterMixin:
         self._current = counts.get(current_key, 0)
         self._previous = counts.get(previous_key, 0)
         self._elapsed = elapsed
-        return self._estimate(0) >= self.num_requests
-
-    def _estimate(self, later: float) -> float:
-        """The requests of the period ending `later` seconds from now, by the counts read."""
-        covered = max(0.0, 1 - (self._elapsed + later) / self.duration)
-        return self._previous * covered + self._current
+        # The last window's requests are taken as spread evenly over it.
+        estimate = self._previous * (1 - elapsed / self.duration) + self._current
+        return estimate >= self.num_requests
 
     def record(self) -> None:
         """Count one request in the current window (kept for two periods)."""
@@ -78,7 +75,9 @@ class WindowCounterMixin:
     def wait(self) -> float:
         """Whole seconds after which the estimate has fallen below the rate again."""
         room = self.num_requests - self._current
-        if room > 0:  # the previous window's share has to shrink to `room`
+        if self.num_requests == 0:  # a rate of none: nothing ever goes through
+            seconds = float(self.duration)
+        elif room > 0:  # the previous window's share has to shrink to `room`
             seconds = self.duration * (1 - room / self._previous) - self._elapsed
         else:  # this window is full: wait for the next, and for its share of this one
             seconds = (self.duration - self._elapsed

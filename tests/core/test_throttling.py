@@ -162,3 +162,10 @@ def test_the_cache_holds_counts_whatever_the_rate(search_limit):
     allowed(7)
     current_key, _previous_key, _elapsed = throttle()._windows()
     assert cache.get(current_key) == 7
+
+
+def test_a_rate_of_none_refuses_every_request_with_a_wait(rate, api, agent):
+    rate("intake", 0)
+    api.force_authenticate(agent)
+
+    _assert_throttled(api.post(reverse("ticket-list"), {}, format="json"))

@@ -102,12 +102,14 @@ def _set_returned(objs: Sequence[models.Model], rows: list[tuple],
     """Give the rows what RETURNING gave back (their keys), converted as
     SQLInsertCompiler.execute_sql converts it (plain keys need no converter)."""
     table = type(objs[0])._meta.db_table
+    columns = [field.get_col(table) for field in fields]
     converters = [connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-                  for column in (field.get_col(table) for field in fields)]
+                  for column in columns]
     for obj, row in zip(objs, rows, strict=True):
-        for field, value, field_converters in zip(fields, row, converters, strict=True):
-            for converter in field_converters:
-                value = converter(value, field, connection)
+        for field, column, value, functions in zip(fields, columns, row, converters,
+                                                   strict=True):
+            for function in functions:
+                value = function(value, column, connection)
             setattr(obj, field.attname, value)
 
 

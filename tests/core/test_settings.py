@@ -46,7 +46,7 @@ def test_without_database_url_the_default_is_a_sqlite_file_in_the_project():
 def test_database_url_selects_postgresql():
     probe = read_settings(DEBUG="true", DATABASE_URL="postgres://cs:secret@db.internal:5433/console")
 
-    assert probe["engine"] == "django.db.backends.postgresql"
+    assert probe["engine"] == "core.db.postgresql"  # Django's, health check changed
     assert probe["name"] == "console"
     assert probe["host"] == "db.internal"
 

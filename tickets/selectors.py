@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext_lazy
 
+from core.db.compiled import CompiledQuery
 from core.db.prepared import prepared_statements
 from core.models.labels import pick_label
 from core.models.names import person_name
@@ -297,13 +298,17 @@ def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
     """Return the open tickets of one queue that the user may read."""
     if not user.has_perm("tickets.view_ticket"):
         return Ticket.objects.none()
+    return _queue_filter(queue, user_id=user.pk, teams=sorted(user_team_ids(user)),
+                         sees_all=user.has_role(*SEE_ALL_ROLES), now=now)
+
+
+def _queue_filter(queue: str, *, user_id: int, teams: list[int], sees_all: bool,
+                  now) -> QuerySet[Ticket]:
     open_tickets = Ticket.objects.filter(state__in=OPEN_STATES)
-    teams = list(user_team_ids(user))
-    sees_all = user.has_role(*SEE_ALL_ROLES)
     # The first three queues lie inside what the user may read, so they skip the broader
     # visibility filter (an OR the planner cannot serve from one index).
     if queue == "mine":
-        return open_tickets.filter(assignee=user)
+        return open_tickets.filter(assignee_id=user_id)
     if queue == "team":
         if sees_all and not teams:
             return open_tickets.filter(team__isnull=False)
@@ -314,7 +319,7 @@ def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
             return unassigned
         return unassigned.filter(Q(team__in=teams) | Q(team__isnull=True))
     visible = open_tickets if sees_all else open_tickets.filter(
-        Q(team__in=teams) | Q(assignee=user) | Q(team__isnull=True))
+        Q(team__in=teams) | Q(assignee_id=user_id) | Q(team__isnull=True))
     if queue == "at_risk":
         return visible.filter(resolution_due_at__gte=now,
                               resolution_due_at__lt=now + AT_RISK_WINDOW)
@@ -327,6 +332,75 @@ def _queue_tickets(user, queue: str, now) -> QuerySet[Ticket]:
     if queue == "waiting_internal":
         return visible.filter(state=TicketState.PENDING_INTERNAL)
     raise Http404(queue)
+
+
+# The queues whose rows depend on the time of the request: their query is built each time.
+_QUEUES_BY_TIME = ("at_risk", "breached")
+# An unfiltered page's rows query, compiled once per shape (core.db.compiled): nearly every
+# page view is a queue as it opens, and building and compiling its query cost more Python
+# than reading its fifty rows. A shape is what changes the SQL besides the ids.
+_COMPILED_PAGES: dict[tuple, CompiledQuery] = {}
+
+
+def _compiled_page(queue: str, *, sort: str, start: int, sees_all: bool,
+                   team_count: int) -> CompiledQuery:
+    shape = (queue, sort, start, sees_all, team_count)
+    compiled = _COMPILED_PAGES.get(shape)
+    if compiled is None:
+        team_names = tuple(f"team_{index}" for index in range(team_count))
+
+        def build(**ids: int) -> QuerySet:
+            teams = [ids[name] for name in team_names if name in ids]
+            return (_queue_filter(queue, user_id=ids.get("user_id", 0), teams=teams,
+                                  sees_all=sees_all, now=None)
+                    .order_by(*SORTS[sort]).values_list(*QUEUE_ROW_COLUMNS)
+                    [start:start + QUEUE_PAGE_SIZE + 1])
+
+        compiled = _COMPILED_PAGES[shape] = CompiledQuery(
+            build, *_page_ids(queue, sees_all, team_names))
+    return compiled
+
+
+def _page_ids(queue: str, sees_all: bool, team_names: tuple[str, ...]) -> tuple[str, ...]:
+    """The ids a queue's query takes, as _queue_filter uses them."""
+    if queue == "mine":
+        return ("user_id",)
+    if queue == "team":
+        return team_names
+    if sees_all:
+        return ()
+    return team_names if queue == "unassigned" else ("user_id", *team_names)
+
+
+def _page_rows(user, queue: str, filters: dict, sort: str, start: int, now) -> list[tuple]:
+    """The page's rows (one more than a page, to tell whether another follows)."""
+    teams = sorted(user_team_ids(user)) if user.has_perm("tickets.view_ticket") else None
+    sees_all = user.has_role(*SEE_ALL_ROLES)
+    if (teams is not None and queue in QUEUES and queue not in _QUEUES_BY_TIME
+            and not _narrowed(filters) and (teams or sees_all or queue != "team")):
+        ids = {f"team_{index}": team for index, team in enumerate(teams)} | {"user_id": user.pk}
+        compiled = _compiled_page(queue, sort=sort, start=start, sees_all=sees_all,
+                                  team_count=len(teams))
+        return compiled.rows(**{name: ids[name] for name in compiled.names})
+    tickets = _queue_tickets(user, queue, now)
+    for key in ("priority", "category", "channel", "complaint_level"):
+        value = filters.get(key)
+        if value not in (None, ""):
+            tickets = tickets.filter(**{key: value})
+    if filters.get("vip"):
+        tickets = tickets.filter(customer__tier__in=[CustomerTier.VIP, CustomerTier.SVIP])
+    if "tag_id" in filters:
+        tickets = tickets.filter(Exists(
+            Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"),
+                                               tag_id=filters["tag_id"])))
+    return list(tickets.order_by(*SORTS[sort]).values_list(*QUEUE_ROW_COLUMNS)
+                [start:start + QUEUE_PAGE_SIZE + 1])
+
+
+def _narrowed(filters: dict) -> bool:
+    return (any(filters.get(key) not in (None, "")
+                for key in ("priority", "category", "channel", "complaint_level"))
+            or bool(filters.get("vip")) or "tag_id" in filters)
 
 
 # A queue tab counts its tickets up to this many; more show as "99+". Counting every open
@@ -396,23 +470,10 @@ def ticket_queue_page(*, user, queue: str, filters: dict | None = None, sort: st
     spec = QUEUES[queue]
     now = now or timezone.now()
     filters = filters or {}
-    tickets = _queue_tickets(user, queue, now)
-    for key in ("priority", "category", "channel", "complaint_level"):
-        value = filters.get(key)
-        if value not in (None, ""):
-            tickets = tickets.filter(**{key: value})
-    if filters.get("vip"):
-        tickets = tickets.filter(customer__tier__in=[CustomerTier.VIP, CustomerTier.SVIP])
-    if "tag_id" in filters:
-        tickets = tickets.filter(Exists(
-            Ticket.tags.through.objects.filter(ticket_id=OuterRef("pk"),
-                                               tag_id=filters["tag_id"])))
     sort = sort if sort in SORTS else spec.default_sort
     page = min(max(page, 1), QUEUE_MAX_PAGES)
     start = (page - 1) * QUEUE_PAGE_SIZE
-    rows = [QueueRow(*values) for values in
-            tickets.order_by(*SORTS[sort]).values_list(*QUEUE_ROW_COLUMNS)
-            [start:start + QUEUE_PAGE_SIZE + 1]]
+    rows = [QueueRow(*values) for values in _page_rows(user, queue, filters, sort, start, now)]
     has_more = len(rows) > QUEUE_PAGE_SIZE
     rows = rows[:QUEUE_PAGE_SIZE]
     # Tag labels as plain tuples: no Tag objects to build for fifty rows.

@@ -53,6 +53,11 @@ class CompiledQuery:
         self._compiled: dict[str, _Compiled] = {}
         self._model_class: type[Model] | None = None
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The values the query takes, ids and texts."""
+        return tuple(self._stand_ins)
+
     def _sql(self, alias: str) -> _Compiled:
         compiled = self._compiled.get(alias)
         if compiled is None:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.db.compiled import CompiledQuery
 from core.models.names import person_name
 from core.models.roles import WORKING_ROLES
 from core.services.accounts import is_system_user
@@ -305,9 +306,14 @@ def working_user_choices() -> list[tuple]:
     The queue page draws them for supervisors on every page; the field itself would build
     a model instance per user to name it.
     """
-    users = working_users().values_list("pk", "first_name", "last_name", "username")
+    users = _WORKING_USER_NAMES.rows()
     return [("", BulkForm.base_fields["assignee"].empty_label),  # type: ignore[attr-defined]
             *((pk, person_name(first, last, username)) for pk, first, last, username in users)]
+
+
+# On every supervisor's queue page, the same query: compiled once (core.db.compiled).
+_WORKING_USER_NAMES = CompiledQuery(
+    lambda: working_users().values_list("pk", "first_name", "last_name", "username"))
 
 
 def ticket_numbers(values: list[str]) -> list[str]:

@@ -372,18 +372,24 @@ def _page_ids(queue: str, sees_all: bool, team_names: tuple[str, ...]) -> tuple[
     return team_names if queue == "unassigned" else ("user_id", *team_names)
 
 
+# The fields a queue page filters on by equality.
+_FILTER_FIELDS = ("priority", "category", "channel", "complaint_level")
+
+
 def _page_rows(user, queue: str, filters: dict, sort: str, start: int, now) -> list[tuple]:
     """The page's rows (one more than a page, to tell whether another follows)."""
-    teams = sorted(user_team_ids(user)) if user.has_perm("tickets.view_ticket") else None
+    if not user.has_perm("tickets.view_ticket"):
+        return []
+    teams = sorted(user_team_ids(user))
     sees_all = user.has_role(*SEE_ALL_ROLES)
-    if (teams is not None and queue in QUEUES and queue not in _QUEUES_BY_TIME
-            and not _narrowed(filters) and (teams or sees_all or queue != "team")):
+    if (queue not in _QUEUES_BY_TIME and not _narrowed(filters)
+            and (teams or sees_all or queue != "team")):  # else: no team, no rows to read
         ids = {f"team_{index}": team for index, team in enumerate(teams)} | {"user_id": user.pk}
         compiled = _compiled_page(queue, sort=sort, start=start, sees_all=sees_all,
                                   team_count=len(teams))
         return compiled.rows(**{name: ids[name] for name in compiled.names})
-    tickets = _queue_tickets(user, queue, now)
-    for key in ("priority", "category", "channel", "complaint_level"):
+    tickets = _queue_filter(queue, user_id=user.pk, teams=teams, sees_all=sees_all, now=now)
+    for key in _FILTER_FIELDS:
         value = filters.get(key)
         if value not in (None, ""):
             tickets = tickets.filter(**{key: value})
@@ -398,8 +404,7 @@ def _page_rows(user, queue: str, filters: dict, sort: str, start: int, now) -> l
 
 
 def _narrowed(filters: dict) -> bool:
-    return (any(filters.get(key) not in (None, "")
-                for key in ("priority", "category", "channel", "complaint_level"))
+    return (any(filters.get(key) not in (None, "") for key in _FILTER_FIELDS)
             or bool(filters.get("vip")) or "tag_id" in filters)
 
 

@@ -24,7 +24,7 @@ def test_a_socket_with_a_message_or_its_end_waiting_is_not_quiet():
 
 
 @pytest.fixture
-def kept_connection(settings):
+def kept_connection():
     """The test's connection, kept and checked between requests as in production."""
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's connection")

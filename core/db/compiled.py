@@ -13,7 +13,8 @@ database (the router's choice for the model), the same rows, as tuples or, for a
 query of a model, as its instances.
 """
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +22,7 @@ from typing import Any
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
+from core.db.prepared import enabled as prepared_statements_enabled
 from core.db.prepared import prepared_statements
 
 _FIRST_STAND_IN = -7_294_031_000
@@ -41,12 +43,18 @@ class CompiledQuery:
     """A query built by `build(**values)` and compiled once per database (see above)."""
 
     def __init__(self, build: Callable[..., QuerySet], *names: str, texts: tuple[str, ...] = (),
-                 prepare: bool = False):
+                 prepare: bool = False, literal_constants: bool = False):
         """`names`: the integer values (ids) `build` takes; `texts`: its string values.
         `prepare`: also prepare the statement (core.db.prepared), for a query whose best
-        plan does not depend on its values."""
+        plan does not depend on its values.
+        `literal_constants` (with `prepare`): the values `build` itself puts in, the same on
+        every run (a queue's open states), are written into the statement as literals, and
+        only the caller's values stay parameters. A partial index's condition (`state IN
+        (...)`) is then in the statement itself, so the plan PostgreSQL prepares once for
+        any parameters (its "generic" plan) can still use that index."""
         self._build = build
         self._prepare = prepare
+        self._literal_constants = literal_constants and prepare
         self._stand_ins: dict[str, int | str] = {
             name: _FIRST_STAND_IN - index for index, name in enumerate(names)}
         self._stand_ins.update({name: f"\u2063stand-in {name}\u2063" for name in texts})
@@ -66,6 +74,9 @@ class CompiledQuery:
             missing = [name for name, value in self._stand_ins.items() if value not in params]
             if missing:
                 raise ValueError(f"The query does not take {missing} as parameters.")
+            if self._literal_constants and prepared_statements_enabled(alias):
+                sql, params = _with_literal_constants(
+                    sql, params, set(self._stand_ins.values()), connections[alias])
             columns = [column for column, _sql, _alias in compiler.select]
             compiled = self._compiled[alias] = _Compiled(
                 sql, tuple(params), _attnames(compiler), compiler.get_converters(columns))
@@ -124,6 +135,29 @@ def _checked(name: str, stand_in: int | str, value: object) -> int | str:
             raise TypeError(f"{name} takes text, not {type(value).__name__}.")
         return value
     return int(value)  # type: ignore[call-overload]  # an id: anything int() takes
+
+
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def _with_literal_constants(sql: str, params: Sequence[Any], stand_ins: set[int | str],
+                            connection: Any) -> tuple[str, list[Any]]:
+    """Return the statement with every parameter that is not a stand-in written in as a
+    literal (quoted by the driver), and the stand-ins left as its only parameters."""
+    values = iter(params)
+    kept: list[Any] = []
+
+    def replace(match: re.Match) -> str:
+        if match.group() == "%%":
+            return "%%"
+        value = next(values)
+        if type(value) in (int, str) and value in stand_ins:
+            kept.append(value)
+            return "%s"
+        # A literal may hold a "%": doubled, as the statement still goes through %s binding.
+        return connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+
+    return _PLACEHOLDER.sub(replace, sql), kept
 
 
 def _converted(row: tuple, converters: dict[int, tuple[list[Any], Any]],

@@ -82,3 +82,36 @@ def test_values_come_back_as_the_orm_gives_them():
 
     assert query.rows(number=order.number) == list(
         Order.objects.filter(pk=order.pk).values_list("paid_amount", "paid_at"))
+
+
+def _named_like(user_id, pattern="5% o'clock"):
+    # A constant of the query's own (the pattern), with a "%" and a quote to be written in.
+    return (Team.objects.filter(members=user_id, name__contains=pattern).order_by("id")
+            .values_list("id"))
+
+
+@pytest.mark.postgres
+def test_literal_constants_leave_only_the_callers_values_as_parameters():
+    from django.db import connection
+
+    member = UserFactory()
+    wanted = TeamFactory(name="Desk at 5% o'clock")
+    wanted.members.add(member)
+    TeamFactory(name="Desk at 6 o'clock").members.add(member)
+    query = CompiledQuery(_named_like, "user_id", prepare=True, literal_constants=True)
+
+    assert query.rows(user_id=member.pk) == [(wanted.pk,)]
+    compiled = query._compiled[connection.alias]
+    assert "o''clock" in compiled.sql  # written in, quoted by the driver
+    assert len(compiled.params) == 1  # the user id; the pattern is part of the statement
+    assert query.rows(user_id=UserFactory().pk) == []
+
+
+def test_without_preparing_every_value_stays_a_parameter():
+    query = CompiledQuery(_named_like, "user_id", literal_constants=True)
+    member = UserFactory()
+
+    assert query.rows(user_id=member.pk) == []
+    [compiled] = query._compiled.values()
+    assert "clock" not in compiled.sql
+    assert len(compiled.params) == 2

@@ -70,7 +70,13 @@ _ALWAYS = 0  # psycopg's prepare_threshold: prepare what asks to be prepared, at
 
 def enabled(using: str = DEFAULT_DB_ALIAS) -> bool:
     """Return whether statements on `using` may be prepared."""
-    return (connections[using].vendor == "postgresql"
+    return enabled_on(connections[using])
+
+
+def enabled_on(connection) -> bool:
+    """Return whether statements on this connection (a Django database wrapper) may be
+    prepared."""
+    return (connection.vendor == "postgresql"
             and getattr(settings, "PREPARED_STATEMENTS", True)
             and getattr(settings, "DATABASE_POOLER", "") != "pgbouncer-transaction")
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from core.api.keyset import encode_cursor
 from desk.api.pagination import TicketListPagination
 from tests.factories import CustomerFactory, TeamFactory, TicketFactory
+from tests.plans import plan_nodes
 from tickets.models import Ticket, TicketState
 
 # Written against English messages, as the ticket tests they came from.
@@ -297,12 +298,6 @@ def test_every_page_costs_the_same_few_queries(request, persona, team):
 
 
 # --- the plan on PostgreSQL ----------------------------------------------------------------
-def _nodes(plan):
-    yield plan
-    for child in plan.get("Plans", []):
-        yield from _nodes(child)
-
-
 @pytest.mark.postgres
 def test_a_deep_page_for_a_supervisor_is_an_index_range_read(supervisor, team):
     customer = CustomerFactory()
@@ -329,7 +324,7 @@ def test_a_deep_page_for_a_supervisor_is_an_index_range_read(supervisor, team):
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {page_sql}")
         plan = cursor.fetchone()[0][0]["Plan"]
 
-    nodes = list(_nodes(plan))
+    nodes = list(plan_nodes(plan))
     assert not [node for node in nodes if node["Node Type"] in ("Sort", "Incremental Sort")], plan
     scans = [node for node in nodes if node.get("Relation Name") == Ticket._meta.db_table]
     assert [(node["Node Type"], node.get("Index Name")) for node in scans] == [

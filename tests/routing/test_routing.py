@@ -12,6 +12,7 @@ from routing.models import AgentProfile, RoutingRule
 from sla.models import SlaClock, SlaPolicy
 from sla.services import calendar as sla
 from tests.factories import CustomerFactory, TicketFactory, UserFactory
+from tests.plans import generic_plan
 from tickets import services
 from tickets.models import Team, Ticket, TicketState
 
@@ -283,8 +284,6 @@ def test_least_loaded_statement_prepared_keeps_to_open_tickets(agent, senior_age
                                                                quality_team):
     """Intake prepares the statement (core.db.prepared): its generic plan, made without the
     values, must still read open tickets only, so the open states are part of its text."""
-    import re
-
     from routing.services.assignment import _candidates_params, _candidates_sql
     from tickets.models import OPEN_STATES
 
@@ -294,20 +293,10 @@ def test_least_loaded_statement_prepared_keeps_to_open_tickets(agent, senior_age
                              state=TicketState.CLOSED)
          for person in (agent, senior_agent) for _ in range(2500)], batch_size=1000)
     TicketFactory(team=quality_team, assignee=agent, state=TicketState.IN_PROGRESS)
-    params = _candidates_params(quality_team)
-    numbering = iter(range(1, len(params) + 1))
-    statement = re.sub(r"%s", lambda _match: f"${next(numbering)}", _candidates_sql("postgresql"))
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {Ticket._meta.db_table}")
-        cursor.execute("SET plan_cache_mode = force_generic_plan")
-        try:
-            cursor.execute(f"PREPARE candidates AS {statement}")
-            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE candidates("
-                           + ", ".join(["%s"] * len(params)) + ")", params)
-            plan = cursor.fetchone()[0][0]["Plan"]
-        finally:
-            cursor.execute("DEALLOCATE ALL")
-            cursor.execute("RESET plan_cache_mode")
+    plan = generic_plan(_candidates_sql("postgresql"), _candidates_params(quality_team),
+                        analyze=True)
 
     open_count = Ticket.objects.filter(state__in=OPEN_STATES).count()
     assert _rows_read_from_tickets(plan) <= open_count + 2, plan

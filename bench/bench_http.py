@@ -9,7 +9,8 @@ Run it alone, from the project root:
     .venv/bin/python bench/bench_http.py --only intake          # one case (intake, queue, ...)
 
 It loads the database as the other million-ticket benchmarks do (bench/benchdb.py), then
-starts `gunicorn cs_console.wsgi --workers 2` (sync workers, DEBUG off) on 127.0.0.1 and
+starts `gunicorn -c deploy/gunicorn.conf.py cs_console.wsgi --workers 2` (a web node's own
+settings: sync workers forked from a loaded master, DEBUG off) on 127.0.0.1 and
 drives it with `wrk` (Debian package `wrk`), 8 connections for `--duration` seconds (default
 30) after a 5-second warm-up, one case at a time:
 
@@ -128,7 +129,8 @@ def intake_script(token: str) -> str:
 
 def start_gunicorn(env: dict, workers: int) -> subprocess.Popen:
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "cs_console.wsgi",
+        [str(Path(sys.executable).parent / "gunicorn"), "-c",
+         str(ROOT / "deploy" / "gunicorn.conf.py"), "cs_console.wsgi",
          "--workers", str(workers), "--bind", f"127.0.0.1:{PORT}", "--log-level", "warning",
          "--access-logfile", "/dev/null"],
         env=env, cwd=ROOT, start_new_session=True)

@@ -16,12 +16,12 @@ import json
 import re
 from collections.abc import Sized
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import connections
+from django.db import connections, router
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -164,32 +164,82 @@ class Plan:
     unstaffed: Team | None = None  # the team routing chose, left because nobody works in it
 
 
-def _available(row: Any) -> bool:
+class _Candidate(NamedTuple):
+    """A row of the least-loaded statement: a member's columns, profile and open tickets."""
+
+    user: tuple  # the user's column values, as the database returned them
+    profile_id: int | None
+    profile_skills: Any
+    profile_capacity: int | None
+    profile_available: bool | None
+    open_tickets: int
+
+
+def _available(row: _Candidate) -> bool:
     """A candidate who takes work now: no profile, or a profile that says available."""
     return row.profile_id is None or bool(row.profile_available)
 
 
-def _least_loaded(candidates: list[Any], skill: str) -> User | None:
+def _least_loaded(candidates: list[_Candidate], skill: str) -> User | None:
     for row in candidates:
         skills = row.profile_skills
         if isinstance(skills, str):  # JSON as text, depending on the database driver
             skills = json.loads(skills)
         if not _available(row):
             continue
-        capacity = row.profile_capacity if row.profile_id is not None else DEFAULT_CAPACITY
+        # No profile (the LEFT JOIN found none): no capacity of its own.
+        capacity = DEFAULT_CAPACITY if row.profile_capacity is None else row.profile_capacity
         if row.open_tickets >= capacity:  # counted up to the capacity at most
             continue
         if skill and skill not in (skills or []):
             continue
-        member: User = row
-        return member
+        return _user_from_row(row.user)
     return None
 
 
-def _candidates(team: Team) -> list[Any]:
-    users = get_user_model().objects
-    sql = _candidates_sql(connections[users.db].vendor)
-    return list(users.raw(sql, _candidates_params(team)))
+def _candidates(team: Team) -> list[_Candidate]:
+    """The team's members as `_Candidate` rows, least loaded first.
+
+    Plain rows, not model instances: intake reads every member on every ticket and needs
+    a user object for the one it picks only (Django's raw() cost more than the statement).
+    """
+    alias = router.db_for_read(get_user_model())
+    width = len(get_user_model()._meta.concrete_fields)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_candidates_sql(connections[alias].vendor), _candidates_params(team))
+        return [_Candidate(tuple(row[:width]), *row[width:]) for row in cursor.fetchall()]
+
+
+def _user_from_row(values: tuple) -> User:
+    """Build the user of a candidate row, its values converted as the ORM would."""
+    alias = router.db_for_read(get_user_model())
+    connection = connections[alias]
+    converted = list(values)
+    for index, column, converters in _user_converters(alias):
+        for convert in converters:
+            converted[index] = convert(converted[index], column, connection)
+    user: User = get_user_model().from_db(alias, _user_attnames(), converted)
+    return user
+
+
+@functools.cache
+def _user_attnames() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
+@functools.cache
+def _user_converters(alias: str) -> list[tuple[int, Any, list[Any]]]:
+    """Each user column that needs converting on `alias` (SQLite's dates and booleans), with
+    its converters: the database's own, then the field's (as SQLCompiler.get_converters)."""
+    model = get_user_model()
+    connection = connections[alias]
+    found = []
+    for index, model_field in enumerate(model._meta.concrete_fields):
+        column = model_field.get_col(model._meta.db_table)
+        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+        if converters:
+            found.append((index, column, converters))
+    return found
 
 
 def plan(*, team: Team | None, skill: str = "", taken_by: User | None = None,
@@ -316,7 +366,7 @@ def _literals(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
 
-def _candidates_params(team: Team) -> list[object]:
+def _candidates_params(team: Team) -> list[int | str]:
     return [team.pk, *WORKING_ROLES]
 
 

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     # Next, so every log line of the request, and every answer, carries its id.
     "core.observability.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.views.middleware.CSPMiddleware",  # django-csp's, the header built once
     "core.views.middleware.PermissionsPolicyMiddleware",
     "core.views.middleware.NoStoreMiddleware",
     "core.views.middleware.DatabaseUnavailableMiddleware",

@@ -1,11 +1,17 @@
 """The project's middleware: log-in required, refusing malformed input, a lost database, headers."""
 
+import functools
 import re
 from urllib.parse import unquote_to_bytes
 
+from csp.constants import HEADER
+from csp.middleware import CheckableLazyObject
+from csp.middleware import CSPMiddleware as DjangoCSPMiddleware
+from csp.utils import build_policy
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.core.handlers.wsgi import get_bytes_from_wsgi
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -149,6 +155,49 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(render_to_string(
                 "503.html", {"message": message, "language": get_language()}), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+
+# What a view or decorator may put on a response to change its policy (django-csp's names).
+_OWN_POLICY_ATTRIBUTES = ("_csp_config", "_csp_update", "_csp_replace", "_csp_exempt")
+
+
+@functools.cache
+def _site_policy() -> str:
+    """The Content-Security-Policy header every ordinary response gets, from the settings."""
+    return build_policy()
+
+
+def _forget_site_policy(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _site_policy.cache_clear()
+
+
+setting_changed.connect(_forget_site_policy)
+
+
+class CSPMiddleware(DjangoCSPMiddleware):
+    """django-csp's middleware, with the site-wide header built once, not for every response.
+
+    Building it (two policies copied into dataclasses and joined into text, the report-only
+    one empty) cost 1.7 % of an intake's CPU. A response that sets its own policy
+    (`csp_update` on the API documentation), a request that used a nonce, a report-only
+    policy or excluded paths all go through django-csp's own code, as before.
+    """
+
+    def process_response(self, request, response):
+        if (getattr(request, "_csp_nonce", None) is not None
+                or any(hasattr(response, name) for name in _OWN_POLICY_ATTRIBUTES)
+                or getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None)
+                or (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get(
+                    "EXCLUDE_URL_PREFIXES")
+                or settings.DEBUG):
+            return super().process_response(request, response)
+        policy = _site_policy()
+        if policy and HEADER not in response:
+            response[HEADER] = policy
+        # As django-csp does: a nonce asked for after the header is written is an error.
+        request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
         return response
 
 

@@ -51,6 +51,39 @@ def test_only_the_api_docs_allow_inline_styles_and_never_inline_scripts(client, 
     assert directives["script-src"] == ["'self'"]
 
 
+def test_the_header_built_once_is_the_one_django_csp_builds(client, agent):
+    from csp.utils import build_policy
+
+    client.force_login(agent)
+
+    assert client.get(reverse("home"))["Content-Security-Policy"] == build_policy()
+
+
+def test_a_changed_policy_is_sent_at_once(client, agent, settings):
+    from csp.utils import build_policy
+
+    client.force_login(agent)
+    client.get(reverse("home"))  # the header of the settings before
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": {"default-src": ["'self'"],
+                                                      "img-src": ["'self'", "https://img.example"]}}
+
+    policy = client.get(reverse("home"))["Content-Security-Policy"]
+
+    assert policy == build_policy()
+    assert "img-src 'self' https://img.example" in policy
+    assert "script-src" not in policy
+
+
+def test_a_report_only_policy_is_sent_beside_the_enforced_one(client, agent, settings):
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = {"DIRECTIVES": {"default-src": ["'none'"]}}
+    client.force_login(agent)
+
+    response = client.get(reverse("home"))
+
+    assert response["Content-Security-Policy-Report-Only"] == "default-src 'none'"
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+
+
 def test_templates_hold_no_inline_script_event_handler_or_style_attribute():
     offenders = []
     for folder in TEMPLATE_FOLDERS:

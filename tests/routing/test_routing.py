@@ -300,3 +300,27 @@ def test_least_loaded_statement_prepared_keeps_to_open_tickets(agent, senior_age
 
     open_count = Ticket.objects.filter(state__in=OPEN_STATES).count()
     assert _rows_read_from_tickets(plan) <= open_count + 2, plan
+
+
+def test_the_member_routing_picks_is_the_user_as_the_orm_reads_it(agent, quality_team):
+    from django.contrib.auth import get_user_model
+    from django.forms.models import model_to_dict
+
+    from routing.services.assignment import pick_agent
+
+    user_model = get_user_model()
+    user_model.objects.filter(pk=agent.pk).update(last_login=datetime(2026, 5, 1, 9, 30,
+                                                                      tzinfo=ZoneInfo("UTC")))
+    quality_team.members.set([agent])
+
+    chosen = pick_agent(team=quality_team)
+    read = user_model.objects.get(pk=agent.pk)
+
+    # Converted as the ORM converts (SQLite returns text for times, 0/1 for booleans), and
+    # saved back unchanged.
+    assert model_to_dict(chosen) == model_to_dict(read)
+    assert isinstance(chosen.last_login, datetime)
+    assert chosen.is_active is True
+    assert chosen._state.adding is False
+    chosen.save()
+    assert model_to_dict(user_model.objects.get(pk=agent.pk)) == model_to_dict(read)

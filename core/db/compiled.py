@@ -13,11 +13,12 @@ database (the router's choice for the model), the same rows, as tuples or, for a
 query of a model, as its instances.
 """
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, router
 from django.db.models import Model, QuerySet
@@ -26,6 +27,8 @@ from core.db.prepared import enabled as prepared_statements_enabled
 from core.db.prepared import prepared_statements
 
 _FIRST_STAND_IN = -7_294_031_000
+
+M = TypeVar("M", bound=Model)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,24 @@ def _converted(row: tuple, converters: dict[int, tuple[list[Any], Any]],
             value = function(value, column, connection)
         values[position] = value
     return tuple(values)
+
+
+def model_from_row(model: type[M], alias: str, values: Sequence[Any]) -> M:
+    """An instance of `model` from a hand-written statement's row: its concrete columns'
+    values in model order (`core.db.prepared.columns_of`), as `alias` returned them,
+    converted as the ORM converts them (SQLite's dates and booleans, for one)."""
+    attnames, converters = _model_columns(model, alias)
+    if converters:
+        values = _converted(tuple(values), converters, connections[alias])
+    return model.from_db(alias, attnames, values)
+
+
+@functools.cache
+def _model_columns(model: type[Model], alias: str) -> tuple[list[str], dict]:
+    fields = model._meta.concrete_fields
+    compiler = model._default_manager.db_manager(alias).all().query.get_compiler(alias)
+    converters = compiler.get_converters([field.get_col(model._meta.db_table) for field in fields])
+    return [field.attname for field in fields], converters
 
 
 def _attnames(compiler: Any) -> tuple[str, ...] | None:

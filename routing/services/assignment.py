@@ -25,6 +25,7 @@ from django.db import connections, router
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.db.compiled import model_from_row
 from core.db.prepared import columns_of
 from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
@@ -193,7 +194,8 @@ def _least_loaded(candidates: list[_Candidate], skill: str) -> User | None:
             continue
         if skill and skill not in (skills or []):
             continue
-        return _user_from_row(row.user)
+        return model_from_row(get_user_model(), router.db_for_read(get_user_model()),
+                              row.user)
     return None
 
 
@@ -201,45 +203,14 @@ def _candidates(team: Team) -> list[_Candidate]:
     """The team's members as `_Candidate` rows, least loaded first.
 
     Plain rows, not model instances: intake reads every member on every ticket and needs
-    a user object for the one it picks only (Django's raw() cost more than the statement).
+    a user object for the one it picks only (Django's raw() cost more than the statement);
+    `_least_loaded` builds that one with `core.db.compiled.model_from_row`.
     """
     alias = router.db_for_read(get_user_model())
     width = len(get_user_model()._meta.concrete_fields)
     with connections[alias].cursor() as cursor:
         cursor.execute(_candidates_sql(connections[alias].vendor), _candidates_params(team))
         return [_Candidate(tuple(row[:width]), *row[width:]) for row in cursor.fetchall()]
-
-
-def _user_from_row(values: tuple) -> User:
-    """Build the user of a candidate row, its values converted as the ORM would."""
-    alias = router.db_for_read(get_user_model())
-    connection = connections[alias]
-    converted = list(values)
-    for index, column, converters in _user_converters(alias):
-        for convert in converters:
-            converted[index] = convert(converted[index], column, connection)
-    user: User = get_user_model().from_db(alias, _user_attnames(), converted)
-    return user
-
-
-@functools.cache
-def _user_attnames() -> list[str]:
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
-
-
-@functools.cache
-def _user_converters(alias: str) -> list[tuple[int, Any, list[Any]]]:
-    """Each user column that needs converting on `alias` (SQLite's dates and booleans), with
-    its converters: the database's own, then the field's (as SQLCompiler.get_converters)."""
-    model = get_user_model()
-    connection = connections[alias]
-    found = []
-    for index, model_field in enumerate(model._meta.concrete_fields):
-        column = model_field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if converters:
-            found.append((index, column, converters))
-    return found
 
 
 def plan(*, team: Team | None, skill: str = "", taken_by: User | None = None,

@@ -10,7 +10,11 @@ to do the same; tests/routing/test_config_version.py fails without it.
 
 from django.db import migrations
 
-WATCHED_TABLES = ("routing_routingrule", "sla_slapolicy", "tickets_team")
+# Each watched table and the prefix of its triggers' names (tickets migration 0022 named
+# them before the tables moved apps).
+WATCHED_TABLES = {"routing_routingrule": "tickets_routingrule",
+                  "sla_slapolicy": "tickets_slapolicy",
+                  "tickets_team": "tickets_team"}
 BUMP = 'UPDATE "routing_routingconfigversion" SET version = random() WHERE id = 1'
 
 
@@ -18,12 +22,10 @@ def create_missing_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "sqlite":
         return
     with schema_editor.connection.cursor() as cursor:
-        for table in WATCHED_TABLES:
-            # The names migration 0022 of tickets gave them, before the tables moved apps.
-            old_name = table.replace("routing_", "tickets_").replace("sla_", "tickets_")
+        for table, prefix in WATCHED_TABLES.items():
             for event in ("INSERT", "UPDATE", "DELETE"):
                 cursor.execute(
-                    f'CREATE TRIGGER IF NOT EXISTS "{old_name}_config_bump_{event.lower()}" '
+                    f'CREATE TRIGGER IF NOT EXISTS "{prefix}_config_bump_{event.lower()}" '
                     f'AFTER {event} ON "{table}" BEGIN {BUMP}; END;')
 
 

@@ -130,6 +130,25 @@ class CompiledQuery:
             raise TypeError("instances() needs a plain query of the model.")
         return [model.from_db(alias, attnames, row) for row in rows]
 
+    def joined_instances(self, *models: type[Model], **values: int | str) -> list[tuple]:
+        """Return each row as instances of `models`, one per model: for a values_list query
+        that selects each model's concrete columns in turn (`concrete_columns`), the first
+        model's own, then each related one's through its path. A join read this way costs
+        one statement where select_related would cost an ORM query built every time."""
+        alias, rows = self._converted_rows(values)
+        layout = [(model, [field.attname for field in model._meta.concrete_fields])
+                  for model in models]
+        found = []
+        for row in rows:
+            instances, start = [], 0
+            for model, attnames in layout:
+                instances.append(model.from_db(alias, attnames, row[start:start + len(attnames)]))
+                start += len(attnames)
+            if start != len(row):
+                raise TypeError("The query's columns are not those of the models given.")
+            found.append(tuple(instances))
+        return found
+
 
 def _checked(name: str, stand_in: int | str, value: object) -> int | str:
     """The value for the database: an integer for an id, text for a text value."""
@@ -173,6 +192,13 @@ def _converted(row: tuple, converters: dict[int, tuple[list[Any], Any]],
             value = function(value, column, connection)
         values[position] = value
     return tuple(values)
+
+
+def concrete_columns(model: type[Model], path: str = "") -> list[str]:
+    """The values_list names of `model`'s concrete columns in model order, reached through
+    the relation `path` ("customer") or, without one, the query's own model."""
+    prefix = f"{path}__" if path else ""
+    return [prefix + field.attname for field in model._meta.concrete_fields]
 
 
 def model_from_row(model: type[M], alias: str, values: Sequence[Any]) -> M:

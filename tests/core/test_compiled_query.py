@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.db.compiled import CompiledQuery
+from core.db.compiled import CompiledQuery, concrete_columns
 from tests.factories import TeamFactory, UserFactory
 from tickets.models import Team
 
@@ -82,6 +82,30 @@ def test_values_come_back_as_the_orm_gives_them():
 
     assert query.rows(number=order.number) == list(
         Order.objects.filter(pk=order.pk).values_list("paid_amount", "paid_at"))
+
+
+def test_joined_instances_give_each_model_its_own_columns(django_assert_num_queries):
+    from shop.models import Customer, Order
+    from tests.factories import OrderFactory
+
+    order, other = OrderFactory(), OrderFactory()
+    query = CompiledQuery(
+        lambda number: Order.objects.filter(number=number).values_list(
+            *concrete_columns(Order), *concrete_columns(Customer, "customer")),
+        texts=("number",))
+
+    with django_assert_num_queries(2):
+        [(found, customer)] = query.joined_instances(Order, Customer, number=order.number)
+        assert query.joined_instances(Order, Customer, number="no such order") == []
+    assert (found, customer) == (order, order.customer)
+    for model, instance, expected in ((Order, found, order), (Customer, customer, order.customer)):
+        expected.refresh_from_db()  # the values as the database gives them back
+        assert {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields} == {
+            f.attname: getattr(expected, f.attname) for f in model._meta.concrete_fields}
+        assert instance._state.adding is False
+    assert query.joined_instances(Order, Customer, number=other.number)[0][1] == other.customer
+    with pytest.raises(TypeError, match="columns"):
+        query.joined_instances(Order, number=order.number)
 
 
 def _named_like(user_id, pattern="5% o'clock"):

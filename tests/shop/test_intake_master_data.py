@@ -9,7 +9,7 @@ from core.models.roles import Integration
 from core.services.accounts import integration_account
 from shop import services as shop_services
 from shop.models import Customer, CustomerTier
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, OrderFactory
 from tickets.models import Ticket
 
 pytestmark = pytest.mark.django_db
@@ -21,18 +21,24 @@ def customer(db):
                            tier=CustomerTier.NORMAL)
 
 
-def _intake(user, **customer):
+def _intake(user, order_number=None, **customer):
     api = APIClient()
     api.force_authenticate(user)
-    return api.post(reverse("ticket-list"), {
-        "channel": "app", "customer": customer, "subject": "耳机左耳没有声音"}, format="json")
+    body = {"channel": "app", "customer": customer, "subject": "耳机左耳没有声音"}
+    if order_number:
+        body["order_number"] = order_number
+    return api.post(reverse("ticket-list"), body, format="json")
 
 
-def test_intake_does_not_overwrite_an_existing_customer(agent, team, customer):
+# With one of the customer's orders, intake reads the order and its customer together.
+@pytest.mark.parametrize("with_their_order", [False, True])
+def test_intake_does_not_overwrite_an_existing_customer(agent, team, customer, with_their_order):
+    order = OrderFactory(customer=customer) if with_their_order else None
     response = _intake(agent, external_id="KS90001", name="Mallory", phone="+8613000000000",
-                       tier="svip")
+                       tier="svip", order_number=order and order.number)
 
     assert response.status_code == 201, response.data
+    assert response.data["order_number"] == (order and order.number)
     assert (response.data["customer"]["name"], response.data["reported_name"]) == (
         "林晓雨", "Mallory")
     assert response.data["reported_phone"] == "+86*******0000"
@@ -40,7 +46,7 @@ def test_intake_does_not_overwrite_an_existing_customer(agent, team, customer):
     assert (customer.name, customer.phone, customer.tier) == ("林晓雨", "13812345678", "normal")
     assert customer.history.count() == 1
     ticket = Ticket.objects.get()
-    assert ticket.customer == customer
+    assert (ticket.customer, ticket.order) == (customer, order)
     assert (ticket.reported_name, ticket.reported_phone, ticket.reported_tier) == (
         "Mallory", "+8613000000000", "svip")
 

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.db.compiled import CompiledQuery
+from core.db.compiled import CompiledQuery, concrete_columns
 from core.db.inserts import insert_new
 from core.models.user import User
 from core.services.audit import save_with_history
@@ -26,6 +26,14 @@ _CUSTOMER_BY_EXTERNAL_ID = CompiledQuery(
     texts=("external_id",))
 _ORDER_BY_NUMBER = CompiledQuery(
     lambda number: Order.objects.filter(number=number).order_by(), texts=("number",))
+# Nearly every channel request names a known customer and one of their orders: both are read
+# in one statement. Any other case (a new customer, another customer's order, no such
+# order) finds no row and takes the two lookups above, which tell the cases apart.
+_ORDER_WITH_ITS_CUSTOMER = CompiledQuery(
+    lambda number, external_id: Order.objects.filter(
+        number=number, customer__external_id=external_id).order_by().values_list(
+        *concrete_columns(Order), *concrete_columns(Customer, "customer")),
+    texts=("number", "external_id"))
 
 
 def request_fingerprint(payload: dict) -> str:
@@ -64,6 +72,11 @@ def customer_match_or_create(*, actor: User, external_id: str, name: str, phone:
             customer = Customer.objects.get(external_id=external_id)
         else:
             return customer, {}
+    return customer, _reported_differences(customer, name=name, phone=phone, tier=tier)
+
+
+def _reported_differences(customer: Customer, *, name: str, phone: str, tier: str) -> dict:
+    """What the caller said about the customer that their record says otherwise."""
     reported = {}
     if name and name.strip() != customer.name:
         reported["reported_name"] = name.strip()
@@ -71,7 +84,7 @@ def customer_match_or_create(*, actor: User, external_id: str, name: str, phone:
         reported["reported_phone"] = phone.strip()
     if tier and tier != customer.tier:
         reported["reported_tier"] = tier
-    return customer, reported
+    return reported
 
 
 def _find_existing(actor: User, key: str, fingerprint: str) -> Ticket | None:
@@ -114,17 +127,24 @@ def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> t
 
 def _open_ticket(actor: User, payload: dict) -> Ticket:
     customer_data = payload["customer"]
-    customer, reported = customer_match_or_create(
-        actor=actor,
-        external_id=customer_data["external_id"],
-        name=customer_data["name"],
-        phone=customer_data.get("phone", ""),
-        tier=customer_data.get("tier", ""),
-    )
-    order = order_item = None
-    if payload.get("order_number"):
-        found = _ORDER_BY_NUMBER.instances(number=payload["order_number"])
-        order = found[0] if found else None
+    contact = {"name": customer_data["name"], "phone": customer_data.get("phone", ""),
+               "tier": customer_data.get("tier", "")}
+    order_number = payload.get("order_number")
+    both = _ORDER_WITH_ITS_CUSTOMER.joined_instances(
+        Order, Customer, number=order_number,
+        external_id=customer_data["external_id"]) if order_number else []
+    if both:
+        order, customer = both[0]
+        reported = _reported_differences(customer, **contact)
+    else:
+        customer, reported = customer_match_or_create(
+            actor=actor, external_id=customer_data["external_id"], **contact)
+        order = None
+    order_item = None
+    if order_number:
+        if order is None:
+            found = _ORDER_BY_NUMBER.instances(number=order_number)
+            order = found[0] if found else None
         if order is None:
             raise NotFound(_("No order with this number exists."), field="order_number")
         if payload.get("sku"):

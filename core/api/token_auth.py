@@ -3,21 +3,29 @@
 import functools
 
 from django.contrib.auth import get_user_model
-from django.db import router
+from django.db import connections, router
 from rest_framework import authentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.throttling import AnonymousRequestsThrottle
-from core.db.compiled import CompiledQuery
+from core.db.compiled import model_from_row
+from core.db.prepared import columns_of, prepared_statements
+from core.selectors.access import remember_roles_and_permissions, roles_and_permissions_sql
+
+# The first columns of every row of _token_sql: the source ("t" for the token's own row, as
+# roles_and_permissions_sql names the others), then its three columns.
+_ROLE_COLUMNS = 4
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication, the token and its user read by one fixed statement.
+    """DRF's token authentication: the token, its user, the user's roles and permissions,
+    all read by one fixed statement.
 
-    Every API request pays for this read; building DRF's select_related query cost more
-    than running it. Refusals (no such token, an inactive user) go through DRF's own code,
-    so they answer exactly as before.
+    Every API request pays for this read, and every one checks a permission next; building
+    DRF's select_related query cost more than running it, and the permissions took a second
+    round trip. Refusals (no such token, an inactive user) go through DRF's own code, so
+    they answer exactly as before.
     """
 
     def authenticate(self, request):
@@ -41,27 +49,39 @@ class TokenAuthentication(authentication.TokenAuthentication):
         return found
 
     def authenticate_credentials(self, key):
-        found = _TOKEN_USER.rows(key=key)
-        if not found:
-            return super().authenticate_credentials(key)  # raises DRF's refusal
         user_model = get_user_model()
         alias = router.db_for_read(user_model)
-        created, *user_values = found[0]
-        user = user_model.from_db(alias, _user_attnames(), user_values)
+        with prepared_statements(alias), connections[alias].cursor() as cursor:
+            cursor.execute(_token_sql(), [key] * 4)
+            rows = cursor.fetchall()
+        token_row = next((row for row in rows if row[0] == "t"), None)
+        if token_row is None:
+            return super().authenticate_credentials(key)  # raises DRF's refusal
+        created, *user_values = token_row[_ROLE_COLUMNS:]
+        user = model_from_row(user_model, alias, user_values)
         if not user.is_active:
             return super().authenticate_credentials(key)  # the same
-        token = Token.from_db(alias, ["key", "user_id", "created"], [key, user.pk, created])
+        token = model_from_row(Token, alias, [key, user.pk, created])
         token.user = user
+        remember_roles_and_permissions(user, rows)
         return user, token
 
 
 @functools.cache
-def _user_attnames() -> list[str]:
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
-
-
-# The token's time and its user's columns, in the model's order (core.db.compiled).
-_TOKEN_USER = CompiledQuery(
-    lambda key: Token.objects.filter(key=key).values_list(
-        "created", *(f"user__{attname}" for attname in _user_attnames())),
-    texts=("key",))
+def _token_sql() -> str:
+    """The token's row (its time and its user's columns, in the model's order), then the
+    user's roles and permissions (core.selectors.access), found by the token's key."""
+    user_model = get_user_model()
+    quote = connections["default"].ops.quote_name
+    token_table = quote(Token._meta.db_table)
+    columns = {field.name: quote(str(field.column)) for field in Token._meta.concrete_fields}
+    key, user_id, created = columns["key"], columns["user"], columns["created"]
+    user_pk = quote(str(user_model._meta.pk.column))
+    owner = f"(SELECT {user_id} FROM {token_table} WHERE {key} = %s)"  # noqa: S608 - as below
+    return f"""
+        SELECT 't', NULL, NULL, NULL, t.{created}, {columns_of(user_model, "u")}
+          FROM {token_table} t JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = t.{user_id}
+         WHERE t.{key} = %s
+        UNION ALL
+        {roles_and_permissions_sql(owner, 1 + len(user_model._meta.concrete_fields))}
+    """  # noqa: S608 - table and column names from the models' metadata; the key is a parameter

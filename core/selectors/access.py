@@ -1,6 +1,7 @@
 """The signed-in user's roles and permissions, read together in one fixed query."""
 
 import functools
+from collections.abc import Iterable, Sequence
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -20,16 +21,22 @@ def load_roles_and_permissions(user) -> None:
     per process: building the same ORM query on every request cost more than running it,
     and prepared, as every request runs it (core.db.prepared).
     """
+    with prepared_statements(), connection.cursor() as cursor:
+        cursor.execute(roles_and_permissions_sql(), [user.pk, user.pk, user.pk])
+        remember_roles_and_permissions(user, cursor.fetchall())
+
+
+def remember_roles_and_permissions(user, rows: Iterable[Sequence]) -> None:
+    """Keep the rows of `roles_and_permissions_sql` on the user, as ModelBackend keeps its
+    caches. Rows of any other source (a statement that also read the user) are left out."""
     groups: set[str] = set()
     group_perms: set[str] = set()
     user_perms: set[str] = set()
-    with prepared_statements(), connection.cursor() as cursor:
-        cursor.execute(_roles_and_permissions_sql(), [user.pk, user.pk, user.pk])
-        for source, group, app_label, codename in cursor.fetchall():
-            if source == "g":
-                groups.add(group)
-            else:
-                (user_perms if source == "u" else group_perms).add(f"{app_label}.{codename}")
+    for source, group, app_label, codename, *_rest in rows:
+        if source == "g":
+            groups.add(group)
+        elif source in ("p", "u"):
+            (user_perms if source == "u" else group_perms).add(f"{app_label}.{codename}")
     user._group_names = frozenset(groups)
     if user.is_active and not user.is_superuser:
         user._user_perm_cache = user_perms
@@ -38,11 +45,14 @@ def load_roles_and_permissions(user) -> None:
 
 
 @functools.cache
-def _roles_and_permissions_sql() -> str:
+def roles_and_permissions_sql(user: str = "%s", padding: int = 0) -> str:
     """Return the query of (source, group name, app label, codename) rows for one user.
 
     Source "g" is a group the user belongs to, "p" a permission of one of those groups and
     "u" a permission given to the user directly. Table names come from the models.
+    `user` is the SQL of the user's id, used three times (a parameter, or a subquery that
+    finds the user by something else); `padding` NULL columns end each row, for a statement
+    that unites these rows with rows of its own.
     """
     user_model = get_user_model()
     user_groups = user_model.groups.through._meta.db_table
@@ -52,21 +62,22 @@ def _roles_and_permissions_sql() -> str:
     content_type = ContentType._meta.db_table
     user_column = user_model.groups.field.m2m_column_name()
     own_column = user_model.user_permissions.field.m2m_column_name()
+    pad = ", NULL" * padding
     return f"""
-        SELECT 'g', g.name, NULL, NULL
+        SELECT 'g', g.name, NULL, NULL{pad}
           FROM {group} g JOIN {user_groups} ug ON ug.group_id = g.id
-         WHERE ug.{user_column} = %s
+         WHERE ug.{user_column} = {user}
         UNION ALL
-        SELECT 'p', NULL, ct.app_label, p.codename
+        SELECT 'p', NULL, ct.app_label, p.codename{pad}
           FROM {permission} p
           JOIN {content_type} ct ON ct.id = p.content_type_id
           JOIN {group_permissions} gp ON gp.permission_id = p.id
           JOIN {user_groups} ug ON ug.group_id = gp.group_id
-         WHERE ug.{user_column} = %s
+         WHERE ug.{user_column} = {user}
         UNION ALL
-        SELECT 'u', NULL, ct.app_label, p.codename
+        SELECT 'u', NULL, ct.app_label, p.codename{pad}
           FROM {permission} p
           JOIN {content_type} ct ON ct.id = p.content_type_id
           JOIN {user_permissions} up ON up.permission_id = p.id
-         WHERE up.{own_column} = %s
-    """  # noqa: S608 - table and column names from the models' metadata; the id is a parameter
+         WHERE up.{own_column} = {user}
+    """  # noqa: S608 - table and column names from the models' metadata; values are parameters

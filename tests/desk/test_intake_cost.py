@@ -22,13 +22,13 @@ from tickets.models import Team, Ticket, TicketState
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 # One intake by a channel integration, with an order and an item, routed to an agent:
-# token and user (1), the user's permissions (1), the savepoint that stands for intake's
+# the token with its user, roles and permissions (1), the savepoint that stands for intake's
 # transaction in a test (2), the order with its customer (1), the item (1), routing
 # configuration version (1), the least-loaded agent with profiles (1), the system account
 # that assigns (1), the day's ticket number (1), INSERTs of ticket, customer update clock,
 # message, message history, the ticket's two history rows and the Idempotency-Key (6; the
 # key is not looked up first).
-INTAKE_QUERIES = 16
+INTAKE_QUERIES = 15
 
 
 @pytest.fixture

@@ -28,9 +28,9 @@ from django.db.models.signals import pre_save
 
 # Where a row that exists already is updated instead: (unique fields, fields to update).
 _Conflict = tuple[tuple[str, ...], tuple[str, ...]] | None
-# (model, rows, database alias, conflict) -> statement, or None where Django's bulk_create()
-# does it. Bounded by the models and row counts callers use: a handful.
-_STATEMENTS: dict[tuple[type[models.Model], int, str, _Conflict], "_Statement | None"] = {}
+# (model, rows, database alias, conflict, rows with keys) -> statement, or None where
+# Django's bulk_create() does it. Bounded by the models and row counts callers use: a handful.
+_STATEMENTS: dict[tuple[type[models.Model], int, str, _Conflict, bool], "_Statement | None"] = {}
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,28 @@ class _Statement:
 
 def insert_new(objs: Sequence[models.Model], *, using: str | None = None) -> None:
     """Insert new rows of one model in one statement and give them their keys, as
-    bulk_create() does, with the statement built once (see the module's docstring)."""
+    bulk_create() does, with the statement built once (see the module's docstring).
+    Rows that hold keys taken ahead (`reserve_keys`) are inserted with them."""
     _insert(objs, using=using, conflict=None)
+
+
+def reserve_keys(model: type[models.Model], count: int = 1, *,
+                 using: str | None = None) -> list[int] | None:
+    """Take `count` keys for new rows of `model` from its key's sequence now, for rows
+    inserted later in the transaction; None where the database has no sequences (SQLite),
+    and a row's key comes only with its INSERT.
+
+    A key taken is never handed out again, used or not (a rolled-back transaction leaves a
+    gap in the keys, as an INSERT rolled back does)."""
+    alias = using or router.db_for_write(model)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                       [connection.ops.quote_name(model._meta.db_table),
+                        model._meta.pk.column, count])
+        return [key for (key,) in cursor.fetchall()]
 
 
 def upsert(objs: Sequence[models.Model], *, unique_fields: Sequence[str],
@@ -63,7 +83,10 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
         raise TypeError(f"{model.__name__} has pre_save receivers: save it with save().")
     alias = using or router.db_for_write(model)
     connection = connections[alias]
-    fields = _inserted_fields(model)
+    with_keys = objs[0].pk is not None
+    if any((obj.pk is not None) != with_keys for obj in objs):
+        raise TypeError("insert_new() takes rows that all have their keys, or none.")
+    fields = _inserted_fields(model, with_keys)
     for obj in objs:
         # Model.save()'s own check: a related object assigned unsaved is an error, one
         # saved since it was assigned gives its key now.
@@ -71,9 +94,9 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
         for field in fields:
             if hasattr(getattr(obj, field.attname), "resolve_expression"):
                 raise TypeError(f"insert_new() takes values, not expressions ({field.name}).")
-    key = (model, len(objs), alias, conflict)
+    key = (model, len(objs), alias, conflict, with_keys)
     if key not in _STATEMENTS:
-        _STATEMENTS[key] = _build(model, objs, connection, conflict)
+        _STATEMENTS[key] = _build(model, objs, connection, conflict, fields)
     statement = _STATEMENTS[key]
     if statement is None:  # e.g. no RETURNING of several rows here: Django's own way
         manager = model._base_manager.using(alias)
@@ -114,18 +137,18 @@ def _set_returned(objs: Sequence[models.Model], rows: list[tuple],
 
 
 @functools.cache
-def _inserted_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
-    """The fields an INSERT of a new row writes: all but the auto key and generated ones."""
+def _inserted_fields(model: type[models.Model], with_keys: bool) -> tuple[models.Field, ...]:
+    """The fields an INSERT of a new row writes: all but the generated ones, and but the
+    auto key unless the rows have theirs already."""
     opts = model._meta
     return tuple(field for field in opts.concrete_fields
-                 if field is not opts.auto_field and not field.generated)
+                 if (with_keys or field is not opts.auto_field) and not field.generated)
 
 
 def _build(model: type[models.Model], objs: Sequence[models.Model], connection: Any,
-           conflict: _Conflict) -> _Statement | None:
-    """Compile the INSERT as bulk_create() would for rows without keys, or None."""
+           conflict: _Conflict, fields: tuple[models.Field, ...]) -> _Statement | None:
+    """Compile the INSERT as bulk_create() would for these rows, or None."""
     opts = model._meta
-    fields = _inserted_fields(model)
     returning = tuple(opts.db_returning_fields)
     can_return = (connection.features.can_return_rows_from_bulk_insert if len(objs) > 1
                   else connection.features.can_return_columns_from_insert)

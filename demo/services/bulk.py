@@ -596,6 +596,11 @@ class CopyWriter:
         command = "ANALYZE" if self.connection.in_atomic_block else "VACUUM (ANALYZE)"
         with self.connection.cursor() as cursor:
             cursor.execute(f"{command} {names}")
+            if self.connection.in_atomic_block:
+                # The outer transaction goes on: its foreign keys are checked at COMMIT
+                # again, as Django declares them (begin_batch made them immediate), for
+                # writers that insert a row before the one it refers to (ticket_create).
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class InsertWriter:

@@ -105,3 +105,27 @@ def test_upsert_inserts_a_row_then_updates_it():
            update_fields=["due_at"])
 
     assert CustomerUpdateClock.objects.get(ticket=ticket).due_at == later
+
+
+def test_rows_with_keys_taken_ahead_are_inserted_with_them(django_assert_num_queries):
+    from django.db import connection
+
+    from core.db.inserts import reserve_keys
+
+    keys = reserve_keys(Team, 2)
+    if connection.vendor != "postgresql":
+        assert keys is None  # SQLite: a row's key comes with its INSERT
+        return
+    assert len(keys) == 2
+    assert keys[0] < keys[1]
+    assert reserve_keys(Team)[0] > keys[1]  # never handed out twice
+    teams = [Team(pk=key, code=f"ahead{key}", name=f"提前{key}") for key in keys]
+
+    with django_assert_num_queries(1):
+        insert_new(teams)
+
+    assert list(Team.objects.filter(pk__in=keys).order_by("pk").values_list("pk", "code")) == [
+        (key, f"ahead{key}") for key in keys]
+    assert Team.objects.create(code="after", name="之后").pk > keys[1]  # the sequence moved on
+    with pytest.raises(TypeError, match="all have their keys"):
+        insert_new([Team(pk=reserve_keys(Team)[0], code="x", name="x"), Team(code="y", name="y")])

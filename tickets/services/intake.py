@@ -6,13 +6,13 @@ the first request created instead of opening a second one.
 
 import hashlib
 import json
+from collections.abc import Callable, Sequence
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.db.compiled import CompiledQuery, concrete_columns
-from core.db.inserts import insert_new
 from core.models.user import User
 from core.services.audit import save_with_history
 from core.services.exceptions import Conflict, NotFound
@@ -107,16 +107,19 @@ def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> t
     if not actor.has_perm("tickets.add_ticket"):
         raise PermissionDenied(_("You may not open tickets."))
     fingerprint = request_fingerprint(payload)
-    # Nearly every key is new, so the key is not looked up first: its INSERT, last in the
-    # transaction, meets the unique constraint when the key was used before (or is being
-    # used by a concurrent retry, whose COMMIT it waits for). Then everything is rolled back
-    # (the ticket number too, so numbers stay gap-free) and the earlier ticket answers.
+    # Nearly every key is new, so the key is not looked up first: its INSERT, written with
+    # the ticket's own rows, meets the unique constraint when the key was used before (or
+    # is being used by a concurrent retry, whose COMMIT it waits for). Then everything is
+    # rolled back (the ticket number too, so numbers stay gap-free) and the earlier ticket
+    # answers.
+    def intake_key(ticket: Ticket) -> list[IntakeKey]:
+        return [IntakeKey(user=actor, key=idempotency_key, fingerprint=fingerprint,
+                          ticket=ticket)]
+
     try:
         with transaction.atomic():
-            ticket = _open_ticket(actor, payload)
-            if idempotency_key:
-                insert_new([IntakeKey(user=actor, key=idempotency_key,
-                                      fingerprint=fingerprint, ticket=ticket)])
+            ticket = _open_ticket(actor, payload,
+                                  rows_of_new_ticket=intake_key if idempotency_key else None)
     except IntegrityError:
         existing = _find_existing(actor, idempotency_key, fingerprint) if idempotency_key else None
         if existing is None:
@@ -125,7 +128,8 @@ def ticket_intake(*, actor: User, payload: dict, idempotency_key: str = "") -> t
     return ticket, True
 
 
-def _open_ticket(actor: User, payload: dict) -> Ticket:
+def _open_ticket(actor: User, payload: dict,
+                 rows_of_new_ticket: Callable[[Ticket], Sequence[IntakeKey]] | None) -> Ticket:
     customer_data = payload["customer"]
     contact = {"name": customer_data["name"], "phone": customer_data.get("phone", ""),
                "tier": customer_data.get("tier", "")}
@@ -171,4 +175,5 @@ def _open_ticket(actor: User, payload: dict) -> Ticket:
         claims_statutory=bool(payload.get("claims_statutory", False)),
         reported_contact=reported,
         savepoint=False,  # ticket_intake's transaction is rolled back whole on any error
+        rows_of_new_ticket=rows_of_new_ticket,
     )

@@ -4,7 +4,7 @@ Each service runs in one transaction, checks who may act, calls the state machin
 through save_with_history, so the audit trail always says who did what and why.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,9 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
-from core.db.inserts import insert_new
+from core.db.inserts import insert_new, reserve_keys
 from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
+from core.services.accounts import system_user
 from core.services.audit import history_model_of, history_row, save_with_history, write_history
 from core.services.exceptions import Conflict, NotFound
 from shop.models import Customer, Order, OrderItem
@@ -153,6 +154,7 @@ def ticket_create(
     reported_contact: dict[str, str] | None = None,
     savepoint: bool = True,
     keep_if_workable: bool = False,
+    rows_of_new_ticket: Callable[[Ticket], Sequence[models.Model]] | None = None,
 ) -> Ticket:
     """Create a ticket: number, routing (category, team, priority), SLA due times, assignee.
 
@@ -163,6 +165,8 @@ def ticket_create(
     caller whose own transaction is rolled back whole on any error (API intake).
     `keep_if_workable` (phone intake): the actor keeps the ticket when routing says they may
     work it. A routed team nobody is available in hands the ticket to the default team.
+    `rows_of_new_ticket(ticket)` gives the caller's own new rows that refer to the ticket
+    (of one model), inserted with the ticket's own, in the same transaction.
 
     The new ticket's opening message, if any, is `ticket.opening_message`.
     """
@@ -218,21 +222,45 @@ def ticket_create(
                 notes.append(staffed.note)
         elif auto_assign and ticket.team is not None:  # the team set above: no query
             agent = lifecycle.router().pick_agent(team=ticket.team, skill=routed.skill)
-        # The day's counter stays locked until COMMIT: take it as late as possible.
+        # The day's counter stays locked until COMMIT, and every other creation waits for
+        # it: it is taken as late as possible. Where the database hands out the ticket's key
+        # ahead (PostgreSQL), the rows that need only the key go first, and the lock covers
+        # no more than the ticket's own two INSERTs (its row and its history).
+        reserved = reserve_keys(Ticket)
+        if reserved is not None:
+            ticket.pk = reserved[0]
+            _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
+                                rows_of_new_ticket=rows_of_new_ticket)
+        # Who assigned it: the agent who opened it (phone intake), else routing (the system).
+        assigned_by = None if agent is None else actor if taken else system_user()
         ticket.number = next_ticket_number(at=now)
         _insert_new_ticket(ticket, agent=agent)
-        lifecycle.clocks().plan_next_update(ticket=ticket, after=ticket.created_at, config=config)
-        ticket.opening_message = None
-        if ticket.description:
-            kind = opening_kind
-            message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
-                              channel="" if kind == MessageKind.NOTE else channel,
-                              created_at=now)
-            _insert_with_history(message, actor=actor, reason=f"message:{kind}")
-            ticket.opening_message = message
+        if reserved is None:
+            _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
+                                rows_of_new_ticket=rows_of_new_ticket)
         reason = f"create:{channel}" + (" — " + ", ".join(notes) if notes else "")
-        _write_creation_history(ticket, actor=actor, reason=reason, taken=taken)
+        _write_creation_history(ticket, actor=actor, reason=reason, assigned_by=assigned_by,
+                                taken=taken)
     return ticket
+
+
+def _write_opening_rows(ticket: Ticket, *, actor: User, kind: str, config: Any,
+                        rows_of_new_ticket: Callable[[Ticket], Sequence[models.Model]] | None,
+                        ) -> None:
+    """Write what a new ticket starts with besides its own row: the customer-update clock,
+    the opening message with its history and the caller's rows. Each needs only the
+    ticket's key (foreign keys are checked at COMMIT), so they may come before the ticket's
+    INSERT."""
+    if rows_of_new_ticket is not None:
+        insert_new(rows_of_new_ticket(ticket))
+    lifecycle.clocks().plan_next_update(ticket=ticket, after=ticket.created_at, config=config)
+    ticket.opening_message = None
+    if ticket.description:
+        message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
+                          channel="" if kind == MessageKind.NOTE else ticket.channel,
+                          created_at=ticket.created_at)
+        _insert_with_history(message, actor=actor, reason=f"message:{kind}")
+        ticket.opening_message = message
 
 
 def _insert_new_ticket(ticket: Ticket, *, agent: User | None) -> None:
@@ -262,12 +290,11 @@ def _insert_with_history(obj: models.Model, *, actor: User | None, reason: str) 
 
 
 def _write_creation_history(ticket: Ticket, *, actor: User | None, reason: str,
-                            taken: bool = False) -> None:
+                            assigned_by: User | None, taken: bool = False) -> None:
     rows = [history_row(ticket, actor=actor, reason=reason, history_type="+",
                         when=ticket._creation_time, values=ticket._creation_values)]
     if ticket.assignee_id is not None:
-        # Taken by the agent who opened it (phone intake), else given by routing (the system).
-        rows.append(history_row(ticket, actor=actor if taken else None, history_type="~",
+        rows.append(history_row(ticket, actor=assigned_by, history_type="~",
                                 when=timezone.now(),
                                 reason=transition_reason("assign", "intake" if taken
                                                          else "routing")))

@@ -11,11 +11,11 @@ from rest_framework.exceptions import AuthenticationFailed
 from core.api.throttling import AnonymousRequestsThrottle
 from core.db.compiled import model_from_row
 from core.db.prepared import columns_of, prepared_statements
-from core.selectors.access import remember_roles_and_permissions, roles_and_permissions_sql
-
-# The first columns of every row of _token_sql: the source ("t" for the token's own row, as
-# roles_and_permissions_sql names the others), then its three columns.
-_ROLE_COLUMNS = 4
+from core.selectors.access import (
+    ROLE_COLUMNS,
+    remember_roles_and_permissions,
+    roles_and_permissions_sql,
+)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -57,7 +57,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         token_row = next((row for row in rows if row[0] == "t"), None)
         if token_row is None:
             return super().authenticate_credentials(key)  # raises DRF's refusal
-        created, *user_values = token_row[_ROLE_COLUMNS:]
+        created, *user_values = token_row[ROLE_COLUMNS:]
         user = model_from_row(user_model, alias, user_values)
         if not user.is_active:
             return super().authenticate_credentials(key)  # the same

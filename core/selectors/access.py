@@ -6,9 +6,10 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, connections
 
-from core.db.prepared import prepared_statements
+from core.db.compiled import model_from_row
+from core.db.prepared import columns_of, prepared_statements
 
 
 def load_roles_and_permissions(user) -> None:
@@ -24,6 +25,21 @@ def load_roles_and_permissions(user) -> None:
     with prepared_statements(), connection.cursor() as cursor:
         cursor.execute(roles_and_permissions_sql(), [user.pk, user.pk, user.pk])
         remember_roles_and_permissions(user, cursor.fetchall())
+
+
+def user_with_roles_and_permissions(user_id: int, using: str):
+    """Return the user with this id, their roles and permissions already kept on them (one
+    fixed statement instead of the user's, then load_roles_and_permissions'), or None."""
+    user_model = get_user_model()
+    with prepared_statements(using), connections[using].cursor() as cursor:
+        cursor.execute(_user_with_roles_sql(), [user_id] * 4)
+        rows = cursor.fetchall()
+    user_row = next((row for row in rows if row[0] == "s"), None)
+    if user_row is None:
+        return None
+    user = model_from_row(user_model, using, user_row[ROLE_COLUMNS:])
+    remember_roles_and_permissions(user, rows)
+    return user
 
 
 def remember_roles_and_permissions(user, rows: Iterable[Sequence]) -> None:
@@ -42,6 +58,27 @@ def remember_roles_and_permissions(user, rows: Iterable[Sequence]) -> None:
         user._user_perm_cache = user_perms
         user._group_perm_cache = group_perms
         user._perm_cache = user_perms | group_perms
+
+
+# The columns of roles_and_permissions_sql's rows; a statement that unites them with a row of
+# its own (the user's, "s"; the token's, "t") puts that row's columns after these.
+ROLE_COLUMNS = 4
+
+
+@functools.cache
+def _user_with_roles_sql() -> str:
+    """The user's row ("s", three NULLs, the user's columns in the model's order), then
+    their roles and permissions, for one user id given four times."""
+    user_model = get_user_model()
+    quote = connection.ops.quote_name
+    pk = quote(str(user_model._meta.pk.column))
+    return f"""
+        SELECT 's', NULL, NULL, NULL, {columns_of(user_model, "u")}
+          FROM {quote(user_model._meta.db_table)} u
+         WHERE u.{pk} = %s
+        UNION ALL
+        {roles_and_permissions_sql("%s", len(user_model._meta.concrete_fields))}
+    """  # noqa: S608 - table and column names from the models' metadata; the id is a parameter
 
 
 @functools.cache

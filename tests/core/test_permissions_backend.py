@@ -54,3 +54,30 @@ def test_logging_in_names_the_console_backend(client, agent):
     client.post(reverse("login"), {"username": agent.username, "password": "secret-pass-123"})
 
     assert client.session["_auth_user_backend"] == "core.selectors.auth_backends.ConsoleModelBackend"
+
+
+def test_a_signed_in_user_comes_with_roles_and_permissions_in_one_statement(
+        agent, supervisor, qa_inspector):
+    from core.models.roles import Role
+
+    boss = UserFactory(username="root", is_superuser=True)
+    for user in (agent, supervisor, qa_inspector, boss):
+        with CaptureQueriesContext(connection) as queries:
+            found = ConsoleModelBackend().get_user(user.pk)
+            permissions = found.get_all_permissions()
+            roles = {role for role in Role.values if found.has_role(role)}
+        # A superuser's permissions are every permission, read as ModelBackend reads them.
+        assert user.is_superuser or len(queries) == 1, user
+        assert found == user
+        assert {f.attname: getattr(found, f.attname) for f in type(user)._meta.concrete_fields} == {
+            f.attname: getattr(fresh(user), f.attname) for f in type(user)._meta.concrete_fields}
+        assert permissions == ModelBackend().get_all_permissions(fresh(user))
+        fresh_user = fresh(user)
+        assert roles == {role for role in Role.values if fresh_user.has_role(role)}
+
+
+def test_no_user_for_a_missing_or_inactive_account(agent):
+    gone = UserFactory(username="gone", is_active=False)
+
+    assert ConsoleModelBackend().get_user(gone.pk) is None
+    assert ConsoleModelBackend().get_user(agent.pk + 10_000) is None

@@ -141,14 +141,14 @@ def test_the_page_costs_a_fixed_number_of_queries(client, supervisor, other_agen
     client.force_login(supervisor)
     client.get(INBOX)  # the first request of a session loads what later ones reuse
 
-    # Session, user, roles with permissions, the resolutions, the change sets, the top bar's
-    # approvals count, the unread notifications. (A supervisor approves change sets, so the
-    # page's door needs no look at the approval limits.)
-    with django_assert_num_queries(7):
+    # Session, the user with roles and permissions, the resolutions, the change sets, the top
+    # bar's approvals count, the unread notifications. (A supervisor approves change sets, so
+    # the page's door needs no look at the approval limits.)
+    with django_assert_num_queries(6):
         few = client.get(INBOX).content.decode()
     for _ in range(12):
         waiting(make_ticket, proposer=other_agent)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         many = client.get(INBOX).content.decode()
 
     assert len(rows(few)) == 3

@@ -21,20 +21,20 @@ from tickets.models import Attachment, Tag, TicketState
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 # --- the queue and the workspace ----------------------------------------------------------
-# Session, user, the user's roles with their permissions (one), teams, the page's own reads,
+# Session, the user with their roles and permissions (one), teams, the page's own reads,
 # the unread notification badge, the approvals badge (one COUNT). Counted once here so a change
 # shows up as one number to review.
 # Queue: the rows, their tags, the tag filter's choices (the tabs' counts load afterwards).
-QUEUE_QUERIES = 9
+QUEUE_QUERIES = 8
 # Workspace (a ticket with resolutions and files): the ticket with its tags and resolutions;
 # the policy facts with the rule set's version (one); the latest messages, their attachments
 # and the history rows of their time span; the order items. The knowledge-base suggestions, the script picker, the customer's
 # earlier tickets and refunds and earlier messages load separately (fragments below).
-WORKSPACE_QUERIES = 14
-# Fragments beside the workspace: the session, user, roles with permissions (one), teams and
+WORKSPACE_QUERIES = 13
+# Fragments beside the workspace: the session, the user with roles and permissions, teams and
 # the ticket with its tags are the fixed part of each; its resolutions are one more read
 # when it has any (the timeline's tickets below do, the others do not).
-FRAGMENT_BASE_QUERIES = 6
+FRAGMENT_BASE_QUERIES = 5
 # Earlier messages: the page's messages, their attachments, the history rows of their span.
 TIMELINE_FRAGMENT_QUERIES = FRAGMENT_BASE_QUERIES + 1 + 3
 # Script picker: the templates with the user's favourites, their tags.

@@ -91,8 +91,8 @@ def test_the_tabs_load_their_counts_after_the_page(client, agent, team,
         assert f'<span id="queue-count-{key}"></span>' in page
     assert f'hx-get="{reverse("console-queue-counts")}" hx-trigger="load"' in page
 
-    # Session, user, roles with permissions, teams, then one statement for every tab.
-    with django_assert_num_queries(5):
+    # Session, the user with roles and permissions, teams, then one statement for every tab.
+    with django_assert_num_queries(4):
         counts = client.get(reverse("console-queue-counts")).content.decode()
 
     assert ('<span id="queue-count-mine" hx-swap-oob="true"> <span class="badge rounded-pill '
@@ -178,10 +178,10 @@ def test_a_role_that_works_no_tickets_has_no_day(client, qa_inspector):
     assert response.context["day"] is None
 
 
-# The session, the user, roles with permissions, teams, the role panels' figures (two), the
+# The session, the user with roles and permissions, teams, the role panels' figures (two), the
 # day (six: open tickets by priority, due next, notifications, replies, resolved, first
 # responses), the unread badge and the approvals badge (its count also fills the home card).
-HOME_QUERIES = 14
+HOME_QUERIES = 13
 
 
 @pytest.mark.parametrize("count", [2, 30])

@@ -10,12 +10,8 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from core.api.throttling import AnonymousRequestsThrottle
 from core.db.compiled import model_from_row
-from core.db.prepared import columns_of, prepared_statements
-from core.selectors.access import (
-    ROLE_COLUMNS,
-    remember_roles_and_permissions,
-    roles_and_permissions_sql,
-)
+from core.db.prepared import columns_of
+from core.selectors.access import read_user_with_roles, roles_and_permissions_sql
 
 
 class TokenAuthentication(authentication.TokenAuthentication):
@@ -51,26 +47,21 @@ class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key):
         user_model = get_user_model()
         alias = router.db_for_read(user_model)
-        with prepared_statements(alias), connections[alias].cursor() as cursor:
-            cursor.execute(_token_sql(), [key] * 4)
-            rows = cursor.fetchall()
-        token_row = next((row for row in rows if row[0] == "t"), None)
-        if token_row is None:
+        found = read_user_with_roles(_token_sql(), [key] * 4, alias, leading=1)
+        if found is None:
             return super().authenticate_credentials(key)  # raises DRF's refusal
-        created, *user_values = token_row[ROLE_COLUMNS:]
-        user = model_from_row(user_model, alias, user_values)
+        user, (created,) = found
         if not user.is_active:
             return super().authenticate_credentials(key)  # the same
         token = model_from_row(Token, alias, [key, user.pk, created])
         token.user = user
-        remember_roles_and_permissions(user, rows)
         return user, token
 
 
 @functools.cache
 def _token_sql() -> str:
-    """The token's row (its time and its user's columns, in the model's order), then the
-    user's roles and permissions (core.selectors.access), found by the token's key."""
+    """The user's row (the token's time, then the user's columns, in the model's order),
+    then the user's roles and permissions (core.selectors.access), found by the token's key."""
     user_model = get_user_model()
     quote = connections["default"].ops.quote_name
     token_table = quote(Token._meta.db_table)
@@ -79,7 +70,7 @@ def _token_sql() -> str:
     user_pk = quote(str(user_model._meta.pk.column))
     owner = f"(SELECT {user_id} FROM {token_table} WHERE {key} = %s)"  # noqa: S608 - as below
     return f"""
-        SELECT 't', NULL, NULL, NULL, t.{created}, {columns_of(user_model, "u")}
+        SELECT 's', NULL, NULL, NULL, t.{created}, {columns_of(user_model, "u")}
           FROM {token_table} t JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = t.{user_id}
          WHERE t.{key} = %s
         UNION ALL

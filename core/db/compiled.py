@@ -136,8 +136,7 @@ class CompiledQuery:
         model's own, then each related one's through its path. A join read this way costs
         one statement where select_related would cost an ORM query built every time."""
         alias, rows = self._converted_rows(values)
-        layout = [(model, [field.attname for field in model._meta.concrete_fields])
-                  for model in models]
+        layout = [(model, _model_columns(model, alias)[0]) for model in models]
         found = []
         for row in rows:
             instances, start = [], 0

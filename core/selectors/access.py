@@ -30,16 +30,25 @@ def load_roles_and_permissions(user) -> None:
 def user_with_roles_and_permissions(user_id: int, using: str):
     """Return the user with this id, their roles and permissions already kept on them (one
     fixed statement instead of the user's, then load_roles_and_permissions'), or None."""
-    user_model = get_user_model()
+    found = read_user_with_roles(_user_with_roles_sql(), [user_id] * 4, using)
+    return None if found is None else found[0]
+
+
+def read_user_with_roles(sql: str, params: list, using: str, *, leading: int = 0):
+    """Run a prepared statement whose rows are the user's own row (source "s", then
+    `leading` values of the caller's, then the user's columns in the model's order) and the
+    rows of `roles_and_permissions_sql`. Return (user, the leading values), the roles and
+    permissions kept on the user, or None when there is no user's row."""
     with prepared_statements(using), connections[using].cursor() as cursor:
-        cursor.execute(_user_with_roles_sql(), [user_id] * 4)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     user_row = next((row for row in rows if row[0] == "s"), None)
     if user_row is None:
         return None
-    user = model_from_row(user_model, using, user_row[ROLE_COLUMNS:])
+    start = ROLE_COLUMNS + leading
+    user = model_from_row(get_user_model(), using, user_row[start:])
     remember_roles_and_permissions(user, rows)
-    return user
+    return user, user_row[ROLE_COLUMNS:start]
 
 
 def remember_roles_and_permissions(user, rows: Iterable[Sequence]) -> None:
@@ -60,8 +69,8 @@ def remember_roles_and_permissions(user, rows: Iterable[Sequence]) -> None:
         user._perm_cache = user_perms | group_perms
 
 
-# The columns of roles_and_permissions_sql's rows; a statement that unites them with a row of
-# its own (the user's, "s"; the token's, "t") puts that row's columns after these.
+# The columns of roles_and_permissions_sql's rows; a statement that unites them with the
+# user's own row ("s") puts that row's columns after these (read_user_with_roles).
 ROLE_COLUMNS = 4
 
 

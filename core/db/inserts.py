@@ -14,14 +14,22 @@ insert expressions (F(), functions: refused). A model with `pre_save` receivers 
 refused too: those are guards (tickets.services.legal_holds) that no writer may pass by.
 Where the database cannot return the new keys of a multi-row INSERT it falls back to
 `bulk_create()`.
+
+`together()` sends the INSERTs of a block in one statement where the database can
+(PostgreSQL: each INSERT a data-modifying WITH query of one statement). Every statement sent
+costs both sides more than its rows do: an intake's rows of five kinds, written one
+statement each, took about a tenth of its time (bench/RESULTS.md, "6 December 2026").
 """
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import sql
 from django.db.models.constants import OnConflict
 from django.db.models.signals import pre_save
@@ -42,6 +50,78 @@ class _Statement:
     by_column: bool
 
 
+@dataclass
+class _Batch:
+    """The INSERTs of a together() block, not sent yet: (statement, parameters, rows)."""
+
+    alias: str
+    pending: list[tuple["_Statement", list, Sequence[models.Model]]] = dataclass_field(
+        default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("inserts_batch", default=None)
+
+
+@contextmanager
+def together(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
+    """Queue the block's insert_new() and upsert() calls and send them, in order, in one
+    statement when the block ends (PostgreSQL); elsewhere each runs at once, as outside.
+
+    Within the block a queued row has no key until the block ends, unless it was given one
+    (`reserve_keys`): a row that another row of the block refers to needs its key taken
+    ahead. Other statements of the block (reads, saves, rows of another database) run at
+    once, after what was queued before them. The block runs inside a transaction, and
+    nothing queued is sent if it raises: the transaction is to be rolled back. Blocks do
+    not nest: an inner block joins the outer one.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    if not connections[using].in_atomic_block:
+        raise TypeError("together() runs inside transaction.atomic().")
+    batch = _Batch(alias=using)
+    token = _batch.set(batch)
+    try:
+        yield
+        _flush(batch)
+    finally:
+        _batch.reset(token)
+
+
+def _flush(batch: _Batch) -> None:
+    """Send the queued INSERTs: one statement where there are several, each as a WITH query
+    whose new keys the statement selects, in order (only keys are returned from there)."""
+    pending, batch.pending = batch.pending, []
+    if not pending:
+        return
+    connection = connections[batch.alias]
+    if len(pending) == 1:
+        _execute(*pending[0], connection)
+        return
+    queries, selects, all_params = [], [], []
+    for number, (statement, params, objs) in enumerate(pending):
+        queries.append(f'"new{number}" AS ({statement.sql})')
+        all_params.extend(params)
+        key_field = _key_field(statement)
+        if objs[0].pk is None and key_field is not None:
+            column = connection.ops.quote_name(str(key_field.column))
+            # Names and numbers of the statement's own making, no outside text.
+            selects.append(f'SELECT {number}, {column} FROM "new{number}"')  # noqa: S608
+    text = ("WITH " + ", ".join(queries) + " "
+            + (" UNION ALL ".join(selects) or "SELECT NULL, NULL WHERE FALSE"))
+    with connection.cursor() as cursor:
+        cursor.execute(text, all_params)
+        returned = cursor.fetchall()
+    keys: dict[int, list[tuple]] = {}
+    for number, key in returned:
+        keys.setdefault(number, []).append((key,))
+    for number, (statement, _params, objs) in enumerate(pending):
+        key_field = _key_field(statement)
+        if number in keys and key_field is not None:
+            _set_returned(objs, keys[number], (key_field,), connection)
+        _mark_saved(objs, connection.alias)
+
+
 def insert_new(objs: Sequence[models.Model], *, using: str | None = None) -> None:
     """Insert new rows of one model in one statement and give them their keys, as
     bulk_create() does, with the statement built once (see the module's docstring).
@@ -57,15 +137,24 @@ def reserve_keys(model: type[models.Model], count: int = 1, *,
 
     A key taken is never handed out again, used or not (a rolled-back transaction leaves a
     gap in the keys, as an INSERT rolled back does)."""
-    alias = using or router.db_for_write(model)
+    return reserve_keys_of([model] * count, using=using)
+
+
+def reserve_keys_of(models_: Sequence[type[models.Model]], *,
+                    using: str | None = None) -> list[int] | None:
+    """Take one key for each model listed (a model listed twice gets two), in one
+    statement, as reserve_keys() does."""
+    alias = using or router.db_for_write(models_[0])
     connection = connections[alias]
     if connection.vendor != "postgresql":
         return None
+    quote = connection.ops.quote_name
+    columns = ", ".join("nextval(pg_get_serial_sequence(%s, %s))" for _model in models_)
+    params = [value for model in models_
+              for value in (quote(model._meta.db_table), model._meta.pk.column)]
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                       [connection.ops.quote_name(model._meta.db_table),
-                        model._meta.pk.column, count])
-        return [key for (key,) in cursor.fetchall()]
+        cursor.execute(f"SELECT {columns}", params)
+        return list(cursor.fetchone())
 
 
 def upsert(objs: Sequence[models.Model], *, unique_fields: Sequence[str],
@@ -98,6 +187,11 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
     if key not in _STATEMENTS:
         _STATEMENTS[key] = _build(model, objs, connection, conflict, fields)
     statement = _STATEMENTS[key]
+    batch = _batch.get()
+    if batch is not None and not (statement is not None
+                                  and _may_wait(batch, alias, statement, fields)):
+        _flush(batch)  # what the block queued goes first: its rows are written in order
+        batch = None
     if statement is None:  # e.g. no RETURNING of several rows here: Django's own way
         manager = model._base_manager.using(alias)
         if conflict is None:
@@ -111,10 +205,37 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
              for field in fields] for obj in objs]
     params = ([list(column) for column in zip(*rows, strict=True)] if statement.by_column
               else [value for row in rows for value in row])
+    if batch is not None:
+        batch.pending.append((statement, params, objs))
+        return
+    _execute(statement, params, objs, connection)
+
+
+def _may_wait(batch: _Batch, alias: str, statement: "_Statement",
+              fields: tuple[models.Field, ...]) -> bool:
+    """Whether an INSERT may wait for the batch's one statement: on PostgreSQL, to the
+    batch's database, and returning what the rows hold already besides their new keys
+    (the batch reads back no more: a column with a database default comes back as it
+    was sent, a generated one would not)."""
+    return (alias == batch.alias and connections[alias].vendor == "postgresql"
+            and all(field.primary_key or field in fields for field in statement.returning))
+
+
+def _key_field(statement: "_Statement") -> models.Field | None:
+    """The key among what the INSERT returns (None: the database does not make it)."""
+    return next((field for field in statement.returning if field.primary_key), None)
+
+
+def _execute(statement: "_Statement", params: list, objs: Sequence[models.Model],
+             connection: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         if statement.returning:
             _set_returned(objs, cursor.fetchall(), statement.returning, connection)
+    _mark_saved(objs, connection.alias)
+
+
+def _mark_saved(objs: Sequence[models.Model], alias: str) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = alias

@@ -129,3 +129,104 @@ def test_rows_with_keys_taken_ahead_are_inserted_with_them(django_assert_num_que
     assert Team.objects.create(code="after", name="之后").pk > keys[1]  # the sequence moved on
     with pytest.raises(TypeError, match="all have their keys"):
         insert_new([Team(pk=reserve_keys(Team)[0], code="x", name="x"), Team(code="y", name="y")])
+
+
+# --- together(): the INSERTs of a block in one statement ---------------------------------
+def test_rows_written_together_are_all_there_with_their_keys(django_assert_num_queries):
+    from django.db import connection
+
+    ticket, author = TicketFactory(), UserFactory()
+    key = IntakeKey(user=author, key="together", fingerprint="f" * 64, ticket=ticket)
+    messages = [Message(ticket=ticket, kind="note", body=f"第{n}条", author=author,
+                        created_at=timezone.now()) for n in range(2)]
+    clock = CustomerUpdateClock(ticket=ticket, due_at=timezone.now())
+    one_statement = connection.vendor == "postgresql"
+
+    with (transaction.atomic(), django_assert_num_queries(1 if one_statement else 3),
+          inserts.together()):
+        insert_new([key])
+        insert_new(messages)
+        upsert([clock], unique_fields=["ticket"], update_fields=["due_at"])
+        if one_statement:
+            assert key.pk is None  # queued: keys come when the block ends
+
+    assert key.pk == IntakeKey.objects.get(key="together").pk
+    assert [Message.objects.get(pk=m.pk).body for m in messages] == ["第0条", "第1条"]
+    assert CustomerUpdateClock.objects.get(ticket=ticket).pk == clock.pk
+    assert all(row._state.adding is False for row in [key, clock, *messages])
+
+
+@pytest.mark.postgres
+def test_rows_with_keys_taken_ahead_may_refer_to_each_other_within_the_block():
+    from core.db.inserts import reserve_keys_of
+
+    actor = UserFactory()
+    ticket_key, message_key = reserve_keys_of([Team, Message])
+    ticket = TicketFactory()
+    message = Message(pk=message_key, ticket=ticket, kind="note", body="备注", author=actor,
+                      created_at=timezone.now())
+    team = Team(pk=ticket_key, code="ahead-together", name="提前")
+
+    with transaction.atomic(), inserts.together():
+        insert_new([message])
+        write_history([history_row(message, actor=actor, reason="message:note",
+                                   history_type="+", when=timezone.now())], new_object=True)
+        insert_new([team])
+
+    assert Message.objects.get(pk=message_key).body == "备注"
+    assert list(Message.history.filter(id=message_key).values_list("history_type", flat=True)) == [
+        "+"]
+    assert Team.objects.get(pk=ticket_key).code == "ahead-together"
+
+
+def test_a_block_that_raises_writes_nothing_it_queued():
+    ticket, author = TicketFactory(), UserFactory()
+
+    def write_then_fail():
+        with transaction.atomic(), inserts.together():
+            insert_new([IntakeKey(user=author, key="never", fingerprint="f" * 64,
+                                  ticket=ticket)])
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
+
+    assert not IntakeKey.objects.filter(key="never").exists()
+
+
+def test_a_conflict_in_the_blocks_statement_is_an_integrity_error():
+    ticket, author = TicketFactory(), UserFactory()
+    IntakeKey.objects.create(user=author, key="used", fingerprint="f" * 64, ticket=ticket)
+
+    def write_both():
+        with transaction.atomic(), inserts.together():
+            insert_new([Team(code="t-new", name="新")])
+            insert_new([IntakeKey(user=author, key="used", fingerprint="g" * 64,
+                                  ticket=ticket)])
+
+    with pytest.raises(IntegrityError):
+        write_both()
+
+    assert not Team.objects.filter(code="t-new").exists()
+
+
+def test_a_block_runs_only_inside_a_transaction(monkeypatch):
+    from django.db import DEFAULT_DB_ALIAS, connections
+
+    # The test itself runs in a transaction: outside one, as in autocommit.
+    monkeypatch.setattr(connections[DEFAULT_DB_ALIAS], "in_atomic_block", False)
+    with pytest.raises(TypeError, match=r"inside transaction\.atomic"):
+        inserts.together().__enter__()
+
+
+def test_a_block_within_a_block_joins_it(django_assert_num_queries):
+    from django.db import connection
+
+    with (transaction.atomic(),
+          django_assert_num_queries(1 if connection.vendor == "postgresql" else 2),
+          inserts.together()):
+        insert_new([Team(code="t-outer", name="外")])
+        with inserts.together():
+            insert_new([Team(code="t-inner", name="内")])
+
+    assert Team.objects.filter(code__in=["t-outer", "t-inner"]).count() == 2

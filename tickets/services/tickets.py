@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransition, can_proceed
 
-from core.db.inserts import insert_new, reserve_keys
+from core.db.inserts import insert_new, reserve_keys_of, together
 from core.models.roles import WORKING_ROLES, Role
 from core.models.user import User
 from core.services.accounts import system_user
@@ -223,40 +223,45 @@ def ticket_create(
         elif auto_assign and ticket.team is not None:  # the team set above: no query
             agent = lifecycle.router().pick_agent(team=ticket.team, skill=routed.skill)
         # The day's counter stays locked until COMMIT, and every other creation waits for
-        # it: it is taken as late as possible. Where the database hands out the ticket's key
-        # ahead (PostgreSQL), the rows that need only the key go first, and the lock covers
-        # no more than the ticket's own two INSERTs (its row and its history).
-        reserved = reserve_keys(Ticket)
-        if reserved is not None:
-            ticket.pk = reserved[0]
-            _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
-                                rows_of_new_ticket=rows_of_new_ticket)
+        # it: it is taken as late as possible. Where the database hands out keys ahead
+        # (PostgreSQL), the rows that need only the ticket's key go first, in one statement
+        # (core.db.inserts.together), and the lock covers no more than one statement of
+        # the ticket's own row and its history.
+        keys = reserve_keys_of([Ticket, Message] if ticket.description else [Ticket])
+        if keys is not None:
+            ticket.pk = keys[0]
+            with together():
+                _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
+                                    rows_of_new_ticket=rows_of_new_ticket,
+                                    message_key=keys[1] if ticket.description else None)
         # Who assigned it: the agent who opened it (phone intake), else routing (the system).
         assigned_by = None if agent is None else actor if taken else system_user()
         ticket.number = next_ticket_number(at=now)
-        _insert_new_ticket(ticket, agent=agent)
-        if reserved is None:
-            _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
-                                rows_of_new_ticket=rows_of_new_ticket)
-        reason = f"create:{channel}" + (" — " + ", ".join(notes) if notes else "")
-        _write_creation_history(ticket, actor=actor, reason=reason, assigned_by=assigned_by,
-                                taken=taken)
+        with together():
+            _insert_new_ticket(ticket, agent=agent)
+            if keys is None:
+                _write_opening_rows(ticket, actor=actor, kind=opening_kind, config=config,
+                                    rows_of_new_ticket=rows_of_new_ticket)
+            reason = f"create:{channel}" + (" — " + ", ".join(notes) if notes else "")
+            _write_creation_history(ticket, actor=actor, reason=reason,
+                                    assigned_by=assigned_by, taken=taken)
     return ticket
 
 
 def _write_opening_rows(ticket: Ticket, *, actor: User, kind: str, config: Any,
                         rows_of_new_ticket: Callable[[Ticket], Sequence[models.Model]] | None,
-                        ) -> None:
+                        message_key: int | None = None) -> None:
     """Write what a new ticket starts with besides its own row: the customer-update clock,
     the opening message with its history and the caller's rows. Each needs only the
     ticket's key (foreign keys are checked at COMMIT), so they may come before the ticket's
-    INSERT."""
+    INSERT. `message_key`: the opening message's key, taken ahead."""
     if rows_of_new_ticket is not None:
         insert_new(rows_of_new_ticket(ticket))
     lifecycle.clocks().plan_next_update(ticket=ticket, after=ticket.created_at, config=config)
     ticket.opening_message = None
     if ticket.description:
-        message = Message(ticket=ticket, kind=kind, body=ticket.description, author=actor,
+        message = Message(pk=message_key, ticket=ticket, kind=kind, body=ticket.description,
+                          author=actor,
                           channel="" if kind == MessageKind.NOTE else ticket.channel,
                           created_at=ticket.created_at)
         _insert_with_history(message, actor=actor, reason=f"message:{kind}")

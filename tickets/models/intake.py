@@ -24,7 +24,9 @@ class TicketNumberSequence(models.Model):
 class IntakeKey(models.Model):
     """An Idempotency-Key seen on intake, so a retried request returns the same ticket."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, verbose_name=_("user"))
+    # Indexed by intake_key_unique_per_user, which begins with it.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, verbose_name=_("user"),
+                             db_index=False)
     key = models.CharField(_("key"), max_length=100)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     ticket = models.ForeignKey(Ticket, models.CASCADE, verbose_name=_("ticket"))

@@ -208,10 +208,15 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     created_at = models.DateTimeField(_("created at"))  # indexed with the id: ticket_created_idx
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # History is read by ticket (id), by time (history_date: reports, retention) and by who
+    # acted (history_user). Each ticket gets several history rows, each row writes every
+    # index of the table: the indexes simple_history would copy from the ticket's own
+    # (number, the related rows) are left out, as no history query uses them.
     history = HistoricalRecords(excluded_fields=[
         "updated_at", "last_customer_message", "last_customer_message_at",
-        "customer_waiting_since"], m2m_fields=[tags],
-                                bases=[ChainedHistory])
+        "customer_waiting_since"], m2m_fields=[tags], bases=[ChainedHistory],
+        no_db_index=["number", "customer", "order", "order_item", "team", "assignee",
+                     "created_by", "merged_into"])
 
     # Set by tickets.services.tickets.ticket_create: the new ticket's first message, if any.
     opening_message: "Message | None"

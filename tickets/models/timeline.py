@@ -23,19 +23,23 @@ class MessageKind(models.TextChoices):
 
 
 class Message(models.Model):
+    # The keys need no index of their own: message_ticket_idx and message_author_time_idx
+    # begin with them, and every message written updates each index of its table.
     ticket = models.ForeignKey(
-        Ticket, models.CASCADE, related_name="messages", verbose_name=_("ticket")
+        Ticket, models.CASCADE, related_name="messages", verbose_name=_("ticket"),
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=16, choices=MessageKind.choices)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True)
     body = models.TextField(_("text"))
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
-        related_name="ticket_messages", verbose_name=_("author"),
+        related_name="ticket_messages", verbose_name=_("author"), db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    history = HistoricalRecords(bases=[ChainedHistory])
+    # History is read by message (id) and by ticket (the audit trail), never by author.
+    history = HistoricalRecords(bases=[ChainedHistory], no_db_index=["author"])
 
     class Meta:
         verbose_name = _("message")

@@ -98,19 +98,11 @@ def _flush(batch: _Batch) -> None:
     if len(pending) == 1:
         _execute(*pending[0], connection)
         return
-    queries, selects, all_params = [], [], []
-    for number, (statement, params, objs) in enumerate(pending):
-        queries.append(f'"new{number}" AS ({statement.sql})')
-        all_params.extend(params)
-        key_field = _key_field(statement)
-        if objs[0].pk is None and key_field is not None:
-            column = connection.ops.quote_name(str(key_field.column))
-            # Names and numbers of the statement's own making, no outside text.
-            selects.append(f'SELECT {number}, {column} FROM "new{number}"')  # noqa: S608
-    text = ("WITH " + ", ".join(queries) + " "
-            + (" UNION ALL ".join(selects) or "SELECT NULL, NULL WHERE FALSE"))
+    text = _statement_of_batch(tuple((statement, objs[0].pk is None)
+                                     for statement, _params, objs in pending))
     with connection.cursor() as cursor:
-        cursor.execute(text, all_params)
+        cursor.execute(text, [value for _statement, params, _objs in pending
+                              for value in params])
         returned = cursor.fetchall()
     keys: dict[int, list[tuple]] = {}
     for number, key in returned:
@@ -120,6 +112,22 @@ def _flush(batch: _Batch) -> None:
         if number in keys and key_field is not None:
             _set_returned(objs, keys[number], (key_field,), connection)
         _mark_saved(objs, connection.alias)
+
+
+@functools.cache
+def _statement_of_batch(inserts: tuple[tuple["_Statement", bool], ...]) -> str:
+    """One statement of the batch's INSERTs (PostgreSQL), each with whether its rows need
+    their new keys back: those are selected, numbered by the INSERT they come from. Cached:
+    the batches a service writes are of a few fixed shapes."""
+    queries, selects = [], []
+    for number, (statement, keys_wanted) in enumerate(inserts):
+        queries.append(f'"new{number}" AS ({statement.sql})')
+        key_field = _key_field(statement)
+        if keys_wanted and key_field is not None:
+            # Names and numbers of the statement's own making, no outside text.
+            selects.append(f'SELECT {number}, "{key_field.column}" FROM "new{number}"')  # noqa: S608
+    return ("WITH " + ", ".join(queries) + " "
+            + (" UNION ALL ".join(selects) or "SELECT NULL, NULL WHERE FALSE"))
 
 
 def insert_new(objs: Sequence[models.Model], *, using: str | None = None) -> None:

@@ -33,6 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models import sql
 from django.db.models.constants import OnConflict
 from django.db.models.signals import pre_save
+from django_fsm import FSMField
 
 # Where a row that exists already is updated instead: (unique fields, fields to update).
 _Conflict = tuple[tuple[str, ...], tuple[str, ...]] | None
@@ -209,8 +210,8 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
                                 update_fields=conflict[1])
         return
     # After _build: the values sent are those pre_save() leaves on the rows (auto_now).
-    rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
-             for field in fields] for obj in objs]
+    kinds = _plain_kinds(model, with_keys)
+    rows = [_row_values(obj, fields, kinds, connection) for obj in objs]
     params = ([list(column) for column in zip(*rows, strict=True)] if statement.by_column
               else [value for row in rows for value in row])
     if batch is not None:
@@ -263,6 +264,51 @@ def _set_returned(objs: Sequence[models.Model], rows: list[tuple],
             for function in functions:
                 value = function(value, column, connection)
             setattr(obj, field.attname, value)
+
+
+# Field classes whose pre_save() reads the attribute and whose get_db_prep_save() gives a
+# value of this type back as it is (None too): such values need no call of either. Exact
+# classes only, as a subclass may convert differently.
+_PLAIN_TYPES: dict[type[models.Field], type] = {
+    models.CharField: str, models.TextField: str, FSMField: str, models.BooleanField: bool,
+    **dict.fromkeys([models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+                     models.PositiveIntegerField, models.PositiveSmallIntegerField,
+                     models.PositiveBigIntegerField, models.AutoField, models.BigAutoField,
+                     models.SmallAutoField], int),
+}
+
+
+@functools.cache
+def _plain_kinds(model: type[models.Model], with_keys: bool) -> tuple[type | None, ...]:
+    """For each inserted field, the type whose values (and None) are sent as they are; None
+    where every value goes through pre_save() and get_db_prep_save(). On a row of a wide
+    model most values are text, numbers or None: converting each cost more than the rest
+    of writing the row."""
+    return tuple(_plain_kind(field) for field in _inserted_fields(model, with_keys))
+
+
+def _row_values(obj: models.Model, fields: tuple[models.Field, ...],
+                kinds: tuple[type | None, ...], connection: Any) -> list:
+    """The row's values as the database takes them: what Field.pre_save(add=True) leaves,
+    through Field.get_db_prep_save(), but for values of a plain kind (_plain_kinds)."""
+    values = []
+    for field, kind in zip(fields, kinds, strict=True):
+        if kind is None:
+            value = field.get_db_prep_save(field.pre_save(obj, True), connection=connection)
+        else:
+            value = getattr(obj, field.attname)
+            if value is not None and type(value) is not kind:
+                value = field.get_db_prep_save(value, connection=connection)
+        values.append(value)
+    return values
+
+
+def _plain_kind(field: models.Field) -> type | None:
+    if type(field) is models.ForeignKey:  # the key as its target column stores it
+        return _plain_kind(field.target_field)
+    if type(field) is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        return type(None)  # only None: a date and time is checked and adapted
+    return _PLAIN_TYPES.get(type(field))
 
 
 @functools.cache

@@ -230,3 +230,37 @@ def test_a_block_within_a_block_joins_it(django_assert_num_queries):
             insert_new([Team(code="t-inner", name="内")])
 
     assert Team.objects.filter(code__in=["t-outer", "t-inner"]).count() == 2
+
+
+# --- values sent as they are ----------------------------------------------------------------
+def test_values_of_a_plain_kind_are_what_the_fields_would_have_sent():
+    """The fast path of insert_new (core.db.inserts._plain_kinds) skips pre_save() and
+    get_db_prep_save() for text, numbers, booleans and None: on every model of the project,
+    each field it skips them for gives such values back unchanged."""
+    from django.apps import apps
+    from django.db import connection
+
+    samples = {str: "文本", int: 7, bool: True, type(None): None}
+    checked = 0
+    for model in apps.get_models():
+        for with_keys in (False, True):
+            fields = inserts._inserted_fields(model, with_keys)
+            for field, kind in zip(fields, inserts._plain_kinds(model, with_keys), strict=True):
+                if kind is None:
+                    continue
+                row = model()
+                for value in {None, samples[kind]}:
+                    row.__dict__[field.attname] = value  # past FSMField(protected=True)
+                    assert field.pre_save(row, True) is value, field
+                    assert field.get_db_prep_save(value, connection=connection) == value, field
+                    checked += 1
+    assert checked > 500
+
+
+def test_a_value_of_another_type_is_still_converted():
+    ticket, user = TicketFactory(), UserFactory()
+    key = IntakeKey(user_id=str(user.pk), key="k-str", fingerprint="f" * 64, ticket=ticket)
+
+    insert_new([key])
+
+    assert IntakeKey.objects.get(key="k-str").user_id == user.pk

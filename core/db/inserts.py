@@ -16,9 +16,10 @@ Where the database cannot return the new keys of a multi-row INSERT it falls bac
 `bulk_create()`.
 
 `together()` sends the INSERTs of a block in one statement where the database can
-(PostgreSQL: each INSERT a data-modifying WITH query of one statement). Every statement sent
-costs both sides more than its rows do: an intake's rows of five kinds, written one
-statement each, took about a tenth of its time (bench/RESULTS.md, "6 December 2026").
+(PostgreSQL: each INSERT a data-modifying WITH query of one statement). Every statement is
+a round trip with its own work on both sides (five more per intake cost 7 % of the rate),
+and a lock taken before the block is held over fewer of them (bench/RESULTS.md, "5 December
+2026, 21:30–22:50 UTC").
 """
 
 import functools
@@ -70,8 +71,9 @@ def together(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
     Within the block a queued row has no key until the block ends, unless it was given one
     (`reserve_keys`): a row that another row of the block refers to needs its key taken
-    ahead. Other statements of the block (reads, saves, rows of another database) run at
-    once, after what was queued before them. The block runs inside a transaction, and
+    ahead. Other statements of the block (reads, saves) run at once, before what is queued;
+    an INSERT that cannot wait (rows of another database, or returning more than keys)
+    sends what was queued first, then itself. The block runs inside a transaction, and
     nothing queued is sent if it raises: the transaction is to be rolled back. Blocks do
     not nest: an inner block joins the outer one.
     """
@@ -282,8 +284,8 @@ _PLAIN_TYPES: dict[type[models.Field], type] = {
 def _plain_kinds(model: type[models.Model], with_keys: bool) -> tuple[type | None, ...]:
     """For each inserted field, the type whose values (and None) are sent as they are; None
     where every value goes through pre_save() and get_db_prep_save(). On a row of a wide
-    model most values are text, numbers or None: converting each cost more than the rest
-    of writing the row."""
+    model most values are text, numbers or None, and converting each one took a twentieth
+    of an intake's Python (bench/RESULTS.md)."""
     return tuple(_plain_kind(field) for field in _inserted_fields(model, with_keys))
 
 

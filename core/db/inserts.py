@@ -82,6 +82,9 @@ def together(*, using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
         return
     if not connections[using].in_atomic_block:
         raise TypeError("together() runs inside transaction.atomic().")
+    if connections[using].vendor != "postgresql":  # no batch: each INSERT runs at once
+        yield
+        return
     batch = _Batch(alias=using)
     token = _batch.set(batch)
     try:
@@ -224,12 +227,12 @@ def _insert(objs: Sequence[models.Model], *, using: str | None, conflict: _Confl
 
 def _may_wait(batch: _Batch, alias: str, statement: "_Statement",
               fields: tuple[models.Field, ...]) -> bool:
-    """Whether an INSERT may wait for the batch's one statement: on PostgreSQL, to the
-    batch's database, and returning what the rows hold already besides their new keys
-    (the batch reads back no more: a column with a database default comes back as it
-    was sent, a generated one would not)."""
-    return (alias == batch.alias and connections[alias].vendor == "postgresql"
-            and all(field.primary_key or field in fields for field in statement.returning))
+    """Whether an INSERT may wait for the batch's one statement: to the batch's database,
+    and returning what the rows hold already besides their new keys (the batch reads back
+    no more: a column with a database default comes back as it was sent, a generated one
+    would not)."""
+    return alias == batch.alias and all(
+        field.primary_key or field in fields for field in statement.returning)
 
 
 def _key_field(statement: "_Statement") -> models.Field | None:
